@@ -1,0 +1,44 @@
+"""The archiver's one exception tree."""
+
+from __future__ import annotations
+
+
+class ArchiverError(Exception):
+    """Base of every error the archiver raises on purpose."""
+
+
+class ConfigurationError(ArchiverError):
+    """A setting, argument or URL is invalid; the CLI answers with exit code 2."""
+
+
+class ExtractionError(ArchiverError):
+    """A page could not be turned into an article item (not an article, or a required field missing)."""
+
+    def __init__(self, reason: str, layout: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.layout = layout
+
+
+class NotAnArticle(ExtractionError):
+    """The page matched no known article layout."""
+
+
+class StorageError(ArchiverError):
+    """The database could not be reached, migrated or written."""
+
+
+class DatabaseUnreachable(StorageError):
+    """The database URL is malformed or its server does not answer."""
+
+
+class WarcError(ArchiverError):
+    """Writing or reading a WARC file failed."""
+
+
+class WarcFormatError(WarcError):
+    """A WARC file is structurally invalid."""
+
+
+class RunLocked(ArchiverError):
+    """Another run holds this archive's lock."""

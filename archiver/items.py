@@ -1,0 +1,114 @@
+"""The typed article item that page objects produce and pipelines store.
+
+Field by field documentation for researchers lives in ``docs/schema.md``. Where parsing
+happens the raw string is kept beside the normalized value (``published_raw`` beside
+``published``), as zyte-common-items does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Author:
+    name: str
+    url: str | None = None
+    site_author_id: int | None = None
+    bio: str | None = None
+    avatar_url: str | None = None
+    forum_url: str | None = None
+    is_organization: bool = False
+
+
+@dataclass
+class Category:
+    slug: str
+    name: str | None = None
+    url: str | None = None
+    parent: str | None = None
+
+
+@dataclass
+class Tag:
+    slug: str
+    name: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class Credit:
+    raw: str
+    creator: str | None = None
+    license: str | None = None
+    license_url: str | None = None
+    source_url: str | None = None
+    applies_to: str | None = None  # URL of the image it credits; None for the article as a whole
+
+
+@dataclass
+class Image:
+    url: str
+    alt: str | None = None
+    caption: str | None = None
+    width: int | None = None
+    height: int | None = None
+    is_lead: bool = False
+    credit: Credit | None = None
+
+
+@dataclass
+class Links:
+    internal: list[str] = field(default_factory=list)  # links to other articles of the same site
+    external: list[str] = field(default_factory=list)  # links to other hosts
+
+
+@dataclass
+class ArticleItem:
+    url: str
+    post_id: int | None
+    site: str
+    layout: str
+    title: str
+    lead: str | None
+    text: str
+    html: str
+    published: str | None  # ISO 8601 UTC ("2025-03-07T06:25:18Z"); None when the raw value cannot be parsed
+    published_raw: str | None
+    modified: str | None
+    modified_raw: str | None
+    language: str | None
+    word_count: int
+    reading_time_minutes: int | None
+    authors: list[Author] = field(default_factory=list)
+    primary_category: Category | None = None
+    categories: list[Category] = field(default_factory=list)
+    tags: list[Tag] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    credits: list[Credit] = field(default_factory=list)
+    comments_url: str | None = None
+    links: Links = field(default_factory=Links)
+    breadcrumb: list[str] = field(default_factory=list)
+    # Crawl context (not extracted from the page): where the page came from.
+    fetched_url: str | None = None
+    capture: dict[str, Any] | None = None
+
+    def to_dict(self, with_html: bool = True, with_context: bool = False) -> dict[str, Any]:
+        data = asdict(self)
+        if not with_html:
+            data.pop("html")
+        if not with_context:
+            data.pop("fetched_url")
+            data.pop("capture")
+        return data
+
+
+@dataclass
+class ExtractionFailure:
+    """A page that was fetched and archived but yielded no article."""
+
+    url: str
+    reason: str
+    layout: str | None = None
+    capture: dict[str, Any] | None = None

@@ -1,0 +1,1 @@
+"""Pure normalization functions: no I/O, no Scrapy, idempotent where that applies."""

@@ -1,0 +1,54 @@
+"""URL normalization: canonical article URLs, tracking parameters, WordPress post IDs."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+TRACKING_PARAMS = frozenset({
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "fbclid", "gclid",
+    "dclid", "msclkid", "mc_cid", "mc_eid", "_ga", "igshid", "ref", "share", "replytocom", "amp",
+    "phpsessid", "sid", "sessionid", "jsessionid", "wt_mc", "wtmc", "pk_campaign", "pk_kwd",
+})
+ARTICLE_PATH_RE = re.compile(r"^/(?P<cats>[a-z0-9-]+(?:/[a-z0-9-]+)*)/(?P<slug>[a-z0-9-]+)-(?P<id>\d+)\.html$")
+_POST_QUERY_RE = re.compile(r"(?:^|&)p=(\d+)(?:&|$)")
+
+
+def strip_tracking(url: str) -> str:
+    """Remove tracking and session parameters and the fragment; keep everything else in order."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")]
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+
+
+def canonical_url(url: str) -> str:
+    """Canonical form used as an article's identity key (idempotent)."""
+    return strip_tracking(url)
+
+
+def post_id_from_url(url: str) -> int | None:
+    """The WordPress post ID in a permalink (``…-311235.html``) or a shortlink (``/?p=311235``)."""
+    parts = urlsplit(url)
+    match = ARTICLE_PATH_RE.match(parts.path)
+    if match:
+        return int(match["id"])
+    query = _POST_QUERY_RE.search(parts.query)
+    if query and parts.path in ("", "/"):
+        return int(query[1])
+    return None
+
+
+def is_article_url(url: str) -> bool:
+    """True for a permalink of the site's grammar (``/<categories>/<slug>-<id>.html``)."""
+    return ARTICLE_PATH_RE.match(urlsplit(url).path) is not None
+
+
+def same_site(url: str, host: str) -> bool:
+    netloc = urlsplit(url).netloc.lower()
+    host = host.lower()
+    return netloc == host or netloc.removeprefix("www.") == host.removeprefix("www.")
+
+
+def site_of(url: str) -> str:
+    return urlsplit(url).netloc.lower()

@@ -1,0 +1,47 @@
+"""Page objects: one class per page layout. ``extract`` picks a layout by what the page contains."""
+
+from __future__ import annotations
+
+from parsel import Selector
+
+from ..exceptions import ExtractionError, NotAnArticle
+from ..items import ArticleItem
+from .base import ArticlePage, Page
+from .hueman import HuemanPage
+from .tk_theme import TkThemePage
+from .wordpress import FallbackPage, WordPressPage
+
+LAYOUTS: dict[str, type[ArticlePage]] = {
+    "tk-theme": TkThemePage,
+    "hueman": HuemanPage,
+    "wordpress": WordPressPage,
+    "fallback": FallbackPage,
+}
+
+__all__ = ["LAYOUTS", "ArticlePage", "Page", "extract", "select_layout"]
+
+
+def select_layout(sel: Selector, allow_fallback: bool = True) -> type[ArticlePage]:
+    """The first layout whose markup the page contains (site layouts before the generic ones)."""
+    for name, layout in LAYOUTS.items():
+        if name == "fallback" and not allow_fallback:
+            break
+        if layout.matches(sel):
+            return layout
+    raise NotAnArticle("the page matches no article layout")
+
+
+def extract(page: Page, layout: str = "auto", allow_fallback: bool = True) -> ArticleItem:
+    """Extract an article item; raises ``ExtractionError`` with a reason when the page is not one."""
+    if layout == "auto":
+        if not page.sel.xpath("//body"):
+            raise NotAnArticle("the page has no <body>")
+        chosen = select_layout(page.sel, allow_fallback)
+    else:
+        try:
+            chosen = LAYOUTS[layout]
+        except KeyError as error:
+            raise ExtractionError(f"unknown layout {layout!r}") from error
+        if not chosen.matches(page.sel):
+            raise NotAnArticle(f"the page does not have {layout} markup", layout)
+    return chosen(page).to_item()

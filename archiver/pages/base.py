@@ -1,0 +1,169 @@
+"""Base class of the page objects: one class per page layout, one method per item field.
+
+Modelled on web-poet: a page object receives the page (URL + HTML), owns every selector and
+returns a typed item from ``to_item()``. Spiders only ever receive the item.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+
+from ..exceptions import ExtractionError
+from ..items import ArticleItem, Author, Category, Credit, Image, Tag
+from ..normalize.dates import normalize_date
+from ..normalize.text import clean_inline, collapse_whitespace, word_count
+from ..normalize.urls import canonical_url, post_id_from_url, site_of
+from .body import Body, BodyReader, first
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a page object reads: the final URL and the decoded HTML (optionally pre-parsed)."""
+
+    url: str
+    html: str
+    selector: Selector | None = None
+
+    @cached_property
+    def sel(self) -> Selector:
+        return self.selector if self.selector is not None else Selector(text=self.html or "<html></html>")
+
+
+class ArticlePage:
+    layout: ClassVar[str] = "abstract"
+    body_junk: ClassVar[list[str]] = []
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.sel = page.sel
+
+    @classmethod
+    def matches(cls, sel: Selector) -> bool:
+        raise NotImplementedError
+
+    # --- helpers ------------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        value = self.sel.xpath(
+            f"//meta[@property='{key}' or @name='{key}']/@content | //meta[@property='{key}' or @name='{key}']/@value"
+        ).get()
+        return collapse_whitespace(value) if value else None
+
+    def absolute(self, href: str | None) -> str | None:
+        return urljoin(self.page.url, href.strip()) if href else None
+
+    # --- fields shared by most layouts ---------------------------------------------------------
+    def url(self) -> str:
+        return canonical_url(self.absolute(self.sel.css("link[rel=canonical]::attr(href)").get()) or self.page.url)
+
+    def site(self) -> str:
+        return site_of(self.url())
+
+    def post_id(self) -> int | None:
+        article_id = self.sel.xpath("//article[starts-with(@id, 'post-')]/@id").re_first(r"^post-(\d+)$")
+        if article_id:
+            return int(article_id)
+        body_class = self.sel.xpath("//body/@class").re_first(r"\bpostid-(\d+)\b")
+        if body_class:
+            return int(body_class)
+        shortlink = self.sel.css("link[rel=shortlink]::attr(href)").get()
+        return post_id_from_url(self.url()) or (post_id_from_url(shortlink) if shortlink else None)
+
+    def language(self) -> str | None:
+        lang = self.sel.xpath("/html/@lang").get() or self.meta("og:locale")
+        return re.split(r"[-_]", lang.strip())[0].lower() if lang else None
+
+    def lead(self) -> str | None:
+        return first([self.meta("description"), self.meta("og:description")])
+
+    @cached_property
+    def body(self) -> Body:
+        element = self.body_element()
+        if element is None:
+            raise ExtractionError("no article body found", self.layout)
+        return BodyReader(self.page.url, urlsplit(self.page.url).netloc, self.body_junk).read(element.root)
+
+    def body_element(self) -> Selector | None:
+        raise NotImplementedError
+
+    def title(self) -> str | None:
+        raise NotImplementedError
+
+    def published_raw(self) -> str | None:
+        raise NotImplementedError
+
+    def modified_raw(self) -> str | None:
+        raise NotImplementedError
+
+    def authors(self) -> list[Author]:
+        raise NotImplementedError
+
+    def categories(self) -> list[Category]:
+        raise NotImplementedError
+
+    def primary_category(self) -> Category | None:
+        raise NotImplementedError
+
+    def tags(self) -> list[Tag]:
+        raise NotImplementedError
+
+    def lead_image(self) -> Image | None:
+        raise NotImplementedError
+
+    def comments_url(self) -> str | None:
+        return None
+
+    def breadcrumb(self) -> list[str]:
+        return []
+
+    def reading_time_minutes(self) -> int | None:
+        return None
+
+    # --- assembly -----------------------------------------------------------------------------
+    def images_and_credits(self) -> tuple[list[Image], list[Credit]]:
+        lead = self.lead_image()
+        images = [lead] if lead is not None else []
+        inline = [img for img in self.body.images if lead is None or img.url != lead.url]
+        credits: list[Credit] = []
+        if lead is not None and lead.credit is not None:
+            credits.append(lead.credit)
+        for line in self.body.credit_lines:
+            line.applies_to = lead.url if lead is not None else None
+            if lead is not None and lead.credit is None:
+                lead.credit = line
+            credits.append(line)
+        credits.extend(img.credit for img in inline if img.credit is not None)
+        return images + inline, credits
+
+    def to_item(self) -> ArticleItem:
+        title = self.title()
+        if not title:
+            raise ExtractionError("required field missing: title", self.layout)
+        text = self.body.text
+        if not text:
+            raise ExtractionError("required field missing: body text", self.layout)
+        images, credits = self.images_and_credits()
+        published_raw, modified_raw = self.published_raw(), self.modified_raw()
+        return ArticleItem(
+            url=self.url(), post_id=self.post_id(), site=self.site(), layout=self.layout, title=title,
+            lead=self.lead(), text=text, html=self.body.html,
+            published=normalize_date(published_raw), published_raw=published_raw,
+            modified=normalize_date(modified_raw), modified_raw=modified_raw,
+            language=self.language(), word_count=word_count(text), reading_time_minutes=self.reading_time_minutes(),
+            authors=self.authors(), primary_category=self.primary_category(), categories=self.categories(),
+            tags=self.tags(), images=images, credits=credits, comments_url=self.comments_url(),
+            links=self.body.links, breadcrumb=self.breadcrumb(),
+        )
+
+
+def text_of(sel: Selector | None) -> str | None:
+    """Reader-visible text of a selector's first match (entities undone, whitespace collapsed)."""
+    if sel is None:
+        return None
+    value = clean_inline("".join(sel.xpath(".//text()").getall()))
+    return value or None

@@ -1,0 +1,222 @@
+"""Turn an article body element into trustworthy text, clean HTML, images, links and credits.
+
+Every layout hands its body element and its own list of junk selectors to ``read_body``;
+the walk itself is shared so that all layouts follow the same text rules (docs/schema.md):
+one block per paragraph, sub-heading or figure caption, blocks separated by a blank line,
+whitespace collapsed, no space inserted at inline-markup boundaries.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree, html
+
+from ..items import Credit, Image, Links
+from ..normalize.credits import is_credit_line, parse_credit, split_caption_credit
+from ..normalize.text import collapse_whitespace, unescape_twice
+from ..normalize.urls import is_article_url
+
+ALWAYS_JUNK = [
+    "script", "style", "noscript", "form", "iframe", "ins", "template", "svg", "button",
+    "//*[@data-nosnippet]", "//*[starts-with(@id, 'traffective-ad')]", "//*[contains(@class, 'vgwort')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' desktop-only ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' mobile-only ')]",
+    "//*[contains(@class, 'sharedaddy') or contains(@class, 'sharrre') or contains(@class, 'wpdc-')]",
+    "//*[contains(@class, 'jp-relatedposts') or contains(@class, 'related-posts') or contains(@class, 'yarpp')]",
+    "//*[contains(@class, 'author-bio') or contains(@class, 'author-box') or @id='author']",
+]
+TEXT_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd", "td", "th", "blockquote"}
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+KEEP_ATTRIBUTES = {"href", "src", "alt", "width", "height", "title"}
+
+
+@dataclass
+class Body:
+    blocks: list[str] = field(default_factory=list)
+    html: str = ""
+    images: list[Image] = field(default_factory=list)
+    links: Links = field(default_factory=Links)
+    credit_lines: list[Credit] = field(default_factory=list)  # whole-paragraph credits, applies_to unset
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.blocks)
+
+
+def _to_xpath(selector: str) -> str:
+    if selector.startswith("/") or selector.startswith("."):
+        return selector
+    return f"//{selector}"
+
+
+def _links_of(element: etree._Element, base_url: str) -> list[tuple[str, str]]:
+    return [(collapse_whitespace("".join(a.itertext())), urljoin(base_url, a.get("href", "").strip()))
+            for a in element.iter("a") if a.get("href")]
+
+
+def inline_text(element: etree._Element) -> str:
+    """Text of an element as a reader sees it: <br> as a space, entities undone, whitespace collapsed."""
+    parts: list[str] = []
+    for node in element.iter():
+        if node is not element and node.tag == "br":
+            parts.append(" ")
+        if node.text and node.tag not in ("script", "style") and not isinstance(node, etree._Comment):
+            parts.append(node.text)
+        if node is not element and node.tail:
+            parts.append(node.tail)
+    return collapse_whitespace(unescape_once("".join(parts)))
+
+
+def unescape_once(text: str) -> str:
+    # lxml has already decoded entities once; a remaining "&amp;ouml;" means the page escaped twice.
+    return unescape_twice(text) if "&" in text else text
+
+
+class BodyReader:
+    def __init__(self, base_url: str, site_host: str, junk: Sequence[str] = ()) -> None:
+        self.base_url = base_url
+        self.site_host = site_host.lower()
+        self.junk = [*ALWAYS_JUNK, *junk]
+        self.body = Body()
+
+    def read(self, element: etree._Element) -> Body:
+        root = copy.deepcopy(element)
+        for selector in self.junk:
+            nodes = root.xpath(_to_xpath(selector)) if selector.startswith(("/", ".")) else list(root.iter(selector))
+            for node in nodes:
+                if node is not root:
+                    _remove_keep_tail(node)
+        self._walk(root)
+        self._strip_attributes(root)
+        self.body.html = html.tostring(root, encoding="unicode", method="html").strip()
+        return self.body
+
+    # --- walk ---------------------------------------------------------------------------------
+    def _walk(self, element: etree._Element) -> None:
+        if element.text and element.text.strip():
+            self._add_block(collapse_whitespace(unescape_once(element.text)))
+        for child in list(element):
+            if not isinstance(child.tag, str):
+                continue
+            tag = child.tag.lower()
+            classes = f" {child.get('class', '')} "
+            if tag == "figure" or " wp-caption " in classes or " wp-block-image " in classes:
+                self._figure(child)
+            elif tag == "img":
+                self._image(child, None)
+            elif not self._has_block_children(child):
+                self._text_block(child)
+            else:
+                self._walk(child)
+            if child.tail and child.tail.strip() and child.getparent() is not None:
+                self._add_block(collapse_whitespace(unescape_once(child.tail)))
+
+    @staticmethod
+    def _has_block_children(element: etree._Element) -> bool:
+        return any(isinstance(c.tag, str) and (c.tag.lower() in TEXT_BLOCKS or c.tag.lower() in ("div", "figure",
+                                                                                                   "ul", "ol"))
+                   for c in element)
+
+    def _text_block(self, element: etree._Element) -> None:
+        for img in list(element.iter("img")):
+            self._image(img, None)
+        text = inline_text(element)
+        if not text:
+            return
+        if element.tag.lower() not in HEADINGS and is_credit_line(text):
+            parsed = parse_credit(text, _links_of(element, self.base_url))
+            if parsed is not None:
+                self.body.credit_lines.append(Credit(parsed.raw, parsed.creator, parsed.license,
+                                                     parsed.license_url, parsed.source_url))
+                _remove_keep_tail(element)
+                return
+        self._collect_links(element)
+        self._add_block(text)
+
+    def _add_block(self, text: str) -> None:
+        if text:
+            self.body.blocks.append(text)
+
+    def _collect_links(self, element: etree._Element) -> None:
+        for _, href in _links_of(element, self.base_url):
+            parts = urlsplit(href)
+            if parts.scheme not in ("http", "https"):
+                continue
+            if parts.netloc.lower() == self.site_host:
+                if is_article_url(href) and href not in self.body.links.internal:
+                    self.body.links.internal.append(href)
+            elif href not in self.body.links.external:
+                self.body.links.external.append(href)
+
+    def _figure(self, element: etree._Element) -> None:
+        caption_el = next(iter(element.xpath(
+            ".//figcaption | .//*[contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')]")), None)
+        images = [img for img in element.iter("img")]
+        caption_text, credit = None, None
+        if caption_el is not None:
+            text, credit_raw = split_caption_credit(inline_text(caption_el))
+            caption_text = text or None
+            if credit_raw:
+                parsed = parse_credit(credit_raw, _links_of(caption_el, self.base_url))
+                if parsed is not None:
+                    credit = Credit(parsed.raw, parsed.creator, parsed.license, parsed.license_url,
+                                    parsed.source_url)
+            self._collect_links(caption_el)
+        for n, img in enumerate(images):
+            self._image(img, caption_text if n == 0 else None, credit if n == 0 else None)
+        if caption_text:
+            self._add_block(caption_text)
+
+    def _image(self, img: etree._Element, caption: str | None, credit: Credit | None = None) -> None:
+        src = img.get("src") or img.get("data-src") or img.get("data-lazy-src")
+        if not src or src.startswith("data:"):
+            return
+        url = urljoin(self.base_url, src.strip())
+        width, height = _int(img.get("width")), _int(img.get("height"))
+        if width == 1 and height == 1:
+            return  # tracking pixel
+        if credit is not None:
+            credit.applies_to = url
+        self.body.images.append(Image(url=url, alt=collapse_whitespace(img.get("alt") or "") or None,
+                                      caption=caption, width=width, height=height, is_lead=False, credit=credit))
+
+    @staticmethod
+    def _strip_attributes(root: etree._Element) -> None:
+        for node in root.iter():
+            if not isinstance(node.tag, str):
+                continue
+            for name in list(node.attrib):
+                if name not in KEEP_ATTRIBUTES:
+                    del node.attrib[name]
+
+
+def _remove_keep_tail(node: etree._Element) -> None:
+    parent = node.getparent()
+    if parent is None:
+        return
+    if node.tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    digits = value.strip().removesuffix("px")
+    return int(digits) if digits.isdigit() else None
+
+
+def first(values: Iterable[str | None]) -> str | None:
+    """First non-empty value, whitespace-collapsed."""
+    for value in values:
+        if value and value.strip():
+            return collapse_whitespace(value)
+    return None

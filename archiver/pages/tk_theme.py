@@ -1,0 +1,151 @@
+"""tk-theme: tarnkappe.info since about 2021 (Bulma + Underscores), site model §4."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from parsel import Selector
+
+from ..items import Author, Category, Credit, Image, Tag
+from ..normalize.authors import author_id_from_url
+from ..normalize.credits import parse_credit
+from ..normalize.text import clean_inline, collapse_whitespace
+from .base import ArticlePage, text_of
+from .body import first
+
+ARTICLE = "//main[@id='article']/article[starts-with(@id, 'post-')]"
+
+
+def _path_slug(url: str | None) -> str | None:
+    if not url:
+        return None
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return segments[-1] if segments else None
+
+
+class TkThemePage(ArticlePage):
+    layout: ClassVar[str] = "tk-theme"
+    body_junk: ClassVar[list[str]] = ["//section[contains(@class, 'card')]"]
+
+    @classmethod
+    def matches(cls, sel: Selector) -> bool:
+        return bool(sel.xpath(f"{ARTICLE}//div[contains(@class, 'entry-content')]"))
+
+    @property
+    def article(self) -> Selector:
+        return self.sel.xpath(ARTICLE)[0]
+
+    def body_element(self) -> Selector | None:
+        found = self.article.xpath(".//div[contains(concat(' ', @class, ' '), ' entry-content ')]")
+        return found[0] if found else None
+
+    def title(self) -> str | None:
+        return text_of(next(iter(self.article.css("h1.entry-title")), None)) or self.meta("og:title")
+
+    def lead(self) -> str | None:
+        return super().lead() or (self.body.blocks[0] if self.body.blocks else None)
+
+    def published_raw(self) -> str | None:
+        return first([self.article.css("time.published::attr(datetime)").get(),
+                      self.meta("article:published_time"), self.article.css("time.published::text").get()])
+
+    def modified_raw(self) -> str | None:
+        return first([self.meta("article:modified_time"), self.article.css("time.updated::attr(datetime)").get()])
+
+    def reading_time_minutes(self) -> int | None:
+        byline = " ".join(self.article.css("span.byline ::text").getall())
+        match = re.search(r"Lesezeit:\s*(\d+)\s*Min", byline) or re.match(r"(\d+)", self.meta("twitter:data2") or "")
+        return int(match[1]) if match else None
+
+    def authors(self) -> list[Author]:
+        boxes = {}
+        for box in self.article.css("section#author"):
+            link = box.css("a[rel=author]")
+            href = self.absolute(link.attrib.get("href")) if link else None
+            boxes[href] = box
+        authors: list[Author] = []
+        for link in self.article.css("span.byline span.author a"):
+            url = self.absolute(link.attrib.get("href"))
+            name = text_of(link) or ""
+            box = boxes.get(url)
+            bio = avatar = forum = None
+            if box is not None:
+                bio = text_of(next(iter(box.xpath("./div/div[contains(@class, 'content')]/p")), None))
+                avatar = self.absolute(box.css("img.is-rounded::attr(src)").get())
+                forum = self.absolute(box.css("a[title='Autor im Forum']::attr(href)").get())
+            authors.append(Author(name=name, url=url, site_author_id=author_id_from_url(url), bio=bio,
+                                  avatar_url=avatar, forum_url=forum))
+        if not authors:
+            name = self.meta("author")
+            if name:
+                authors.append(Author(name=name))
+        return authors
+
+    def _classes(self, prefix: str) -> list[str]:
+        classes = (self.article.attrib.get("class") or "").split()
+        return [c[len(prefix):] for c in classes if c.startswith(prefix) and len(c) > len(prefix)]
+
+    def _breadcrumb_links(self) -> list[tuple[str, str | None]]:
+        return [(clean_inline(" ".join(a.css("::text").getall())), self.absolute(a.attrib.get("href")))
+                for a in self.sel.css("nav#breadcrumb a")]
+
+    def breadcrumb(self) -> list[str]:
+        return [name for name, _ in self._breadcrumb_links()]
+
+    def primary_category(self) -> Category | None:
+        url = self.absolute(self.article.css("footer a.button.is-link::attr(href)").get())
+        crumbs = self._breadcrumb_links()
+        if url is None and len(crumbs) > 1:
+            url = crumbs[-1][1]
+        slug = _path_slug(url)
+        if slug is None:
+            segments = [s for s in urlsplit(self.url()).path.split("/") if s][:-1]
+            return Category(slug=segments[-1]) if segments else None
+        name = parent = None
+        for n, (crumb_name, crumb_url) in enumerate(crumbs):
+            if crumb_url == url:
+                name = crumb_name
+                if n >= 2:  # crumbs[0] is the home page
+                    parent = _path_slug(crumbs[n - 1][1])
+        return Category(slug=slug, name=name, url=url, parent=parent)
+
+    def categories(self) -> list[Category]:
+        primary = self.primary_category()
+        result = [primary if primary is not None and slug == primary.slug else Category(slug=slug)
+                  for slug in self._classes("category-")]
+        if primary is not None and primary.slug not in {c.slug for c in result}:
+            result.insert(0, primary)
+        return result
+
+    def tags(self) -> list[Tag]:
+        return [Tag(slug=slug) for slug in self._classes("tag-")]
+
+    def lead_image(self) -> Image | None:
+        figure = next(iter(self.article.css("div.card-image figure")), None)
+        img = (figure.css("img#primaryimage, img.wp-post-image") if figure is not None else self.article.css(
+            "img#primaryimage"))
+        if not img:
+            return None
+        url = self.absolute(img.attrib.get("src")) or ""
+        credit = None
+        description = figure.css("span.img-description") if figure is not None else []
+        if description:
+            links = [(collapse_whitespace(" ".join(a.css("::text").getall())), self.absolute(a.attrib.get("href")) or "")
+                     for a in description.css("a[href]")]
+            parsed = parse_credit(text_of(description[0]) or "", links)
+            if parsed is not None:
+                credit = Credit(parsed.raw, parsed.creator, parsed.license, parsed.license_url, parsed.source_url,
+                                applies_to=url)
+        caption = text_of(next(iter(figure.css("figcaption")), None)) if figure is not None else None
+        return Image(url=url, alt=collapse_whitespace(img.attrib.get("alt", "")) or None, caption=caption,
+                     width=_int(img.attrib.get("width")), height=_int(img.attrib.get("height")), is_lead=True,
+                     credit=credit)
+
+    def comments_url(self) -> str | None:
+        return self.absolute(self.article.css(".wpdc-join-discussion a::attr(href)").get())
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None

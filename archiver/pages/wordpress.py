@@ -1,0 +1,184 @@
+"""Generic WordPress article pages: classic and block themes, OpenGraph, JSON-LD (Yoast graphs).
+
+Also the last-resort layout: when no known markup matches, trafilatura finds the main text.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from parsel import Selector
+
+from ..exceptions import ExtractionError
+from ..items import Author, Category, Image, Tag
+from ..normalize.authors import author_id_from_url, split_byline
+from ..normalize.text import collapse_whitespace
+from .base import ArticlePage, text_of
+from .body import Body, first
+
+ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle"}
+BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", ".article-content",
+                  "[itemprop=articleBody]"]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+class WordPressPage(ArticlePage):
+    layout: ClassVar[str] = "wordpress"
+    body_junk: ClassVar[list[str]] = ["//*[contains(@class, 'post-navigation') or contains(@class, 'comments')]"]
+
+    @classmethod
+    def matches(cls, sel: Selector) -> bool:
+        return any(sel.css(s) for s in BODY_SELECTORS)
+
+    # --- JSON-LD ------------------------------------------------------------------------------
+    @cached_property
+    def json_ld(self) -> list[dict[str, Any]]:
+        nodes: list[dict[str, Any]] = []
+        for raw in self.sel.css("script[type='application/ld+json']::text").getall():
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                continue  # a broken JSON-LD block is the page's problem; the HTML still has the fields
+            for entry in _as_list(data):
+                if isinstance(entry, dict):
+                    nodes.extend(n for n in _as_list(entry.get("@graph", entry)) if isinstance(n, dict))
+        return nodes
+
+    @cached_property
+    def ld_article(self) -> dict[str, Any]:
+        for node in self.json_ld:
+            types = {str(t).lower() for t in _as_list(node.get("@type"))}
+            if types & ARTICLE_TYPES:
+                return node
+        return {}
+
+    def _ld_node(self, ref: Any) -> dict[str, Any]:
+        if isinstance(ref, dict) and "@id" in ref and len(ref) == 1:
+            for node in self.json_ld:
+                if node.get("@id") == ref["@id"]:
+                    return node
+        return ref if isinstance(ref, dict) else {}
+
+    # --- fields -------------------------------------------------------------------------------
+    def body_element(self) -> Selector | None:
+        for selector in BODY_SELECTORS:
+            found = self.sel.css(f"article {selector}") or self.sel.css(selector)
+            if found:
+                return found[0]
+        return None
+
+    def title(self) -> str | None:
+        return (text_of(next(iter(self.sel.css("h1.entry-title, h1.wp-block-post-title, article h1")), None))
+                or first([self.ld_article.get("headline"), self.meta("og:title")]))
+
+    def lead(self) -> str | None:
+        return first([self.meta("description"), self.meta("og:description"), self.ld_article.get("description")])
+
+    def published_raw(self) -> str | None:
+        return first([self.sel.css("article time.published::attr(datetime), time.entry-date::attr(datetime)").get(),
+                      self.sel.css(".wp-block-post-date time::attr(datetime)").get(),
+                      self.meta("article:published_time"), self.ld_article.get("datePublished")])
+
+    def modified_raw(self) -> str | None:
+        return first([self.sel.css("article time.updated::attr(datetime)").get(), self.meta("article:modified_time"),
+                      self.ld_article.get("dateModified")])
+
+    def authors(self) -> list[Author]:
+        authors: list[Author] = []
+        for link in self.sel.css(".byline .author a, .author.vcard a, a[rel=author], .wp-block-post-author-name a"):
+            name = text_of(link)
+            url = self.absolute(link.attrib.get("href"))
+            if name and not any(a.name == name for a in authors):
+                authors.append(Author(name=name, url=url, site_author_id=author_id_from_url(url)))
+        if not authors:
+            for ref in _as_list(self.ld_article.get("author")):
+                node = self._ld_node(ref)
+                if node.get("name"):
+                    authors.append(Author(name=collapse_whitespace(str(node["name"])), url=node.get("url")))
+        if not authors and self.meta("author"):
+            authors = [Author(name=n, is_organization=org) for n, org in split_byline(self.meta("author") or "")]
+        bio = text_of(next(iter(self.sel.css(
+            ".author-bio .author-description p, .author-description, .wp-block-post-author-biography, "
+            ".author-info .author-description")), None))
+        if bio and len(authors) == 1:
+            authors[0].bio = bio
+        return authors
+
+    def categories(self) -> list[Category]:
+        result: list[Category] = []
+        for link in self.sel.css("a[rel~=category]"):
+            url = self.absolute(link.attrib.get("href"))
+            segments = [s for s in urlsplit(url or "").path.split("/") if s and s != "category"]
+            if segments and not any(c.slug == segments[-1] for c in result):
+                result.append(Category(slug=segments[-1], name=text_of(link), url=url,
+                                       parent=segments[-2] if len(segments) > 1 else None))
+        classes = (self.sel.xpath("//article[starts-with(@id, 'post-')]/@class").get() or "").split()
+        for cls in classes:
+            if cls.startswith("category-") and not any(c.slug == cls[9:] for c in result):
+                result.append(Category(slug=cls[9:]))
+        return result
+
+    def primary_category(self) -> Category | None:
+        categories = self.categories()
+        return categories[0] if categories else None
+
+    def tags(self) -> list[Tag]:
+        result: list[Tag] = []
+        for link in self.sel.xpath("//a[@rel='tag']"):
+            url = self.absolute(link.attrib.get("href"))
+            segments = [s for s in urlsplit(url or "").path.split("/") if s]
+            if segments and not any(t.slug == segments[-1] for t in result):
+                result.append(Tag(slug=segments[-1], name=text_of(link), url=url))
+        return result
+
+    def lead_image(self) -> Image | None:
+        img = self.sel.css(".post-thumbnail img, figure.wp-block-post-featured-image img, article img.wp-post-image")
+        if img:
+            return Image(url=self.absolute(img[0].attrib.get("src")) or "", alt=img[0].attrib.get("alt") or None,
+                         width=_int(img[0].attrib.get("width")), height=_int(img[0].attrib.get("height")),
+                         is_lead=True)
+        og = self.meta("og:image")
+        return Image(url=self.absolute(og) or og, is_lead=True) if og else None
+
+    def breadcrumb(self) -> list[str]:
+        return [t for t in (text_of(a) for a in self.sel.css("#breadcrumbs a, nav.breadcrumb a, .breadcrumbs a")) if t]
+
+
+class FallbackPage(WordPressPage):
+    """No known markup: metadata from meta tags and JSON-LD, main text from trafilatura."""
+
+    layout: ClassVar[str] = "fallback"
+
+    @classmethod
+    def matches(cls, sel: Selector) -> bool:
+        return True
+
+    @cached_property
+    def body(self) -> Body:
+        import trafilatura  # imported lazily: only pages of unknown layout need it
+
+        text = trafilatura.extract(self.page.html, url=self.page.url, include_comments=False,
+                                   include_tables=False, favor_precision=True)
+        if not text:
+            raise ExtractionError("no main text found", self.layout)
+        blocks = [collapse_whitespace(line) for line in text.split("\n") if line.strip()]
+        html = "".join(f"<p>{_escape(b)}</p>" for b in blocks)
+        return Body(blocks=blocks, html=html)
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
