@@ -120,7 +120,7 @@ class GroundTruth:
             "authors": [
                 {"name": x.name, "url": f"{b}/author/{x.id}", "site_author_id": x.id, "bio": _collapse(x.bio),
                  "avatar_url": f"{b}/wp-content/uploads/{x.avatar}",
-                 "forum_url": None if hueman else f"{b}/forum/u/{x.forum_name}"}
+                 "forum_url": None if hueman else f"{b}/forum/u/{x.forum_name}", "is_organization": False}
                 for x in authors
             ],
             "primary_category": primary_item,

@@ -1,0 +1,126 @@
+"""Engines for SQLite and PostgreSQL, schema migrations, and safe error messages.
+
+SQLite runs in WAL mode with a busy timeout and takes its write lock at ``BEGIN IMMEDIATE``
+so several processes can write the same file without "database is locked".
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from ..exceptions import ConfigurationError, DatabaseUnreachable
+
+DEFAULT_DB_URL = "sqlite:///archive/archive.sqlite3"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced, safe for logs and error messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<unparseable database URL>"
+
+
+def resolve_db_url(url: str | None) -> str:
+    return url or os.environ.get("ARCHIVER_DB_URL") or DEFAULT_DB_URL
+
+
+def make_engine(url: str, readonly: bool = False) -> Engine:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as error:
+        raise ConfigurationError(f"invalid database URL: {redact(url)}") from error
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, parsed.database, readonly)
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(parsed, pool_pre_ping=True, future=True)
+        if readonly:
+            @event.listens_for(engine, "begin")
+            def _read_only(conn: Any) -> None:
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        return engine
+    raise ConfigurationError(f"unsupported database backend {backend!r} (use sqlite or postgresql)")
+
+
+def _sqlite_engine(url: str, database: str | None, readonly: bool) -> Engine:
+    if database and database != ":memory:" and not readonly:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if readonly:
+        if not database or not Path(database).exists():
+            raise DatabaseUnreachable(f"no archive database at {database}")
+        engine = create_engine(f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true", future=True)
+    else:
+        engine = create_engine(url, future=True, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, record: Any) -> None:
+        # pysqlite's own transaction handling would defeat BEGIN IMMEDIATE; we emit BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        if not readonly:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def check_connection(engine: Engine) -> None:
+    """Fail early, with a one-line reason and no credentials, when the database is not usable."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else "connection failed"
+        raise DatabaseUnreachable(f"cannot reach database {redact(engine.url.render_as_string())}: "
+                                  f"{_scrub(reason, engine)}") from None
+    except SQLAlchemyError as error:
+        raise DatabaseUnreachable(f"cannot use database {redact(engine.url.render_as_string())}: "
+                                  f"{type(error).__name__}") from None
+
+
+def _scrub(message: str, engine: Engine) -> str:
+    password = engine.url.password
+    return message.replace(str(password), "***") if password else message
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Create or upgrade the schema with the migrations shipped in the package."""
+    from alembic import command
+
+    engine = make_engine(url)
+    check_connection(engine)
+    engine.dispose()
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
