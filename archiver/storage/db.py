@@ -124,3 +124,23 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def ensure_schema(url: str) -> None:
+    """Upgrade the database to the packaged head revision unless it is already there."""
+    engine = make_engine(url)
+    try:
+        check_connection(engine)
+        current = current_revision(engine)
+    finally:
+        engine.dispose()
+    if current != head_revision():
+        upgrade(url)

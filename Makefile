@@ -1,0 +1,47 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+DEMO_ARTICLES ?= 300
+
+.PHONY: demo test lint typecheck pytest bench bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m archiver.demo --articles $(DEMO_ARTICLES)
+
+test: $(TEST_STAMP)
+	$(BIN)/ruff check archiver spiders tests
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check archiver spiders tests
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy
+
+pytest: $(TEST_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(TEST_STAMP)
+	$(BIN)/python bench/run.py
+
+bench-quick: $(TEST_STAMP)
+	$(BIN)/python bench/run.py --quick
+
+clean:
+	rm -rf archive .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,72 @@
+"""``archiver extract``, ``archiver db upgrade`` and ``archiver export``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..exceptions import ConfigurationError, ExtractionError
+from ..pages import LAYOUTS, Page, extract as extract_page
+from ..storage.db import make_engine, redact, resolve_db_url, upgrade
+from ..storage.reader import iter_articles
+
+
+@click.command(epilog="\b\nExample:\n  archiver extract saved-page.html --url https://tarnkappe.info/artikel/x-1.html")
+@click.argument("source")
+@click.option("--url", help="The page's URL (for a file; resolves relative links).")
+@click.option("--layout", type=click.Choice(["auto", *LAYOUTS]), default="auto", show_default=True)
+@click.option("--html/--no-html", "with_html", default=True, show_default=True, help="Include the body HTML.")
+def extract(source: str, url: str | None, layout: str, with_html: bool) -> int:
+    """Extract one article page (a file, or - for stdin) and print the item as one JSON object."""
+    if source.startswith(("http://", "https://")):
+        raise ConfigurationError("extract reads saved pages; fetch pages with 'archiver crawl' (it archives them)")
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as error:
+        raise ConfigurationError(f"cannot read {source}: {error.strerror}") from None
+    html = raw.decode("utf-8", errors="replace")
+    page_url = url or ("file:///stdin" if source == "-" else Path(source).resolve().as_uri())
+    try:
+        item = extract_page(Page(page_url, html), layout=layout)
+    except ExtractionError as error:
+        click.echo(f"archiver: error: {source} is not an article page: {error.reason}", err=True)
+        return 2
+    click.echo(json.dumps(item.to_dict(with_html=with_html), ensure_ascii=False))
+    return 0
+
+
+@click.group()
+def db() -> None:
+    """Database schema management."""
+
+
+@db.command("upgrade", epilog="\b\nExample:\n  archiver db upgrade --db postgresql+psycopg://archiver@db/archive")
+@click.option("--db", "db_url", envvar="ARCHIVER_DB_URL", help="Database URL [env ARCHIVER_DB_URL].")
+def db_upgrade(db_url: str | None) -> int:
+    """Create the archive schema or upgrade it to this version (Alembic migrations)."""
+    url = resolve_db_url(db_url)
+    upgrade(url)
+    click.echo(f"database {redact(url)} is at the current schema", err=True)
+    return 0
+
+
+@click.command(epilog="\b\nExample:\n  archiver export --format jsonl --versions all -o - | head")
+@click.option("--db", "db_url", envvar="ARCHIVER_DB_URL", help="Database URL [env ARCHIVER_DB_URL].")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--versions", type=click.Choice(["latest", "all"]), default="latest", show_default=True)
+@click.option("-o", "--output", default="-", show_default=True, help="Output file, or - for stdout.")
+def export(db_url: str | None, fmt: str, versions: str, output: str) -> int:
+    """Export articles in the item shape (docs/schema.md), one JSON object per line, streamed."""
+    url = resolve_db_url(db_url)
+    engine = make_engine(url, readonly=True)
+    handle = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        for row in iter_articles(engine, versions=versions):
+            handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+    finally:
+        if handle is not sys.stdout:
+            handle.close()
+    return 0

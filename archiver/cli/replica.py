@@ -1,0 +1,66 @@
+"""``archiver replica``: the offline replica of tarnkappe.info for demos, tests and benchmarks."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+_site_options = [
+    click.option("--articles", type=click.IntRange(min=10), default=300, show_default=True,
+                 help="Articles at day 0."),
+    click.option("--day", type=click.IntRange(min=0), default=0, show_default=True,
+                 help="Site time: each day adds new articles and edits some."),
+    click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated content."),
+]
+
+
+def site_options(function):  # type: ignore[no-untyped-def]
+    for option in reversed(_site_options):
+        function = option(function)
+    return function
+
+
+@click.group()
+def replica() -> None:
+    """The replica site: a deterministic fake tarnkappe.info served on this machine."""
+
+
+@replica.command(epilog="\b\nExample:\n  archiver replica serve --port 8000 --articles 1000 --day 1")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
+@site_options
+def serve(host: str, port: int, articles: int, day: int, seed: int) -> int:
+    """Serve the replica in the foreground; prints its base URL, stops on SIGTERM or Ctrl-C."""
+    from ..replica.app import ReplicaApp
+    from ..replica.server import serve as serve_forever
+
+    serve_forever(host, port, ReplicaApp(articles=articles, day=day, seed=seed))
+    return 0
+
+
+@replica.command(epilog="\b\nExample:\n  archiver replica truth --base-url http://127.0.0.1:8000 -o truth.json")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+              help="Base URL the replica is served at (URLs in the truth use it).")
+@click.option("--theme", type=click.Choice(["default", "tk-theme", "hueman"]), default="default", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True)
+@site_options
+def truth(base_url: str, theme: str, output: str, articles: int, day: int, seed: int) -> int:
+    """Write the ground truth (every article's expected item fields) as JSON."""
+    from ..replica.model import SiteModel
+    from ..replica.truth import GroundTruth
+
+    site = SiteModel(articles=articles, day=day, seed=seed)
+    items = GroundTruth(site, base_url).all_items(None if theme == "default" else theme)
+    document = {"base_url": base_url, "articles": articles, "day": day, "seed": seed,
+                "seed_article_post_id": site.post_id(site.seed_index),
+                "edited_today": [site.post_id(i) for i in site.edited_on(day)],
+                "new_today": [site.post_id(i) for i in site.new_on(day)], "items": items}
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    if output == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    return 0

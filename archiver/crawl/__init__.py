@@ -1,0 +1,1 @@
+"""Scrapy components of the archiver: settings, WARC capture extension, pipelines, middlewares."""

@@ -1,0 +1,181 @@
+"""Scrapy extension that archives every HTTP exchange to WARC as it came off the wire.
+
+It listens to ``response_downloaded``, which fires before any downloader middleware has
+touched the response: the body is still content-encoded (gzip stays gzip), and redirects,
+retries, robots.txt, 404s and images all pass through it.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import PackageNotFoundError, version
+import os
+import platform
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import scrapy
+import sqlalchemy
+import warcio
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from .. import __version__
+from ..exceptions import WarcError
+from ..storage.repository import CaptureRecord
+from ..warc.records import RECONSTRUCTED_NOTE, Exchange, warc_date
+from ..warc.writer import WarcFileWriter
+from . import signals as archiver_signals
+
+logger = logging.getLogger(__name__)
+DEFAULT_WARC_DIR = "archive/warc"
+
+
+def software_versions() -> dict[str, str]:
+    return {"archiver": __version__, "scrapy": scrapy.__version__, "warcio": _version_of(warcio),
+            "sqlalchemy": sqlalchemy.__version__, "python": platform.python_version()}
+
+
+def _version_of(module: Any) -> str:
+    try:
+        return version(module.__name__)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for name, values in headers.items():
+        for value in values:
+            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
+    return pairs
+
+
+class WarcCaptureExtension:
+    def __init__(self, writer: WarcFileWriter, crawler: Crawler) -> None:
+        self.writer = writer
+        self.crawler = crawler
+        self.failed: str | None = None
+        # Payload digests seen per URL in this process, for identical-payload revisits.
+        self.seen: dict[str, tuple[str, str, str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
+        settings = crawler.settings
+        if not settings.getbool("ARCHIVER_WARC_ENABLED", True):
+            raise NotConfigured("WARC capture disabled (ARCHIVER_WARC_ENABLED=False)")
+        directory = settings.get("ARCHIVER_WARC_DIR") or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
+        versions = software_versions()
+        fields = {
+            "software": " ".join(f"{k}/{v}" for k, v in versions.items()),
+            "operator": settings.get("ARCHIVER_WARC_OPERATOR", ""),
+            "http-header-user-agent": settings.get("USER_AGENT", ""),
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "isPartOf": settings.get("ARCHIVER_COLLECTION", "") or "archiver",
+            "description": RECONSTRUCTED_NOTE,
+        }
+        writer = WarcFileWriter(directory, prefix=settings.get("ARCHIVER_WARC_PREFIX", "archiver"),
+                                max_size=settings.getint("ARCHIVER_WARC_MAX_SIZE", 1_000_000_000),
+                                warcinfo_fields=fields)
+        for name in writer.repaired:
+            logger.warning("repaired WARC file left open by an earlier run: %s", name)
+        extension = cls(writer, crawler)
+        crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.article_stored, signal=archiver_signals.article_stored)
+        crawler.warc_capture = extension  # type: ignore[attr-defined]
+        return extension
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        if self.failed:
+            return
+        latency = float(request.meta.get("download_latency") or 0.0)
+        started = datetime.now(UTC) - timedelta(seconds=latency)
+        response_headers = _headers(response.headers)
+        dechunked = any(n.lower() == "transfer-encoding" and "chunked" in v.lower() for n, v in response_headers)
+        request_headers = [("Host", _host(request.url)), *_headers(request.headers)]
+        exchange = Exchange(
+            url=request.url, method=request.method, request_headers=request_headers, request_body=request.body,
+            status=response.status, response_headers=response_headers, body=response.body,
+            protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+            ip_address=str(response.ip_address) if response.ip_address else None, started_at=started,
+            truncated=_truncation(response), dechunked=dechunked,
+        )
+        try:
+            revisit = self._revisit_candidate(exchange)
+            written = self.writer.write_exchange(exchange, revisit)
+        except WarcError as error:
+            self._fail(str(error), spider)
+            return
+        primary = written[0]
+        if primary.record_type == "response" and primary.payload_digest:
+            self.seen[exchange.url] = (primary.payload_digest, primary.record_id, warc_date(started))
+        capture = {"warc_file": primary.warc_file, "offset": primary.offset, "length": primary.length,
+                   "record_id": primary.record_id, "payload_digest": primary.payload_digest,
+                   "record_type": primary.record_type, "fetched_at": started.isoformat(), "status": response.status,
+                   "truncated": exchange.truncated}
+        request.meta["warc_capture"] = capture
+        self.crawler.stats.inc_value("archiver/warc/records", len(written))  # type: ignore[union-attr]
+        self.crawler.signals.send_catch_log(archiver_signals.capture_archived, record=CaptureRecord(
+            url=exchange.url, status=response.status, fetched_at=started, warc_file=primary.warc_file,
+            warc_offset=primary.offset, warc_length=primary.length, record_id=primary.record_id,
+            record_type=primary.record_type, payload_digest=primary.payload_digest,
+            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1") or None,
+        ))
+
+    def _revisit_candidate(self, exchange: Exchange) -> tuple[str, str, str] | None:
+        previous = self.seen.get(exchange.url)
+        if previous is None or exchange.status != 200 or exchange.truncated:
+            return None
+        from warcio.utils import Digester
+
+        digester = Digester("sha1")
+        digester.update(exchange.body)
+        return previous if str(digester) == previous[0] else None
+
+    def article_stored(self, item: Any, article_id: int, version: int, status: str) -> None:
+        capture = getattr(item, "capture", None) or {}
+        if self.failed or not capture.get("record_id"):
+            return
+        fields = {"article-id": str(article_id), "version": str(version), "store-status": status,
+                  "post-id": str(item.post_id or ""), "title": item.title, "published": item.published or "",
+                  "authors": "; ".join(a.name for a in item.authors), "layout": item.layout,
+                  "word-count": str(item.word_count)}
+        try:
+            self.writer.write_metadata(item.fetched_url or item.url, capture["record_id"], fields)
+        except WarcError as error:
+            self._fail(str(error), self.crawler.spider)
+
+    def _fail(self, reason: str, spider: Spider | None) -> None:
+        self.failed = reason
+        logger.error("WARC capture failed, stopping the crawl: %s", reason)
+        self.crawler.stats.set_value("archiver/warc/error", reason)  # type: ignore[union-attr]
+        if spider is not None and self.crawler.engine is not None:
+            self.crawler.engine.close_spider(spider, "warc_error")
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        try:
+            self.writer.close()
+        except WarcError as error:
+            self.failed = str(error)
+            logger.error("closing WARC file failed: %s", error)
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.set_value("archiver/warc/files", len(self.writer.files_written))
+        stats.set_value("archiver/warc/bytes", self.writer.bytes_written)
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc
+
+
+def _truncation(response: Response) -> str | None:
+    if "dataloss" in response.flags:
+        return "disconnect"
+    if "download_maxsize" in response.flags:
+        return "length"
+    return None

@@ -1,0 +1,115 @@
+"""Item pipeline that writes articles, captures, failures and the run record to the database.
+
+Captures are buffered as the WARC extension announces them and written before the articles
+that point to them, in batches; the database is never ahead of the WARC files because an
+item only exists once its response record has been written and flushed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from ..exceptions import StorageError
+from ..items import ArticleItem, ExtractionFailure
+from ..storage.db import ensure_schema, make_engine, resolve_db_url
+from ..storage.repository import ArchiveStore, CaptureRecord
+from . import signals as archiver_signals
+from .capture import software_versions
+
+logger = logging.getLogger(__name__)
+
+
+class StoragePipeline:
+    def __init__(self, db_url: str, batch_size: int, mode: str, crawler: Crawler) -> None:
+        self.db_url = db_url
+        self.batch_size = batch_size
+        self.mode = mode
+        self.crawler = crawler
+        self.store: ArchiveStore | None = None
+        self.run_id: int | None = None
+        self.pending_articles: list[ArticleItem] = []
+        self.pending_captures: list[CaptureRecord] = []
+        self.worker = os.environ.get("ARCHIVER_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        settings = crawler.settings
+        pipeline = cls(resolve_db_url(settings.get("ARCHIVER_DB_URL")), settings.getint("ARCHIVER_DB_BATCH_SIZE", 50),
+                       settings.get("ARCHIVER_RUN_MODE", "crawl"), crawler)
+        crawler.signals.connect(pipeline.capture_archived, signal=archiver_signals.capture_archived)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        ensure_schema(self.db_url)
+        engine = make_engine(self.db_url)
+        self.store = ArchiveStore(engine)
+        name = self.crawler.spider.name if self.crawler.spider else "unknown"
+        self.run_id = self.store.start_run(name, self.mode, dict(software_versions()), self.worker)
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.set_value("archiver/run_id", self.run_id)
+
+    def capture_archived(self, record: CaptureRecord) -> None:
+        self.pending_captures.append(record)
+        if len(self.pending_captures) >= self.batch_size * 4:
+            self._flush_captures()
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, ArticleItem):
+            self.pending_articles.append(item)
+            if len(self.pending_articles) >= self.batch_size:
+                self.flush()
+        elif isinstance(item, ExtractionFailure):
+            self._flush_captures()
+            assert self.store is not None
+            self.store.record_failure(item, self.run_id)
+        return item
+
+    def _flush_captures(self) -> None:
+        if self.pending_captures and self.store is not None:
+            records, self.pending_captures = self.pending_captures, []
+            self.store.record_captures(records, self.run_id)
+
+    def flush(self) -> None:
+        self._flush_captures()
+        if not self.pending_articles or self.store is None:
+            return
+        items, self.pending_articles = self.pending_articles, []
+        results = self.store.store_articles(items)
+        stats = self.crawler.stats
+        assert stats is not None
+        for item, result in zip(items, results, strict=True):
+            stats.inc_value(f"archiver/articles/{result.status}")
+            self.crawler.signals.send_catch_log(archiver_signals.article_stored, item=item,
+                                                article_id=result.article_id, version=result.version,
+                                                status=result.status)
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.store is None:
+            return
+        stats = self.crawler.stats
+        assert stats is not None
+        try:
+            self.flush()
+        except StorageError as error:
+            stats.set_value("archiver/storage/error", str(error))
+            logger.error("storing the last batch failed: %s", error)
+            raise
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Runs after the pipelines and the WARC writer have closed: the run record gets final figures."""
+        if self.store is None or self.run_id is None:
+            return
+        stats = self.crawler.stats
+        assert stats is not None
+        if stats.get_value("archiver/storage/error"):
+            reason = "storage_error"
+        self.store.finish_run(self.run_id, reason, dict(stats.get_stats()))
+        self.store.engine.dispose()

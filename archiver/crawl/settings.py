@@ -1,0 +1,55 @@
+"""Default Scrapy settings of the archiver (``scrapy.cfg`` points here).
+
+Polite by default, for a real site over months: robots.txt obeyed, AutoThrottle, one
+request at a time per domain, an identifying User-Agent with a contact URL.
+"""
+
+from archiver import __version__
+
+BOT_NAME = "archiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver-project/archiver; news archive for research)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
+# A body cut short must still reach the WARC writer (as WARC-Truncated), not vanish as an error.
+DOWNLOAD_FAIL_ON_DATALOSS = False
+RETRY_TIMES = 3
+HTTPERROR_ALLOW_ALL = False
+REDIRECT_MAX_TIMES = 10
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+# Never fetch through these schemes: an archive crawler has no business reading local files or buckets.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+
+EXTENSIONS = {
+    "archiver.crawl.capture.WarcCaptureExtension": 100,
+}
+ITEM_PIPELINES = {
+    "archiver.crawl.pipelines.StoragePipeline": 500,
+}
+
+# archiver's own settings (documented in docs/runbook.md)
+ARCHIVER_DB_URL = None  # default: $ARCHIVER_DB_URL or sqlite:///archive/archive.sqlite3
+ARCHIVER_WARC_DIR = None  # default: $ARCHIVER_WARC_DIR or archive/warc
+ARCHIVER_WARC_ENABLED = True
+ARCHIVER_WARC_PREFIX = "archiver"
+ARCHIVER_WARC_MAX_SIZE = 1_000_000_000
+ARCHIVER_WARC_OPERATOR = ""
+ARCHIVER_FETCH_IMAGES = True
+ARCHIVER_DB_BATCH_SIZE = 50
+ARCHIVER_RUN_MODE = "crawl"

@@ -1,0 +1,179 @@
+"""Building WARC/1.1 records for one HTTP exchange with warcio (no crawler imports).
+
+The response block is the HTTP message as received: the real status and protocol, every
+header in order with repeats kept, and the body still content-encoded. Where the crawler's
+HTTP client has already undone the transfer encoding, the original header is kept under an
+``X-Crawler-`` name (as Common Crawl does) so that no reader decodes twice.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+Headers = list[tuple[str, str]]
+RECONSTRUCTED_NOTE = (
+    "HTTP reason phrases are the standard phrase for the status code; a de-chunked body is stored without "
+    "chunk framing with the original Transfer-Encoding header renamed X-Crawler-Transfer-Encoding; "
+    "Host is added to request headers when the HTTP client added it itself."
+)
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and its response, as the crawler saw them."""
+
+    url: str
+    method: str
+    request_headers: Headers
+    request_body: bytes
+    status: int
+    response_headers: Headers
+    body: bytes  # transfer-decoded, still content-encoded
+    protocol: str = "HTTP/1.1"
+    reason: str | None = None
+    ip_address: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    truncated: str | None = None  # "length" | "time" | "disconnect" | "unspecified"
+    dechunked: bool = False
+
+
+def warc_uri(url: str) -> str:
+    """Percent-encode a URL for ``WARC-Target-URI`` (no spaces, no raw non-ASCII, no angle brackets)."""
+    parts = urlsplit(url)
+    host = parts.hostname.encode("idna").decode("ascii") if parts.hostname else ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    safe = "/%:@!$&'()*+,;=-._~"
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=safe), quote(parts.query, safe=safe + "?"),
+                       ""))
+
+
+def warc_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def response_headers_as_stored(exchange: Exchange) -> Headers:
+    headers: Headers = []
+    has_length = any(name.lower() == "content-length" for name, _ in exchange.response_headers)
+    for name, value in exchange.response_headers:
+        if name.lower() == "transfer-encoding" and exchange.dechunked:
+            headers.append((f"X-Crawler-{name}", value))
+        else:
+            headers.append((name, value))
+    if exchange.dechunked and not has_length:
+        headers.append(("Content-Length", str(len(exchange.body))))
+    return headers
+
+
+def request_line(exchange: Exchange) -> str:
+    parts = urlsplit(warc_uri(exchange.url))
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return f"{exchange.method} {target} {exchange.protocol}"
+
+
+class RecordFactory:
+    """Serializes records to uncompressed bytes; the file layer compresses one gzip member each."""
+
+    def __init__(self, make_id: Callable[[], str] | None = None) -> None:
+        self.make_id = make_id or _new_id
+
+    def _serialize(self, record: object) -> bytes:
+        buffer = io.BytesIO()
+        WARCWriter(buffer, gzip=False, warc_version="1.1").write_record(record)
+        return buffer.getvalue()
+
+    def _writer(self) -> WARCWriter:
+        return WARCWriter(io.BytesIO(), gzip=False, warc_version="1.1")
+
+    def warcinfo(self, filename: str, fields: dict[str, str], date: datetime) -> tuple[str, bytes]:
+        record_id = self.make_id()
+        payload = "".join(f"{k}: {v}\r\n" for k, v in fields.items() if v).encode("utf-8")
+        headers = {"WARC-Record-ID": record_id, "WARC-Date": warc_date(date), "WARC-Filename": filename,
+                   "Content-Type": "application/warc-fields"}
+        record = self._writer().create_warc_record("", "warcinfo", payload=io.BytesIO(payload),
+                                                   length=len(payload), warc_headers_dict=headers)
+        return record_id, self._serialize(record)
+
+    def exchange(self, exchange: Exchange, warcinfo_id: str | None,
+                 revisit_of: tuple[str, str, str] | None = None) -> list[tuple[str, str, bytes, str | None]]:
+        """(record id, type, bytes, payload digest) for the response (or revisit) then the request."""
+        writer = self._writer()
+        uri = warc_uri(exchange.url)
+        date = warc_date(exchange.started_at)
+        reason = exchange.reason or _reason(exchange.status)
+        http = StatusAndHeaders(f"{exchange.status} {reason}".strip(), response_headers_as_stored(exchange),
+                                protocol=exchange.protocol)
+        response_id = self.make_id()
+        common = {"WARC-Date": date}
+        if warcinfo_id:
+            common["WARC-Warcinfo-ID"] = warcinfo_id
+        response_headers = common | {"WARC-Record-ID": response_id}
+        if exchange.ip_address:
+            response_headers["WARC-IP-Address"] = exchange.ip_address
+        if exchange.truncated:
+            response_headers["WARC-Truncated"] = exchange.truncated
+        if revisit_of is not None or exchange.status == 304:
+            record = self._revisit(writer, uri, http, response_headers, exchange, revisit_of)
+        else:
+            record = writer.create_warc_record(uri, "response", payload=io.BytesIO(exchange.body),
+                                               length=len(exchange.body), http_headers=http,
+                                               warc_headers_dict=response_headers)
+        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+        records = [(response_id, record.rec_type, self._serialize(record), digest)]
+        request_id = self.make_id()
+        request_http = StatusAndHeaders(request_line(exchange), exchange.request_headers, protocol="",
+                                        is_http_request=True)
+        request = writer.create_warc_record(
+            uri, "request", payload=io.BytesIO(exchange.request_body), length=len(exchange.request_body),
+            http_headers=request_http,
+            warc_headers_dict=common | {"WARC-Record-ID": request_id, "WARC-Concurrent-To": response_id})
+        records.append((request_id, "request", self._serialize(request), None))
+        return records
+
+    def _revisit(self, writer: WARCWriter, uri: str, http: StatusAndHeaders, headers: dict[str, str],
+                 exchange: Exchange, revisit_of: tuple[str, str, str] | None) -> object:
+        if revisit_of is None:  # 304 Not Modified from a conditional request
+            headers = headers | {"WARC-Profile": NOT_MODIFIED_PROFILE}
+            record = writer.create_warc_record(uri, "revisit", http_headers=http, warc_headers_dict=headers)
+            return record
+        digest, refers_to_id, refers_to_date = revisit_of
+        headers = headers | {"WARC-Profile": REVISIT_PROFILE, "WARC-Refers-To": refers_to_id,
+                             "WARC-Refers-To-Target-URI": uri, "WARC-Refers-To-Date": refers_to_date,
+                             "WARC-Payload-Digest": digest}
+        return writer.create_warc_record(uri, "revisit", http_headers=http, warc_headers_dict=headers)
+
+    def metadata(self, target_uri: str, concurrent_to: str, fields: dict[str, str], date: datetime,
+                 warcinfo_id: str | None) -> tuple[str, bytes]:
+        record_id = self.make_id()
+        payload = "".join(f"{k}: {' '.join(v.split())}\r\n" for k, v in fields.items() if v).encode("utf-8")
+        headers = {"WARC-Record-ID": record_id, "WARC-Date": warc_date(date), "WARC-Concurrent-To": concurrent_to,
+                   "Content-Type": "application/warc-fields"}
+        if warcinfo_id:
+            headers["WARC-Warcinfo-ID"] = warcinfo_id
+        record = self._writer().create_warc_record(warc_uri(target_uri), "metadata", payload=io.BytesIO(payload),
+                                                   length=len(payload), warc_headers_dict=headers)
+        return record_id, self._serialize(record)
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _new_id() -> str:
+    import uuid
+
+    return f"<urn:uuid:{uuid.uuid4()}>"

@@ -1,0 +1,45 @@
+"""Repair WARC files left ``.open`` by a killed process: keep every complete record, drop the rest."""
+
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+
+
+def complete_members_end(path: Path) -> int:
+    """Byte offset just past the last complete gzip member that holds a WARC record."""
+    good_end = 0
+    with open(path, "rb") as handle:
+        data = handle.read()
+    position = 0
+    while position < len(data):
+        decompressor = zlib.decompressobj(31)
+        try:
+            content = decompressor.decompress(data[position:])
+        except zlib.error:
+            break
+        if not decompressor.eof or not content.startswith(b"WARC/"):
+            break
+        consumed = len(data) - position - len(decompressor.unused_data)
+        position += consumed
+        good_end = position
+    return good_end
+
+
+def repair_open_files(directory: Path) -> list[str]:
+    """Cut every ``*.warc.gz.open`` back to its last complete record and close it. Returns the names."""
+    repaired = []
+    for path in sorted(directory.glob("*.warc.gz.open")):
+        end = complete_members_end(path)
+        final = path.with_name(path.name.removesuffix(".open"))
+        if end == 0:
+            path.unlink()  # not even the warcinfo record made it: nothing to keep
+            continue
+        with open(path, "r+b") as handle:
+            handle.truncate(end)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(path, final)
+        repaired.append(final.name)
+    return repaired

@@ -1,0 +1,1 @@
+"""Scrapy spiders of the archiver (SPIDER_MODULES points here)."""
