@@ -82,10 +82,22 @@ class StoragePipeline:
         if not self.pending_articles or self.store is None:
             return
         items, self.pending_articles = self.pending_articles, []
-        results = self.store.store_articles(items)
         stats = self.crawler.stats
         assert stats is not None
-        for item, result in zip(items, results, strict=True):
+        try:
+            stored = list(zip(items, self.store.store_articles(items), strict=True))
+        except StorageError as batch_error:
+            logger.warning("storing a batch failed (%s); storing its articles one by one", batch_error)
+            stored = []
+            for item in items:
+                try:
+                    stored.append((item, self.store.store_article(item)))
+                except StorageError as error:
+                    # One article the database refuses must not take the rest of the batch with it.
+                    stats.inc_value("archiver/storage/failed_articles")
+                    self.store.record_failure(ExtractionFailure(item.fetched_url or item.url, f"storage: {error}",
+                                                                item.layout, item.capture), self.run_id)
+        for item, result in stored:
             stats.inc_value(f"archiver/articles/{result.status}")
             self.crawler.signals.send_catch_log(archiver_signals.article_stored, item=item,
                                                 article_id=result.article_id, version=result.version,

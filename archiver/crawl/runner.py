@@ -71,6 +71,12 @@ def build_settings(db_url: str, warc_dir: str, mode: str, politeness: str, base_
 def run_crawl(spider: str, base_url: str | None = None, db_url: str | None = None, warc_dir: str | None = None,
               mode: str = "crawl", politeness: str = "auto", overrides: dict[str, str] | None = None,
               spider_args: dict[str, str] | None = None) -> CrawlResult:
+    if base_url is not None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(f"--base-url must be an http(s) URL, got {base_url!r}")
+    if mode not in ("crawl", "update"):
+        raise ConfigurationError(f"mode must be crawl or update, got {mode!r}")
     db = resolve_db_url(db_url)
     warcs = warc_dir or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
     settings = build_settings(db, warcs, mode, politeness, base_url, overrides or {})

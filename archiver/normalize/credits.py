@@ -27,7 +27,9 @@ _LICENSE_PAREN_RE = re.compile(rf"\(\s*(?P<lic>{_LICENSE})\s*\)\s*$", re.IGNOREC
 _LICENSE_TAIL_RE = re.compile(rf"(?:,|\s[-–|]|;)\s*(?P<lic>{_LICENSE})\s*$", re.IGNORECASE)
 _SYMBOL_RE = re.compile(r"\s*\(Symbolbild\)\s*", re.IGNORECASE)
 _THANKS_RE = re.compile(r"[,\s]*\b(?:thx|danke|thanks)\b!?[,\s]*$", re.IGNORECASE)
-_IN_CAPTION_RE = re.compile(rf"(?:(?<=\s)|^)(?:(?:{_PREFIXES})\s*:|©|Foto\s+\S+,\s*thx)", re.IGNORECASE)
+_IN_CAPTION_RE = re.compile(rf"(?:(?:{_PREFIXES})\s*:|©|Foto\s+\S+,\s*thx)", re.IGNORECASE)
+# A credit inside a caption starts the caption or follows a sentence end or separator.
+_CAPTION_BREAKS = (". ", "! ", "? ", "| ", "– ", "— ", "(", "; ")
 
 KNOWN_LICENSE_URLS = {
     "pixabay lizenz": "https://pixabay.com/service/license-summary/",
@@ -104,10 +106,15 @@ def _credit_body(raw: str) -> str | None:
 def split_caption_credit(caption: str) -> tuple[str, str | None]:
     """Split ``"… geschlossen. Bildquelle: X, Lizenz"`` into caption text and credit text."""
     text = collapse_whitespace(caption)
-    match = _IN_CAPTION_RE.search(text)
-    if match is None:
-        return text, None
-    return text[: match.start()].strip(), text[match.start():]
+    for match in _IN_CAPTION_RE.finditer(text):
+        start = match.start()
+        if start == 0 or text[:start].endswith(_CAPTION_BREAKS):
+            before = text[:start].rstrip(" (|–—;")
+            credit = text[start:]
+            if text[:start].endswith("(") and credit.endswith(")"):
+                credit = credit[:-1]
+            return before, credit
+    return text, None
 
 
 def is_credit_line(text: str) -> bool:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 SITE_TIMEZONE = ZoneInfo("Europe/Berlin")
+PLAUSIBLE_YEARS = (1971, 2199)
 
 _NUMERIC_DE = re.compile(
     r"^(?P<d>\d{1,2})\.\s?(?P<m>\d{1,2})\.\s?(?P<y>\d{4})(?:,?\s+(?:um\s+)?(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?:Uhr)?)?$"
@@ -34,17 +35,20 @@ def parse_date(raw: str | None, timezone: ZoneInfo = SITE_TIMEZONE) -> datetime 
     text = " ".join(raw.split())
     if not text:
         return None
-    parsed = _parse_iso(text) or _parse_german(text)
+    if re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        parsed = _parse_iso(text)  # ISO-shaped but invalid: refuse rather than guess another order
+    else:
+        parsed = _parse_german(text)
     if parsed is None:
         return None
+    if not PLAUSIBLE_YEARS[0] <= parsed.year <= PLAUSIBLE_YEARS[1]:
+        return None  # a news page dated 0999 or 2999 is a parsing accident, not a date
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone)
     return parsed.astimezone(UTC).replace(microsecond=0)
 
 
 def _parse_iso(text: str) -> datetime | None:
-    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
-        return None
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
     except ValueError:
@@ -80,7 +84,8 @@ def _parse_with_dateparser(text: str) -> datetime | None:
 
     result = dateparser.parse(
         text, languages=["de", "en"],
-        settings={"STRICT_PARSING": True, "TIMEZONE": "Europe/Berlin", "RETURN_AS_TIMEZONE_AWARE": False},
+        settings={"STRICT_PARSING": True, "DATE_ORDER": "DMY", "TIMEZONE": "Europe/Berlin",
+                  "RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DATES_FROM": "past"},
     )
     return result
 

@@ -214,9 +214,9 @@ def _int(value: str | None) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def first(values: Iterable[str | None]) -> str | None:
-    """First non-empty value, whitespace-collapsed."""
+def first(values: Iterable[object]) -> str | None:
+    """First non-empty string value, whitespace-collapsed (JSON-LD may hold numbers or objects)."""
     for value in values:
-        if value and value.strip():
+        if isinstance(value, str) and value.strip():
             return collapse_whitespace(value)
     return None

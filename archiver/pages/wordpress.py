@@ -101,8 +101,9 @@ class WordPressPage(ArticlePage):
         if not authors:
             for ref in _as_list(self.ld_article.get("author")):
                 node = self._ld_node(ref)
-                if node.get("name"):
-                    authors.append(Author(name=collapse_whitespace(str(node["name"])), url=node.get("url")))
+                name, url = first([node.get("name")]), first([node.get("url")])
+                if name:
+                    authors.append(Author(name=name, url=url))
         if not authors and self.meta("author"):
             authors = [Author(name=n, is_organization=org) for n, org in split_byline(self.meta("author") or "")]
         bio = text_of(next(iter(self.sel.css(

@@ -87,7 +87,7 @@ class ReplicaResource(resource.Resource):
         if kind == "truncated":
             request.setHeader(b"Content-Length", b"100000")
             request.write(b"<html><body><p>abgeschnitten")
-            reactor.callLater(0.05, request.channel.transport.abortConnection)
+            reactor.callLater(0.05, request.channel.transport.loseConnection)
             return server.NOT_DONE_YET
         if kind == "malformed":
             return MALFORMED_HTML

@@ -10,19 +10,22 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import random
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..exceptions import StorageError
 from ..items import ArticleItem, ExtractionFailure
 from ..normalize.urls import post_id_from_url
 from . import models as m
 
+RETRIES = 6
 DIFF_FIELDS = ("title", "lead", "text", "published", "modified", "authors", "categories", "tags", "images",
                "credits")
 
@@ -90,6 +93,7 @@ class ArchiveStore:
         self.dialect = engine.dialect.name
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         self._site_ids: dict[str, int] = {}
+        self._entity_ids: dict[tuple[str, tuple[tuple[str, Any], ...]], int] = {}
 
     # --- generic upsert ---------------------------------------------------------------------------
     def _upsert(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
@@ -155,13 +159,25 @@ class ArchiveStore:
 
     # --- articles ---------------------------------------------------------------------------------
     def store_articles(self, items: list[ArticleItem]) -> list[StoreResult]:
-        """Store a batch: one transaction, one savepoint per article so a bad one spoils nothing else."""
-        results: list[StoreResult] = []
-        with self._begin() as conn:
-            for item in items:
-                with conn.begin_nested():
-                    results.append(self._store_article(conn, item))
-        return results
+        """Store a batch in one transaction, in natural-key order, retried when the database detects a deadlock.
+
+        Articles are written in key order so that concurrent batches lock rows in the same order.
+        """
+        order = sorted(range(len(items)), key=lambda n: _article_key(items[n]))
+        for attempt in range(1, RETRIES + 1):
+            try:
+                results: dict[int, StoreResult] = {}
+                with self.engine.begin() as conn:
+                    for n in order:
+                        results[n] = self._store_article(conn, items[n])
+                return [results[n] for n in range(len(items))]
+            except DBAPIError as error:
+                self._entity_ids.clear()  # ids cached during the rolled-back transaction may not exist
+                self._site_ids.clear()
+                if not _is_transient(error) or attempt == RETRIES:
+                    raise StorageError(_one_line(error)) from error
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+        raise AssertionError("unreachable")
 
     def store_article(self, item: ArticleItem) -> StoreResult:
         return self.store_articles([item])[0]
@@ -169,7 +185,7 @@ class ArchiveStore:
     def _store_article(self, conn: Connection, item: ArticleItem) -> StoreResult:
         site_id = self.site_id(conn, item.site)
         now = _now()
-        key = f"post:{item.post_id}" if item.post_id is not None else f"url:{item.url}"
+        key = _article_key(item)
         articles = m.Article.__table__
         article_id = self._upsert(conn, articles, {"site_id": site_id, "key": key, "post_id": item.post_id,
                                                    "url": item.url, "first_seen": now, "last_seen": now,
@@ -202,53 +218,76 @@ class ArchiveStore:
             current_version_id=version_id, version_count=version, url=item.url, last_seen=now))
         return StoreResult(article_id, version, "changed" if previous else "new")
 
+    def _entity(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
+                keep_existing: tuple[str, ...] = ()) -> int:
+        """Upsert an entity row, skipping the statement when this process already wrote the same values."""
+        cache_key = (table.name, tuple(sorted(values.items())))
+        cached = self._entity_ids.get(cache_key)
+        if cached is None:
+            cached = self._upsert(conn, table, values, keys, keep_existing)
+            self._entity_ids[cache_key] = cached
+        return cached
+
     def _store_relations(self, conn: Connection, site_id: int, version_id: int, item: ArticleItem) -> None:
-        for position, author in enumerate(item.authors):
+        # Entity rows are upserted in a global order (by natural key) so that concurrent writers on
+        # PostgreSQL lock them in the same order and cannot deadlock; link rows follow in item order.
+        author_rows = {}
+        for author in item.authors:
             key = (f"id:{author.site_author_id}" if author.site_author_id is not None
                    else f"url:{author.url}" if author.url else f"name:{author.name}")
-            author_id = self._upsert(conn, m.Author.__table__, {
-                "site_id": site_id, "key": key, "name": author.name, "url": author.url,
-                "site_author_id": author.site_author_id, "bio": author.bio, "avatar_url": author.avatar_url,
-                "forum_url": author.forum_url, "is_organization": author.is_organization,
-            }, ["site_id", "key"], keep_existing=("url", "site_author_id", "bio", "avatar_url", "forum_url"))
-            conn.execute(m.ArticleAuthor.__table__.insert().values(version_id=version_id, author_id=author_id,
-                                                                   position=position))
+            author_rows[key] = {"site_id": site_id, "key": key, "name": author.name, "url": author.url,
+                                "site_author_id": author.site_author_id, "bio": author.bio,
+                                "avatar_url": author.avatar_url, "forum_url": author.forum_url,
+                                "is_organization": author.is_organization}
+        author_ids = {key: self._entity(conn, m.Author.__table__, author_rows[key], ["site_id", "key"],
+                                        ("url", "site_author_id", "bio", "avatar_url", "forum_url"))
+                      for key in sorted(author_rows)}
+        categories = m.Category.__table__
+        slugs = sorted({c.slug for c in item.categories} | {c.parent for c in item.categories if c.parent})
+        category_ids = {slug: self._entity(conn, categories, {"site_id": site_id, "slug": slug}, ["site_id", "slug"])
+                        for slug in slugs}
+        for category in sorted(item.categories, key=lambda c: c.slug):
+            details = {"site_id": site_id, "slug": category.slug, "name": category.name, "url": category.url,
+                       "parent_id": category_ids.get(category.parent or "")}
+            if any(details[k] is not None for k in ("name", "url", "parent_id")):
+                self._entity(conn, categories, details, ["site_id", "slug"], ("name", "url", "parent_id"))
+        tag_ids = {tag.slug: self._entity(conn, m.Tag.__table__, {"site_id": site_id, "slug": tag.slug,
+                                                                   "name": tag.name, "url": tag.url},
+                                          ["site_id", "slug"], ("name", "url"))
+                   for tag in sorted(item.tags, key=lambda t: t.slug)}
+        image_ids = {url: self._entity(conn, m.Image.__table__, {"site_id": site_id, "url": url}, ["site_id", "url"])
+                     for url in sorted({image.url for image in item.images})}
         primary = item.primary_category.slug if item.primary_category else None
-        for position, category in enumerate(item.categories):
-            parent_id = None
-            if category.parent:
-                parent_id = self._upsert(conn, m.Category.__table__, {"site_id": site_id, "slug": category.parent},
-                                         ["site_id", "slug"])
-            category_id = self._upsert(conn, m.Category.__table__, {
-                "site_id": site_id, "slug": category.slug, "name": category.name, "url": category.url,
-                "parent_id": parent_id}, ["site_id", "slug"], keep_existing=("name", "url", "parent_id"))
-            conn.execute(m.ArticleCategory.__table__.insert().values(
-                version_id=version_id, category_id=category_id, is_primary=category.slug == primary,
-                position=position))
-        for position, tag in enumerate(item.tags):
-            tag_id = self._upsert(conn, m.Tag.__table__, {"site_id": site_id, "slug": tag.slug, "name": tag.name,
-                                                          "url": tag.url}, ["site_id", "slug"],
-                                  keep_existing=("name", "url"))
-            conn.execute(m.ArticleTag.__table__.insert().values(version_id=version_id, tag_id=tag_id,
-                                                                position=position))
-        image_ids: dict[str, int] = {}
-        for position, image in enumerate(item.images):
-            image_id = image_ids.get(image.url) or self._upsert(
-                conn, m.Image.__table__, {"site_id": site_id, "url": image.url}, ["site_id", "url"])
-            image_ids[image.url] = image_id
-            conn.execute(m.ArticleImage.__table__.insert().values(
-                version_id=version_id, position=position, image_id=image_id, alt=image.alt, caption=image.caption,
-                width=image.width, height=image.height, is_lead=image.is_lead))
-        for position, credit in enumerate(item.credits):
-            conn.execute(m.Credit.__table__.insert().values(
-                version_id=version_id, position=position, image_id=image_ids.get(credit.applies_to or ""),
-                raw=credit.raw, creator=credit.creator, license=credit.license, license_url=credit.license_url,
-                source_url=credit.source_url, applies_to=credit.applies_to))
-        for kind, urls in (("internal", item.links.internal), ("external", item.links.external)):
-            for position, url in enumerate(urls):
-                conn.execute(m.Link.__table__.insert().values(
-                    version_id=version_id, kind=kind, position=position, url=url,
-                    target_post_id=post_id_from_url(url) if kind == "internal" else None))
+        self._insert_many(conn, m.ArticleAuthor.__table__, [
+            {"version_id": version_id, "author_id": author_ids[key], "position": n}
+            for n, key in enumerate(dict.fromkeys(
+                f"id:{a.site_author_id}" if a.site_author_id is not None else f"url:{a.url}" if a.url
+                else f"name:{a.name}" for a in item.authors))])
+        self._insert_many(conn, m.ArticleCategory.__table__, [
+            {"version_id": version_id, "category_id": category_ids[slug], "is_primary": slug == primary,
+             "position": n} for n, slug in enumerate(dict.fromkeys(c.slug for c in item.categories))])
+        self._insert_many(conn, m.ArticleTag.__table__, [
+            {"version_id": version_id, "tag_id": tag_ids[slug], "position": n}
+            for n, slug in enumerate(dict.fromkeys(t.slug for t in item.tags))])
+        self._insert_many(conn, m.ArticleImage.__table__, [
+            {"version_id": version_id, "position": n, "image_id": image_ids[image.url], "alt": image.alt,
+             "caption": image.caption, "width": image.width, "height": image.height, "is_lead": image.is_lead}
+            for n, image in enumerate(item.images)])
+        self._insert_many(conn, m.Credit.__table__, [
+            {"version_id": version_id, "position": n, "image_id": image_ids.get(credit.applies_to or ""),
+             "raw": credit.raw, "creator": credit.creator, "license": credit.license,
+             "license_url": credit.license_url, "source_url": credit.source_url, "applies_to": credit.applies_to}
+            for n, credit in enumerate(item.credits)])
+        self._insert_many(conn, m.Link.__table__, [
+            {"version_id": version_id, "kind": kind, "position": n, "url": url,
+             "target_post_id": post_id_from_url(url) if kind == "internal" else None}
+            for kind, urls in (("internal", item.links.internal), ("external", item.links.external))
+            for n, url in enumerate(urls)])
+
+    @staticmethod
+    def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            conn.execute(table.insert(), rows)
 
     def version_summary(self, conn: Connection, version_id: int) -> dict[str, Any]:
         v = m.ArticleVersion.__table__
@@ -299,6 +338,16 @@ class _Transaction:
             raise StorageError(_one_line(error)) from error
         if exc[0] is not None and isinstance(exc[1], SQLAlchemyError):
             raise StorageError(_one_line(exc[1])) from exc[1]
+
+
+def _article_key(item: ArticleItem) -> str:
+    return f"post:{item.post_id}" if item.post_id is not None else f"url:{item.url}"
+
+
+def _is_transient(error: DBAPIError) -> bool:
+    """Deadlocks and serialization failures (PostgreSQL) and lock timeouts (SQLite) deserve a retry."""
+    code = getattr(error.orig, "sqlstate", None)
+    return code in ("40P01", "40001") or "database is locked" in str(error.orig)
 
 
 def _one_line(error: BaseException) -> str:

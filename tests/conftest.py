@@ -1,0 +1,128 @@
+"""Shared fixtures: one replica server per test session, one shared crawl of it, PostgreSQL databases.
+
+Every crawl goes to the replica on 127.0.0.1; nothing in the suite talks to another address.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SAMPLES = SHARED / "samples" / "tarnkappe"
+PG_ADMIN_URL = os.environ.get("ARCHIVER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REPLICA_ARTICLES = 120
+
+
+@dataclass
+class Replica:
+    base_url: str
+    articles: int
+    day: int
+    process: subprocess.Popen[str]
+
+    def truth(self, theme: str = "default") -> dict[str, Any]:
+        output = subprocess.run(
+            [sys.executable, "-m", "archiver", "replica", "truth", "--base-url", self.base_url, "--articles",
+             str(self.articles), "--day", str(self.day), "--theme", theme], check=True, capture_output=True,
+            text=True).stdout
+        return dict(json.loads(output))
+
+
+def start_replica(articles: int, day: int = 0, port: int = 0) -> Replica:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "replica", "serve", "--port", str(port), "--articles", str(articles),
+         "--day", str(day)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    base_url = process.stdout.readline().strip()
+    assert base_url.startswith("http://127.0.0.1:"), base_url
+    return Replica(base_url, articles, day, process)
+
+
+def stop_replica(replica: Replica) -> None:
+    replica.process.terminate()
+    replica.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def replica() -> Iterator[Replica]:
+    server = start_replica(REPLICA_ARTICLES)
+    yield server
+    stop_replica(server)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archiver", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@dataclass
+class CrawledArchive:
+    replica: Replica
+    directory: Path
+    db_url: str
+    warc_dir: Path
+    result: subprocess.CompletedProcess[str]
+    summary: dict[str, Any]
+
+
+def crawl_into(replica: Replica, directory: Path, *extra: str, db_url: str | None = None) -> CrawledArchive:
+    db = db_url or f"sqlite:///{directory}/archive.sqlite3"
+    warc_dir = directory / "warc"
+    result = run_cli("crawl", "tarnkappe", "--base-url", replica.base_url, "--db", db, "--warc-dir", str(warc_dir),
+                     "--json", "-s", "LOG_LEVEL=WARNING", *extra)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return CrawledArchive(replica, directory, db, warc_dir, result, json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+@pytest.fixture(scope="session")
+def crawled(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> CrawledArchive:
+    """The replica crawled once into SQLite; shared by every test that only reads the result."""
+    return crawl_into(replica, tmp_path_factory.mktemp("crawl"))
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return None
+    except Exception as error:  # noqa: BLE001 - any failure means "no server to test against"
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(error).__name__}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    reason = _pg_available()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+
+    name = f"archiver_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/archive.sqlite3"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/archive.sqlite3"
+    return str(request.getfixturevalue("pg_url"))

@@ -1,0 +1,167 @@
+"""Pure normalization functions: dates, text, URLs, bylines and credits; property tests included."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archiver.normalize.authors import author_id_from_url, split_byline
+from archiver.normalize.credits import is_credit_line, license_url_for, parse_credit, split_caption_credit
+from archiver.normalize.dates import normalize_date, parse_date
+from archiver.normalize.text import clean_inline, collapse_whitespace, unescape_twice
+from archiver.normalize.urls import canonical_url, is_article_url, post_id_from_url, strip_tracking
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("2025-03-07T07:25:18+01:00", "2025-03-07T06:25:18Z"),
+    ("2025-03-07T06:25:18+00:00", "2025-03-07T06:25:18Z"),
+    ("2025-03-07T06:25:18Z", "2025-03-07T06:25:18Z"),
+    ("07.03.2025", "2025-03-06T23:00:00Z"),  # local midnight in Berlin (CET)
+    ("7. März 2025, 14:05 Uhr", "2025-03-07T13:05:00Z"),
+    ("7. Mrz. 2025", "2025-03-06T23:00:00Z"),
+    ("14. Juli 2019 um 09:30", "2019-07-14T07:30:00Z"),  # summer time: CEST is UTC+2
+    ("Donnerstag, 14. März 2019", "2019-03-13T23:00:00Z"),
+    ("2025-03-30T03:30:00", "2025-03-30T01:30:00Z"),  # first hour of summer time
+    ("2025-10-26T01:59:00", "2025-10-25T23:59:00Z"),  # still summer time before the switch back
+    ("2025-03-07 07:25:18", "2025-03-07T06:25:18Z"),
+])
+def test_dates_to_utc(raw: str, expected: str) -> None:
+    assert normalize_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "gestern", "31.02.2025", "7. Foo 2025", "2025-13-01", "Mai 2019", "0999-01-01",
+                                 None, "3 Minuten"])
+def test_unparseable_dates_stay_null(raw: str | None) -> None:
+    assert parse_date(raw) is None
+
+
+@given(st.datetimes(min_value=datetime(1972, 1, 1), max_value=datetime(2198, 1, 1), timezones=st.timezones()))
+def test_date_normalization_is_idempotent_on_iso(moment: object) -> None:
+    first = normalize_date(moment.isoformat())  # type: ignore[attr-defined]
+    assert first is not None
+    assert normalize_date(first) == first
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300)
+def test_date_parser_never_raises(raw: str) -> None:
+    result = normalize_date(raw)
+    assert result is None or normalize_date(result) == result
+
+
+def test_text_helpers() -> None:
+    assert collapse_whitespace(" a\u00a0 b\n\tc ") == "a b c"
+    assert unescape_twice("US-Beh&amp;ouml;rden") == "US-Behörden"
+    assert unescape_twice("Messengers & WhatsApp") == "Messengers & WhatsApp"
+    assert clean_inline("  Geldw&#xE4;sche\u200b  ") == "Geldwäsche"
+
+
+@given(st.text(max_size=200))
+def test_text_normalizers_are_idempotent(text: str) -> None:
+    assert collapse_whitespace(collapse_whitespace(text)) == collapse_whitespace(text)
+    once = clean_inline(text)
+    assert clean_inline(once) == clean_inline(clean_inline(once))
+
+
+def test_urls() -> None:
+    url = "https://Tarnkappe.info/artikel/krypto/x-311235.html?utm_source=feed&fbclid=1&page=2#kommentare"
+    assert strip_tracking(url) == "https://tarnkappe.info/artikel/krypto/x-311235.html?page=2"
+    assert post_id_from_url("https://tarnkappe.info/artikel/krypto/x-311235.html") == 311235
+    assert post_id_from_url("https://tarnkappe.info/?p=311235") == 311235
+    assert post_id_from_url("https://tarnkappe.info/artikel/krypto") is None
+    assert is_article_url("https://tarnkappe.info/artikel/szene/usenet/a-b-23500.html")
+    assert not is_article_url("https://tarnkappe.info/author/83")
+    for variant in ("https://tarnkappe.info/a/b-1.html?utm_medium=x", "https://tarnkappe.info/a/b-1.html#c",
+                    "https://TARNKAPPE.info/a/b-1.html?replytocom=5&share=twitter"):
+        assert canonical_url(variant) == "https://tarnkappe.info/a/b-1.html"
+
+
+@given(st.text(max_size=100).map(lambda s: "https://tarnkappe.info/" + s))
+def test_canonical_url_is_idempotent(url: str) -> None:
+    once = canonical_url(url)
+    assert canonical_url(once) == once
+
+
+@pytest.mark.parametrize(("byline", "expected"), [
+    ("von Sunny", [("Sunny", False)]),
+    ("Sunny und Antonia", [("Sunny", False), ("Antonia", False)]),
+    ("Von Lars Sobiraj, dpa", [("Lars Sobiraj", False), ("dpa", True)]),
+    ("dpa/AFP", [("dpa", True), ("AFP", True)]),
+    ("by Ghandy & Nordlicht", [("Ghandy", False), ("Nordlicht", False)]),
+])
+def test_bylines(byline: str, expected: list[tuple[str, bool]]) -> None:
+    assert split_byline(byline) == expected
+
+
+def test_author_ids() -> None:
+    assert author_id_from_url("https://tarnkappe.info/author/83") == 83
+    assert author_id_from_url("https://tarnkappe.info/author/83/") == 83
+    assert author_id_from_url("https://example.org/author/sunny") is None
+
+
+@pytest.mark.parametrize(("raw", "links", "creator", "license", "license_url", "source_url"), [
+    ("Bildquelle: Screenshot Tarnkappe", [("Screenshot Tarnkappe", "https://garantex.org")], "Screenshot Tarnkappe",
+     None, None, "https://garantex.org"),
+    ("Bildquelle: Dimitri Karastelev", [], "Dimitri Karastelev", None, None, None),
+    ("Bildquelle: AndreyPopov, Lizenz", [("Lizenz", "https://depositphotos.com/l")], "AndreyPopov", "Lizenz",
+     "https://depositphotos.com/l", None),
+    ("Bildquelle: Iridi, Lizenz", [], "Iridi", "Lizenz", None, None),
+    ("Foto LoboStudioHamburg, thx! (Pixabay Lizenz)", [], "LoboStudioHamburg", "Pixabay Lizenz",
+     "https://pixabay.com/service/license-summary/", None),
+    ("Foto: picture alliance/dpa", [], "picture alliance/dpa", None, None, None),
+    ("Fotos: Clark Tibbs (CC0)", [], "Clark Tibbs", "CC0", "https://creativecommons.org/publicdomain/zero/1.0/", None),
+    ("Bild: geralt, CC BY-SA 4.0", [], "geralt", "CC BY-SA 4.0", "https://creativecommons.org/licenses/by-sa/4.0/",
+     None),
+    ("Titelbild: Nordlicht - CC BY 2.0", [], "Nordlicht", "CC BY 2.0", "https://creativecommons.org/licenses/by/2.0/",
+     None),
+    ("Beitragsbild: madmetzi", [], "madmetzi", None, None, None),
+    ("Quelle: Europol", [], "Europol", None, None, None),
+    ("© Tarnkappe.info", [], "Tarnkappe.info", None, None, None),
+    ("picture alliance / dpa", [], "picture alliance / dpa", None, None, None),
+])
+def test_credit_patterns(raw: str, links: list[tuple[str, str]], creator: str, license: str | None,
+                         license_url: str | None, source_url: str | None) -> None:
+    parsed = parse_credit(raw, links)
+    assert parsed is not None
+    assert (parsed.raw, parsed.creator, parsed.license, parsed.license_url, parsed.source_url) == (
+        raw, creator, license, license_url, source_url)
+
+
+def test_symbolbild_is_flagged() -> None:
+    parsed = parse_credit("Bildquelle: ChatGPT (Symbolbild)")
+    assert parsed is not None and parsed.symbolic and parsed.creator == "ChatGPT"
+
+
+def test_credit_inside_a_caption() -> None:
+    assert split_caption_credit("Krypto-Börse Garantex geschlossen. Bildquelle: X, Lizenz") == (
+        "Krypto-Börse Garantex geschlossen.", "Bildquelle: X, Lizenz")
+    assert split_caption_credit("Ein Bild: nichts weiter") == ("Ein Bild: nichts weiter", None)
+    assert split_caption_credit("Telegram") == ("Telegram", None)
+    assert split_caption_credit("Die Razzia (Foto: picture alliance/dpa)") == ("Die Razzia", "Foto: picture alliance/dpa")
+    assert split_caption_credit("Bildquelle: Nordlicht") == ("", "Bildquelle: Nordlicht")
+
+
+def test_credit_lines() -> None:
+    assert is_credit_line("Foto LoboStudioHamburg, thx! (Pixabay Lizenz)")
+    assert is_credit_line("Bildquelle: Nordlicht")
+    assert not is_credit_line("Quelle: heise online")  # a text source, not a picture credit
+    assert not is_credit_line("Bild und Ton waren schlecht, sagte er.")
+    assert not is_credit_line("Foto " + "x" * 300)
+
+
+def test_license_urls() -> None:
+    assert license_url_for("CC BY-NC-SA 3.0") == "https://creativecommons.org/licenses/by-nc-sa/3.0/"
+    assert license_url_for("Lizenz") is None and license_url_for(None) is None
+
+
+@given(st.text(max_size=120))
+@settings(max_examples=300)
+def test_credit_parser_never_raises_and_is_idempotent(text: str) -> None:
+    parsed = parse_credit(text)
+    if parsed is not None:
+        again = parse_credit(parsed.raw)
+        assert again is not None
+        assert (again.creator, again.license) == (parsed.creator, parsed.license)

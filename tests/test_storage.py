@@ -1,0 +1,132 @@
+"""Storage on SQLite and PostgreSQL: migrations, idempotent upserts, versions, concurrency."""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from archiver.exceptions import ConfigurationError, DatabaseUnreachable
+from archiver.items import ArticleItem
+from archiver.pages import Page, extract
+from archiver.replica.app import ReplicaApp
+from archiver.storage.db import alembic_config, check_connection, make_engine, upgrade
+from archiver.storage.reader import iter_articles
+from archiver.storage.repository import ArchiveStore
+
+APP = ReplicaApp(articles=60)
+HOST = "replica.test"
+
+
+def items(indices: range | list[int]) -> list[ArticleItem]:
+    out = []
+    for index in indices:
+        article = APP.site.article(index)
+        html = APP.handle(article.path, "", HOST, False).body.decode()
+        out.append(extract(Page(f"http://{HOST}{article.path}", html)))
+    return out
+
+
+def test_migrations_match_models(db_url: str) -> None:
+    upgrade(db_url)
+    command.check(alembic_config(db_url))  # raises when models and migrations drift
+
+
+def test_downgrade_and_upgrade_again(db_url: str) -> None:
+    upgrade(db_url)
+    command.downgrade(alembic_config(db_url), "base")
+    upgrade(db_url)
+
+
+def test_store_is_idempotent_and_versions_changes(db_url: str) -> None:
+    upgrade(db_url)
+    store = ArchiveStore(make_engine(db_url))
+    batch = items(range(30))
+    assert {r.status for r in store.store_articles(batch)} == {"new"}
+    assert {r.status for r in store.store_articles(batch)} == {"unchanged"}
+    changed = copy.deepcopy(batch[3])
+    changed.title += " (korrigiert)"
+    changed.authors = changed.authors[:1] + [type(changed.authors[0])(name="Gastautor")]
+    result = store.store_article(changed)
+    assert (result.status, result.version) == ("changed", 2)
+    rows = list(iter_articles(store.engine, versions="all"))
+    assert len(rows) == 31
+    old, new = [r for r in rows if r["url"] == batch[3].url]
+    assert old["title"] == batch[3].title and new["title"] == changed.title
+    assert [a["name"] for a in new["authors"]][-1] == "Gastautor"
+    with store.engine.connect() as conn:
+        diff = conn.execute(text("SELECT diff FROM article_versions WHERE version = 2")).scalar_one()
+        assert set(diff if isinstance(diff, dict) else __import__("json").loads(diff)) == {"title", "authors"}
+        assert conn.execute(text("SELECT count(*) FROM authors")).scalar_one() == len(
+            {a.site_author_id for i in batch for a in i.authors}) + 1
+
+
+def test_every_item_field_round_trips(db_url: str) -> None:
+    upgrade(db_url)
+    store = ArchiveStore(make_engine(db_url))
+    batch = items(range(20))
+    store.store_articles(batch)
+    stored = {r["url"]: r for r in iter_articles(store.engine)}
+    for item in batch:
+        row = stored[item.url]
+        expected = item.to_dict(with_html=False)
+        for field in ("title", "lead", "text", "published", "published_raw", "modified", "modified_raw",
+                      "language", "word_count", "reading_time_minutes", "images", "credits", "links",
+                      "breadcrumb", "comments_url", "post_id", "layout"):
+            assert row[field] == expected[field], field
+
+
+def test_full_text_search_index_is_kept_in_sync(db_url: str) -> None:
+    upgrade(db_url)
+    store = ArchiveStore(make_engine(db_url))
+    store.store_articles(items([APP.site.seed_index]))
+    with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            hits = conn.execute(text("SELECT rowid FROM article_search WHERE article_search MATCH 'Telegram'")).all()
+        else:
+            hits = conn.execute(text(
+                "SELECT id FROM article_versions WHERE to_tsvector('german', coalesce(title, '') || ' ' || "
+                "coalesce(lead, '') || ' ' || coalesce(text, '')) @@ plainto_tsquery('german', 'Nutzern')")).all()
+        assert len(hits) == 1
+
+
+def _worker(db_url: str, indices: list[int], rounds: int) -> None:
+    store = ArchiveStore(make_engine(db_url))
+    batch = items(indices)
+    for _ in range(rounds):
+        for item in batch:
+            store.store_article(item)
+
+
+def test_four_processes_upsert_overlapping_articles(db_url: str) -> None:
+    upgrade(db_url)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_worker, args=(db_url, list(range(start, start + 30)), 2))
+               for start in (0, 10, 20, 25)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM articles")).scalar_one() == 55
+        assert conn.execute(text("SELECT count(*) FROM article_versions")).scalar_one() == 55
+        assert conn.execute(text("SELECT count(*) FROM (SELECT site_id, key FROM authors GROUP BY site_id, key "
+                                 "HAVING count(*) > 1) d")).scalar_one() == 0
+
+
+def test_bad_database_urls_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError):
+        make_engine("not a url")
+    with pytest.raises(ConfigurationError):
+        make_engine("mysql://x@y/z")
+    with pytest.raises(DatabaseUnreachable) as info:
+        check_connection(make_engine("postgresql+psycopg://u:topsecret@127.0.0.1:1/db"))
+    assert "topsecret" not in str(info.value) and "***" in str(info.value)
+    with pytest.raises(DatabaseUnreachable):
+        make_engine(f"sqlite:///{tmp_path}/missing.sqlite3", readonly=True)
