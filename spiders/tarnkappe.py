@@ -17,4 +17,4 @@ class TarnkappeSpider(WordPressSpider):
     # Permalinks are /%category%/%postname%-%post_id%.html (site model §2).
     article_url_re: ClassVar[str] = r"^/[a-z0-9-]+(?:/[a-z0-9-]+)*/[a-z0-9-]+-\d+\.html$"
     # Yoast sitemaps only; the live site has no WordPress core sitemap.
-    sitemap_follow: ClassVar[list[str]] = [r"post-sitemap\d*\.xml$"]
+    sitemap_follow = [r"post-sitemap\d*\.xml$"]

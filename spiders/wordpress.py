@@ -28,7 +28,7 @@ class WordPressSpider(SitemapSpider):
     name = "wordpress"
     # Permalinks with a trailing post ID; other sites override ``article_url_re``.
     article_url_re: ClassVar[str] = r"/[a-z0-9-]+(?:/[a-z0-9-]+)*/[a-z0-9-]+-\d+\.html$"
-    sitemap_follow: ClassVar[list[str]] = [r"post-sitemap\d*\.xml$", r"wp-sitemap-posts-post-\d+\.xml$",
+    sitemap_follow = [r"post-sitemap\d*\.xml$", r"wp-sitemap-posts-post-\d+\.xml$",
                                             r"sitemap_index\.xml$", r"wp-sitemap\.xml$"]
     default_base_url: ClassVar[str | None] = None
     layout: ClassVar[str] = "auto"
@@ -87,7 +87,7 @@ class WordPressSpider(SitemapSpider):
             return  # the WARC writer failed and is stopping the crawl: store nothing it did not archive
         if not isinstance(response, TextResponse):
             yield self._failure(response, "response is not text (Content-Type "
-                                f"{response.headers.get(b'Content-Type', b'').decode('latin-1')!r})", capture)
+                                f"{(response.headers.get(b'Content-Type') or b'').decode('latin-1')!r})", capture)
             return
         if "dataloss" in response.flags:
             yield self._failure(response, "body truncated (connection lost before Content-Length)", capture)

@@ -96,7 +96,7 @@ def _pg_available() -> str | None:
 
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
             return None
-    except Exception as error:  # noqa: BLE001 - any failure means "no server to test against"
+    except Exception as error:
         return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(error).__name__}"
 
 

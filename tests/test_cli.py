@@ -22,8 +22,9 @@ def test_python_dash_m_and_help() -> None:
     assert result.returncode == 0 and "crawl" in result.stdout and "Exit codes" in result.stdout
 
 
-@pytest.mark.parametrize("args", [["crawl"], ["crawl", "nope"], ["no-such-command"], ["crawl", "tarnkappe", "-s", "X"],
-                                  ["crawl", "tarnkappe", "--politeness", "rude"], ["replica", "serve", "--articles", "3"],
+@pytest.mark.parametrize("args", [["crawl"], ["crawl", "nope"], ["no-such-command"],
+                                  ["crawl", "tarnkappe", "-s", "X"], ["crawl", "tarnkappe", "--politeness", "rude"],
+                                  ["replica", "serve", "--articles", "3"],
                                   ["crawl", "tarnkappe", "--db", "mysql://x/y"],
                                   ["crawl", "tarnkappe", "--base-url", "ftp://example.org"]])
 def test_bad_arguments_get_one_line_and_exit_2(args: list[str], tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ def test_dates_to_utc(raw: str, expected: str) -> None:
     assert normalize_date(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "gestern", "31.02.2025", "7. Foo 2025", "2025-13-01", "Mai 2019", "0999-01-01",
+@pytest.mark.parametrize("raw", ["", "   ", "gestern", "31.02.2025", "7. Foo 2025", "2025-13-01", "Mai 2019",
+                                 "0999-01-01",
                                  None, "3 Minuten"])
 def test_unparseable_dates_stay_null(raw: str | None) -> None:
     assert parse_date(raw) is None
@@ -140,7 +141,8 @@ def test_credit_inside_a_caption() -> None:
         "Krypto-Börse Garantex geschlossen.", "Bildquelle: X, Lizenz")
     assert split_caption_credit("Ein Bild: nichts weiter") == ("Ein Bild: nichts weiter", None)
     assert split_caption_credit("Telegram") == ("Telegram", None)
-    assert split_caption_credit("Die Razzia (Foto: picture alliance/dpa)") == ("Die Razzia", "Foto: picture alliance/dpa")
+    assert split_caption_credit("Die Razzia (Foto: picture alliance/dpa)") == (
+        "Die Razzia", "Foto: picture alliance/dpa")
     assert split_caption_credit("Bildquelle: Nordlicht") == ("", "Bildquelle: Nordlicht")
 
 

@@ -50,7 +50,7 @@ def test_store_is_idempotent_and_versions_changes(db_url: str) -> None:
     assert {r.status for r in store.store_articles(batch)} == {"unchanged"}
     changed = copy.deepcopy(batch[3])
     changed.title += " (korrigiert)"
-    changed.authors = changed.authors[:1] + [type(changed.authors[0])(name="Gastautor")]
+    changed.authors = [*changed.authors[:1], type(changed.authors[0])(name="Gastautor")]
     result = store.store_article(changed)
     assert (result.status, result.version) == ("changed", 2)
     rows = list(iter_articles(store.engine, versions="all"))

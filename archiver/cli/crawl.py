@@ -14,13 +14,16 @@ from ..storage.db import make_engine
 from ..storage.summary import archive_counts
 from ..warc.verify import count_records
 
+EXAMPLE = "\b\nExample:\n  archiver crawl tarnkappe --base-url http://127.0.0.1:8000 -s CLOSESPIDER_ITEMCOUNT=50"
 
-@click.command(epilog="\b\nExample:\n  archiver crawl tarnkappe --base-url http://127.0.0.1:8000 -s CLOSESPIDER_ITEMCOUNT=50")
+
+@click.command(epilog=EXAMPLE)
 @click.argument("spider")
 @click.option("--base-url", help="Site to crawl (default: the spider's own site, e.g. https://tarnkappe.info).")
 @click.option("--db", "db_url", envvar="ARCHIVER_DB_URL",
               help="Database URL [env ARCHIVER_DB_URL; default sqlite:///archive/archive.sqlite3].")
-@click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR", help="WARC directory [env ARCHIVER_WARC_DIR; default archive/warc].")
+@click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR",
+              help="WARC directory [env ARCHIVER_WARC_DIR; default archive/warc].")
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting (repeatable).")
 @click.option("--politeness", type=click.Choice(["auto", "polite", "local"]), default="auto", show_default=True,
               help="auto = polite for remote hosts, no delays for a server on this machine.")

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..exceptions import ConfigurationError, ExtractionError
-from ..pages import LAYOUTS, Page, extract as extract_page
+from ..pages import LAYOUTS, Page
+from ..pages import extract as extract_page
 from ..storage.db import make_engine, redact, resolve_db_url, upgrade
 from ..storage.reader import iter_articles
 

@@ -8,10 +8,10 @@ retries, robots.txt, 404s and images all pass through it.
 from __future__ import annotations
 
 import logging
-from importlib.metadata import PackageNotFoundError, version
 import os
 import platform
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import scrapy
@@ -122,7 +122,7 @@ class WarcCaptureExtension:
             url=exchange.url, status=response.status, fetched_at=started, warc_file=primary.warc_file,
             warc_offset=primary.offset, warc_length=primary.length, record_id=primary.record_id,
             record_type=primary.record_type, payload_digest=primary.payload_digest,
-            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1") or None,
+            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
         ))
 
     def _revisit_candidate(self, exchange: Exchange) -> tuple[str, str, str] | None:

@@ -35,10 +35,8 @@ def parse_date(raw: str | None, timezone: ZoneInfo = SITE_TIMEZONE) -> datetime 
     text = " ".join(raw.split())
     if not text:
         return None
-    if re.match(r"^\d{4}-\d{2}-\d{2}", text):
-        parsed = _parse_iso(text)  # ISO-shaped but invalid: refuse rather than guess another order
-    else:
-        parsed = _parse_german(text)
+    # An ISO-shaped but invalid value is refused rather than re-read in another field order.
+    parsed = _parse_iso(text) if re.match(r"^\d{4}-\d{2}-\d{2}", text) else _parse_german(text)
     if parsed is None:
         return None
     if not PLAUSIBLE_YEARS[0] <= parsed.year <= PLAUSIBLE_YEARS[1]:
@@ -87,7 +85,7 @@ def _parse_with_dateparser(text: str) -> datetime | None:
         settings={"STRICT_PARSING": True, "DATE_ORDER": "DMY", "TIMEZONE": "Europe/Berlin",
                   "RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DATES_FROM": "past"},
     )
-    return result
+    return result if isinstance(result, datetime) else None
 
 
 def iso_utc(moment: datetime | None) -> str | None:

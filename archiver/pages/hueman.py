@@ -45,26 +45,26 @@ class HuemanPage(ArticlePage):
                       self.meta("article:modified_time")])
 
     def authors(self) -> list[Author]:
-        bios = {}
+        bios: dict[str | None, Selector] = {}
         for box in self.sel.css("div.author-bio"):
             bios[text_of(next(iter(box.css("p.bio-name")), None))] = box
-        authors = []
+        authors: list[Author] = []
         for link in self.sel.css("p.post-byline .author .fn a, p.post-byline .vcard a"):
             name = text_of(link) or ""
             if any(a.name == name for a in authors):
                 continue
             url = self.absolute(link.attrib.get("href"))
-            box = bios.get(name)
+            bio_box = bios.get(name)
             bio = avatar = None
-            if box is not None:
-                bio = text_of(next(iter(box.css("p.bio-desc")), None))
-                avatar = self.absolute(box.css(".bio-avatar img::attr(src)").get())
+            if bio_box is not None:
+                bio = text_of(next(iter(bio_box.css("p.bio-desc")), None))
+                avatar = self.absolute(bio_box.css(".bio-avatar img::attr(src)").get())
             authors.append(Author(name=name, url=url, site_author_id=author_id_from_url(url), bio=bio,
                                   avatar_url=avatar))
         return authors
 
     def categories(self) -> list[Category]:
-        result = []
+        result: list[Category] = []
         for link in self.sel.css("a[rel~=category]"):
             url = self.absolute(link.attrib.get("href"))
             segments = _path_segments(url)
@@ -84,7 +84,7 @@ class HuemanPage(ArticlePage):
         return Category(slug=segments[-1], parent=segments[-2] if len(segments) > 1 else None)
 
     def tags(self) -> list[Tag]:
-        tags = []
+        tags: list[Tag] = []
         for link in self.sel.css("p.post-tags a[rel~=tag], a[rel=tag]"):
             url = self.absolute(link.attrib.get("href"))
             segments = _path_segments(url)

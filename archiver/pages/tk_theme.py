@@ -60,11 +60,10 @@ class TkThemePage(ArticlePage):
         return int(match[1]) if match else None
 
     def authors(self) -> list[Author]:
-        boxes = {}
-        for box in self.article.css("section#author"):
-            link = box.css("a[rel=author]")
-            href = self.absolute(link.attrib.get("href")) if link else None
-            boxes[href] = box
+        boxes: dict[str | None, Selector] = {}
+        for section in self.article.css("section#author"):
+            about = section.css("a[rel=author]")
+            boxes[self.absolute(about.attrib.get("href")) if about else None] = section
         authors: list[Author] = []
         for link in self.article.css("span.byline span.author a"):
             url = self.absolute(link.attrib.get("href"))
@@ -78,9 +77,9 @@ class TkThemePage(ArticlePage):
             authors.append(Author(name=name, url=url, site_author_id=author_id_from_url(url), bio=bio,
                                   avatar_url=avatar, forum_url=forum))
         if not authors:
-            name = self.meta("author")
-            if name:
-                authors.append(Author(name=name))
+            meta_name = self.meta("author")
+            if meta_name:
+                authors.append(Author(name=meta_name))
         return authors
 
     def _classes(self, prefix: str) -> list[str]:
@@ -130,9 +129,10 @@ class TkThemePage(ArticlePage):
             return None
         url = self.absolute(img.attrib.get("src")) or ""
         credit = None
-        description = figure.css("span.img-description") if figure is not None else []
+        description = figure.css("span.img-description") if figure is not None else None
         if description:
-            links = [(collapse_whitespace(" ".join(a.css("::text").getall())), self.absolute(a.attrib.get("href")) or "")
+            links = [(collapse_whitespace(" ".join(a.css("::text").getall())),
+                      self.absolute(a.attrib.get("href")) or "")
                      for a in description.css("a[href]")]
             parsed = parse_credit(text_of(description[0]) or "", links)
             if parsed is not None:

@@ -27,7 +27,8 @@ def sitemap_index(site: SiteModel, base: str) -> str:
         entries.append(f"\t<sitemap>\n\t\t<loc>{base}/{name}</loc>\n\t\t<lastmod>{newest}</lastmod>\n\t</sitemap>")
     for name in ("page-sitemap.xml", "category-sitemap.xml", "author-sitemap.xml"):
         entries.append(f"\t<sitemap>\n\t\t<loc>{base}/{name}</loc>\n\t</sitemap>")
-    return ('<?xml version="1.0" encoding="UTF-8"?><?xml-stylesheet type="text/xsl" href="//example.invalid/main-sitemap.xsl"?>\n'
+    return ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<?xml-stylesheet type="text/xsl" href="//example.invalid/main-sitemap.xsl"?>\n'
             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + "\n".join(entries)
             + "\n</sitemapindex>\n")
 

@@ -44,7 +44,8 @@ class Link:
 
 @dataclass(frozen=True)
 class Credit:
-    kind: str  # "bildquelle-source" | "bildquelle" | "bildquelle-license-link" | "bildquelle-license" | "foto-thx" | "bild-cc"
+    # "bildquelle-source" | "bildquelle" | "bildquelle-license-link" | "bildquelle-license" | "foto-thx" | "bild-cc"
+    kind: str
     creator: str
     license: str | None = None
     license_url: str | None = None
@@ -299,7 +300,8 @@ class SiteModel:
         modified = SEED_DATE + timedelta(minutes=42)
         version_days = self.edit_days(index)
         for d in version_days:
-            blocks.insert(-1, Block("p", (f"Update vom Tag {d}: " + _sentence(_rng(self.seed, "update", index, d), 12),)))
+            update_text = f"Update vom Tag {d}: " + _sentence(_rng(self.seed, "update", index, d), 12)
+            blocks.insert(-1, Block("p", (update_text,)))
             modified = self.day_date(d)
         return Article(
             index=index, post_id=self.post_id(index), slug=seed.SEED_SLUG, title=title, lead=seed.SEED_LEAD,
@@ -364,7 +366,8 @@ def _title(r: random.Random) -> str:
 
 
 def _heading(r: random.Random) -> str:
-    return f"{r.choice(cat.ADJECTIVES).capitalize()} {r.choice(cat.OBJECTS)} {r.choice(['im Fokus', 'unter Druck', 'vor Gericht', 'im Netz'])}"
+    where = r.choice(["im Fokus", "unter Druck", "vor Gericht", "im Netz"])
+    return f"{r.choice(cat.ADJECTIVES).capitalize()} {r.choice(cat.OBJECTS)} {where}"
 
 
 def _lead_image(r: random.Random, slug: str, title: str, hueman: bool) -> Image | None:

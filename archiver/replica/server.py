@@ -12,11 +12,12 @@ import sys
 from collections import Counter
 from typing import Any
 
-from twisted.internet import reactor
+from twisted.internet import reactor as _reactor
 from twisted.web import resource, server
 
 from .app import ReplicaApp, Response
 
+reactor: Any = _reactor  # the global reactor's interface types do not describe the installed reactor
 MALFORMED_HTML = b"<html><head><title>Kaputt</title><body><div><p>Unclosed <b>markup <article><h1>"
 
 

@@ -90,7 +90,8 @@ class GroundTruth:
         if hueman:
             categories = [self._category(s, b + "/" + cat.CATEGORIES[s].path + "/", named=True)
                           for s in a.category_slugs]
-            tags = [{"name": cat.TAGS_BY_SLUG[t].name, "slug": t, "url": f"{b}/tag/{t}/"} for t in a.tags]
+            tags: list[dict[str, str | None]] = [
+                {"name": cat.TAGS_BY_SLUG[t].name, "slug": t, "url": f"{b}/tag/{t}/"} for t in a.tags]
             modified_raw = a.modified.astimezone(BERLIN).isoformat()
             breadcrumb: list[str] = []
             reading = None

@@ -11,7 +11,8 @@ SQLITE_SEARCH = [
     "CREATE VIRTUAL TABLE article_search USING fts5(title, lead, text, content='article_versions', "
     "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER article_search_ai AFTER INSERT ON article_versions BEGIN "
-    "INSERT INTO article_search(rowid, title, lead, text) VALUES (new.id, new.title, coalesce(new.lead, ''), new.text); "
+    "INSERT INTO article_search(rowid, title, lead, text) "
+    "VALUES (new.id, new.title, coalesce(new.lead, ''), new.text); "
     "END",
     "CREATE TRIGGER article_search_ad AFTER DELETE ON article_versions BEGIN "
     "INSERT INTO article_search(article_search, rowid, title, lead, text) "
@@ -19,7 +20,8 @@ SQLITE_SEARCH = [
     "CREATE TRIGGER article_search_au AFTER UPDATE ON article_versions BEGIN "
     "INSERT INTO article_search(article_search, rowid, title, lead, text) "
     "VALUES ('delete', old.id, old.title, coalesce(old.lead, ''), old.text); "
-    "INSERT INTO article_search(rowid, title, lead, text) VALUES (new.id, new.title, coalesce(new.lead, ''), new.text); "
+    "INSERT INTO article_search(rowid, title, lead, text) "
+    "VALUES (new.id, new.title, coalesce(new.lead, ''), new.text); "
     "END",
 ]
 POSTGRES_SEARCH = [

@@ -14,7 +14,7 @@ import random
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -103,7 +103,7 @@ class ArchiveStore:
         Columns in ``keep_existing`` are only filled, never blanked by a NULL; columns in
         ``preserve`` keep the stored value (first_seen, created_at).
         """
-        statement = self._insert(table).values(**values)
+        statement: Any = self._insert(table).values(**values)
         updates: dict[str, Any] = {}
         for name in values:
             if name in keys or name in preserve:
@@ -117,21 +117,21 @@ class ArchiveStore:
 
     def site_id(self, conn: Connection, host: str) -> int:
         if host not in self._site_ids:
-            self._site_ids[host] = self._upsert(conn, m.Site.__table__, {"host": host, "created_at": _now()},
+            self._site_ids[host] = self._upsert(conn, _t(m.Site), {"host": host, "created_at": _now()},
                                                 ["host"], preserve=("created_at",))
         return self._site_ids[host]
 
     # --- runs and captures ------------------------------------------------------------------------
     def start_run(self, spider: str, mode: str, software: dict[str, Any], worker: str | None = None) -> int:
         with self._begin() as conn:
-            result = conn.execute(m.CrawlRun.__table__.insert().values(
+            result = conn.execute(_t(m.CrawlRun).insert().values(
                 spider=spider, mode=mode, started_at=_now(), software=software, worker=worker
-            ).returning(m.CrawlRun.__table__.c.id))
+            ).returning(_t(m.CrawlRun).c.id))
             return int(result.scalar_one())
 
     def finish_run(self, run_id: int, reason: str, stats: dict[str, Any]) -> None:
         with self._begin() as conn:
-            conn.execute(update(m.CrawlRun.__table__).where(m.CrawlRun.__table__.c.id == run_id).values(
+            conn.execute(update(_t(m.CrawlRun)).where(_t(m.CrawlRun).c.id == run_id).values(
                 finished_at=_now(), finish_reason=reason, stats=json.loads(json.dumps(stats, default=str))))
 
     def record_captures(self, records: list[CaptureRecord], run_id: int | None) -> dict[str, int]:
@@ -141,19 +141,19 @@ class ArchiveStore:
         with self._begin() as conn:
             for record in records:
                 values = asdict(record) | {"run_id": run_id}
-                ids[record.record_id] = self._upsert(conn, m.Capture.__table__, values, ["record_id"])
+                ids[record.record_id] = self._upsert(conn, _t(m.Capture), values, ["record_id"])
         return ids
 
     def capture_id(self, conn: Connection, record_id: str | None) -> int | None:
         if record_id is None:
             return None
-        table = m.Capture.__table__
+        table = _t(m.Capture)
         return conn.execute(select(table.c.id).where(table.c.record_id == record_id)).scalar_one_or_none()
 
     def record_failure(self, failure: ExtractionFailure, run_id: int | None) -> None:
         with self._begin() as conn:
             capture_id = self.capture_id(conn, (failure.capture or {}).get("record_id"))
-            conn.execute(m.ExtractionFailure.__table__.insert().values(
+            conn.execute(_t(m.ExtractionFailure).insert().values(
                 run_id=run_id, capture_id=capture_id, url=failure.url, reason=failure.reason,
                 layout=failure.layout, created_at=_now()))
 
@@ -186,7 +186,7 @@ class ArchiveStore:
         site_id = self.site_id(conn, item.site)
         now = _now()
         key = _article_key(item)
-        articles = m.Article.__table__
+        articles = _t(m.Article)
         article_id = self._upsert(conn, articles, {"site_id": site_id, "key": key, "post_id": item.post_id,
                                                    "url": item.url, "first_seen": now, "last_seen": now,
                                                    "version_count": 0},
@@ -194,7 +194,7 @@ class ArchiveStore:
         row = conn.execute(select(articles.c.current_version_id, articles.c.version_count)
                            .where(articles.c.id == article_id)).one()
         digest = content_hash(item)
-        versions = m.ArticleVersion.__table__
+        versions = _t(m.ArticleVersion)
         previous = None
         if row.current_version_id is not None:
             previous = conn.execute(select(versions.c.id, versions.c.content_hash, versions.c.version)
@@ -239,10 +239,10 @@ class ArchiveStore:
                                 "site_author_id": author.site_author_id, "bio": author.bio,
                                 "avatar_url": author.avatar_url, "forum_url": author.forum_url,
                                 "is_organization": author.is_organization}
-        author_ids = {key: self._entity(conn, m.Author.__table__, author_rows[key], ["site_id", "key"],
+        author_ids = {key: self._entity(conn, _t(m.Author), author_rows[key], ["site_id", "key"],
                                         ("url", "site_author_id", "bio", "avatar_url", "forum_url"))
                       for key in sorted(author_rows)}
-        categories = m.Category.__table__
+        categories = _t(m.Category)
         slugs = sorted({c.slug for c in item.categories} | {c.parent for c in item.categories if c.parent})
         category_ids = {slug: self._entity(conn, categories, {"site_id": site_id, "slug": slug}, ["site_id", "slug"])
                         for slug in slugs}
@@ -251,34 +251,34 @@ class ArchiveStore:
                        "parent_id": category_ids.get(category.parent or "")}
             if any(details[k] is not None for k in ("name", "url", "parent_id")):
                 self._entity(conn, categories, details, ["site_id", "slug"], ("name", "url", "parent_id"))
-        tag_ids = {tag.slug: self._entity(conn, m.Tag.__table__, {"site_id": site_id, "slug": tag.slug,
+        tag_ids = {tag.slug: self._entity(conn, _t(m.Tag), {"site_id": site_id, "slug": tag.slug,
                                                                    "name": tag.name, "url": tag.url},
                                           ["site_id", "slug"], ("name", "url"))
                    for tag in sorted(item.tags, key=lambda t: t.slug)}
-        image_ids = {url: self._entity(conn, m.Image.__table__, {"site_id": site_id, "url": url}, ["site_id", "url"])
+        image_ids = {url: self._entity(conn, _t(m.Image), {"site_id": site_id, "url": url}, ["site_id", "url"])
                      for url in sorted({image.url for image in item.images})}
         primary = item.primary_category.slug if item.primary_category else None
-        self._insert_many(conn, m.ArticleAuthor.__table__, [
+        self._insert_many(conn, _t(m.ArticleAuthor), [
             {"version_id": version_id, "author_id": author_ids[key], "position": n}
             for n, key in enumerate(dict.fromkeys(
                 f"id:{a.site_author_id}" if a.site_author_id is not None else f"url:{a.url}" if a.url
                 else f"name:{a.name}" for a in item.authors))])
-        self._insert_many(conn, m.ArticleCategory.__table__, [
+        self._insert_many(conn, _t(m.ArticleCategory), [
             {"version_id": version_id, "category_id": category_ids[slug], "is_primary": slug == primary,
              "position": n} for n, slug in enumerate(dict.fromkeys(c.slug for c in item.categories))])
-        self._insert_many(conn, m.ArticleTag.__table__, [
+        self._insert_many(conn, _t(m.ArticleTag), [
             {"version_id": version_id, "tag_id": tag_ids[slug], "position": n}
             for n, slug in enumerate(dict.fromkeys(t.slug for t in item.tags))])
-        self._insert_many(conn, m.ArticleImage.__table__, [
+        self._insert_many(conn, _t(m.ArticleImage), [
             {"version_id": version_id, "position": n, "image_id": image_ids[image.url], "alt": image.alt,
              "caption": image.caption, "width": image.width, "height": image.height, "is_lead": image.is_lead}
             for n, image in enumerate(item.images)])
-        self._insert_many(conn, m.Credit.__table__, [
+        self._insert_many(conn, _t(m.Credit), [
             {"version_id": version_id, "position": n, "image_id": image_ids.get(credit.applies_to or ""),
              "raw": credit.raw, "creator": credit.creator, "license": credit.license,
              "license_url": credit.license_url, "source_url": credit.source_url, "applies_to": credit.applies_to}
             for n, credit in enumerate(item.credits)])
-        self._insert_many(conn, m.Link.__table__, [
+        self._insert_many(conn, _t(m.Link), [
             {"version_id": version_id, "kind": kind, "position": n, "url": url,
              "target_post_id": post_id_from_url(url) if kind == "internal" else None}
             for kind, urls in (("internal", item.links.internal), ("external", item.links.external))
@@ -290,14 +290,14 @@ class ArchiveStore:
             conn.execute(table.insert(), rows)
 
     def version_summary(self, conn: Connection, version_id: int) -> dict[str, Any]:
-        v = m.ArticleVersion.__table__
+        v = _t(m.ArticleVersion)
         row = conn.execute(select(v.c.title, v.c.lead, v.c.text, v.c.published, v.c.modified)
                            .where(v.c.id == version_id)).one()
-        aa, au = m.ArticleAuthor.__table__, m.Author.__table__
-        ac, ca = m.ArticleCategory.__table__, m.Category.__table__
-        at, ta = m.ArticleTag.__table__, m.Tag.__table__
-        ai, im = m.ArticleImage.__table__, m.Image.__table__
-        cr = m.Credit.__table__
+        aa, au = _t(m.ArticleAuthor), _t(m.Author)
+        ac, ca = _t(m.ArticleCategory), _t(m.Category)
+        at, ta = _t(m.ArticleTag), _t(m.Tag)
+        ai, im = _t(m.ArticleImage), _t(m.Image)
+        cr = _t(m.Credit)
         return {
             "title": row.title, "lead": row.lead, "text": row.text,
             "published": _iso(row.published), "modified": _iso(row.modified),
@@ -338,6 +338,11 @@ class _Transaction:
             raise StorageError(_one_line(error)) from error
         if exc[0] is not None and isinstance(exc[1], SQLAlchemyError):
             raise StorageError(_one_line(exc[1])) from exc[1]
+
+
+def _t(model: type[m.Base]) -> Table:
+    """The Core table of a model, typed as a Table (``__table__`` is declared as a FromClause)."""
+    return cast(Table, model.__table__)
 
 
 def _article_key(item: ArticleItem) -> str:

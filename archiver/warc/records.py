@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -88,7 +89,7 @@ class RecordFactory:
     def __init__(self, make_id: Callable[[], str] | None = None) -> None:
         self.make_id = make_id or _new_id
 
-    def _serialize(self, record: object) -> bytes:
+    def _serialize(self, record: Any) -> bytes:
         buffer = io.BytesIO()
         WARCWriter(buffer, gzip=False, warc_version="1.1").write_record(record)
         return buffer.getvalue()
@@ -123,6 +124,7 @@ class RecordFactory:
             response_headers["WARC-IP-Address"] = exchange.ip_address
         if exchange.truncated:
             response_headers["WARC-Truncated"] = exchange.truncated
+        record: Any
         if revisit_of is not None or exchange.status == 304:
             record = self._revisit(writer, uri, http, response_headers, exchange, revisit_of)
         else:
@@ -142,7 +144,7 @@ class RecordFactory:
         return records
 
     def _revisit(self, writer: WARCWriter, uri: str, http: StatusAndHeaders, headers: dict[str, str],
-                 exchange: Exchange, revisit_of: tuple[str, str, str] | None) -> object:
+                 exchange: Exchange, revisit_of: tuple[str, str, str] | None) -> Any:
         if revisit_of is None:  # 304 Not Modified from a conditional request
             headers = headers | {"WARC-Profile": NOT_MODIFIED_PROFILE}
             record = writer.create_warc_record(uri, "revisit", http_headers=http, warc_headers_dict=headers)

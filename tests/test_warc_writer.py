@@ -1,0 +1,153 @@
+"""The WARC writer: byte-exact records (warcio-style golden test), rotation, crash repair, verifier."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import itertools
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+from archiver.warc.records import Exchange, RecordFactory, warc_uri
+from archiver.warc.repair import repair_open_files
+from archiver.warc.verify import verify_file
+from archiver.warc.writer import WarcFileWriter
+
+FIXED = datetime(2025, 3, 7, 6, 25, 18, 123456, tzinfo=UTC)
+
+
+def sha1(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+
+def fixed_ids() -> RecordFactory:
+    counter = itertools.count(1)
+    return RecordFactory(make_id=lambda: f"<urn:uuid:00000000-0000-0000-0000-{next(counter):012d}>")
+
+
+def members(path: Path) -> list[bytes]:
+    data, out, position = path.read_bytes(), [], 0
+    while position < len(data):
+        decompressor = zlib.decompressobj(31)
+        out.append(decompressor.decompress(data[position:]))
+        position = len(data) - len(decompressor.unused_data)
+    return out
+
+
+def exchange(**changes: object) -> Exchange:
+    body = gzip.compress(b"<html><body><p>Hallo</p></body></html>", mtime=0)
+    values: dict[str, object] = dict(
+        url="http://127.0.0.1:8000/artikel/ä b-1.html?x=1&y=ö", method="GET",
+        request_headers=[("Host", "127.0.0.1:8000"), ("Accept-Encoding", "gzip")], request_body=b"", status=200,
+        response_headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip"), ("Set-Cookie", "a=1"),
+                          ("Set-Cookie", "b=2"), ("Transfer-Encoding", "chunked")],
+        body=body, ip_address="127.0.0.1", started_at=FIXED, dechunked=True)
+    values.update(changes)
+    return Exchange(**values)  # type: ignore[arg-type]
+
+
+def test_response_and_request_records_byte_exact(tmp_path: Path) -> None:
+    ex = exchange()
+    writer = WarcFileWriter(tmp_path, "golden", factory=fixed_ids(), clock=lambda: FIXED, host="testhost")
+    writer.write_exchange(ex)
+    writer.close()
+    (path,) = tmp_path.glob("*.warc.gz")
+    assert path.name == "golden-20250307062518123-00001-testhost.warc.gz"
+    warcinfo, response, request = members(path)
+    uri = "http://127.0.0.1:8000/artikel/%C3%A4%20b-1.html?x=1&y=%C3%B6"
+    http = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nSet-Cookie: a=1\r\n"
+            b"Set-Cookie: b=2\r\nX-Crawler-Transfer-Encoding: chunked\r\nContent-Length: "
+            + str(len(ex.body)).encode() + b"\r\n\r\n")
+    block = http + ex.body
+    expected_response = (
+        b"WARC/1.1\r\n"
+        b"WARC-Date: 2025-03-07T06:25:18.123456Z\r\n"
+        b"WARC-Warcinfo-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
+        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000002>\r\n"
+        b"WARC-IP-Address: 127.0.0.1\r\n"
+        b"WARC-Type: response\r\n"
+        b"WARC-Target-URI: " + uri.encode() + b"\r\n"
+        b"WARC-Payload-Digest: " + sha1(ex.body).encode() + b"\r\n"
+        b"WARC-Block-Digest: " + sha1(block).encode() + b"\r\n"
+        b"Content-Type: application/http; msgtype=response\r\n"
+        b"Content-Length: " + str(len(block)).encode() + b"\r\n\r\n" + block + b"\r\n\r\n")
+    assert response == expected_response
+    request_block = (b"GET /artikel/%C3%A4%20b-1.html?x=1&y=%C3%B6 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n"
+                     b"Accept-Encoding: gzip\r\n\r\n")
+    expected_request = (
+        b"WARC/1.1\r\n"
+        b"WARC-Date: 2025-03-07T06:25:18.123456Z\r\n"
+        b"WARC-Warcinfo-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
+        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000003>\r\n"
+        b"WARC-Concurrent-To: <urn:uuid:00000000-0000-0000-0000-000000000002>\r\n"
+        b"WARC-Type: request\r\n"
+        b"WARC-Target-URI: " + uri.encode() + b"\r\n"
+        b"WARC-Payload-Digest: " + sha1(b"").encode() + b"\r\n"
+        b"WARC-Block-Digest: " + sha1(request_block).encode() + b"\r\n"
+        b"Content-Type: application/http; msgtype=request\r\n"
+        b"Content-Length: " + str(len(request_block)).encode() + b"\r\n\r\n" + request_block + b"\r\n\r\n")
+    assert request == expected_request
+    assert warcinfo.startswith(b"WARC/1.1\r\n")
+    assert b"WARC-Type: warcinfo\r\n" in warcinfo
+    assert b"WARC-Filename: golden-20250307062518123-00001-testhost.warc.gz\r\n" in warcinfo
+
+
+def test_target_uri_is_percent_encoded() -> None:
+    assert warc_uri("http://h/ä b?q=<x>") == "http://h/%C3%A4%20b?q=%3Cx%3E"
+    assert warc_uri("http://bücher.example/") == "http://xn--bcher-kva.example/"
+
+
+def test_rotation_and_verify(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "rot", max_size=2000)
+    for n in range(10):
+        writer.write_exchange(exchange(url=f"http://127.0.0.1/p-{n}.html"))
+    writer.close()
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) > 2
+    assert not list(tmp_path.glob("*.open"))
+    serials = [int(f.name.split("-")[2]) for f in files]
+    assert serials == list(range(1, len(files) + 1))
+    for path in files:
+        result = verify_file(path)
+        assert result.ok, result.problems
+
+
+def test_left_over_open_file_is_cut_back_to_complete_records(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "crash")
+    for n in range(3):
+        writer.write_exchange(exchange(url=f"http://127.0.0.1/p-{n}.html"))
+    (open_file,) = tmp_path.glob("*.warc.gz.open")  # the process "dies" here, without close()
+    whole = open_file.read_bytes()
+    open_file.write_bytes(whole + whole[100:180])  # half a record at the end
+    repaired = repair_open_files(tmp_path)
+    assert len(repaired) == 1
+    (path,) = tmp_path.glob("*.warc.gz")
+    assert path.read_bytes() == whole
+    assert verify_file(path).records == 7
+
+
+def test_verify_finds_problems(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "bad")
+    writer.write_exchange(exchange())
+    writer.close()
+    (path,) = tmp_path.glob("*.warc.gz")
+    good = path.read_bytes()
+    warcinfo, response, request = members(path)
+
+    path.write_bytes(good[:-10])
+    assert "cut short" in verify_file(path).problems[0]
+
+    flipped = response[:-5] + bytes([response[-5] ^ 1]) + response[-4:]
+    path.write_bytes(b"".join(gzip.compress(m) for m in (warcinfo, flipped, request)))
+    assert "Digest does not match" in verify_file(path).problems[0]
+
+    path.write_bytes(b"".join(gzip.compress(m) for m in (response, request)))
+    assert "first record is not warcinfo" in verify_file(path).problems[0]
+
+    path.write_bytes(b"".join(gzip.compress(m) for m in (warcinfo, request)))
+    assert "without its response" in verify_file(path).problems[0]
+
+    path.write_bytes(gzip.compress(warcinfo + response))
+    assert "more than one record" in verify_file(path).problems[0]
