@@ -62,6 +62,7 @@ class ReplicaApp:
         self._author_members: dict[int, list[int]] | None = None
         self._tag_members: dict[str, list[int]] | None = None
         self.render = lru_cache(maxsize=2048)(self._render)
+        self.gzipped = lru_cache(maxsize=2048)(self._gzipped)
 
     # --- indexes for listings, built on first use ------------------------------------------------
     def _build_indexes(self) -> None:
@@ -93,10 +94,14 @@ class ReplicaApp:
     def handle(self, path: str, query: str, host: str, accept_gzip: bool) -> Response:
         response = self.render(path, query, host)
         if accept_gzip and response.compressible and len(response.body) > 256 and response.status == 200:
-            return Response(response.status, gzip.compress(response.body, 6, mtime=0), response.content_type,
-                            [*response.headers, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")],
-                            response.chunked, False)
+            return self.gzipped(path, query, host)
         return response
+
+    def _gzipped(self, path: str, query: str, host: str) -> Response:
+        response = self.render(path, query, host)
+        return Response(response.status, gzip.compress(response.body, 6, mtime=0), response.content_type,
+                        [*response.headers, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")],
+                        response.chunked, False)
 
     def _render(self, path: str, query: str, host: str) -> Response:
         base = f"http://{host}"
