@@ -17,7 +17,19 @@ from typing import Any
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _find_shared() -> Path:
+    """The steering repo's shared/ folder: beside the checkout (as in CI), or $ARCHIVER_SHARED_DIR."""
+    if os.environ.get("ARCHIVER_SHARED_DIR"):
+        return Path(os.environ["ARCHIVER_SHARED_DIR"])
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared" / "samples" / "tarnkappe").is_dir():
+            return parent / "shared"
+    raise RuntimeError("shared/samples/tarnkappe not found beside the checkout; set ARCHIVER_SHARED_DIR")
+
+
+SHARED = _find_shared()
 SAMPLES = SHARED / "samples" / "tarnkappe"
 PG_ADMIN_URL = os.environ.get("ARCHIVER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REPLICA_ARTICLES = 120
