@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 
-
 def _find_shared() -> Path:
     """The steering repo's shared/ folder: beside the checkout (as in CI), or $ARCHIVER_SHARED_DIR."""
     if os.environ.get("ARCHIVER_SHARED_DIR"):
