@@ -15,6 +15,6 @@ class TarnkappeSpider(WordPressSpider):
     name = "tarnkappe"
     default_base_url: ClassVar[str | None] = "https://tarnkappe.info"
     # Permalinks are /%category%/%postname%-%post_id%.html (site model §2).
-    article_url_re: ClassVar[str] = r"^/[a-z0-9-]+(?:/[a-z0-9-]+)*/[a-z0-9-]+-\d+\.html$"
+    article_url_re: ClassVar[str | None] = r"^/[a-z0-9-]+(?:/[a-z0-9-]+)*/[a-z0-9-]+-\d+\.html$"
     # Yoast sitemaps only; the live site has no WordPress core sitemap.
     sitemap_follow = [r"post-sitemap\d*\.xml$"]

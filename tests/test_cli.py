@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SAMPLES, run_cli
+from .conftest import SAMPLES, Replica, run_cli
 
 
 def test_version_names_every_component() -> None:
@@ -59,3 +59,15 @@ def test_extract_refuses_a_non_article_with_exit_2(tmp_path: Path) -> None:
     result = run_cli("extract", str(page), "--layout", "tk-theme")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "not an article page" in result.stderr
+
+
+def test_extract_a_url_from_the_replica(replica: Replica) -> None:
+    from archiver.replica.model import SiteModel
+
+    site = SiteModel(replica.articles)
+    article = site.article(site.seed_index)
+    result = run_cli("extract", replica.base_url + article.path, "--no-html")
+    assert result.returncode == 0, result.stderr
+    item = json.loads(result.stdout)
+    assert item["title"].startswith("Telegram gewinnt") and "html" not in item
+    assert run_cli("extract", replica.base_url + "/impressum").returncode == 2

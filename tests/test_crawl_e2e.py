@@ -125,3 +125,19 @@ def test_second_crawl_adds_no_articles_and_no_versions(crawled: CrawledArchive, 
     assert again.summary["articles_new"] == 0
     assert again.summary["articles_unchanged"] == crawled.replica.articles
     assert again.summary["archive"]["versions"] == crawled.replica.articles
+
+
+def test_scrapy_crawl_command_runs_the_same_spider(replica: Any, tmp_path: Path) -> None:
+    """`scrapy crawl tarnkappe -a base_url=…` from the project root (scrapy.cfg) archives and stores too."""
+    root = Path(__file__).resolve().parents[1]
+    scrapy = Path(sys.executable).with_name("scrapy")
+    result = subprocess.run(
+        [str(scrapy), "crawl", "tarnkappe", "-a", f"base_url={replica.base_url}", "-s", "CLOSESPIDER_ITEMCOUNT=5",
+         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING",
+         "-s", f"ARCHIVER_DB_URL=sqlite:///{tmp_path}/a.sqlite3", "-s", f"ARCHIVER_WARC_DIR={tmp_path}/warc"],
+        cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    engine = make_engine(f"sqlite:///{tmp_path}/a.sqlite3", readonly=True)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM articles")).scalar_one() >= 5
+    assert all(verify_file(f).ok for f in (tmp_path / "warc").glob("*.warc.gz"))

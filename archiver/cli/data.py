@@ -16,20 +16,25 @@ from ..storage.reader import iter_articles
 
 
 @click.command(epilog="\b\nExample:\n  archiver extract saved-page.html --url https://tarnkappe.info/artikel/x-1.html")
-@click.argument("source")
+@click.argument("source", metavar="FILE_OR_URL")
 @click.option("--url", help="The page's URL (for a file; resolves relative links).")
 @click.option("--layout", type=click.Choice(["auto", *LAYOUTS]), default="auto", show_default=True)
 @click.option("--html/--no-html", "with_html", default=True, show_default=True, help="Include the body HTML.")
 def extract(source: str, url: str | None, layout: str, with_html: bool) -> int:
-    """Extract one article page (a file, or - for stdin) and print the item as one JSON object."""
+    """Extract one article page (a saved file, - for stdin, or an http(s) URL) and print the item as JSON.
+
+    A URL is fetched once and not archived; use 'archiver crawl' to archive pages.
+    """
     if source.startswith(("http://", "https://")):
-        raise ConfigurationError("extract reads saved pages; fetch pages with 'archiver crawl' (it archives them)")
-    try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as error:
-        raise ConfigurationError(f"cannot read {source}: {error.strerror}") from None
-    html = raw.decode("utf-8", errors="replace")
-    page_url = url or ("file:///stdin" if source == "-" else Path(source).resolve().as_uri())
+        html, page_url = fetch_page(source)
+        page_url = url or page_url
+    else:
+        try:
+            raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        except OSError as error:
+            raise ConfigurationError(f"cannot read {source}: {error.strerror}") from None
+        html = decode_html(raw)
+        page_url = url or ("file:///stdin" if source == "-" else Path(source).resolve().as_uri())
     try:
         item = extract_page(Page(page_url, html), layout=layout)
     except ExtractionError as error:
@@ -37,6 +42,28 @@ def extract(source: str, url: str | None, layout: str, with_html: bool) -> int:
         return 2
     click.echo(json.dumps(item.to_dict(with_html=with_html), ensure_ascii=False))
     return 0
+
+
+def decode_html(raw: bytes, declared: str | None = None) -> str:
+    """Decode with the declared charset, else the <meta charset>, else UTF-8 (w3lib's rules)."""
+    from w3lib.encoding import html_to_unicode
+
+    _, text = html_to_unicode(f"text/html; charset={declared}" if declared else None, raw)
+    return str(text)
+
+
+def fetch_page(url: str) -> tuple[str, str]:
+    import urllib.error
+    import urllib.request
+
+    from .. import __version__
+
+    request = urllib.request.Request(url, headers={"User-Agent": f"archiver/{__version__} (extract)"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return decode_html(response.read(10_000_000), response.headers.get_content_charset()), response.geturl()
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise ConfigurationError(f"cannot fetch {url}: {getattr(error, 'reason', error)}") from None
 
 
 @click.group()

@@ -13,6 +13,8 @@ _site_options = [
     click.option("--day", type=click.IntRange(min=0), default=0, show_default=True,
                  help="Site time: each day adds new articles and edits some."),
     click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated content."),
+    click.option("--site", "kind", type=click.Choice(["tarnkappe", "wp-classic", "wp-block"]), default="tarnkappe",
+                 show_default=True, help="tarnkappe.info, or a stock WordPress site (classic or block theme)."),
 ]
 
 
@@ -31,12 +33,12 @@ def replica() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
 @site_options
-def serve(host: str, port: int, articles: int, day: int, seed: int) -> int:
+def serve(host: str, port: int, articles: int, day: int, seed: int, kind: str) -> int:
     """Serve the replica in the foreground; prints its base URL, stops on SIGTERM or Ctrl-C."""
     from ..replica.app import ReplicaApp
     from ..replica.server import serve as serve_forever
 
-    serve_forever(host, port, ReplicaApp(articles=articles, day=day, seed=seed))
+    serve_forever(host, port, ReplicaApp(articles=articles, day=day, seed=seed, kind=kind))
     return 0
 
 
@@ -46,13 +48,18 @@ def serve(host: str, port: int, articles: int, day: int, seed: int) -> int:
 @click.option("--theme", type=click.Choice(["default", "tk-theme", "hueman"]), default="default", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True)
 @site_options
-def truth(base_url: str, theme: str, output: str, articles: int, day: int, seed: int) -> int:
+def truth(base_url: str, theme: str, output: str, articles: int, day: int, seed: int, kind: str) -> int:
     """Write the ground truth (every article's expected item fields) as JSON."""
     from ..replica.model import SiteModel
     from ..replica.truth import GroundTruth
+    from ..replica.wp_site import wordpress_truth
 
     site = SiteModel(articles=articles, day=day, seed=seed)
-    items = GroundTruth(site, base_url).all_items(None if theme == "default" else theme)
+    if kind == "tarnkappe":
+        items = GroundTruth(site, base_url).all_items(None if theme == "default" else theme)
+    else:
+        flavour = kind.removeprefix("wp-")
+        items = [wordpress_truth(site, base_url, flavour, site.article(i)) for i in range(site.count)]
     document = {"base_url": base_url, "articles": articles, "day": day, "seed": seed,
                 "seed_article_post_id": site.post_id(site.seed_index),
                 "edited_today": [site.post_id(i) for i in site.edited_on(day)],

@@ -5,18 +5,22 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from w3lib.url import safe_url_string
+
 TRACKING_PARAMS = frozenset({
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "fbclid", "gclid",
     "dclid", "msclkid", "mc_cid", "mc_eid", "_ga", "igshid", "ref", "share", "replytocom", "amp",
     "phpsessid", "sid", "sessionid", "jsessionid", "wt_mc", "wtmc", "pk_campaign", "pk_kwd",
 })
 ARTICLE_PATH_RE = re.compile(r"^/(?P<cats>[a-z0-9-]+(?:/[a-z0-9-]+)*)/(?P<slug>[a-z0-9-]+)-(?P<id>\d+)\.html$")
+# WordPress date permalinks: /%year%/%monthnum%/%day%/%postname%/ and /%year%/%monthnum%/%postname%/
+DATE_PERMALINK_RE = re.compile(r"^/(?:[a-z]{2}/)?(?:19|20)\d{2}/[01]\d/(?:[0-3]\d/)?[^/]+/?$")
 _POST_QUERY_RE = re.compile(r"(?:^|&)p=(\d+)(?:&|$)")
 
 
 def strip_tracking(url: str) -> str:
     """Remove tracking and session parameters and the fragment; keep everything else in order."""
-    parts = urlsplit(url.strip())
+    parts = urlsplit(safe_url_string(url.strip()))
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")]
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
@@ -40,8 +44,11 @@ def post_id_from_url(url: str) -> int | None:
 
 
 def is_article_url(url: str) -> bool:
-    """True for a permalink of the site's grammar (``/<categories>/<slug>-<id>.html``)."""
-    return ARTICLE_PATH_RE.match(urlsplit(url).path) is not None
+    """True for a post permalink: ``/<categories>/<slug>-<id>.html``, a date permalink or ``/?p=<id>``."""
+    parts = urlsplit(url)
+    if ARTICLE_PATH_RE.match(parts.path) or DATE_PERMALINK_RE.match(parts.path):
+        return True
+    return parts.path in ("", "/") and _POST_QUERY_RE.search(parts.query) is not None
 
 
 def same_site(url: str, host: str) -> bool:

@@ -6,6 +6,7 @@ Also the last-resort layout: when no known markup matches, trafilatura finds the
 from __future__ import annotations
 
 import json
+import re
 from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -24,6 +25,25 @@ BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", "
                   "[itemprop=articleBody]"]
 
 
+POST_EVIDENCE = (
+    "//body[contains(concat(' ', normalize-space(@class), ' '), ' single-post ')"
+    " or contains(@class, 'single-format-')]",
+    "//article[contains(concat(' ', normalize-space(@class), ' '), ' type-post ')]",
+    "//meta[(@property='og:type' or @name='og:type') and (@content='article' or @value='article')]",
+    "//meta[@property='article:published_time' or @name='article:published_time']",
+)
+
+
+def is_post_page(sel: Selector) -> bool:
+    """A blog post or news article, not a WordPress page (Impressum), listing or error page."""
+    if any(sel.xpath(xpath) for xpath in POST_EVIDENCE):
+        return True
+    for raw in sel.css("script[type='application/ld+json']::text").getall():
+        if re.search(r'"@type"\s*:\s*\[?[^\]]*"(?:News)?(?:Article|BlogPosting)"', raw):
+            return True
+    return False
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -36,7 +56,7 @@ class WordPressPage(ArticlePage):
 
     @classmethod
     def matches(cls, sel: Selector) -> bool:
-        return any(sel.css(s) for s in BODY_SELECTORS)
+        return is_post_page(sel) and any(sel.css(s) for s in BODY_SELECTORS)
 
     # --- JSON-LD ------------------------------------------------------------------------------
     @cached_property
@@ -93,7 +113,9 @@ class WordPressPage(ArticlePage):
 
     def authors(self) -> list[Author]:
         authors: list[Author] = []
-        for link in self.sel.css(".byline .author a, .author.vcard a, a[rel=author], .wp-block-post-author-name a"):
+        links = self.sel.css(".byline a, .author.vcard a, .wp-block-post-author-name a") or self.sel.xpath(
+            "//a[@rel='author'][not(ancestor::*[contains(@class, 'author-bio')])]")
+        for link in links:
             name = text_of(link)
             url = self.absolute(link.attrib.get("href"))
             if name and not any(a.name == name for a in authors):
@@ -111,11 +133,14 @@ class WordPressPage(ArticlePage):
             ".author-info .author-description")), None))
         if bio and len(authors) == 1:
             authors[0].bio = bio
+            authors[0].avatar_url = self.absolute(self.sel.css(
+                ".author-bio img.avatar::attr(src), .author-info img.avatar::attr(src)").get())
         return authors
 
     def categories(self) -> list[Category]:
         result: list[Category] = []
-        for link in self.sel.css("a[rel~=category]"):
+        # Classic themes mark category links rel="category tag"; block themes list them in taxonomy-category.
+        for link in self.sel.css("a[rel~=category], .taxonomy-category a"):
             url = self.absolute(link.attrib.get("href"))
             segments = [s for s in urlsplit(url or "").path.split("/") if s and s != "category"]
             if segments and not any(c.slug == segments[-1] for c in result):
@@ -133,7 +158,7 @@ class WordPressPage(ArticlePage):
 
     def tags(self) -> list[Tag]:
         result: list[Tag] = []
-        for link in self.sel.xpath("//a[@rel='tag']"):
+        for link in self.sel.xpath("//a[@rel='tag'][not(ancestor::*[contains(@class, 'taxonomy-category')])]"):
             url = self.absolute(link.attrib.get("href"))
             segments = [s for s in urlsplit(url or "").path.split("/") if s]
             if segments and not any(t.slug == segments[-1] for t in result):
@@ -143,7 +168,10 @@ class WordPressPage(ArticlePage):
     def lead_image(self) -> Image | None:
         img = self.sel.css(".post-thumbnail img, figure.wp-block-post-featured-image img, article img.wp-post-image")
         if img:
-            return Image(url=self.absolute(img[0].attrib.get("src")) or "", alt=img[0].attrib.get("alt") or None,
+            caption = text_of(next(iter(self.sel.css(".post-thumbnail figcaption, "
+                                                     "figure.wp-block-post-featured-image figcaption")), None))
+            return Image(url=self.absolute(img[0].attrib.get("src")) or "",
+                         alt=collapse_whitespace(img[0].attrib.get("alt") or "") or None, caption=caption,
                          width=_int(img[0].attrib.get("width")), height=_int(img[0].attrib.get("height")),
                          is_lead=True)
         og = self.meta("og:image")
@@ -160,7 +188,7 @@ class FallbackPage(WordPressPage):
 
     @classmethod
     def matches(cls, sel: Selector) -> bool:
-        return True
+        return is_post_page(sel)
 
     @cached_property
     def body(self) -> Body:

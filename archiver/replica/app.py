@@ -19,6 +19,9 @@ from . import feeds
 from .model import SiteModel
 from .theme_hueman import HuemanTheme
 from .theme_tk import TkTheme
+from .wp_site import WordPressReplica
+
+SITE_KINDS = ("tarnkappe", "wp-classic", "wp-block")
 
 LISTING_PAGE_SIZE = 10
 ARTICLE_RE = re.compile(r"^/(?P<cats>[a-z0-9-]+(?:/[a-z0-9-]+)*)/(?P<slug>[a-z0-9-]+)-(?P<id>\d+)\.html$")
@@ -56,8 +59,11 @@ def tiny_png(seed: int) -> bytes:
 
 
 class ReplicaApp:
-    def __init__(self, articles: int = 300, day: int = 0, seed: int = 1) -> None:
+    def __init__(self, articles: int = 300, day: int = 0, seed: int = 1, kind: str = "tarnkappe") -> None:
+        if kind not in SITE_KINDS:
+            raise ValueError(f"site kind must be one of {', '.join(SITE_KINDS)}")
         self.site = SiteModel(articles=articles, day=day, seed=seed)
+        self.wordpress = WordPressReplica(self.site, kind.removeprefix("wp-")) if kind != "tarnkappe" else None
         self._category_members: dict[str, list[int]] | None = None
         self._author_members: dict[int, list[int]] | None = None
         self._tag_members: dict[str, list[int]] | None = None
@@ -107,6 +113,12 @@ class ReplicaApp:
         base = f"http://{host}"
         tk = TkTheme(self.site, base)
         params = parse_qs(query)
+        if path.startswith("/wpimg/") or path.startswith("/wp-content/uploads/") or path.startswith("/na/"):
+            return Response(200, tiny_png(sum(path.encode())), "image/png", compressible=False,
+                            headers=[("Cache-Control", "max-age=31536000")])
+        if self.wordpress is not None:
+            status, content_type, body, headers = self.wordpress.route(path, query, base)
+            return Response(status, body, content_type, headers)
         if path == "/" and "p" in params:
             return self._redirect_post(tk, params["p"][0])
         if path == "/robots.txt":
@@ -115,9 +127,6 @@ class ReplicaApp:
             return self._sitemap(path, base)
         if path in ("/feed", "/feed/") or path.endswith("/feed") or path.endswith("/feed/"):
             return self._feed(path, params, base)
-        if path.startswith("/wpimg/") or path.startswith("/wp-content/uploads/") or path.startswith("/na/"):
-            return Response(200, tiny_png(sum(path.encode())), "image/png", compressible=False,
-                            headers=[("Cache-Control", "max-age=31536000")])
         if path.startswith("/wp-content/themes/"):
             return Response(200, b"body{margin:0}\n", "text/css; charset=utf-8")
         match = ARTICLE_RE.match(path)

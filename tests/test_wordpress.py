@@ -1,0 +1,80 @@
+"""The generic WordPress layout and spider on stock WordPress markup (classic and block theme), with core
+sitemaps, a content:encoded feed and a REST API shaped like WordPress's own."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.pages import Page, extract
+from archiver.replica.app import ReplicaApp
+from archiver.replica.wp_site import wordpress_truth
+from archiver.replica.wp_theme import wp_path
+from archiver.storage.db import make_engine
+from archiver.storage.reader import iter_articles
+
+from .conftest import Replica, run_cli, start_replica, stop_replica
+
+HOST = "wp.test:8080"
+
+
+@pytest.mark.parametrize("kind", ["wp-classic", "wp-block"])
+def test_generic_layout_equals_ground_truth(kind: str) -> None:
+    app = ReplicaApp(articles=80, day=1, kind=kind)
+    for index in range(app.site.count):
+        article = app.site.article(index)
+        response = app.handle(wp_path(article), "", HOST, False)
+        item = extract(Page(f"http://{HOST}{wp_path(article)}", response.body.decode())).to_dict(with_html=False)
+        expected = wordpress_truth(app.site, f"http://{HOST}", kind.removeprefix("wp-"), article)
+        expected.pop("version")
+        assert item == expected, index
+
+
+def test_rest_api_is_shaped_like_wordpress() -> None:
+    app = ReplicaApp(articles=120, kind="wp-classic")
+    response = app.handle("/wp-json/wp/v2/posts", "per_page=50&page=3", HOST, False)
+    headers = dict(response.headers)
+    assert headers["X-WP-Total"] == "120" and headers["X-WP-TotalPages"] == "3"
+    posts = json.loads(response.body)
+    assert len(posts) == 20 and {"id", "link", "title", "modified_gmt", "categories", "tags"} <= set(posts[0])
+    assert app.handle("/wp-json/wp/v2/posts", "per_page=50&page=4", HOST, False).status == 400
+    recent = json.loads(app.handle("/wp-json/wp/v2/posts", "modified_after=2025-01-01T00:00:00Z", HOST, False).body)
+    assert 0 < len(recent) < 120
+    users = json.loads(app.handle("/wp-json/wp/v2/users", "", HOST, False).body)
+    assert {"id", "name", "slug", "link", "description"} <= set(users[0])
+    robots = app.handle("/robots.txt", "", HOST, False).body.decode()
+    assert f"Sitemap: http://{HOST}/wp-sitemap.xml" in robots
+
+
+@pytest.fixture(scope="module", params=["wp-classic", "wp-block"])
+def wp_site(request: pytest.FixtureRequest) -> Iterator[tuple[str, Replica]]:
+    server = start_replica(60, kind=request.param)
+    yield request.param, server
+    stop_replica(server)
+
+
+def test_wordpress_spider_archives_every_post(wp_site: tuple[str, Replica], tmp_path: Path) -> None:
+    kind, server = wp_site
+    result = run_cli("crawl", "wordpress", "--base-url", server.base_url, "--db", f"sqlite:///{tmp_path}/a.sqlite3",
+                     "--warc-dir", str(tmp_path / "warc"), "--json", "-s", "LOG_LEVEL=WARNING")
+    assert result.returncode == 0, result.stderr[-2000:]
+    truth: dict[str, Any] = json.loads(run_cli("replica", "truth", "--site", kind, "--articles", "60", "--base-url",
+                                               server.base_url).stdout)
+    stored = {row["url"]: row for row in iter_articles(make_engine(f"sqlite:///{tmp_path}/a.sqlite3"))}
+    assert sorted(stored) == sorted(item["url"] for item in truth["items"])
+    for expected in truth["items"]:
+        row = stored[expected["url"]]
+        for field in ("title", "text", "published", "modified", "images", "credits", "links", "post_id"):
+            assert row[field] == expected[field], field
+        assert [c["name"] for c in row["categories"]] == [c["name"] for c in expected["categories"]]
+        assert [t["name"] for t in row["tags"]] == [t["name"] for t in expected["tags"]]
+        # The REST API completes what the HTML lacks: the numeric author ID.
+        for author in row["authors"]:
+            assert isinstance(author["site_author_id"], int)
+            assert author["bio"]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["finish_reason"] == "finished"
