@@ -92,3 +92,27 @@ def test_non_articles_raise_extraction_error_with_reason(html: str) -> None:
     with pytest.raises(ExtractionError) as info:
         extract(Page("http://example.test/x", html), allow_fallback=False)
     assert info.value.reason
+
+
+def test_unknown_theme_falls_back_to_trafilatura() -> None:
+    """An article page of a theme we have never seen: metadata from meta tags, main text from trafilatura."""
+    paragraphs = "".join(f"<p>Absatz {n}: Die Ermittler haben den Server beschlagnahmt und werten die Daten "
+                         f"jetzt in aller Ruhe aus, berichtet die Behörde.</p>" for n in range(8))
+    html = ("<html lang='de'><head><title>X</title><meta property='og:type' content='article'>"
+            "<meta property='og:title' content='Server beschlagnahmt'>"
+            "<meta property='article:published_time' content='2024-05-01T10:00:00+02:00'></head>"
+            f"<body><div class='nav'><a href='/'>Start</a></div><div class='story'>{paragraphs}</div>"
+            "<div class='footer'>Impressum</div></body></html>")
+    item = extract(Page("https://news.example/story/1", html))
+    assert item.layout == "fallback"
+    assert item.title == "Server beschlagnahmt"
+    assert item.published == "2024-05-01T08:00:00Z"
+    assert "Absatz 7: Die Ermittler" in item.text and "Impressum" not in item.text
+
+
+def test_a_wordpress_page_that_is_not_a_post_is_refused() -> None:
+    html = ("<html><body class='page-template-default page'><article class='page type-page'>"
+            "<h1 class='entry-title'>Impressum</h1><div class='entry-content'><p>Verantwortlich: X</p></div>"
+            "</article></body></html>")
+    with pytest.raises(ExtractionError):
+        extract(Page("https://news.example/impressum/", html))

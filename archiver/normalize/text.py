@@ -6,12 +6,14 @@ import html
 import re
 
 _ENTITY = re.compile(r"&(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});")
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"), None)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff\u00ad]")
 
 
 def collapse_whitespace(text: str) -> str:
-    """Collapse every run of whitespace (NBSP included) to one space and strip the ends."""
-    return " ".join(text.translate(_ZERO_WIDTH).split())
+    """Collapse every run of whitespace (NBSP included) to one space, drop zero-width characters, strip."""
+    if not text.isascii():
+        text = _ZERO_WIDTH.sub("", text)
+    return " ".join(text.split())
 
 
 def unescape_twice(text: str) -> str:

@@ -34,7 +34,7 @@ def select_layout(sel: Selector, allow_fallback: bool = True) -> type[ArticlePag
 def extract(page: Page, layout: str = "auto", allow_fallback: bool = True) -> ArticleItem:
     """Extract an article item; raises ``ExtractionError`` with a reason when the page is not one."""
     if layout == "auto":
-        if not page.sel.xpath("//body"):
+        if page.sel.root is None or page.sel.root.find("body") is None:
             raise NotAnArticle("the page has no <body>")
         chosen = select_layout(page.sel, allow_fallback)
     else:

@@ -48,18 +48,42 @@ class ArticlePage:
         raise NotImplementedError
 
     # --- helpers ------------------------------------------------------------------------------
+    @cached_property
+    def _meta(self) -> dict[str, str]:
+        """Every <meta> by property or name (first wins); read once, the document has dozens."""
+        found: dict[str, str] = {}
+        for element in self.sel.root.iter("meta"):
+            key = element.get("property") or element.get("name")
+            value = element.get("content") if element.get("content") is not None else element.get("value")
+            if key and value is not None and key not in found:
+                found[key] = value
+        return found
+
     def meta(self, key: str) -> str | None:
-        value = self.sel.xpath(
-            f"//meta[@property='{key}' or @name='{key}']/@content | //meta[@property='{key}' or @name='{key}']/@value"
-        ).get()
+        value = self._meta.get(key)
         return collapse_whitespace(value) if value else None
 
     def absolute(self, href: str | None) -> str | None:
         return urljoin(self.page.url, href.strip()) if href else None
 
     # --- fields shared by most layouts ---------------------------------------------------------
+    @cached_property
+    def _head_links(self) -> dict[str, str]:
+        """<link rel=… href=…> of the document by rel (first wins)."""
+        found: dict[str, str] = {}
+        for element in self.sel.root.iter("link"):
+            rel, href = element.get("rel"), element.get("href")
+            if rel and href:
+                for name in rel.lower().split():
+                    found.setdefault(name, href)
+        return found
+
     def url(self) -> str:
-        return canonical_url(self.absolute(self.sel.css("link[rel=canonical]::attr(href)").get()) or self.page.url)
+        return self._url
+
+    @cached_property
+    def _url(self) -> str:
+        return canonical_url(self.absolute(self._head_links.get("canonical")) or self.page.url)
 
     def site(self) -> str:
         return site_of(self.url())
@@ -71,7 +95,7 @@ class ArticlePage:
         body_class = self.sel.xpath("//body/@class").re_first(r"\bpostid-(\d+)\b")
         if body_class:
             return int(body_class)
-        shortlink = self.sel.css("link[rel=shortlink]::attr(href)").get()
+        shortlink = self._head_links.get("shortlink")
         return post_id_from_url(self.url()) or (post_id_from_url(shortlink) if shortlink else None)
 
     def language(self) -> str | None:

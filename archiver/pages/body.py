@@ -20,15 +20,30 @@ from ..normalize.credits import is_credit_line, parse_credit, split_caption_cred
 from ..normalize.text import collapse_whitespace, unescape_twice
 from ..normalize.urls import is_article_url
 
-ALWAYS_JUNK = [
-    "script", "style", "noscript", "form", "iframe", "ins", "template", "svg", "button",
-    "//*[@data-nosnippet]", "//*[starts-with(@id, 'traffective-ad')]", "//*[contains(@class, 'vgwort')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' desktop-only ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' mobile-only ')]",
-    "//*[contains(@class, 'sharedaddy') or contains(@class, 'sharrre') or contains(@class, 'wpdc-')]",
-    "//*[contains(@class, 'jp-relatedposts') or contains(@class, 'related-posts') or contains(@class, 'yarpp')]",
-    "//*[contains(@class, 'author-bio') or contains(@class, 'author-box') or @id='author']",
-]
+# Page furniture inside article bodies, matched in one pass over the tree (see ``_is_junk``).
+JUNK_TAGS = frozenset({"script", "style", "noscript", "form", "iframe", "ins", "template", "svg", "button"})
+JUNK_CLASS_TOKENS = frozenset({"desktop-only", "mobile-only"})
+JUNK_CLASS_PARTS = ("vgwort", "sharedaddy", "sharrre", "wpdc-", "jp-relatedposts", "related-posts", "yarpp",
+                    "author-bio", "author-box")
+JUNK_ID_PREFIXES = ("traffective-ad",)
+JUNK_IDS = frozenset({"author"})
+
+
+def _is_junk(element: etree._Element) -> bool:
+    if element.tag in JUNK_TAGS or element.get("data-nosnippet") is not None:
+        return True
+    element_id = element.get("id")
+    if element_id and (element_id in JUNK_IDS or element_id.startswith(JUNK_ID_PREFIXES)):
+        return True
+    classes = element.get("class")
+    if classes:
+        if any(part in classes for part in JUNK_CLASS_PARTS):
+            return True
+        if not JUNK_CLASS_TOKENS.isdisjoint(classes.split()):
+            return True
+    return False
+
+
 TEXT_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd", "td", "th", "blockquote"}
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 KEEP_ATTRIBUTES = {"href", "src", "alt", "width", "height", "title"}
@@ -80,16 +95,17 @@ class BodyReader:
     def __init__(self, base_url: str, site_host: str, junk: Sequence[str] = ()) -> None:
         self.base_url = base_url
         self.site_host = site_host.lower()
-        self.junk = [*ALWAYS_JUNK, *junk]
+        self.junk = list(junk)  # layout-specific XPath, on top of the shared rules
         self.body = Body()
 
     def read(self, element: etree._Element) -> Body:
         root = copy.deepcopy(element)
-        for selector in self.junk:
-            nodes = root.xpath(_to_xpath(selector)) if selector.startswith(("/", ".")) else list(root.iter(selector))
-            for node in nodes:
-                if node is not root:
-                    _remove_keep_tail(node)
+        doomed = [node for node in root.iter() if isinstance(node.tag, str) and node is not root and _is_junk(node)]
+        if self.junk:
+            doomed.extend(root.xpath(" | ".join(_to_xpath(s) for s in self.junk)))
+        for node in doomed:
+            if node is not root and node.getparent() is not None:
+                _remove_keep_tail(node)
         self._walk(root)
         self._strip_attributes(root)
         self.body.html = html.tostring(root, encoding="unicode", method="html").strip()

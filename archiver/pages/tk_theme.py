@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -31,15 +32,19 @@ class TkThemePage(ArticlePage):
 
     @classmethod
     def matches(cls, sel: Selector) -> bool:
-        return bool(sel.xpath(f"{ARTICLE}//div[contains(@class, 'entry-content')]"))
+        return bool(sel.xpath(ARTICLE))
 
-    @property
+    @cached_property
     def article(self) -> Selector:
         return self.sel.xpath(ARTICLE)[0]
 
     def body_element(self) -> Selector | None:
         found = self.article.xpath(".//div[contains(concat(' ', @class, ' '), ' entry-content ')]")
         return found[0] if found else None
+
+    def post_id(self) -> int | None:
+        article_id = self.article.attrib.get("id", "")
+        return int(article_id[5:]) if article_id[5:].isdigit() else super().post_id()
 
     def title(self) -> str | None:
         return text_of(next(iter(self.article.css("h1.entry-title")), None)) or self.meta("og:title")
@@ -48,8 +53,8 @@ class TkThemePage(ArticlePage):
         return super().lead() or (self.body.blocks[0] if self.body.blocks else None)
 
     def published_raw(self) -> str | None:
-        return first([self.article.css("time.published::attr(datetime)").get(),
-                      self.meta("article:published_time"), self.article.css("time.published::text").get()])
+        return first([self.article.css("time.published::attr(datetime)").get()]) or first([
+            self.meta("article:published_time"), self.article.css("time.published::text").get()])
 
     def modified_raw(self) -> str | None:
         return first([self.meta("article:modified_time"), self.article.css("time.updated::attr(datetime)").get()])
@@ -86,16 +91,21 @@ class TkThemePage(ArticlePage):
         classes = (self.article.attrib.get("class") or "").split()
         return [c[len(prefix):] for c in classes if c.startswith(prefix) and len(c) > len(prefix)]
 
-    def _breadcrumb_links(self) -> list[tuple[str, str | None]]:
+    @cached_property
+    def _breadcrumb(self) -> list[tuple[str, str | None]]:
         return [(clean_inline(" ".join(a.css("::text").getall())), self.absolute(a.attrib.get("href")))
                 for a in self.sel.css("nav#breadcrumb a")]
 
     def breadcrumb(self) -> list[str]:
-        return [name for name, _ in self._breadcrumb_links()]
+        return [name for name, _ in self._breadcrumb]
 
     def primary_category(self) -> Category | None:
+        return self._primary
+
+    @cached_property
+    def _primary(self) -> Category | None:
         url = self.absolute(self.article.css("footer a.button.is-link::attr(href)").get())
-        crumbs = self._breadcrumb_links()
+        crumbs = self._breadcrumb
         if url is None and len(crumbs) > 1:
             url = crumbs[-1][1]
         slug = _path_slug(url)
@@ -144,7 +154,7 @@ class TkThemePage(ArticlePage):
                      credit=credit)
 
     def comments_url(self) -> str | None:
-        return self.absolute(self.article.css(".wpdc-join-discussion a::attr(href)").get())
+        return self.absolute(self.article.css("footer .wpdc-join-discussion a::attr(href)").get())
 
 
 def _int(value: str | None) -> int | None:

@@ -1,0 +1,78 @@
+"""Extraction speed per core: each layout's page object vs ``trafilatura.extract`` on the same page.
+
+Run: ``.venv/bin/python bench/extraction.py [--runs 5] [--seconds 2]``. Prints JSON. Each run times as
+many extractions as fit in ``--seconds`` on one core; the figure is the median over runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import trafilatura
+
+from archiver.pages import Page, extract
+from archiver.replica.app import ReplicaApp
+from archiver.replica.wp_theme import wp_path
+
+
+def _shared_sample() -> Path:
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "samples" / "tarnkappe" / "live-approx-311235.html"
+        if candidate.exists():
+            return candidate
+    raise SystemExit("shared/samples/tarnkappe/live-approx-311235.html not found beside the checkout")
+
+
+def pages() -> dict[str, tuple[str, str]]:
+    """layout -> (url, html)."""
+    sample = _shared_sample().read_text(encoding="utf-8")
+    tk = ReplicaApp(articles=300)
+    seed = tk.site.article(tk.site.seed_index)
+    wp = ReplicaApp(articles=300, kind="wp-classic")
+    article = wp.site.article(250)
+    return {
+        "tk-theme (real sample page)": (
+            "https://tarnkappe.info/artikel/krypto/krypto-boerse-garantex-keine-geldwaesche-mehr-fuer-ganoven-311235.html",
+            sample),
+        "hueman (replica seed article)": ("http://h" + seed.path, tk.handle(seed.path, "", "h", False).body.decode()),
+        "wordpress (replica, Twenty Twenty-One)": ("http://h" + wp_path(article),
+                                                   wp.handle(wp_path(article), "", "h", False).body.decode()),
+    }
+
+
+def rate(function: Callable[[], object], seconds: float) -> float:
+    function()  # warm-up: imports and caches
+    count, started = 0, time.process_time()
+    while time.process_time() - started < seconds:
+        function()
+        count += 1
+    return count / (time.process_time() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    args = parser.parse_args()
+    results = {}
+    for layout, (url, html) in pages().items():
+        ours = [rate(lambda: extract(Page(url, html)), args.seconds) for _ in range(args.runs)]
+        theirs = [rate(lambda: trafilatura.extract(html, url=url), args.seconds) for _ in range(args.runs)]
+        results[layout] = {
+            "archiver_pages_per_cpu_second": {"median": statistics.median(ours), "min": min(ours), "max": max(ours)},
+            "trafilatura_pages_per_cpu_second": {"median": statistics.median(theirs), "min": min(theirs),
+                                                 "max": max(theirs)},
+            "ratio": statistics.median(ours) / statistics.median(theirs),
+        }
+    json.dump(results, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Spider-level behaviour on crafted responses: failures are recorded with their reason, never dropped."""
+
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy.http import HtmlResponse, Response
+from scrapy.utils.test import get_crawler
+
+from archiver.items import ArticleItem, ExtractionFailure
+from spiders.tarnkappe import TarnkappeSpider
+
+from .conftest import SAMPLES
+
+URL = "https://tarnkappe.info/artikel/krypto/krypto-boerse-garantex-keine-geldwaesche-mehr-fuer-ganoven-311235.html"
+CAPTURE = {"record_id": "<urn:uuid:1>", "warc_file": "a.warc.gz", "offset": 0}
+
+
+def spider() -> TarnkappeSpider:
+    crawler = get_crawler(TarnkappeSpider, {"ARCHIVER_FETCH_IMAGES": False})
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    return crawler._create_spider(base_url="https://tarnkappe.info")  # type: ignore[no-any-return]
+
+
+def respond(body: bytes, url: str = URL, content_type: bytes = b"text/html; charset=utf-8",
+            flags: list[str] | None = None) -> Response:
+    request = Request(url, meta={"warc_capture": CAPTURE})
+    response_class = HtmlResponse if content_type.startswith(b"text/html") else Response
+    return response_class(url, body=body, headers={"Content-Type": content_type}, request=request, flags=flags or [])
+
+
+def test_real_page_yields_an_item_with_its_capture() -> None:
+    results = list(spider().parse_article(respond((SAMPLES / "live-approx-311235.html").read_bytes())))
+    items = [r for r in results if isinstance(r, ArticleItem)]
+    assert len(items) == 1 and items[0].capture == CAPTURE and items[0].post_id == 311235
+
+
+def test_broken_pages_become_recorded_failures() -> None:
+    cases = [
+        respond(b"<html><head><title>Kaputt</title><body><div><p>Unclosed <b>markup <article><h1>"),
+        respond(b""),
+        respond(b"%PDF-1.4 not html at all", content_type=b"application/pdf"),
+        respond((SAMPLES / "live-approx-311235.html").read_bytes()[:5000], flags=["dataloss"]),
+    ]
+    instance = spider()
+    for response in cases:
+        (result,) = list(instance.parse_article(response))
+        assert isinstance(result, ExtractionFailure)
+        assert result.reason and result.url == URL and result.capture == CAPTURE
+    assert instance.crawler.stats.get_value("archiver/extraction_failures") == len(cases)  # type: ignore[union-attr]
+
+
+def test_nothing_is_stored_for_a_page_the_warc_writer_did_not_archive() -> None:
+    response = respond((SAMPLES / "live-approx-311235.html").read_bytes())
+    response.request.meta.pop("warc_capture")  # type: ignore[union-attr]
+    assert list(spider().parse_article(response)) == []
