@@ -24,12 +24,12 @@ demo: $(STAMP)
 	$(BIN)/python -m archiver.demo --articles $(DEMO_ARTICLES)
 
 test: $(TEST_STAMP)
-	$(BIN)/ruff check archiver spiders tests
+	$(BIN)/ruff check archiver spiders tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check archiver spiders tests
+	$(BIN)/ruff check archiver spiders tests bench
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy

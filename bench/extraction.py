@@ -62,8 +62,14 @@ def main() -> None:
     args = parser.parse_args()
     results = {}
     for layout, (url, html) in pages().items():
-        ours = [rate(lambda: extract(Page(url, html)), args.seconds) for _ in range(args.runs)]
-        theirs = [rate(lambda: trafilatura.extract(html, url=url), args.seconds) for _ in range(args.runs)]
+        def ours_once(url: str = url, html: str = html) -> object:
+            return extract(Page(url, html))
+
+        def theirs_once(url: str = url, html: str = html) -> object:
+            return trafilatura.extract(html, url=url)
+
+        ours = [rate(ours_once, args.seconds) for _ in range(args.runs)]
+        theirs = [rate(theirs_once, args.seconds) for _ in range(args.runs)]
         results[layout] = {
             "archiver_pages_per_cpu_second": {"median": statistics.median(ours), "min": min(ours), "max": max(ours)},
             "trafilatura_pages_per_cpu_second": {"median": statistics.median(theirs), "min": min(theirs),
