@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -87,6 +87,15 @@ def field_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return diff
 
 
+_ARTICLES, _VERSIONS = cast(Table, m.Article.__table__), cast(Table, m.ArticleVersion.__table__)
+# Statements of the per-article hot path, built once (SQLAlchemy construction costs more than SQLite's work).
+_CURRENT_VERSION = (select(_VERSIONS.c.id, _VERSIONS.c.content_hash, _VERSIONS.c.version)
+                    .select_from(_ARTICLES.join(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id))
+                    .where(_ARTICLES.c.id == bindparam("article")))
+_SET_CURRENT_VERSION = (update(_ARTICLES).where(_ARTICLES.c.id == bindparam("article"))
+                        .values(current_version_id=bindparam("current"), version_count=bindparam("count")))
+
+
 class ArchiveStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -94,6 +103,7 @@ class ArchiveStore:
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         self._site_ids: dict[str, int] = {}
         self._entity_ids: dict[tuple[str, tuple[tuple[str, Any], ...]], int] = {}
+        self._statements: dict[tuple[Any, ...], Any] = {}
 
     # --- generic upsert ---------------------------------------------------------------------------
     def _upsert(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
@@ -103,17 +113,23 @@ class ArchiveStore:
         Columns in ``keep_existing`` are only filled, never blanked by a NULL; columns in
         ``preserve`` keep the stored value (first_seen, created_at).
         """
-        statement: Any = self._insert(table).values(**values)
-        updates: dict[str, Any] = {}
-        for name in values:
-            if name in keys or name in preserve:
-                continue
-            column = statement.excluded[name]
-            updates[name] = func.coalesce(column, table.c[name]) if name in keep_existing else column
-        if not updates:
-            updates = {keys[0]: statement.excluded[keys[0]]}
-        statement = statement.on_conflict_do_update(index_elements=keys, set_=updates).returning(table.c.id)
-        return int(conn.execute(statement).scalar_one())
+        signature = (table.name, tuple(values), tuple(keys), keep_existing, preserve)
+        statement = self._statements.get(signature)
+        if statement is None:
+            # Built once per shape and executed with parameters: constructing SQLAlchemy statements per row
+            # costs more than the database work itself.
+            insert: Any = self._insert(table)
+            updates: dict[str, Any] = {}
+            for name in values:
+                if name in keys or name in preserve:
+                    continue
+                column = insert.excluded[name]
+                updates[name] = func.coalesce(column, table.c[name]) if name in keep_existing else column
+            if not updates:
+                updates = {keys[0]: insert.excluded[keys[0]]}
+            statement = insert.on_conflict_do_update(index_elements=keys, set_=updates).returning(table.c.id)
+            self._statements[signature] = statement
+        return int(conn.execute(statement, values).scalar_one())
 
     def site_id(self, conn: Connection, host: str) -> int:
         if host not in self._site_ids:
@@ -191,31 +207,25 @@ class ArchiveStore:
                                                    "url": item.url, "first_seen": now, "last_seen": now,
                                                    "version_count": 0},
                                   ["site_id", "key"], preserve=("first_seen", "version_count"))
-        row = conn.execute(select(articles.c.current_version_id, articles.c.version_count)
-                           .where(articles.c.id == article_id)).one()
         digest = content_hash(item)
         versions = _t(m.ArticleVersion)
-        previous = None
-        if row.current_version_id is not None:
-            previous = conn.execute(select(versions.c.id, versions.c.content_hash, versions.c.version)
-                                    .where(versions.c.id == row.current_version_id)).one()
-            if previous.content_hash == digest:
-                return StoreResult(article_id, previous.version, "unchanged")
+        previous = conn.execute(_CURRENT_VERSION, {"article": article_id}).one_or_none()
+        if previous is not None and previous.content_hash == digest:
+            return StoreResult(article_id, previous.version, "unchanged")
         version = (previous.version if previous else 0) + 1
         capture_id = self.capture_id(conn, (item.capture or {}).get("record_id"))
         captured_at = parse_iso((item.capture or {}).get("fetched_at")) or now
         diff = field_diff(self.version_summary(conn, previous.id), summary(item)) if previous else None
-        version_id = int(conn.execute(versions.insert().values(
+        version_id = int(conn.execute(versions.insert().returning(versions.c.id), dict(
             article_id=article_id, version=version, layout=item.layout, title=item.title, lead=item.lead,
             text=item.text, html=item.html, published=parse_iso(item.published), published_raw=item.published_raw,
             modified=parse_iso(item.modified), modified_raw=item.modified_raw, language=item.language,
             word_count=item.word_count, reading_time_minutes=item.reading_time_minutes,
             comments_url=item.comments_url, breadcrumb=item.breadcrumb, content_hash=digest,
             captured_at=captured_at, capture_id=capture_id, diff=diff,
-        ).returning(versions.c.id)).scalar_one())
+        )).scalar_one())
         self._store_relations(conn, site_id, version_id, item)
-        conn.execute(update(articles).where(articles.c.id == article_id).values(
-            current_version_id=version_id, version_count=version, url=item.url, last_seen=now))
+        conn.execute(_SET_CURRENT_VERSION, {"article": article_id, "current": version_id, "count": version})
         return StoreResult(article_id, version, "changed" if previous else "new")
 
     def _entity(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
