@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         replica.terminate()
         replica.wait(timeout=30)
+    metadata = Path(__file__).parent / "storage" / "datasette-metadata.json"
+    (archive / "metadata.json").write_text(metadata.read_text(encoding="utf-8"), encoding="utf-8")
     problems = 0
     files = sorted((archive / "warc").glob("*.warc.gz"))
     for path in files:
@@ -56,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"verified {len(files)} WARC files: {'all valid' if not problems else f'{problems} with problems'}",
           file=sys.stderr)
     print(f"demo finished in {time.monotonic() - started:.1f} s; database {archive}/archive.sqlite3, "
-          f"WARC files in {archive}/warc", file=sys.stderr)
+          f"WARC files in {archive}/warc; browse with: datasette {archive}/archive.sqlite3 -m {archive}/metadata.json",
+          file=sys.stderr)
     return code or (1 if problems else 0)
 
 

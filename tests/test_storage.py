@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import multiprocessing
 from pathlib import Path
@@ -130,3 +131,50 @@ def test_bad_database_urls_are_clear_errors(tmp_path: Path) -> None:
     assert "topsecret" not in str(info.value) and "***" in str(info.value)
     with pytest.raises(DatabaseUnreachable):
         make_engine(f"sqlite:///{tmp_path}/missing.sqlite3", readonly=True)
+
+
+def test_search_one_function_for_both_backends(db_url: str) -> None:
+    from archiver.storage.search import BadQuery, search_articles
+
+    upgrade(db_url)
+    store = ArchiveStore(make_engine(db_url))
+    stored = sorted({APP.site.seed_index, *range(0, 40)})
+    store.store_articles(items(stored))
+    hits = search_articles(store.engine, "Telegram")
+    assert hits and hits[0].title.startswith("Telegram gewinnt")
+    assert hits[0].authors == ["Antonia"] and "[" in hits[0].snippet
+    assert search_articles(store.engine, "Telegram", author="antonia")
+    assert not search_articles(store.engine, "Telegram", author="Sunny", category="krypto")
+    assert search_articles(store.engine, '"drei Millionen"')
+    for hostile in ["'; DROP TABLE articles; --", "%", "a\x00b", "x" * 900]:
+        with contextlib.suppress(BadQuery):
+            search_articles(store.engine, hostile)
+    with pytest.raises(BadQuery):
+        search_articles(store.engine, "x" * 10_000)
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM articles")).scalar_one() == len(stored)
+
+
+def test_datasette_metadata_documents_every_table_and_column(sqlite_url: str) -> None:
+    import json
+
+    from archiver.storage.models import Base
+
+    metadata = json.loads((Path(__file__).parents[1] / "archiver" / "storage" / "datasette-metadata.json").read_text())
+    tables = metadata["databases"]["archive"]["tables"]
+    for table in Base.metadata.sorted_tables:
+        assert tables[table.name]["description"], table.name
+        for column in table.columns:
+            assert tables[table.name]["columns"].get(column.name), f"{table.name}.{column.name} undocumented"
+    upgrade(sqlite_url)
+    with make_engine(sqlite_url).connect() as conn:
+        names = {row[0] for row in conn.execute(text("SELECT name FROM sqlite_master"))}
+    assert tables["article_versions"]["fts_table"] in names
+    assert {"v_articles", "v_credits"} <= names and all(view in tables for view in ("v_articles", "v_credits"))
+
+
+def test_read_only_engines_refuse_writes(db_url: str) -> None:
+    upgrade(db_url)
+    with pytest.raises(Exception) as info, make_engine(db_url, readonly=True).begin() as conn:
+        conn.execute(text("INSERT INTO sites (host, created_at) VALUES ('x', CURRENT_TIMESTAMP)"))
+    assert "read" in str(info.value).lower()

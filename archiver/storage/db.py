@@ -45,9 +45,10 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(parsed, pool_pre_ping=True, future=True)
         if readonly:
-            @event.listens_for(engine, "begin")
-            def _read_only(conn: Any) -> None:
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            @event.listens_for(engine, "connect")
+            def _read_only(dbapi_connection: Any, record: Any) -> None:
+                # psycopg 3 starts every transaction of this connection READ ONLY.
+                dbapi_connection.read_only = True
         return engine
     raise ConfigurationError(f"unsupported database backend {backend!r} (use sqlite or postgresql)")
 

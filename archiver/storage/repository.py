@@ -107,13 +107,16 @@ class ArchiveStore:
 
     # --- generic upsert ---------------------------------------------------------------------------
     def _upsert(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
-                keep_existing: tuple[str, ...] = (), preserve: tuple[str, ...] = ()) -> int:
+                keep_existing: tuple[str, ...] = (), preserve: tuple[str, ...] = (),
+                least: tuple[str, ...] = ()) -> int:
         """Insert or update on the natural key.
 
         Columns in ``keep_existing`` are only filled, never blanked by a NULL; columns in
-        ``preserve`` keep the stored value (first_seen, created_at).
+        ``preserve`` keep the stored value (first_seen, created_at); columns in ``least`` keep the
+        smaller of two non-null values, so pages that disagree (``/krypto`` vs ``/krypto/``) give the
+        same row whatever order a crawl happens to fetch them in.
         """
-        signature = (table.name, tuple(values), tuple(keys), keep_existing, preserve)
+        signature = (table.name, tuple(values), tuple(keys), keep_existing, preserve, least)
         statement = self._statements.get(signature)
         if statement is None:
             # Built once per shape and executed with parameters: constructing SQLAlchemy statements per row
@@ -124,7 +127,12 @@ class ArchiveStore:
                 if name in keys or name in preserve:
                     continue
                 column = insert.excluded[name]
-                updates[name] = func.coalesce(column, table.c[name]) if name in keep_existing else column
+                if name in least:
+                    smaller = (func.least(column, table.c[name]) if self.dialect == "postgresql"
+                               else func.min(column, table.c[name]))
+                    updates[name] = func.coalesce(smaller, column, table.c[name])
+                else:
+                    updates[name] = func.coalesce(column, table.c[name]) if name in keep_existing else column
             if not updates:
                 updates = {keys[0]: insert.excluded[keys[0]]}
             statement = insert.on_conflict_do_update(index_elements=keys, set_=updates).returning(table.c.id)
@@ -229,12 +237,12 @@ class ArchiveStore:
         return StoreResult(article_id, version, "changed" if previous else "new")
 
     def _entity(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
-                keep_existing: tuple[str, ...] = ()) -> int:
+                keep_existing: tuple[str, ...] = (), least: tuple[str, ...] = ()) -> int:
         """Upsert an entity row, skipping the statement when this process already wrote the same values."""
         cache_key = (table.name, tuple(sorted(values.items())))
         cached = self._entity_ids.get(cache_key)
         if cached is None:
-            cached = self._upsert(conn, table, values, keys, keep_existing)
+            cached = self._upsert(conn, table, values, keys, keep_existing, least=least)
             self._entity_ids[cache_key] = cached
         return cached
 
@@ -260,10 +268,10 @@ class ArchiveStore:
             details = {"site_id": site_id, "slug": category.slug, "name": category.name, "url": category.url,
                        "parent_id": category_ids.get(category.parent or "")}
             if any(details[k] is not None for k in ("name", "url", "parent_id")):
-                self._entity(conn, categories, details, ["site_id", "slug"], ("name", "url", "parent_id"))
+                self._entity(conn, categories, details, ["site_id", "slug"], ("name", "parent_id"), least=("url",))
         tag_ids = {tag.slug: self._entity(conn, _t(m.Tag), {"site_id": site_id, "slug": tag.slug,
                                                                    "name": tag.name, "url": tag.url},
-                                          ["site_id", "slug"], ("name", "url"))
+                                          ["site_id", "slug"], ("name",), least=("url",))
                    for tag in sorted(item.tags, key=lambda t: t.slug)}
         image_ids = {url: self._entity(conn, _t(m.Image), {"site_id": site_id, "url": url}, ["site_id", "url"])
                      for url in sorted({image.url for image in item.images})}

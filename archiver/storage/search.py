@@ -1,0 +1,117 @@
+"""Full-text search over the current version of every article, one function for both backends.
+
+SQLite: FTS5 (``article_search``) with its query syntax (phrases in quotes, ``OR``, ``NOT``, ``prefix*``),
+ranked by bm25. PostgreSQL: the German text-search configuration (stemming) with web-search syntax
+(phrases in quotes, ``OR``, ``-word``), ranked by ``ts_rank``. All values are bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from ..exceptions import ConfigurationError
+
+MAX_QUERY_LENGTH = 1000
+
+
+class BadQuery(ConfigurationError):
+    """The search query cannot be parsed by the backend's full-text syntax."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: int
+    url: str
+    title: str
+    published: str | None
+    authors: list[str]
+    snippet: str
+    rank: float
+
+
+def _filters(author: str | None, category: str | None, tag: str | None, since: datetime | None,
+             until: datetime | None) -> tuple[str, dict[str, Any]]:
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if author:
+        clauses.append("EXISTS (SELECT 1 FROM article_authors aa JOIN authors au ON au.id = aa.author_id "
+                       "WHERE aa.version_id = v.id AND lower(au.name) = lower(:author))")
+        params["author"] = author
+    if category:
+        clauses.append("EXISTS (SELECT 1 FROM article_categories ac JOIN categories c ON c.id = ac.category_id "
+                       "WHERE ac.version_id = v.id AND c.slug = :category)")
+        params["category"] = category
+    if tag:
+        clauses.append("EXISTS (SELECT 1 FROM article_tags at JOIN tags t ON t.id = at.tag_id "
+                       "WHERE at.version_id = v.id AND t.slug = :tag)")
+        params["tag"] = tag
+    if since:
+        clauses.append("v.published >= :since")
+        params["since"] = since
+    if until:
+        clauses.append("v.published < :until")
+        params["until"] = until
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def search_articles(engine: Engine, query: str, limit: int = 20, author: str | None = None,
+                    category: str | None = None, tag: str | None = None, since: datetime | None = None,
+                    until: datetime | None = None) -> list[Hit]:
+    query = query.replace("\x00", " ").strip()
+    if not query:
+        raise BadQuery("the search query is empty")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise BadQuery(f"the search query is longer than {MAX_QUERY_LENGTH} characters")
+    where, params = _filters(author, category, tag, since, until)
+    params |= {"query": query, "limit": max(1, min(limit, 1000))}
+    if engine.dialect.name == "postgresql":
+        sql = ("SELECT a.id, a.url, v.title, v.published, ts_rank(d.doc, q) AS rank, "
+               "ts_headline('german', v.text, q, 'StartSel=[, StopSel=], MaxWords=30, MinWords=12') AS snippet "
+               "FROM articles a JOIN article_versions v ON v.id = a.current_version_id, "
+               "LATERAL (SELECT to_tsvector('german', coalesce(v.title, '') || ' ' || coalesce(v.lead, '') || ' ' "
+               "|| coalesce(v.text, '')) AS doc) d, websearch_to_tsquery('german', :query) q "
+               f"WHERE d.doc @@ q{where} ORDER BY rank DESC, v.published DESC LIMIT :limit")
+    else:
+        sql = ("SELECT a.id, a.url, v.title, v.published, bm25(article_search) AS rank, "
+               "snippet(article_search, 2, '[', ']', '…', 20) AS snippet "
+               "FROM article_search JOIN article_versions v ON v.id = article_search.rowid "
+               "JOIN articles a ON a.current_version_id = v.id "
+               f"WHERE article_search MATCH :query{where} ORDER BY rank, v.published DESC LIMIT :limit")
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(sql), params).all()
+            authors = _authors(conn, [row.id for row in rows])
+    except DBAPIError as error:
+        message = str(error.orig).strip().splitlines()[0] if error.orig else "query failed"
+        if "fts5" in message or "syntax" in message or "unterminated" in message or "no such column" in message:
+            raise BadQuery(f"cannot parse the search query: {message}") from None
+        raise
+    return [Hit(row.id, row.url, row.title, _iso(row.published), authors.get(row.id, []), row.snippet,
+                float(-row.rank if engine.dialect.name == "sqlite" else row.rank)) for row in rows]
+
+
+def _authors(conn: Any, article_ids: list[int]) -> dict[int, list[str]]:
+    if not article_ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    placeholders = ", ".join(f":a{n}" for n in range(len(article_ids)))
+    rows = conn.execute(text(
+        "SELECT a.id, au.name FROM articles a JOIN article_authors aa ON aa.version_id = a.current_version_id "
+        f"JOIN authors au ON au.id = aa.author_id WHERE a.id IN ({placeholders}) ORDER BY a.id, aa.position"),
+        {f"a{n}": value for n, value in enumerate(article_ids)})
+    for article_id, name in rows:
+        found.setdefault(article_id, []).append(name)
+    return found
+
+
+def _iso(value: Any) -> str | None:
+    from .reader import iso
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return iso(value)
