@@ -118,6 +118,20 @@ def test_capture_pointers_read_back_matching_records(crawled: CrawledArchive,
             assert record.http_headers.get_statuscode() == "200"
 
 
+def test_reparse_rebuilds_the_same_export_from_warc_alone(crawled: CrawledArchive, tmp_path: Path) -> None:
+    from archiver.reparse import reparse
+
+    rebuilt = f"sqlite:///{tmp_path}/rebuilt.sqlite3"
+    result = reparse(crawled.warc_dir, rebuilt)
+    assert result.articles == crawled.replica.articles and result.failures == 0
+
+    def rows(url: str) -> list[dict[str, Any]]:
+        return sorted(({k: v for k, v in r.items() if k != "id"} for r in iter_articles(make_engine(url))),
+                      key=lambda r: r["url"])
+
+    assert rows(rebuilt) == rows(crawled.db_url)
+
+
 def test_second_crawl_adds_no_articles_and_no_versions(crawled: CrawledArchive, tmp_path: Any) -> None:
     from .conftest import crawl_into
 
@@ -125,6 +139,15 @@ def test_second_crawl_adds_no_articles_and_no_versions(crawled: CrawledArchive, 
     assert again.summary["articles_new"] == 0
     assert again.summary["articles_unchanged"] == crawled.replica.articles
     assert again.summary["archive"]["versions"] == crawled.replica.articles
+    # The unchanged replica is archived as revisits (identical payload), not as second copies.
+    engine = make_engine(crawled.db_url, readonly=True)
+    with engine.connect() as conn:
+        kinds = dict(conn.execute(text(
+            "SELECT record_type, count(*) FROM captures WHERE status = 200 AND run_id = :run GROUP BY record_type"),
+            {"run": again.summary["run_id"]}).all())
+    assert kinds.get("revisit", 0) > 0 and kinds.get("response", 0) == 0, kinds
+    for path in crawled.warc_dir.glob("*.warc.gz"):
+        assert verify_file(path).ok
 
 
 def test_scrapy_crawl_command_runs_the_same_spider(replica: Any, tmp_path: Path) -> None:

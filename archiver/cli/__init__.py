@@ -42,13 +42,15 @@ def app() -> None:
 
 
 def _register() -> None:
-    from . import crawl, data, replica
+    from . import crawl, data, replica, warc
 
     app.add_command(crawl.crawl)
     app.add_command(replica.replica)
     app.add_command(data.extract)
     app.add_command(data.db)
     app.add_command(data.export)
+    app.add_command(warc.warc)
+    app.add_command(warc.reparse)
 
 
 _register()

@@ -19,15 +19,17 @@ import sqlalchemy
 import warcio
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Response
 
 from .. import __version__
 from ..exceptions import WarcError
-from ..storage.repository import CaptureRecord
+from ..storage.db import resolve_db_url
+from ..storage.repository import CaptureRecord, earlier_payloads
 from ..warc.records import RECONSTRUCTED_NOTE, Exchange, warc_date
 from ..warc.writer import WarcFileWriter
 from . import signals as archiver_signals
+from . import wire
 
 logger = logging.getLogger(__name__)
 DEFAULT_WARC_DIR = "archive/warc"
@@ -54,12 +56,15 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 
 class WarcCaptureExtension:
-    def __init__(self, writer: WarcFileWriter, crawler: Crawler) -> None:
+    def __init__(self, writer: WarcFileWriter, crawler: Crawler, max_body_size: int = 0,
+                 seen: dict[str, tuple[str, str, str]] | None = None) -> None:
         self.writer = writer
         self.crawler = crawler
+        self.max_body_size = max_body_size
         self.failed: str | None = None
-        # Payload digests seen per URL in this process, for identical-payload revisits.
-        self.seen: dict[str, tuple[str, str, str]] = {}
+        # url -> (payload digest, record ID, WARC-Date) of its last full response, earlier runs included:
+        # an identical payload becomes a revisit record instead of a second copy.
+        self.seen: dict[str, tuple[str, str, str]] = dict(seen or {})
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
@@ -76,32 +81,50 @@ class WarcCaptureExtension:
             "isPartOf": settings.get("ARCHIVER_COLLECTION", "") or "archiver",
             "description": RECONSTRUCTED_NOTE,
         }
+        wire.install()
         writer = WarcFileWriter(directory, prefix=settings.get("ARCHIVER_WARC_PREFIX", "archiver"),
                                 max_size=settings.getint("ARCHIVER_WARC_MAX_SIZE", 1_000_000_000),
                                 warcinfo_fields=fields)
         for name in writer.repaired:
             logger.warning("repaired WARC file left open by an earlier run: %s", name)
-        extension = cls(writer, crawler)
+        seen = {}
+        if settings.getbool("ARCHIVER_WARC_REVISITS", True):
+            seen = earlier_payloads(resolve_db_url(settings.get("ARCHIVER_DB_URL")))
+        extension = cls(writer, crawler, settings.getint("ARCHIVER_MAX_BODY_SIZE", 0), seen)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(extension.bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.article_stored, signal=archiver_signals.article_stored)
         crawler.warc_capture = extension  # type: ignore[attr-defined]
         return extension
+
+    def bytes_received(self, data: bytes, request: Request, spider: Spider) -> None:
+        """Cut a body at ARCHIVER_MAX_BODY_SIZE but keep what arrived (archived with WARC-Truncated: length)."""
+        if not self.max_body_size:
+            return
+        received = request.meta.get("archiver_bytes", 0) + len(data)
+        request.meta["archiver_bytes"] = received
+        if received > self.max_body_size:
+            request.meta["archiver_truncated"] = "length"
+            raise StopDownload(fail=False)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         if self.failed:
             return
         latency = float(request.meta.get("download_latency") or 0.0)
         started = datetime.now(UTC) - timedelta(seconds=latency)
-        response_headers = _headers(response.headers)
+        wire = request.meta.get("archiver_wire") or {}
+        # Connection-control headers (Content-Length, Transfer-Encoding, Connection) as received, in place.
+        response_headers = _headers(response.headers) + list(wire.get("conn_headers", []))
         dechunked = any(n.lower() == "transfer-encoding" and "chunked" in v.lower() for n, v in response_headers)
         request_headers = [("Host", _host(request.url)), *_headers(request.headers)]
         exchange = Exchange(
             url=request.url, method=request.method, request_headers=request_headers, request_body=request.body,
             status=response.status, response_headers=response_headers, body=response.body,
-            protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+            protocol=wire.get("protocol") or getattr(response, "protocol", None) or "HTTP/1.1",
+            reason=wire.get("phrase"),
             ip_address=str(response.ip_address) if response.ip_address else None, started_at=started,
-            truncated=_truncation(response), dechunked=dechunked,
+            truncated=request.meta.get("archiver_truncated") or _truncation(response), dechunked=dechunked,
         )
         try:
             revisit = self._revisit_candidate(exchange)

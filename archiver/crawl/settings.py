@@ -22,7 +22,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 DOWNLOAD_TIMEOUT = 60
-DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
+# The archiver cuts raw bodies itself at ARCHIVER_MAX_BODY_SIZE (keeping the part that arrived, marked
+# WARC-Truncated: length); Scrapy's own limit stays above it and bounds decompressed sizes.
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
 # A body cut short must still reach the WARC writer (as WARC-Truncated), not vanish as an error.
 DOWNLOAD_FAIL_ON_DATALOSS = False
@@ -49,6 +51,8 @@ ARCHIVER_WARC_DIR = None  # default: $ARCHIVER_WARC_DIR or archive/warc
 ARCHIVER_WARC_ENABLED = True
 ARCHIVER_WARC_PREFIX = "archiver"
 ARCHIVER_WARC_MAX_SIZE = 1_000_000_000
+ARCHIVER_MAX_BODY_SIZE = 50 * 1024 * 1024
+ARCHIVER_WARC_REVISITS = True
 ARCHIVER_WARC_OPERATOR = ""
 ARCHIVER_FETCH_IMAGES = True
 ARCHIVER_DB_BATCH_SIZE = 50

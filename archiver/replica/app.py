@@ -12,7 +12,7 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from . import catalog as cat
 from . import feeds
@@ -135,6 +135,8 @@ class ReplicaApp:
         static = STATIC_PAGES.get(path.rstrip("/"))
         if static:
             return Response(200, tk.static_page(*static).encode())
+        if path.startswith("/suche/"):  # search results: any query, umlauts and spaces included
+            return Response(200, tk.static_page("Suche", f"Ergebnisse für {unquote(path[7:])} ({query})").encode())
         return self._listing(tk, path)
 
     def _redirect_post(self, tk: TkTheme, value: str) -> Response:

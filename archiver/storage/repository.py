@@ -389,3 +389,32 @@ def _iso(value: datetime | None) -> str | None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def earlier_payloads(db_url: str) -> dict[str, tuple[str, str, str]]:
+    """url -> (payload digest, record ID, WARC-Date) of the newest full response of each URL in the archive.
+
+    Empty when the database does not exist yet (a first crawl).
+    """
+    from .db import make_engine
+
+    try:
+        engine = make_engine(db_url, readonly=True)
+    except StorageError:
+        return {}
+    captures = _t(m.Capture)
+    query = (select(captures.c.url, captures.c.payload_digest, captures.c.record_id, captures.c.fetched_at)
+             .where(captures.c.record_type == "response", captures.c.status == 200,
+                    captures.c.payload_digest.is_not(None))
+             .order_by(captures.c.fetched_at))
+    found: dict[str, tuple[str, str, str]] = {}
+    try:
+        with engine.connect() as conn:
+            for url, digest, record_id, fetched_at in conn.execute(query):
+                moment = fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=UTC)
+                found[url] = (digest, record_id, moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    except SQLAlchemyError:
+        return {}  # no schema yet: nothing archived before
+    finally:
+        engine.dispose()
+    return found

@@ -21,9 +21,10 @@ from warcio.warcwriter import WARCWriter
 
 Headers = list[tuple[str, str]]
 RECONSTRUCTED_NOTE = (
-    "HTTP reason phrases are the standard phrase for the status code; a de-chunked body is stored without "
-    "chunk framing with the original Transfer-Encoding header renamed X-Crawler-Transfer-Encoding; "
-    "Host is added to request headers when the HTTP client added it itself."
+    "Response status lines, reason phrases and connection headers are as received; bodies keep their "
+    "Content-Encoding; a chunked body is stored de-chunked with Transfer-Encoding renamed "
+    "X-Crawler-Transfer-Encoding and a Content-Length added; request records hold the headers the crawler "
+    "sent, with the Host header the HTTP client adds itself."
 )
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"

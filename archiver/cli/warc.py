@@ -1,0 +1,95 @@
+"""``archiver warc verify|index|wacz`` and ``archiver reparse``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..exceptions import ConfigurationError
+from ..storage.db import make_engine, resolve_db_url
+from ..storage.reader import iter_articles
+from ..warc.package import cdxj_index, write_wacz
+from ..warc.reader import warc_files
+from ..warc.verify import verify_file
+
+DEFAULT_WARC_DIR = "archive/warc"
+
+
+def _paths(paths: tuple[str, ...], warc_dir: str | None) -> list[Path]:
+    if paths:
+        found: list[Path] = []
+        for path in map(Path, paths):
+            found.extend(warc_files(path) if path.is_dir() else [path])
+        return found
+    directory = warc_dir or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
+    found = warc_files(directory)
+    if not found:
+        raise ConfigurationError(f"no WARC files in {directory}")
+    return found
+
+
+@click.group()
+def warc() -> None:
+    """Check, index and package the archive's WARC files."""
+
+
+@warc.command(epilog="\b\nExample:\n  archiver warc verify archive/warc/*.warc.gz")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def verify(paths: tuple[str, ...]) -> int:
+    """Check WARC files structurally (stronger than warcio check); exit 1 with the first problem per file."""
+    bad = 0
+    for path in _paths(paths, None):
+        result = verify_file(path)
+        if result.ok:
+            click.echo(f"ok     {path} ({result.records} records)")
+        else:
+            bad += 1
+            click.echo(f"FAILED {path}: {result.problems[0]}")
+    return 1 if bad else 0
+
+
+@warc.command(epilog="\b\nExample:\n  archiver warc index --warc-dir archive/warc -o archive/index.cdxj")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR", help="Directory of WARC files (when no PATHS are given).")
+@click.option("-o", "--output", default="-", show_default=True, help="Output file, or - for stdout.")
+def index(paths: tuple[str, ...], warc_dir: str | None, output: str) -> int:
+    """Write a sorted CDXJ index of the WARC files (pywb / ReplayWeb.page format)."""
+    text = cdxj_index(_paths(paths, warc_dir))
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+    return 0
+
+
+@warc.command(epilog="\b\nExample:\n  archiver warc wacz -o tarnkappe.wacz")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="WACZ file to write.")
+@click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR", help="WARC directory [default archive/warc].")
+@click.option("--db", "db_url", envvar="ARCHIVER_DB_URL", help="Database URL, for the pages list.")
+def wacz(output: str, warc_dir: str | None, db_url: str | None) -> int:
+    """Package the WARC files as a WACZ whose pages.jsonl lists every article (title, date, authors)."""
+    engine = make_engine(resolve_db_url(db_url), readonly=True)
+    pages = ({"url": row["url"], "ts": (row["capture"] or {}).get("fetched_at") or row["captured_at"],
+              "title": row["title"], "published": row["published"],
+              "authors": [a["name"] for a in row["authors"]]} for row in iter_articles(engine))
+    write_wacz(Path(output), _paths((), warc_dir), pages)
+    click.echo(f"wrote {output}", err=True)
+    return 0
+
+
+@click.command(epilog="\b\nExample:\n  archiver reparse --warc-dir archive/warc --db sqlite:///rebuilt.sqlite3")
+@click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR", default=DEFAULT_WARC_DIR, show_default=True)
+@click.option("--db", "db_url", envvar="ARCHIVER_DB_URL", required=True, help="Database to (re)build.")
+def reparse(warc_dir: str, db_url: str) -> int:
+    """Rebuild the database from the WARC files alone, with no network."""
+    from ..reparse import reparse as rebuild
+
+    if not warc_files(warc_dir):
+        raise ConfigurationError(f"no WARC files in {warc_dir}")
+    result = rebuild(warc_dir, db_url)
+    click.echo(f"reparsed {result.files} WARC files: {result.captures} captures, {result.articles} articles, "
+               f"{result.failures} extraction failures", err=True)
+    return 0

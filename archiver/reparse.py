@@ -1,0 +1,86 @@
+"""Rebuild the database from the WARC files alone, with no network.
+
+The crawl writes a ``metadata`` record for every stored article (``WARC-Concurrent-To`` its response);
+those records say which responses were articles. Every response and revisit becomes a capture row;
+every article response is extracted again with the current page objects and stored, in writing order.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from w3lib.encoding import html_to_unicode
+
+from .crawl.capture import software_versions
+from .exceptions import ExtractionError
+from .items import ArticleItem, ExtractionFailure
+from .pages import Page, extract
+from .storage.db import ensure_schema, make_engine
+from .storage.repository import ArchiveStore, CaptureRecord
+from .warc.reader import iter_records, warc_files
+
+logger = logging.getLogger(__name__)
+BATCH = 50
+
+
+@dataclass
+class ReparseResult:
+    files: int = 0
+    captures: int = 0
+    articles: int = 0
+    failures: int = 0
+
+
+def reparse(warc_dir: str | Path, db_url: str) -> ReparseResult:
+    files = warc_files(warc_dir)
+    result = ReparseResult(files=len(files))
+    article_records: set[str] = set()
+    for path in files:  # first pass: which responses were articles (metadata records, no bodies needed)
+        for record in iter_records(path, with_bodies=False):
+            if record.record_type == "metadata" and record.concurrent_to:
+                article_records.add(record.concurrent_to)
+    ensure_schema(db_url)
+    store = ArchiveStore(make_engine(db_url))
+    run_id = store.start_run("reparse", "reparse", dict(software_versions()))
+    pending: list[ArticleItem] = []
+    for path in files:
+        captures: list[CaptureRecord] = []
+        for record in iter_records(path):
+            if record.record_type not in ("response", "revisit"):
+                continue
+            captures.append(CaptureRecord(
+                url=record.target_uri, status=record.status or 0, fetched_at=record.date, warc_file=record.warc_file,
+                warc_offset=record.offset, warc_length=record.length, record_id=record.record_id,
+                record_type=record.record_type, payload_digest=record.payload_digest,
+                content_type=record.content_type))
+            result.captures += 1
+            if record.record_type != "response" or record.record_id not in article_records or record.body is None:
+                continue  # a revisit of an article repeats a payload already stored: it adds no version
+            capture = {"warc_file": record.warc_file, "offset": record.offset, "length": record.length,
+                       "record_id": record.record_id, "payload_digest": record.payload_digest,
+                       "fetched_at": record.date.isoformat()}
+            _, html = html_to_unicode(record.content_type, record.body)
+            try:
+                item = extract(Page(record.target_uri, html))
+            except ExtractionError as error:
+                store.record_captures(captures, run_id)
+                captures = []
+                store.record_failure(ExtractionFailure(record.target_uri, error.reason, error.layout, capture), run_id)
+                result.failures += 1
+                continue
+            item.fetched_url, item.capture = record.target_uri, capture
+            pending.append(item)
+            if len(pending) >= BATCH:
+                store.record_captures(captures, run_id)
+                captures = []
+                result.articles += len(store.store_articles(pending))
+                pending = []
+        store.record_captures(captures, run_id)
+    if pending:
+        result.articles += len(store.store_articles(pending))
+    store.finish_run(run_id, "finished", {"articles": result.articles, "failures": result.failures,
+                                          "files": result.files})
+    store.engine.dispose()
+    return result

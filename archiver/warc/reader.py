@@ -1,0 +1,74 @@
+"""Reading records back out of the archive's WARC files (warcio), in the order they were written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+
+@dataclass
+class StoredRecord:
+    warc_file: str
+    offset: int
+    length: int
+    record_type: str
+    record_id: str
+    target_uri: str
+    date: datetime
+    payload_digest: str | None
+    concurrent_to: str | None
+    refers_to: str | None
+    status: int | None
+    content_type: str | None
+    body: bytes | None  # decoded HTTP entity (transfer- and content-decoding undone) of responses
+
+
+def warc_files(directory: str | Path) -> list[Path]:
+    """Closed WARC files in writing order (names start with prefix and UTC timestamp)."""
+    return sorted(Path(directory).glob("*.warc.gz"))
+
+
+def iter_records(path: Path, with_bodies: bool = True) -> Iterator[StoredRecord]:
+    with open(path, "rb") as handle:
+        iterator = ArchiveIterator(handle)
+        for record in iterator:
+            headers = record.rec_headers
+            status = content_type = None
+            if record.http_headers is not None and record.rec_type in ("response", "revisit"):
+                code = record.http_headers.get_statuscode()
+                status = int(code) if code and code.isdigit() else None
+                content_type = record.http_headers.get_header("Content-Type")
+            body = record.content_stream().read() if with_bodies and record.rec_type == "response" else None
+            if body is None:
+                record.raw_stream.read()
+            yield StoredRecord(
+                warc_file=path.name, offset=iterator.get_record_offset(), length=iterator.get_record_length(),
+                record_type=record.rec_type, record_id=headers.get_header("WARC-Record-ID") or "",
+                target_uri=headers.get_header("WARC-Target-URI") or "",
+                date=datetime.fromisoformat((headers.get_header("WARC-Date") or "").replace("Z", "+00:00")),
+                payload_digest=headers.get_header("WARC-Payload-Digest"),
+                concurrent_to=headers.get_header("WARC-Concurrent-To"), refers_to=headers.get_header("WARC-Refers-To"),
+                status=status, content_type=content_type, body=body,
+            )
+
+
+def read_record_at(path: Path, offset: int) -> StoredRecord:
+    """The record whose gzip member starts at ``offset`` (what a capture pointer names)."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        for record in ArchiveIterator(handle):
+            headers = record.rec_headers
+            body = record.content_stream().read() if record.rec_type == "response" else None
+            return StoredRecord(
+                warc_file=path.name, offset=offset, length=0, record_type=record.rec_type,
+                record_id=headers.get_header("WARC-Record-ID") or "",
+                target_uri=headers.get_header("WARC-Target-URI") or "",
+                date=datetime.fromisoformat((headers.get_header("WARC-Date") or "").replace("Z", "+00:00")),
+                payload_digest=headers.get_header("WARC-Payload-Digest"),
+                concurrent_to=headers.get_header("WARC-Concurrent-To"),
+                refers_to=headers.get_header("WARC-Refers-To"), status=None, content_type=None, body=body)
+    raise ValueError(f"no record at offset {offset} of {path}")
