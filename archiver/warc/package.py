@@ -31,7 +31,8 @@ def write_wacz(output: Path, warcs: Sequence[Path], pages: Iterable[dict[str, An
     index = cdxj_index(warcs)
     lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Archived articles"})]
     lines += [json.dumps(page, ensure_ascii=False) for page in pages]
-    files: dict[str, bytes] = {"indexes/index.cdxj": index.encode(), "pages/pages.jsonl": ("\n".join(lines) + "\n").encode()}
+    files: dict[str, bytes] = {"indexes/index.cdxj": index.encode(),
+                               "pages/pages.jsonl": ("\n".join(lines) + "\n").encode()}
     resources = []
     with zipfile.ZipFile(output, "w") as archive:
         for warc in warcs:
