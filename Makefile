@@ -4,6 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# pywb pins library versions that clash with the crawler's (redis < 3), so replay tests get their own venv.
+PYWB_VENV := .venv-pywb
+PYWB_STAMP := $(PYWB_VENV)/.installed
 DEMO_ARTICLES ?= 300
 
 .PHONY: demo test lint typecheck pytest bench bench-quick clean
@@ -20,10 +23,15 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 
+$(PYWB_STAMP):
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install --quiet 'pywb>=2.8'
+	touch $@
+
 demo: $(STAMP)
 	$(BIN)/python -m archiver.demo --articles $(DEMO_ARTICLES)
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) $(PYWB_STAMP)
 	$(BIN)/ruff check archiver spiders tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -34,7 +42,7 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-pytest: $(TEST_STAMP)
+pytest: $(TEST_STAMP) $(PYWB_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(TEST_STAMP)
@@ -44,4 +52,4 @@ bench-quick: $(TEST_STAMP)
 	$(BIN)/python bench/run.py --quick
 
 clean:
-	rm -rf archive .pytest_cache .mypy_cache .ruff_cache
+	rm -rf archive .pytest_cache .mypy_cache .ruff_cache $(PYWB_VENV)

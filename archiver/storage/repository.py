@@ -158,15 +158,13 @@ class ArchiveStore:
             conn.execute(update(_t(m.CrawlRun)).where(_t(m.CrawlRun).c.id == run_id).values(
                 finished_at=_now(), finish_reason=reason, stats=json.loads(json.dumps(stats, default=str))))
 
-    def record_captures(self, records: list[CaptureRecord], run_id: int | None) -> dict[str, int]:
-        ids: dict[str, int] = {}
+    def record_captures(self, records: list[CaptureRecord], run_id: int | None) -> None:
+        """Insert capture rows in one statement; a record already known (same WARC-Record-ID) is skipped."""
         if not records:
-            return ids
+            return
+        statement = self._insert(_t(m.Capture)).on_conflict_do_nothing(index_elements=["record_id"])
         with self._begin() as conn:
-            for record in records:
-                values = asdict(record) | {"run_id": run_id}
-                ids[record.record_id] = self._upsert(conn, _t(m.Capture), values, ["record_id"])
-        return ids
+            conn.execute(statement, [asdict(record) | {"run_id": run_id} for record in records])
 
     def capture_id(self, conn: Connection, record_id: str | None) -> int | None:
         if record_id is None:

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import os
-import zlib
 from pathlib import Path
+
+from .verify import iter_members
 
 
 def complete_members_end(path: Path) -> int:
     """Byte offset just past the last complete gzip member that holds a WARC record."""
     good_end = 0
-    with open(path, "rb") as handle:
-        data = handle.read()
-    position = 0
-    while position < len(data):
-        decompressor = zlib.decompressobj(31)
-        try:
-            content = decompressor.decompress(data[position:])
-        except zlib.error:
-            break
-        if not decompressor.eof or not content.startswith(b"WARC/"):
-            break
-        consumed = len(data) - position - len(decompressor.unused_data)
-        position += consumed
-        good_end = position
+    try:
+        for offset, length, content in iter_members(path.read_bytes()):
+            if not content.startswith(b"WARC/"):
+                break
+            good_end = offset + length
+    except ValueError:
+        pass  # the broken or cut member and everything after it is dropped
     return good_end
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+CHUNK = 1 << 16
 MANDATORY = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
 NEEDS_TARGET = {"response", "request", "revisit", "resource", "metadata", "conversion"}
 
@@ -48,18 +49,23 @@ class VerifyResult:
 
 def iter_members(data: bytes) -> Iterator[tuple[int, int, bytes]]:
     """(offset, compressed length, content) of every gzip member; raises ValueError on a broken one."""
+    view = memoryview(data)  # fed in bounded chunks: zlib copies everything past a member into unused_data
     position = 0
     while position < len(data):
         decompressor = zlib.decompressobj(31)
+        parts: list[bytes] = []
+        cursor = position
         try:
-            content = decompressor.decompress(data[position:])
+            while not decompressor.eof and cursor < len(data):
+                chunk = view[cursor:cursor + CHUNK]
+                parts.append(decompressor.decompress(chunk))
+                cursor += len(chunk) - len(decompressor.unused_data)
         except zlib.error as error:
             raise ValueError(f"offset {position}: broken gzip member ({error})") from None
         if not decompressor.eof:
             raise ValueError(f"offset {position}: gzip member cut short (file truncated)")
-        consumed = len(data) - position - len(decompressor.unused_data)
-        yield position, consumed, content
-        position += consumed
+        yield position, cursor - position, b"".join(parts)
+        position = cursor
 
 
 def parse_record(offset: int, length: int, content: bytes) -> RawRecord:
