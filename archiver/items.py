@@ -112,3 +112,11 @@ class ExtractionFailure:
     reason: str
     layout: str | None = None
     capture: dict[str, Any] | None = None
+
+
+@dataclass
+class NotModified:
+    """A known article answered 304 Not Modified to a conditional request: it was seen, unchanged."""
+
+    url: str
+    capture: dict[str, Any] | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -19,10 +20,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.spiders import SitemapSpider
 
 from archiver.exceptions import ConfigurationError, ExtractionError
-from archiver.items import ExtractionFailure
+from archiver.items import ExtractionFailure, NotModified
+from archiver.normalize.dates import parse_date
 from archiver.normalize.rest import RestIndex, complete_from_rest
 from archiver.normalize.urls import is_article_url, strip_tracking
 from archiver.pages import Page, extract
+from archiver.storage.db import resolve_db_url
+from archiver.storage.state import ArchiveState, load_state
 
 LISTING_LINKS = "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ') or @rel='next']/@href"
 
@@ -53,22 +57,88 @@ class WordPressSpider(SitemapSpider):
         self.host = parts.netloc.lower()
         self.sitemap_urls = [f"{base}/robots.txt"]
         # Only post sitemaps are followed, so every URL in them is a post.
-        self.sitemap_rules = [(self.article_url_re or "", "parse_article")]
+        # Sitemap rules match whole URLs, the permalink grammar matches paths.
+        rule = "^https?://[^/]+" + self.article_url_re.removeprefix("^") if self.article_url_re else ""
+        self.sitemap_rules = [(rule, "parse_article")]
         super().__init__(*args, **kwargs)
         hostname = parts.hostname.lower()
         self.allowed_domains = [hostname.removeprefix("www.")]
         self._article_re = re.compile(self.article_url_re) if self.article_url_re else None
         self.rest = RestIndex()
+        self.state = ArchiveState()  # what the archive already holds; filled in update mode
+        self._lastmod: dict[str, datetime | None] = {}
 
     # --- discovery -------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
+        run_id = self.crawler.stats.get_value("archiver/run_id")  # type: ignore[union-attr]
+        self.state = load_state(resolve_db_url(self.crawler.settings.get("ARCHIVER_DB_URL")), self.host, run_id)
+        # An interrupted run's article page counts as done only if its article reached the database; its capture
+        # row may have been committed before the article's batch was.
+        self.state.done_in_interrupted_runs = {
+            url for url in self.state.done_in_interrupted_runs
+            if self.state.is_known(url) or not self.is_article(url, trusted=False)}
+        if self.mode == "crawl":
+            # A full crawl uses the archive only to resume: what an interrupted run finished is not fetched again.
+            self.state = ArchiveState(done_in_interrupted_runs=self.state.done_in_interrupted_runs)
+        if self.state.done_in_interrupted_runs:
+            self.logger.warning("resuming: %d pages were archived by the interrupted run",
+                                len(self.state.done_in_interrupted_runs))
+        self.logger.info("%s: %d known articles", self.mode, len(self.state.articles))
         await self.load_rest_taxonomies()
         async for request in super().start():
             yield request
+        # Discovery pages are fetched in full: a 304 would hide entries an earlier, interrupted run never reached.
         yield Request(f"{self.base_url}/feed", callback=self.parse_feed, priority=10)
         yield Request(f"{self.base_url}/", callback=self.parse_listing)
-        yield Request(f"{self.base_url}/wp-json/wp/v2/posts?per_page=100&page=1", callback=self.parse_rest_posts,
-                      priority=5)
+        posts = f"{self.base_url}/wp-json/wp/v2/posts?per_page=100&page=1"
+        if self.mode == "update" and self.state.last_run_started is not None:
+            posts += "&modified_after=" + self.state.last_run_started.strftime("%Y-%m-%dT%H:%M:%S")
+        yield Request(posts, callback=self.parse_rest_posts, priority=5)
+        if self.mode == "update":
+            # Silent edits leave no trace in feeds or listings: known articles are re-checked on a schedule
+            # that decays with their age, with conditional requests (a 304 costs almost nothing).
+            for url in sorted(self.state.articles):
+                if self.state.due_for_recheck(url):
+                    self.crawler.stats.inc_value("archiver/update/rechecks")  # type: ignore[union-attr]
+                    yield self._known_request(url)
+
+    # --- update mode -----------------------------------------------------------------------------
+    def _conditional(self, request: Request) -> Request:
+        """In update mode, ask only for what changed since the archived copy (If-None-Match / -Modified-Since)."""
+        if self.mode != "update":
+            return request
+        headers = self.state.conditional_headers(request.url)
+        if headers:
+            request = request.replace(meta={**request.meta, "handle_httpstatus_list": [304]})
+            for name, value in headers.items():
+                request.headers[name] = value
+        return request
+
+    def _known_request(self, url: str, changed: bool = False) -> Request:
+        return self._conditional(Request(url, callback=self.parse_article,
+                                         meta={"archiver_changed": changed, "handle_httpstatus_list": [304]}))
+
+    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        for entry in entries:
+            loc = entry.get("loc", "")
+            if self.mode == "update" and not any(re.search(p, loc) for p in self.sitemap_follow):
+                lastmod = parse_date(entry.get("lastmod"))
+                self._lastmod[loc] = lastmod
+                if self.state.is_known(loc) and not self.state.changed_since_seen(loc, lastmod) \
+                        and not self.state.due_for_recheck(loc):
+                    self.crawler.stats.inc_value("archiver/update/skipped_unchanged")  # type: ignore[union-attr]
+                    continue
+            yield entry
+
+    def _parse_sitemap(self, response: Response) -> Iterable[Request]:
+        for request in super()._parse_sitemap(response):
+            if request.callback == self.parse_article and request.url in self.state.done_in_interrupted_runs:
+                continue
+            if request.callback == self.parse_article and self.state.is_known(request.url):
+                changed = self.state.changed_since_seen(request.url, self._lastmod.get(request.url))
+                yield self._known_request(request.url, changed)
+            else:
+                yield request
 
     async def load_rest_taxonomies(self) -> None:
         """Read users, categories and tags from the REST API before any article is parsed, where it answers."""
@@ -117,18 +187,29 @@ class WordPressSpider(SitemapSpider):
     def parse_listing(self, response: Response) -> Iterable[Request]:
         if not isinstance(response, TextResponse):
             return
+        found: list[str] = []
         for href in response.xpath("//article//a/@href | //h2/a/@href | //h3/a/@href").getall():
+            found.append(strip_tracking(response.urljoin(href)))
             yield from self._article_request(response.urljoin(href), response)
         for href in response.xpath("//*[contains(@class, 'entry-title')]//a/@href").getall():
+            found.append(strip_tracking(response.urljoin(href)))
             yield from self._article_request(response.urljoin(href), response, trusted=True)
+        articles = [url for url in found if self.is_article(url, trusted=True)]
+        if self.mode == "update" and articles and all(self.state.is_known(url) for url in articles):
+            return  # newest first: a page of only known articles means the rest is known too
         for href in response.xpath(LISTING_LINKS).getall():
             yield Request(response.urljoin(href), callback=self.parse_listing)
 
     def _article_request(self, url: str, response: Response, priority: int = 0,
                          trusted: bool = False) -> Iterable[Request]:
         url = strip_tracking(url)
-        if self.is_article(url, trusted):
-            yield Request(url, callback=self.parse_article, priority=priority)
+        if not self.is_article(url, trusted) or url in self.state.done_in_interrupted_runs:
+            return
+        if self.mode == "update" and self.state.is_known(url):
+            if self.state.due_for_recheck(url):
+                yield self._known_request(url)
+            return
+        yield Request(url, callback=self.parse_article, priority=priority)
 
     def is_article(self, url: str, trusted: bool = False) -> bool:
         """Same host, and the site's permalink grammar (or any post permalink, or a post source vouches)."""
@@ -144,6 +225,10 @@ class WordPressSpider(SitemapSpider):
         capture = response.meta.get("warc_capture")
         if capture is None and self.crawler.settings.getbool("ARCHIVER_WARC_ENABLED", True):
             return  # the WARC writer failed and is stopping the crawl: store nothing it did not archive
+        if response.status == 304:
+            self.crawler.stats.inc_value("archiver/articles/not_modified")  # type: ignore[union-attr]
+            yield NotModified(url=response.url, capture=capture)
+            return
         if not isinstance(response, TextResponse):
             yield self._failure(response, "response is not text (Content-Type "
                                 f"{(response.headers.get(b'Content-Type') or b'').decode('latin-1')!r})", capture)
@@ -170,9 +255,11 @@ class WordPressSpider(SitemapSpider):
             yield from self._article_request(response.urljoin(href), response)
         for url in item.links.internal:
             yield from self._article_request(url, response)
-        if self.crawler.settings.getbool("ARCHIVER_FETCH_IMAGES", True):
+        new_or_changed = not self.state.is_known(response.url) or response.meta.get("archiver_changed")
+        if self.crawler.settings.getbool("ARCHIVER_FETCH_IMAGES", True) and (self.mode == "crawl" or new_or_changed):
             for image in item.images:
-                if urlsplit(image.url).scheme in ("http", "https"):
+                if urlsplit(image.url).scheme in ("http", "https") and \
+                        image.url not in self.state.done_in_interrupted_runs:
                     yield Request(image.url, callback=self.parse_image, priority=-10)
 
     def parse_image(self, response: Response) -> Iterable[Any]:

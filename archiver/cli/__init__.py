@@ -45,6 +45,7 @@ def _register() -> None:
     from . import crawl, data, replica, warc
 
     app.add_command(crawl.crawl)
+    app.add_command(crawl.update)
     app.add_command(replica.replica)
     app.add_command(data.extract)
     app.add_command(data.db)

@@ -1,67 +1,145 @@
-"""``archiver crawl``: a full crawl of a site into the archive."""
+"""``archiver crawl`` (full crawl) and ``archiver update`` (incremental run for scheduled jobs)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ..crawl.runner import parse_setting_overrides, run_crawl
-from ..storage.db import make_engine
-from ..storage.summary import archive_counts
+from ..crawl.capture import DEFAULT_WARC_DIR
+from ..crawl.lock import RunLock
+from ..crawl.runner import CrawlResult, parse_setting_overrides, run_crawl
+from ..storage.db import make_engine, resolve_db_url
+from ..storage.summary import archive_counts, newest_publication
 from ..warc.verify import count_records
 
-EXAMPLE = "\b\nExample:\n  archiver crawl tarnkappe --base-url http://127.0.0.1:8000 -s CLOSESPIDER_ITEMCOUNT=50"
+EXAMPLES = {
+    "crawl": "\b\nExample:\n  archiver crawl tarnkappe --base-url http://127.0.0.1:8000 -s CLOSESPIDER_ITEMCOUNT=50",
+    "update": "\b\nExample (hourly, from cron or a systemd timer):\n  archiver update tarnkappe --json",
+}
+EXIT_HELP = ("\b\nExit codes: 0 ok · 1 crawl failed (nothing fetched, not finished, error rate) · 2 usage · "
+             "3 quality gate failed · 75 another run holds the lock")
 
 
-@click.command(epilog=EXAMPLE)
-@click.argument("spider")
-@click.option("--base-url", help="Site to crawl (default: the spider's own site, e.g. https://tarnkappe.info).")
-@click.option("--db", "db_url", envvar="ARCHIVER_DB_URL",
-              help="Database URL [env ARCHIVER_DB_URL; default sqlite:///archive/archive.sqlite3].")
-@click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR",
-              help="WARC directory [env ARCHIVER_WARC_DIR; default archive/warc].")
-@click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting (repeatable).")
-@click.option("--politeness", type=click.Choice(["auto", "polite", "local"]), default="auto", show_default=True,
-              help="auto = polite for remote hosts, no delays for a server on this machine.")
-@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
-def crawl(spider: str, base_url: str | None, db_url: str | None, warc_dir: str | None, settings: tuple[str, ...],
-          politeness: str, as_json: bool) -> int:
-    """Crawl SPIDER (tarnkappe or wordpress) and archive every page to WARC and the database."""
+def run_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("spider"),
+        click.option("--base-url", help="Site to crawl (default: the spider's own site, e.g. https://tarnkappe.info)."),
+        click.option("--db", "db_url", envvar="ARCHIVER_DB_URL",
+                     help="Database URL [env ARCHIVER_DB_URL; default sqlite:///archive/archive.sqlite3]."),
+        click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR",
+                     help="WARC directory [env ARCHIVER_WARC_DIR; default archive/warc]."),
+        click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE",
+                     help="Scrapy setting (repeatable)."),
+        click.option("--politeness", type=click.Choice(["auto", "polite", "local"]), default="auto",
+                     show_default=True, help="auto = polite for remote hosts, no delays for a server on this machine."),
+        click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@click.command(epilog=EXAMPLES["crawl"] + "\n" + EXIT_HELP)
+@run_options
+def crawl(**options: Any) -> int:
+    """Full crawl of SPIDER (tarnkappe or wordpress): archive every page to WARC and the database."""
+    return _run("crawl", **options)
+
+
+@click.command(epilog=EXAMPLES["update"] + "\n" + EXIT_HELP)
+@run_options
+def update(**options: Any) -> int:
+    """Incremental run: fetch only new, changed and due-for-recheck articles (conditional requests)."""
+    return _run("update", **options)
+
+
+def _run(mode: str, spider: str, base_url: str | None, db_url: str | None, warc_dir: str | None,
+         settings: tuple[str, ...], politeness: str, as_json: bool) -> int:
     started = time.monotonic()
-    result = run_crawl(spider, base_url, db_url, warc_dir, "crawl", politeness, parse_setting_overrides(settings))
-    elapsed = time.monotonic() - started
-    counts = archive_counts(make_engine(result.db_url, readonly=result.db_url.startswith("sqlite")))
-    files = sorted(Path(result.warc_dir).glob("*.warc.gz"))
-    summary = {
-        "spider": spider, "finish_reason": result.finish_reason, "seconds": round(elapsed, 2),
-        "requests": result.stats.get("downloader/request_count", 0),
-        "articles_new": result.stats.get("archiver/articles/new", 0),
-        "articles_changed": result.stats.get("archiver/articles/changed", 0),
-        "articles_unchanged": result.stats.get("archiver/articles/unchanged", 0),
-        "extraction_failures": result.stats.get("archiver/extraction_failures", 0),
-        "archive": counts, "warc_files": len(files), "warc_records": sum(count_records(f) for f in files),
-        "run_id": result.stats.get("archiver/run_id"),
-    }
+    overrides = parse_setting_overrides(settings)
+    directory = warc_dir or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
+    with RunLock(directory, f"archiver {mode} {spider}"):
+        result = run_crawl(spider, base_url, db_url, directory, mode, politeness, overrides)
+    summary = _summary(result, time.monotonic() - started)
+    code, reason = _exit_code(result, summary, overrides)
+    summary["exit_code"], summary["exit_reason"] = code, reason
     if as_json:
         click.echo(json.dumps(summary))
     _print_summary(summary)
-    failed = result.finish_reason != "finished" or not result.stats.get("downloader/response_count")
-    return 1 if failed else 0
+    return code
 
 
-def _print_summary(s: dict[str, object]) -> None:
+def _summary(result: CrawlResult, elapsed: float) -> dict[str, Any]:
+    stats = result.stats
+    engine = make_engine(result.db_url, readonly=True)
+    counts = archive_counts(engine)
+    newest = newest_publication(engine)
+    engine.dispose()
+    files = sorted(Path(result.warc_dir).glob("*.warc.gz"))
+    return {
+        "spider": result.spider, "mode": stats.get("archiver/run_mode", "crawl"),
+        "finish_reason": result.finish_reason, "seconds": round(elapsed, 2),
+        "requests": stats.get("downloader/request_count", 0), "responses": stats.get("downloader/response_count", 0),
+        "articles_new": stats.get("archiver/articles/new", 0),
+        "articles_changed": stats.get("archiver/articles/changed", 0),
+        "articles_unchanged": stats.get("archiver/articles/unchanged", 0),
+        "articles_not_modified": stats.get("archiver/articles/not_modified", 0),
+        "extraction_failures": stats.get("archiver/extraction_failures", 0),
+        "failed_requests": stats.get("downloader/exception_count", 0),
+        "robots_blocked": stats.get("robotstxt/forbidden", 0),
+        "warc_run_files": stats.get("archiver/warc/files", 0), "warc_run_bytes": stats.get("archiver/warc/bytes", 0),
+        "archive": counts, "warc_files": len(files), "warc_records": sum(count_records(f) for f in files),
+        "newest_publication": newest.isoformat() if newest else None, "run_id": stats.get("archiver/run_id"),
+    }
+
+
+def _exit_code(result: CrawlResult, summary: dict[str, Any], overrides: dict[str, str]) -> tuple[int, str]:
+    stats = result.stats
+    if stats.get("archiver/robots_unavailable"):
+        return 1, f"{stats['archiver/robots_unavailable']}: the site's robots.txt forbids crawling (RFC 9309)"
+    if result.finish_reason != "finished":
+        return 1, f"run ended with {result.finish_reason}"
+    if not summary["responses"]:
+        return 1, "nothing was fetched"
+    errors = summary["failed_requests"] + sum(v for k, v in stats.items()
+                                              if k.startswith("downloader/response_status_count/5"))
+    max_error_rate = float(overrides.get("ARCHIVER_MAX_ERROR_RATE", "0.5"))
+    if errors / max(1, summary["requests"]) > max_error_rate:
+        return 1, f"error rate {errors}/{summary['requests']} above {max_error_rate:.0%}"
+    parsed = summary["articles_new"] + summary["articles_changed"] + summary["articles_unchanged"]
+    max_failure_rate = float(overrides.get("ARCHIVER_MAX_FAILURE_RATE", "0.2"))
+    if summary["extraction_failures"] / max(1, parsed + summary["extraction_failures"]) > max_failure_rate:
+        return 3, f"extraction failure rate above {max_failure_rate:.0%}"
+    stale_days = int(overrides.get("ARCHIVER_STALE_DAYS", "0"))
+    newest = summary["newest_publication"]
+    cutoff = datetime.now(UTC) - timedelta(days=stale_days)
+    if stale_days and (newest is None or datetime.fromisoformat(newest) < cutoff):
+        return 3, f"no article published in the last {stale_days} days"
+    return 0, "ok"
+
+
+def _print_summary(s: dict[str, Any]) -> None:
     archive = s["archive"]
-    assert isinstance(archive, dict)
     lines = [
-        f"crawl {s['spider']}: {s['finish_reason']} in {s['seconds']} s, {s['requests']} requests",
-        f"  this run: {s['articles_new']} new, {s['articles_changed']} changed, {s['articles_unchanged']} unchanged "
-        f"articles, {s['extraction_failures']} extraction failures",
+        f"{s['mode']} {s['spider']}: {s['finish_reason']} in {s['seconds']} s, {s['requests']} requests "
+        f"(exit {s['exit_code']}: {s['exit_reason']})",
+        f"  this run: {s['articles_new']} new, {s['articles_changed']} changed, {s['articles_unchanged']} unchanged, "
+        f"{s['articles_not_modified']} not modified articles, {s['extraction_failures']} extraction failures, "
+        f"{s['failed_requests']} failed requests, {s['robots_blocked']} blocked by robots.txt",
         f"  archive:  {archive['articles']} articles ({archive['versions']} versions), {archive['authors']} authors, "
         f"{archive['current_credits']} credits, {archive['images']} images, {archive['captures']} captures",
-        f"  WARC:     {s['warc_files']} files, {s['warc_records']} records",
+        f"  WARC:     {s['warc_files']} files, {s['warc_records']} records "
+        f"({s['warc_run_files']} files, {s['warc_run_bytes']} bytes this run)",
     ]
     print("\n".join(lines), file=sys.stderr)
+
+
+__all__ = ["crawl", "resolve_db_url", "update"]

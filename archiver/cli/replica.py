@@ -32,13 +32,16 @@ def replica() -> None:
 @replica.command(epilog="\b\nExample:\n  archiver replica serve --port 8000 --articles 1000 --day 1")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
+@click.option("--robots-status", type=int, default=200, show_default=True,
+              help="Fault switch: answer robots.txt with this status (e.g. 500).")
 @site_options
-def serve(host: str, port: int, articles: int, day: int, seed: int, kind: str) -> int:
+def serve(host: str, port: int, robots_status: int, articles: int, day: int, seed: int, kind: str) -> int:
     """Serve the replica in the foreground; prints its base URL, stops on SIGTERM or Ctrl-C."""
     from ..replica.app import ReplicaApp
     from ..replica.server import serve as serve_forever
 
-    serve_forever(host, port, ReplicaApp(articles=articles, day=day, seed=seed, kind=kind))
+    serve_forever(host, port, ReplicaApp(articles=articles, day=day, seed=seed, kind=kind,
+                                         robots_status=robots_status))
     return 0
 
 

@@ -21,6 +21,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 
 from .. import __version__
 from ..exceptions import WarcError
@@ -146,6 +147,7 @@ class WarcCaptureExtension:
             warc_offset=primary.offset, warc_length=primary.length, record_id=primary.record_id,
             record_type=primary.record_type, payload_digest=primary.payload_digest,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
+            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
         ))
 
     def _revisit_candidate(self, exchange: Exchange) -> tuple[str, str, str] | None:
@@ -176,7 +178,7 @@ class WarcCaptureExtension:
         logger.error("WARC capture failed, stopping the crawl: %s", reason)
         self.crawler.stats.set_value("archiver/warc/error", reason)  # type: ignore[union-attr]
         if spider is not None and self.crawler.engine is not None:
-            self.crawler.engine.close_spider(spider, "warc_error")
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_error"))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         try:
@@ -188,6 +190,11 @@ class WarcCaptureExtension:
         assert stats is not None
         stats.set_value("archiver/warc/files", len(self.writer.files_written))
         stats.set_value("archiver/warc/bytes", self.writer.bytes_written)
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def _host(url: str) -> str:

@@ -16,7 +16,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from ..exceptions import StorageError
-from ..items import ArticleItem, ExtractionFailure
+from ..items import ArticleItem, ExtractionFailure, NotModified
 from ..storage.db import ensure_schema, make_engine, resolve_db_url
 from ..storage.repository import ArchiveStore, CaptureRecord
 from . import signals as archiver_signals
@@ -35,6 +35,7 @@ class StoragePipeline:
         self.run_id: int | None = None
         self.pending_articles: list[ArticleItem] = []
         self.pending_captures: list[CaptureRecord] = []
+        self.pending_seen: list[str] = []
         self.worker = os.environ.get("ARCHIVER_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}"
 
     @classmethod
@@ -55,6 +56,11 @@ class StoragePipeline:
         stats = self.crawler.stats
         assert stats is not None
         stats.set_value("archiver/run_id", self.run_id)
+        resumed = self.store.close_interrupted_runs(self.run_id)
+        if resumed:
+            logger.warning("resuming after %d interrupted run(s)", resumed)
+            stats.set_value("archiver/resumed_runs", resumed)
+        stats.set_value("archiver/run_mode", self.mode)
 
     def capture_archived(self, record: CaptureRecord) -> None:
         self.pending_captures.append(record)
@@ -66,6 +72,8 @@ class StoragePipeline:
             self.pending_articles.append(item)
             if len(self.pending_articles) >= self.batch_size:
                 self.flush()
+        elif isinstance(item, NotModified):
+            self.pending_seen.append(item.url)
         elif isinstance(item, ExtractionFailure):
             self._flush_captures()
             assert self.store is not None
@@ -79,6 +87,9 @@ class StoragePipeline:
 
     def flush(self) -> None:
         self._flush_captures()
+        if self.pending_seen and self.store is not None:
+            seen, self.pending_seen = self.pending_seen, []
+            self.store.mark_seen(seen)
         if not self.pending_articles or self.store is None:
             return
         items, self.pending_articles = self.pending_articles, []

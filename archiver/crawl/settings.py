@@ -38,6 +38,13 @@ LOG_LEVEL = "INFO"
 # Never fetch through these schemes: an archive crawler has no business reading local files or buckets.
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "archiver.crawl.middlewares.RobotsPolicyMiddleware": 100,
+    "archiver.crawl.middlewares.RetryAfterMiddleware": 555,
+}
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
 EXTENSIONS = {
     "archiver.crawl.capture.WarcCaptureExtension": 100,
 }
@@ -53,6 +60,7 @@ ARCHIVER_WARC_PREFIX = "archiver"
 ARCHIVER_WARC_MAX_SIZE = 1_000_000_000
 ARCHIVER_MAX_BODY_SIZE = 50 * 1024 * 1024
 ARCHIVER_WARC_REVISITS = True
+ARCHIVER_RETRY_AFTER_MAX = 600
 ARCHIVER_WARC_OPERATOR = ""
 ARCHIVER_FETCH_IMAGES = True
 ARCHIVER_DB_BATCH_SIZE = 50

@@ -7,10 +7,12 @@ the wire.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import re
 import struct
 import zlib
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import parse_qs, unquote
 
@@ -47,6 +49,21 @@ class Response:
     compressible: bool = True
 
 
+def _not_modified(response: Response, if_none_match: str | None, if_modified_since: str | None) -> bool:
+    """RFC 9110 conditional GET: If-None-Match wins; If-Modified-Since only when there is no If-None-Match."""
+    headers = dict(response.headers)
+    if if_none_match is not None:
+        etag = headers.get("ETag")
+        return etag is not None and etag in [tag.strip() for tag in if_none_match.split(",")]
+    last_modified = headers.get("Last-Modified")
+    if if_modified_since and last_modified:
+        try:
+            return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
 def tiny_png(seed: int) -> bytes:
     """A valid 2x2 RGB PNG whose colour depends on ``seed`` (small real image bytes)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -59,7 +76,9 @@ def tiny_png(seed: int) -> bytes:
 
 
 class ReplicaApp:
-    def __init__(self, articles: int = 300, day: int = 0, seed: int = 1, kind: str = "tarnkappe") -> None:
+    def __init__(self, articles: int = 300, day: int = 0, seed: int = 1, kind: str = "tarnkappe",
+                 robots_status: int = 200) -> None:
+        self.robots_status = robots_status
         if kind not in SITE_KINDS:
             raise ValueError(f"site kind must be one of {', '.join(SITE_KINDS)}")
         self.site = SiteModel(articles=articles, day=day, seed=seed)
@@ -67,7 +86,7 @@ class ReplicaApp:
         self._category_members: dict[str, list[int]] | None = None
         self._author_members: dict[int, list[int]] | None = None
         self._tag_members: dict[str, list[int]] | None = None
-        self.render = lru_cache(maxsize=2048)(self._render)
+        self.render = lru_cache(maxsize=2048)(self._render_with_validators)
         self.gzipped = lru_cache(maxsize=2048)(self._gzipped)
 
     # --- indexes for listings, built on first use ------------------------------------------------
@@ -97,8 +116,12 @@ class ReplicaApp:
         return table.get(key, [])
 
     # --- entry point -------------------------------------------------------------------------------
-    def handle(self, path: str, query: str, host: str, accept_gzip: bool) -> Response:
+    def handle(self, path: str, query: str, host: str, accept_gzip: bool, if_none_match: str | None = None,
+               if_modified_since: str | None = None) -> Response:
         response = self.render(path, query, host)
+        if response.status == 200 and _not_modified(response, if_none_match, if_modified_since):
+            return Response(304, b"", response.content_type,
+                            [(k, v) for k, v in response.headers if k in ("ETag", "Last-Modified")], False, False)
         if accept_gzip and response.compressible and len(response.body) > 256 and response.status == 200:
             return self.gzipped(path, query, host)
         return response
@@ -108,6 +131,13 @@ class ReplicaApp:
         return Response(response.status, gzip.compress(response.body, 6, mtime=0), response.content_type,
                         [*response.headers, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")],
                         response.chunked, False)
+
+    def _render_with_validators(self, path: str, query: str, host: str) -> Response:
+        """Every successful page carries an ETag, so any client can make conditional requests."""
+        response = self._render(path, query, host)
+        if response.status == 200 and not any(name == "ETag" for name, _ in response.headers):
+            response.headers.append(("ETag", '"' + hashlib.sha1(response.body).hexdigest()[:20] + '"'))
+        return response
 
     def _render(self, path: str, query: str, host: str) -> Response:
         base = f"http://{host}"
@@ -122,6 +152,8 @@ class ReplicaApp:
         if path == "/" and "p" in params:
             return self._redirect_post(tk, params["p"][0])
         if path == "/robots.txt":
+            if self.robots_status != 200:  # fault switch: a robots.txt that fails
+                return Response(self.robots_status, b"Internal Server Error", "text/plain; charset=utf-8")
             return Response(200, feeds.robots_txt(base).encode(), "text/plain; charset=utf-8")
         if path.endswith(".xml"):
             return self._sitemap(path, base)

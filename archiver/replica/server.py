@@ -45,7 +45,9 @@ class ReplicaResource(resource.Resource):
             return json.dumps(self.hits).encode()
         host = (request.getHeader(b"host") or b"127.0.0.1").decode("latin-1")
         accept = (request.getHeader(b"accept-encoding") or b"").decode("latin-1")
-        response = self.app.handle(path, query, host, "gzip" in accept)
+        conditions = [(request.getHeader(name) or b"").decode("latin-1") or None
+                      for name in (b"if-none-match", b"if-modified-since")]
+        response = self.app.handle(path, query, host, "gzip" in accept, *conditions)
         return self._send(request, response)
 
     def _send(self, request: Any, response: Response) -> Any:

@@ -23,6 +23,8 @@ SQLITE_SEARCH = [
     "INSERT INTO article_search(rowid, title, lead, text) "
     "VALUES (new.id, new.title, coalesce(new.lead, ''), new.text); "
     "END",
+    # Index whatever the table already holds (a downgrade and upgrade recreates the index).
+    "INSERT INTO article_search(article_search) VALUES ('rebuild')",
 ]
 POSTGRES_SEARCH = [
     "CREATE INDEX ix_article_versions_search ON article_versions USING GIN "

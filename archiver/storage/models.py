@@ -75,6 +75,9 @@ class Capture(Base):
     payload_digest: Mapped[str | None] = mapped_column(String(100))
     content_type: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(String(200))
+    # Validators of the response, for conditional requests in update runs.
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_captures_url_fetched", "url", "fetched_at"),)
 

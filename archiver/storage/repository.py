@@ -45,6 +45,8 @@ class CaptureRecord:
     payload_digest: str | None
     content_type: str | None = None
     worker: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,14 @@ class ArchiveStore:
             ).returning(_t(m.CrawlRun).c.id))
             return int(result.scalar_one())
 
+    def close_interrupted_runs(self, current_run: int) -> int:
+        """Runs that never finished (killed) get finish reason ``interrupted``; the caller holds the run lock."""
+        runs = _t(m.CrawlRun)
+        with self._begin() as conn:
+            result = conn.execute(update(runs).where(runs.c.finished_at.is_(None), runs.c.id != current_run)
+                                  .values(finish_reason="interrupted", finished_at=_now()))
+            return int(result.rowcount or 0)
+
     def finish_run(self, run_id: int, reason: str, stats: dict[str, Any]) -> None:
         with self._begin() as conn:
             conn.execute(update(_t(m.CrawlRun)).where(_t(m.CrawlRun).c.id == run_id).values(
@@ -165,6 +175,13 @@ class ArchiveStore:
         statement = self._insert(_t(m.Capture)).on_conflict_do_nothing(index_elements=["record_id"])
         with self._begin() as conn:
             conn.execute(statement, [asdict(record) | {"run_id": run_id} for record in records])
+
+    def mark_seen(self, urls: list[str]) -> None:
+        """Articles confirmed unchanged (304): their last_seen moves on, so re-checks follow the schedule."""
+        if not urls:
+            return
+        with self._begin() as conn:
+            conn.execute(update(_ARTICLES).where(_ARTICLES.c.url.in_(urls)).values(last_seen=_now()))
 
     def capture_id(self, conn: Connection, record_id: str | None) -> int | None:
         if record_id is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import Engine, func, select
 
 from . import models as m
@@ -17,3 +19,14 @@ def archive_counts(engine: Engine) -> dict[str, int]:
             m.Article.__table__, m.Article.__table__.c.current_version_id == m.Credit.__table__.c.version_id))
         counts["current_credits"] = int(conn.execute(current_credits).scalar_one())
     return counts
+
+
+def newest_publication(engine: Engine) -> datetime | None:
+    """Publication date of the newest article in the archive (for the staleness quality gate)."""
+    with engine.connect() as conn:
+        value = conn.execute(select(func.max(m.ArticleVersion.__table__.c.published))).scalar_one_or_none()
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,114 @@
+"""Downloader middlewares for politeness that holds over months: RFC 9309 robots.txt failures and
+``Retry-After`` on 429/503."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.http import Response
+from twisted.internet import reactor as _reactor
+from twisted.internet.defer import Deferred
+
+logger = logging.getLogger(__name__)
+reactor: Any = _reactor
+
+
+class DisallowAll:
+    """The robots.txt policy while robots.txt answers 5xx or cannot be fetched (RFC 9309, section 2.3.1.4)."""
+
+    def allowed(self, url: str, user_agent: str | bytes) -> bool:
+        return False
+
+
+class RobotsPolicyMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, but an unreachable or failing robots.txt forbids everything.
+
+    Every request to that host is then refused; the run report carries the reason in the stat
+    ``archiver/robots_unavailable`` and the CLI exits 1 naming it.
+    """
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status < 500 and response.status != 429:
+            await super()._parse_robots(response, netloc, request)
+            return
+        self._stats.inc_value("robotstxt/response_count")
+        self._stats.inc_value(f"robotstxt/response_status_count/{response.status}")
+        self._disallow(netloc, f"robots.txt answered {response.status}")
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        self._disallow(netloc, f"robots.txt could not be fetched ({type(exc).__name__})")
+
+    def _disallow(self, netloc: str, reason: str) -> None:
+        self._stats.set_value("archiver/robots_unavailable", reason)
+        logger.error("%s for %s: treating the whole host as disallowed", reason, netloc)
+        pending = self._parsers[netloc]
+        policy: Any = DisallowAll()  # duck-typed RobotParser: only allowed() is ever called
+        self._parsers[netloc] = policy
+        if isinstance(pending, Deferred):
+            pending.callback(policy)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 section 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryAfterMiddleware:
+    """On 429/503 with ``Retry-After``, pause the whole host's download slot that long (capped).
+
+    Runs before Scrapy's RetryMiddleware, which then schedules the retry into the paused slot.
+    """
+
+    def __init__(self, crawler: Crawler, cap: float) -> None:
+        self.crawler = crawler
+        self.cap = cap
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler, crawler.settings.getfloat("ARCHIVER_RETRY_AFTER_MAX", 600.0))
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if response.status not in (429, 503):
+            return response
+        seconds = retry_after_seconds((response.headers.get(b"Retry-After") or b"").decode("latin-1"))
+        if seconds is None or self.crawler.engine is None:
+            return response
+        seconds = min(seconds, self.cap)
+        key = request.meta.get("download_slot") or urlsplit(request.url).hostname or ""
+        slot = self.crawler.engine.downloader.slots.get(key)
+        if slot is not None:
+            previous = slot.delay
+            slot.delay = max(previous, seconds)
+            slot.lastseen = time.monotonic()
+            reactor.callLater(seconds, self._restore, slot, previous)
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value("archiver/retry_after/pauses")
+        stats.max_value("archiver/retry_after/max_seconds", seconds)
+        logger.warning("%s answered %d with Retry-After %s: pausing %s for %.0f s", request.url, response.status,
+                       response.headers.get(b"Retry-After"), key, seconds)
+        return response
+
+    @staticmethod
+    def _restore(slot: Any, previous: float) -> None:
+        slot.delay = previous
