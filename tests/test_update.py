@@ -124,7 +124,7 @@ def test_resume_after_sigkill_completes_without_refetching(replica: Replica, tmp
     process.wait()
     finished = {url for (url,) in query(tmp_path, "SELECT url FROM articles")}
     killed_articles = len(finished)
-    result = subprocess.run(command + ["--json"], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300)
     resumed = summary(result)
     assert query(tmp_path, "SELECT count(*) FROM articles")[0][0] == replica.articles
     assert query(tmp_path, "SELECT count(*) FROM article_versions")[0][0] == replica.articles
