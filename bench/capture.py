@@ -9,24 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+
+from common import run_archiver, start_replica
 
 
 def crawl(base_url: str, capture: bool) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as directory:
-        started = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url", base_url, "--db",
-             f"sqlite:///{directory}/a.sqlite3", "--warc-dir", f"{directory}/warc", "--json", "-s",
-             "LOG_LEVEL=WARNING", "-s", f"ARCHIVER_WARC_ENABLED={capture}"], capture_output=True, text=True)
-        elapsed = time.perf_counter() - started
-        if result.returncode != 0:
-            raise SystemExit(result.stderr[-2000:])
-        summary = json.loads(result.stdout.strip().splitlines()[-1])
-        return elapsed, int(summary["requests"])
+        seconds, summary = run_archiver("crawl", base_url, directory, f"ARCHIVER_WARC_ENABLED={capture}")
+        return seconds, int(summary["requests"])
 
 
 def main() -> None:
@@ -34,10 +26,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, "-m", "archiver", "replica", "serve", "--articles",
-                               str(args.articles)], stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    base_url = server.stdout.readline().strip()
+    server, base_url = start_replica(args.articles)
     rates: dict[str, list[float]] = {"on": [], "off": []}
     try:
         for _ in range(args.runs):

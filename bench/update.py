@@ -9,20 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+
+from common import run_archiver, start_replica
 
 
 def run(mode: str, base_url: str, directory: str) -> tuple[float, int]:
-    started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "archiver", mode, "tarnkappe", "--base-url", base_url, "--db",
-                             f"sqlite:///{directory}/a.sqlite3", "--warc-dir", f"{directory}/warc", "--json", "-s",
-                             "LOG_LEVEL=WARNING"], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(result.stderr[-2000:])
-    return time.perf_counter() - started, int(json.loads(result.stdout.strip().splitlines()[-1])["requests"])
+    seconds, summary = run_archiver(mode, base_url, directory)
+    return seconds, int(summary["requests"])
 
 
 def main() -> None:
@@ -30,10 +25,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, "-m", "archiver", "replica", "serve", "--articles",
-                               str(args.articles)], stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    base_url = server.stdout.readline().strip()
+    server, base_url = start_replica(args.articles)
     try:
         with tempfile.TemporaryDirectory() as directory:
             full_seconds, full_requests = run("crawl", base_url, directory)

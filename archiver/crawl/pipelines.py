@@ -52,6 +52,7 @@ class StoragePipeline:
         engine = make_engine(self.db_url)
         self.store = ArchiveStore(engine)
         name = self.crawler.spider.name if self.crawler.spider else "unknown"
+        self.mode = getattr(self.crawler.spider, "mode", None) or self.mode  # `scrapy crawl X -a mode=update`
         self.run_id = self.store.start_run(name, self.mode, dict(software_versions()), self.worker)
         stats = self.crawler.stats
         assert stats is not None

@@ -24,6 +24,7 @@ from ..exceptions import StorageError
 from ..items import ArticleItem, ExtractionFailure
 from ..normalize.urls import post_id_from_url
 from . import models as m
+from .reader import iso
 
 RETRIES = 6
 DIFF_FIELDS = ("title", "lead", "text", "published", "modified", "authors", "categories", "tags", "images",
@@ -333,7 +334,7 @@ class ArchiveStore:
         cr = _t(m.Credit)
         return {
             "title": row.title, "lead": row.lead, "text": row.text,
-            "published": _iso(row.published), "modified": _iso(row.modified),
+            "published": iso(row.published), "modified": iso(row.modified),
             "authors": list(conn.execute(select(au.c.name).join(aa, aa.c.author_id == au.c.id)
                                          .where(aa.c.version_id == version_id).order_by(aa.c.position)).scalars()),
             "categories": list(conn.execute(select(ca.c.slug).join(ac, ac.c.category_id == ca.c.id)
@@ -392,14 +393,6 @@ def _one_line(error: BaseException) -> str:
     orig = getattr(error, "orig", None)
     text = str(orig if orig is not None else error).strip().splitlines()
     return f"database error: {text[0] if text else type(error).__name__}"
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _now() -> datetime:
