@@ -73,6 +73,10 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
+# Download-slot attributes that randomize delays (Scrapy 2.14+: jitter; earlier: randomize_delay).
+RANDOMNESS: dict[str, Any] = {"jitter": 0.0, "randomize_delay": False}
+
+
 class RetryAfterMiddleware:
     """On 429/503 with ``Retry-After``, pause the whole host's download slot that long (capped).
 
@@ -97,8 +101,12 @@ class RetryAfterMiddleware:
         key = request.meta.get("download_slot") or urlsplit(request.url).hostname or ""
         slot = self.crawler.engine.downloader.slots.get(key)
         if slot is not None:
-            previous = slot.delay
-            slot.delay = max(previous, seconds)
+            previous = {name: getattr(slot, name) for name in RANDOMNESS if hasattr(slot, name)}
+            previous["delay"] = slot.delay
+            slot.delay = max(slot.delay, seconds)
+            for name in previous:  # a randomized delay could undercut what the server asked for
+                if name in RANDOMNESS:
+                    setattr(slot, name, RANDOMNESS[name])
             slot.lastseen = time.monotonic()
             reactor.callLater(seconds, self._restore, slot, previous)
         stats = self.crawler.stats
@@ -110,5 +118,6 @@ class RetryAfterMiddleware:
         return response
 
     @staticmethod
-    def _restore(slot: Any, previous: float) -> None:
-        slot.delay = previous
+    def _restore(slot: Any, previous: dict[str, Any]) -> None:
+        for name, value in previous.items():
+            setattr(slot, name, value)
