@@ -166,3 +166,28 @@ def test_robots_txt_answering_500_blocks_the_host_and_fails_the_run(tmp_path: Pa
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert "robots.txt answered 500" in report["exit_reason"]
     assert report["articles_new"] == 0 and report["robots_blocked"] > 0
+
+
+def test_progress_display_only_on_a_terminal(replica: Replica, tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from archiver.crawl.progress import ProgressExtension
+
+    with pytest.raises(NotConfigured):
+        ProgressExtension.from_crawler(get_crawler(settings_dict={"ARCHIVER_PROGRESS": False}))
+    crawler = get_crawler(settings_dict={"ARCHIVER_PROGRESS": True})
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    crawler.stats.set_value("archiver/articles/new", 7)  # type: ignore[union-attr]
+    output = io.StringIO()
+    extension = ProgressExtension(crawler, Console(file=output, force_terminal=True, width=120))
+    extension.opened(None)
+    extension.update()
+    extension.progress.refresh()
+    extension.closed(None)
+    assert "7 new" in output.getvalue()
+    result = run("crawl", replica, tmp_path)  # stderr is a pipe here: no progress line in the summary
+    assert "pages ·" not in result.stderr

@@ -65,6 +65,8 @@ def _run(mode: str, spider: str, base_url: str | None, db_url: str | None, warc_
          settings: tuple[str, ...], politeness: str, as_json: bool) -> int:
     started = time.monotonic()
     overrides = parse_setting_overrides(settings)
+    if sys.stderr.isatty():
+        overrides.setdefault("ARCHIVER_PROGRESS", "True")
     directory = warc_dir or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
     with RunLock(directory, f"archiver {mode} {spider}"):
         result = run_crawl(spider, base_url, db_url, directory, mode, politeness, overrides)

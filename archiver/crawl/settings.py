@@ -47,6 +47,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 EXTENSIONS = {
     "archiver.crawl.capture.WarcCaptureExtension": 100,
+    "archiver.crawl.progress.ProgressExtension": 900,
 }
 ITEM_PIPELINES = {
     "archiver.crawl.pipelines.StoragePipeline": 500,
@@ -61,6 +62,7 @@ ARCHIVER_WARC_MAX_SIZE = 1_000_000_000
 ARCHIVER_MAX_BODY_SIZE = 50 * 1024 * 1024
 ARCHIVER_WARC_REVISITS = True
 ARCHIVER_RETRY_AFTER_MAX = 600
+ARCHIVER_PROGRESS = False  # the CLI turns it on when stderr is a terminal
 ARCHIVER_WARC_OPERATOR = ""
 ARCHIVER_FETCH_IMAGES = True
 ARCHIVER_DB_BATCH_SIZE = 50
