@@ -42,7 +42,7 @@ def app() -> None:
 
 
 def _register() -> None:
-    from . import crawl, data, replica, warc
+    from . import crawl, data, replica, research, warc
 
     app.add_command(crawl.crawl)
     app.add_command(crawl.update)
@@ -52,6 +52,8 @@ def _register() -> None:
     app.add_command(data.export)
     app.add_command(warc.warc)
     app.add_command(warc.reparse)
+    for command in (research.search, research.show, research.cite, research.stats, research.serve):
+        app.add_command(command)
 
 
 _register()
