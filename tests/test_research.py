@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
