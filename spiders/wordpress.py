@@ -23,7 +23,7 @@ from archiver.exceptions import ConfigurationError, ExtractionError
 from archiver.items import ExtractionFailure, NotModified
 from archiver.normalize.dates import parse_date
 from archiver.normalize.rest import RestIndex, complete_from_rest
-from archiver.normalize.urls import is_article_url, strip_tracking
+from archiver.normalize.urls import is_article_url, post_id_from_url, strip_tracking
 from archiver.pages import Page, extract
 from archiver.storage.db import resolve_db_url
 from archiver.storage.state import ArchiveState, load_state
@@ -66,6 +66,7 @@ class WordPressSpider(SitemapSpider):
         self._article_re = re.compile(self.article_url_re) if self.article_url_re else None
         self.rest = RestIndex()
         self.state = ArchiveState()  # what the archive already holds; filled in update mode
+        self._done_posts: set[int | None] = set()
         self._lastmod: dict[str, datetime | None] = {}
 
     # --- discovery -------------------------------------------------------------------------------
@@ -76,7 +77,9 @@ class WordPressSpider(SitemapSpider):
         # row may have been committed before the article's batch was.
         self.state.done_in_interrupted_runs = {
             url for url in self.state.done_in_interrupted_runs
-            if self.state.is_known(url) or not self.is_article(url, trusted=False)}
+            if self.state.is_known(url) or post_id_from_url(url) in self.state.post_ids
+            or not self.is_article(url, trusted=False)}
+        self._done_posts = {post_id_from_url(url) for url in self.state.done_in_interrupted_runs} - {None}
         if self.mode == "crawl":
             # A full crawl uses the archive only to resume: what an interrupted run finished is not fetched again.
             self.state = ArchiveState(done_in_interrupted_runs=self.state.done_in_interrupted_runs)
@@ -205,6 +208,8 @@ class WordPressSpider(SitemapSpider):
         url = strip_tracking(url)
         if not self.is_article(url, trusted) or url in self.state.done_in_interrupted_runs:
             return
+        if self._done_posts and post_id_from_url(url) in self._done_posts:
+            return  # another path (moved category, ?p=) to an article the interrupted run finished
         if self.mode == "update" and self.state.is_known(url):
             if self.state.due_for_recheck(url):
                 yield self._known_request(url)

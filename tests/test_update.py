@@ -119,7 +119,15 @@ def test_resume_after_sigkill_completes_without_refetching(replica: Replica, tmp
                f"sqlite:///{tmp_path}/a.sqlite3", "--warc-dir", str(tmp_path / "warc"), "-s", "LOG_LEVEL=WARNING",
                "-s", "ARCHIVER_DB_BATCH_SIZE=10"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(3.0)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # kill in the middle: once some articles, not all, are stored
+        time.sleep(0.2)
+        try:
+            stored = query(tmp_path, "SELECT count(*) FROM articles")[0][0]
+        except Exception:  # noqa: BLE001 - the database may not exist yet
+            continue
+        if stored >= 20:
+            break
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     finished = {url for (url,) in query(tmp_path, "SELECT url FROM articles")}
