@@ -124,7 +124,7 @@ def test_resume_after_sigkill_completes_without_refetching(replica: Replica, tmp
         time.sleep(0.2)
         try:
             stored = query(tmp_path, "SELECT count(*) FROM articles")[0][0]
-        except Exception:  # noqa: BLE001 - the database may not exist yet
+        except Exception:
             continue
         if stored >= 20:
             break
