@@ -55,3 +55,11 @@ def test_damaged_real_page_never_raises_unexpectedly(cut: int, hole: int) -> Non
 def test_fallback_layout_never_raises_unexpectedly(text: str) -> None:
     with contextlib.suppress(ExtractionError):
         extract(Page("https://example.org/post", f"<html><body><div>{text}</div></body></html>"))
+
+
+def test_control_characters_in_a_removed_element_tail() -> None:
+    """Found by Hypothesis: the tail of a removed element carrying ESC made lxml raise ValueError."""
+    html = ('<div class="content entry-content"><h1 class="title entry-title">'
+            '<script type="application/ld+json">{"@graph": [{"@type": "NewsArticle", "headline": 5}]}</script>\x1b')
+    with contextlib.suppress(ExtractionError):
+        extract(Page("https://tarnkappe.info/artikel/a-1.html", html), allow_fallback=False)

@@ -167,3 +167,18 @@ def test_credit_parser_never_raises_and_is_idempotent(text: str) -> None:
         again = parse_credit(parsed.raw)
         assert again is not None
         assert (again.creator, again.license) == (parsed.creator, parsed.license)
+
+
+def test_unparseable_urls_are_returned_unchanged() -> None:
+    """Found by Hypothesis on a damaged page: a canonical link with a non-numeric port."""
+    for broken in ("https://tarnkappe.info:Keine Geldwäsche/x", "http://[::1/x"):
+        assert canonical_url(broken) == broken
+        assert canonical_url(canonical_url(broken)) == canonical_url(broken)
+
+
+@given(st.text(max_size=60))
+def test_url_normalizer_never_raises(raw: str) -> None:
+    once = canonical_url(raw)
+    assert canonical_url(once) == canonical_url(once)
+    post_id_from_url(raw)
+    is_article_url(raw)

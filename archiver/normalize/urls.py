@@ -19,7 +19,17 @@ _POST_QUERY_RE = re.compile(r"(?:^|&)p=(\d+)(?:&|$)")
 
 
 def strip_tracking(url: str) -> str:
-    """Remove tracking and session parameters and the fragment; keep everything else in order."""
+    """Remove tracking and session parameters and the fragment; keep everything else in order.
+
+    A URL too broken to parse (a non-numeric port, an unclosed IPv6 bracket) is returned as it is.
+    """
+    try:
+        return _strip_tracking(url)
+    except ValueError:
+        return url.strip()
+
+
+def _strip_tracking(url: str) -> str:
     parts = urlsplit(safe_url_string(url.strip()))
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")]

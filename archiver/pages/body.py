@@ -9,6 +9,7 @@ whitespace collapsed, no space inserted at inline-markup boundaries.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -210,16 +211,20 @@ class BodyReader:
                     del node.attrib[name]
 
 
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _remove_keep_tail(node: etree._Element) -> None:
     parent = node.getparent()
     if parent is None:
         return
     if node.tail:
+        # The HTML parser accepts control characters that lxml refuses to set again as text.
         previous = node.getprevious()
         if previous is not None:
-            previous.tail = (previous.tail or "") + node.tail
+            previous.tail = _XML_UNSAFE.sub("", (previous.tail or "") + node.tail)
         else:
-            parent.text = (parent.text or "") + node.tail
+            parent.text = _XML_UNSAFE.sub("", (parent.text or "") + node.tail)
     parent.remove(node)
 
 
