@@ -1,0 +1,69 @@
+"""`make bench`: run the benchmark scripts side by side and keep their results.
+
+Run: ``.venv/bin/python bench/run.py [--quick]``. Writes ``bench/results/<UTC date>.json`` with every
+script's JSON output, the machine and the software versions. ``--quick`` uses small sizes (a smoke run
+of the harness, under two minutes; its figures are not benchmarks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FULL = {
+    "extraction": ["extraction.py", "--runs", "5", "--seconds", "2"],
+    "storage": ["storage.py", "--articles", "1000", "--runs", "3"],
+    "capture": ["capture.py", "--articles", "2000", "--runs", "5"],
+    "update": ["update.py", "--articles", "5000", "--runs", "3"],
+    "export_memory": ["export_memory.py", "--small", "5000", "--large", "50000"],
+}
+QUICK = {
+    "extraction": ["extraction.py", "--runs", "1", "--seconds", "0.3"],
+    "storage": ["storage.py", "--articles", "100", "--runs", "1"],
+    "capture": ["capture.py", "--articles", "100", "--runs", "1"],
+    "update": ["update.py", "--articles", "100", "--runs", "1"],
+    "export_memory": ["export_memory.py", "--small", "200", "--large", "1000"],
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", nargs="*", help="Run only these benchmarks.")
+    parser.add_argument("--output", help="Result file (default bench/results/<date>.json).")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    results: dict[str, object] = {
+        "started": datetime.now(UTC).isoformat(), "quick": args.quick,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "versions": json.loads(subprocess.run([sys.executable, "-c", "import json, archiver.crawl.capture as c; "
+                                               "print(json.dumps(c.software_versions()))"],
+                                              capture_output=True, text=True, check=True).stdout),
+    }
+    for name, command in plan.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"bench: {name} …", file=sys.stderr, flush=True)
+        run = subprocess.run([sys.executable, *command], cwd=HERE, capture_output=True, text=True)
+        if run.returncode != 0:
+            print(run.stderr[-2000:], file=sys.stderr)
+            results[name] = {"error": run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "failed"}
+            continue
+        results[name] = json.loads(run.stdout)
+    name = f"{datetime.now(UTC):%Y-%m-%d}{'-quick' if args.quick else ''}.json"
+    output = Path(args.output) if args.output else HERE / "results" / name
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(f"bench: results in {output}", file=sys.stderr)
+    return 1 if any(isinstance(v, dict) and "error" in v for v in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
