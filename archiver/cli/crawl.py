@@ -97,6 +97,7 @@ def _summary(result: CrawlResult, elapsed: float) -> dict[str, Any]:
         "extraction_failures": stats.get("archiver/extraction_failures", 0),
         "failed_requests": stats.get("downloader/exception_count", 0),
         "robots_blocked": stats.get("robotstxt/forbidden", 0),
+        "unsafe_refused": stats.get("archiver/unsafe_refused", 0),
         "warc_run_files": stats.get("archiver/warc/files", 0), "warc_run_bytes": stats.get("archiver/warc/bytes", 0),
         "archive": counts, "warc_files": len(files), "warc_records": sum(count_records(f) for f in files),
         "newest_publication": newest.isoformat() if newest else None, "run_id": stats.get("archiver/run_id"),
@@ -135,7 +136,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"(exit {s['exit_code']}: {s['exit_reason']})",
         f"  this run: {s['articles_new']} new, {s['articles_changed']} changed, {s['articles_unchanged']} unchanged, "
         f"{s['articles_not_modified']} not modified articles, {s['extraction_failures']} extraction failures, "
-        f"{s['failed_requests']} failed requests, {s['robots_blocked']} blocked by robots.txt",
+        f"{s['failed_requests']} failed requests, {s['robots_blocked']} blocked by robots.txt, "
+        f"{s['unsafe_refused']} unsafe targets refused",
         f"  archive:  {archive['articles']} articles ({archive['versions']} versions), {archive['authors']} authors, "
         f"{archive['current_credits']} credits, {archive['images']} images, {archive['captures']} captures",
         f"  WARC:     {s['warc_files']} files, {s['warc_records']} records "

@@ -40,6 +40,7 @@ DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "archiver.crawl.safety.UnsafeTargetMiddleware": 50,
     "archiver.crawl.middlewares.RobotsPolicyMiddleware": 100,
     "archiver.crawl.middlewares.RetryAfterMiddleware": 555,
 }
@@ -62,6 +63,7 @@ ARCHIVER_WARC_MAX_SIZE = 1_000_000_000
 ARCHIVER_MAX_BODY_SIZE = 50 * 1024 * 1024
 ARCHIVER_WARC_REVISITS = True
 ARCHIVER_RETRY_AFTER_MAX = 600
+ARCHIVER_ALLOWED_HOSTS: list[str] = []  # hosts on private/loopback addresses the operator allows
 ARCHIVER_PROGRESS = False  # the CLI turns it on when stderr is a terminal
 ARCHIVER_WARC_OPERATOR = ""
 ARCHIVER_FETCH_IMAGES = True

@@ -94,6 +94,11 @@ class ReplicaResource(resource.Resource):
             return server.NOT_DONE_YET
         if kind == "malformed":
             return MALFORMED_HTML
+        if kind == "redirect-to":  # an open redirect, for testing that every hop is checked
+            target = (request.args.get(b"url") or [b"/"])[0]
+            request.setResponseCode(302)
+            request.setHeader(b"Location", target)
+            return b""
         if kind == "redirect-loop" and len(parts) > 1:
             nxt = "b" if parts[1] == "a" else "a"
             request.setResponseCode(302)

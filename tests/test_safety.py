@@ -1,0 +1,47 @@
+"""Unsafe targets are refused on every hop, before any connection (only loopback addresses are ever used)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from archiver.crawl.safety import unsafe_reason
+
+from .conftest import Replica
+from .test_capture import fetch
+
+NOTHING_ALLOWED: frozenset[str] = frozenset()
+
+
+@pytest.mark.parametrize(("url", "label"), [
+    ("file:///etc/passwd", "scheme"), ("ftp://example.org/x", "scheme"), ("data:text/html,hi", "scheme"),
+    ("s3://bucket/key", "scheme"), ("http://localhost/", "loopback"), ("http://127.0.0.2/", "loopback"),
+    ("http://2130706433/", "loopback"), ("http://0x7f000001/", "loopback"), ("http://0177.0.0.1/", "loopback"),
+    ("http://[::1]/", "loopback"), ("http://[::ffff:127.0.0.1]/", "loopback"), ("http://10.1.2.3/", "private"),
+    ("http://192.168.0.1/", "private"), ("http://172.16.5.4/", "private"), ("http://169.254.169.254/", "link-local"),
+    ("http://100.64.0.1/", "CGNAT"), ("http://[fd00::1]/", "private"), ("http://0.0.0.0/", "unspecified"),
+])
+def test_unsafe_targets_are_classified(url: str, label: str) -> None:
+    reason = unsafe_reason(url, NOTHING_ALLOWED)
+    assert reason is not None and label in reason
+
+
+def test_public_and_allowed_hosts_pass() -> None:
+    assert unsafe_reason("https://tarnkappe.info/artikel/x-1.html", NOTHING_ALLOWED) is None
+    assert unsafe_reason("http://8.8.8.8/", NOTHING_ALLOWED) is None
+    assert unsafe_reason("http://127.0.0.1:8000/", frozenset({"127.0.0.1"})) is None
+
+
+def test_refusals_happen_on_every_hop(replica: Replica, tmp_path: Path) -> None:
+    port = replica.base_url.rsplit(":", 1)[1]
+    # Every target is on this machine (127.0.0.2 …): should the guard ever fail, nothing leaves it.
+    urls = [f"http://127.0.0.2:{port}/", f"http://2130706434:{port}/", f"http://[::1]:{port}/",
+            f"{replica.base_url}/_faults/redirect-to?url={quote(f'http://127.0.0.2:{port}/impressum', safe='')}",
+            f"{replica.base_url}/impressum"]
+    records = fetch(urls, tmp_path, "ARCHIVER_ALLOWED_HOSTS=127.0.0.1", "REDIRECT_ENABLED=True")
+    targets = [r[1].get_header("WARC-Target-URI") for r in records if r[0] == "response"]
+    assert targets.count(f"{replica.base_url}/impressum") == 1  # the allowed page is archived
+    assert any("/_faults/redirect-to" in t for t in targets)  # the redirect itself is archived …
+    assert {urlsplit(t).hostname for t in targets} == {"127.0.0.1"}  # … its target, and the others, are not
