@@ -29,7 +29,7 @@ def fetch(urls: list[str], directory: Path, *settings: str) -> list[Any]:
             f"urls={json.dumps(urls)}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
             "-s", "ROBOTSTXT_OBEY=False", "-s", "RETRY_ENABLED=False", "-s", "LOG_LEVEL=WARNING",
             "-s", f"ARCHIVER_DB_URL=sqlite:///{directory}/a.sqlite3", "-s", f"ARCHIVER_WARC_DIR={directory}/warc",
-            "-s", "ITEM_PIPELINES={}"]
+            "-s", "ITEM_PIPELINES={}", "-s", "ARCHIVER_ALLOWED_HOSTS=127.0.0.1"]
     for setting in settings:
         args += ["-s", setting]
     result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
