@@ -108,7 +108,8 @@ def _exit_code(result: CrawlResult, summary: dict[str, Any], overrides: dict[str
     stats = result.stats
     if stats.get("archiver/robots_unavailable"):
         return 1, f"{stats['archiver/robots_unavailable']}: the site's robots.txt forbids crawling (RFC 9309)"
-    if result.finish_reason != "finished":
+    # CLOSESPIDER_* limits are the operator's own stopping rule, not a failure.
+    if result.finish_reason != "finished" and not result.finish_reason.startswith("closespider_"):
         return 1, f"run ended with {result.finish_reason}"
     if not summary["responses"]:
         return 1, "nothing was fetched"
