@@ -61,11 +61,5 @@ def is_article_url(url: str) -> bool:
     return parts.path in ("", "/") and _POST_QUERY_RE.search(parts.query) is not None
 
 
-def same_site(url: str, host: str) -> bool:
-    netloc = urlsplit(url).netloc.lower()
-    host = host.lower()
-    return netloc == host or netloc.removeprefix("www.") == host.removeprefix("www.")
-
-
 def site_of(url: str) -> str:
     return urlsplit(url).netloc.lower()

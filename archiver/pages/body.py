@@ -193,7 +193,7 @@ class BodyReader:
         if not src or src.startswith("data:"):
             return
         url = urljoin(self.base_url, src.strip())
-        width, height = _int(img.get("width")), _int(img.get("height"))
+        width, height = int_attr(img.get("width")), int_attr(img.get("height"))
         if width == 1 and height == 1:
             return  # tracking pixel
         if credit is not None:
@@ -228,7 +228,8 @@ def _remove_keep_tail(node: etree._Element) -> None:
     parent.remove(node)
 
 
-def _int(value: str | None) -> int | None:
+def int_attr(value: str | None) -> int | None:
+    """An HTML width/height attribute as an int ("800" or "800px"); None when it is not one."""
     if value is None:
         return None
     digits = value.strip().removesuffix("px")

@@ -11,7 +11,7 @@ from ..items import Author, Category, Image, Tag
 from ..normalize.authors import author_id_from_url
 from ..normalize.text import collapse_whitespace
 from .base import ArticlePage, text_of
-from .body import first
+from .body import first, int_attr
 
 
 def _path_segments(url: str | None) -> list[str]:
@@ -102,11 +102,8 @@ class HuemanPage(ArticlePage):
         return Image(url=self.absolute(img.attrib.get("src")) or "",
                      alt=collapse_whitespace(img.attrib.get("alt", "")) or None,
                      caption=text_of(next(iter(container.css(".image-caption")), None)),
-                     width=_int(img.attrib.get("width")), height=_int(img.attrib.get("height")), is_lead=True)
+                     width=int_attr(img.attrib.get("width")), height=int_attr(img.attrib.get("height")), is_lead=True)
 
     def comments_url(self) -> str | None:
         return self.absolute(self.sel.css("#commentlist-container a[href*='/forum/t/']::attr(href)").get())
 
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None

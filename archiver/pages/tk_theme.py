@@ -14,7 +14,7 @@ from ..normalize.authors import author_id_from_url
 from ..normalize.credits import parse_credit
 from ..normalize.text import clean_inline, collapse_whitespace
 from .base import ArticlePage, text_of
-from .body import first
+from .body import first, int_attr
 
 ARTICLE = "//main[@id='article']/article[starts-with(@id, 'post-')]"
 
@@ -150,12 +150,9 @@ class TkThemePage(ArticlePage):
                                 applies_to=url)
         caption = text_of(next(iter(figure.css("figcaption")), None)) if figure is not None else None
         return Image(url=url, alt=collapse_whitespace(img.attrib.get("alt", "")) or None, caption=caption,
-                     width=_int(img.attrib.get("width")), height=_int(img.attrib.get("height")), is_lead=True,
+                     width=int_attr(img.attrib.get("width")), height=int_attr(img.attrib.get("height")), is_lead=True,
                      credit=credit)
 
     def comments_url(self) -> str | None:
         return self.absolute(self.article.css("footer .wpdc-join-discussion a::attr(href)").get())
 
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None

@@ -18,7 +18,7 @@ from ..items import Author, Category, Image, Tag
 from ..normalize.authors import author_id_from_url, split_byline
 from ..normalize.text import collapse_whitespace
 from .base import ArticlePage, text_of
-from .body import Body, first
+from .body import Body, first, int_attr
 
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle"}
 BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", ".article-content",
@@ -172,7 +172,7 @@ class WordPressPage(ArticlePage):
                                                      "figure.wp-block-post-featured-image figcaption")), None))
             return Image(url=self.absolute(img[0].attrib.get("src")) or "",
                          alt=collapse_whitespace(img[0].attrib.get("alt") or "") or None, caption=caption,
-                         width=_int(img[0].attrib.get("width")), height=_int(img[0].attrib.get("height")),
+                         width=int_attr(img[0].attrib.get("width")), height=int_attr(img[0].attrib.get("height")),
                          is_lead=True)
         og = self.meta("og:image")
         return Image(url=self.absolute(og) or og, is_lead=True) if og else None
@@ -208,6 +208,3 @@ def _escape(text: str) -> str:
 
     return html.escape(text)
 
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None

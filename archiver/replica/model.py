@@ -8,7 +8,6 @@ edits a few existing ones.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import itertools
 import random
@@ -314,10 +313,6 @@ class SiteModel:
     def newest_first(self) -> range:
         return range(self.count - 1, -1, -1)
 
-    def index_at_or_before(self, moment: datetime) -> int:
-        """Highest index published at or before ``moment`` (-1 if none)."""
-        dates = [self.published(i) for i in range(self.count)]
-        return bisect.bisect_right(dates, moment) - 1
 
 
 # (date, post ID) anchors of tarnkappe.info's ID history, site model §2.
