@@ -42,3 +42,7 @@ class WarcFormatError(WarcError):
 
 class RunLocked(ArchiverError):
     """Another run holds this archive's lock."""
+
+
+class DistributedError(ArchiverError):
+    """The Redis coordination of a distributed run failed."""

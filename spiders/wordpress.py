@@ -19,6 +19,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spiders import SitemapSpider
 
+from archiver.crawl.distributed import seeding_done, share, shared, start_seeding
 from archiver.exceptions import ConfigurationError, ExtractionError
 from archiver.items import ExtractionFailure, NotModified
 from archiver.normalize.dates import parse_date
@@ -71,8 +72,31 @@ class WordPressSpider(SitemapSpider):
 
     # --- discovery -------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
+        # In a distributed run only one worker seeds the shared queue (and reads the REST taxonomies, which
+        # it shares); the others take from the queue.
+        seeder = start_seeding(self.crawler)
+        await self.prepare(load_rest=seeder)
+        if not seeder:
+            records = await shared(self.crawler, "rest", timeout=self.crawler.settings.getfloat("ARCHIVER_IDLE_CLOSE"))
+            if records is None:
+                await self.load_rest_taxonomies()  # the seeding worker died first
+            else:
+                for route, page in records.items():
+                    self.rest.add(route, page)
+            return
+        share(self.crawler, "rest", self.rest.records())
+        async for request in self.seed_requests():
+            yield request
+        seeding_done(self.crawler)
+
+    async def prepare(self, load_rest: bool = True) -> None:
+        """Load what the archive knows and the site's REST taxonomies; every worker needs both."""
         run_id = self.crawler.stats.get_value("archiver/run_id")  # type: ignore[union-attr]
         self.state = load_state(resolve_db_url(self.crawler.settings.get("ARCHIVER_DB_URL")), self.host, run_id)
+        if self.crawler.settings.get("ARCHIVER_DISTRIBUTED_RUN"):
+            # The shared queue and its leases are what a distributed run resumes from, and other workers'
+            # unfinished database runs are alive, not interrupted.
+            self.state.done_in_interrupted_runs = set()
         # An interrupted run's article page counts as done only if its article reached the database; its capture
         # row may have been committed before the article's batch was.
         self.state.done_in_interrupted_runs = {
@@ -87,7 +111,11 @@ class WordPressSpider(SitemapSpider):
             self.logger.warning("resuming: %d pages were archived by the interrupted run",
                                 len(self.state.done_in_interrupted_runs))
         self.logger.info("%s: %d known articles", self.mode, len(self.state.articles))
-        await self.load_rest_taxonomies()
+        if load_rest:
+            await self.load_rest_taxonomies()
+
+    async def seed_requests(self) -> AsyncIterator[Request]:
+        """Where discovery starts: robots.txt → sitemaps, the feed, the front page, the REST posts."""
         async for request in super().start():
             yield request
         # Discovery pages are fetched in full: a 304 would hide entries an earlier, interrupted run never reached.

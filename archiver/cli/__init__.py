@@ -42,10 +42,11 @@ def app() -> None:
 
 
 def _register() -> None:
-    from . import crawl, data, replica, research, warc
+    from . import crawl, data, replica, research, status, warc
 
     app.add_command(crawl.crawl)
     app.add_command(crawl.update)
+    app.add_command(status.status)
     app.add_command(replica.replica)
     app.add_command(data.extract)
     app.add_command(data.db)

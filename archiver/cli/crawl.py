@@ -14,14 +14,20 @@ from typing import Any
 import click
 
 from ..crawl.capture import DEFAULT_WARC_DIR
-from ..crawl.lock import RunLock
+from ..crawl.distributed import default_worker_id
+from ..crawl.lock import LOCK_NAME, RunLock
 from ..crawl.runner import CrawlResult, parse_setting_overrides, run_crawl
+from ..distributed.coordinator import connect
+from ..exceptions import ConfigurationError
 from ..storage.db import make_engine, resolve_db_url
 from ..storage.summary import archive_counts, newest_publication
 from ..warc.verify import count_records
+from ..warc.writer import safe_name_part
 
 EXAMPLES = {
-    "crawl": "\b\nExample:\n  archiver crawl tarnkappe --base-url http://127.0.0.1:8000 -s CLOSESPIDER_ITEMCOUNT=50",
+    "crawl": "\b\nExamples:\n  archiver crawl tarnkappe --base-url http://127.0.0.1:8000 -s CLOSESPIDER_ITEMCOUNT=50\n"
+             "  archiver crawl tarnkappe --distributed --redis-url redis://127.0.0.1:6379/0 "
+             "--db postgresql+psycopg://archiver@db/archive   (same command on every worker)",
     "update": "\b\nExample (hourly, from cron or a systemd timer):\n  archiver update tarnkappe --json",
 }
 EXIT_HELP = ("\b\nExit codes: 0 ok · 1 crawl failed (nothing fetched, not finished, error rate) · 2 usage · "
@@ -41,6 +47,11 @@ def run_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--politeness", type=click.Choice(["auto", "polite", "local"]), default="auto",
                      show_default=True, help="auto = polite for remote hosts, no delays for a server on this machine."),
         click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout."),
+        click.option("--distributed", is_flag=True,
+                     help="Be one worker of a distributed run (scrapy-redis): start the run or join it."),
+        click.option("--redis-url", envvar="ARCHIVER_REDIS_URL",
+                     help="Redis of the distributed run [env ARCHIVER_REDIS_URL], e.g. redis://127.0.0.1:6379/0."),
+        click.option("--worker-id", help="Name of this worker (WARC prefix, captures.worker) [default: HOST-PID]."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -62,13 +73,24 @@ def update(**options: Any) -> int:
 
 
 def _run(mode: str, spider: str, base_url: str | None, db_url: str | None, warc_dir: str | None,
-         settings: tuple[str, ...], politeness: str, as_json: bool) -> int:
+         settings: tuple[str, ...], politeness: str, as_json: bool, distributed: bool, redis_url: str | None,
+         worker_id: str | None) -> int:
     started = time.monotonic()
     overrides = parse_setting_overrides(settings)
     if sys.stderr.isatty():
         overrides.setdefault("ARCHIVER_PROGRESS", "True")
     directory = warc_dir or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
-    with RunLock(directory, f"archiver {mode} {spider}"):
+    lock_name = LOCK_NAME
+    if distributed:
+        if not redis_url:
+            raise ConfigurationError("--distributed needs --redis-url (or ARCHIVER_REDIS_URL)")
+        connect(redis_url).close()  # one clear line and exit 2 before any work when Redis is not usable
+        worker = safe_name_part(worker_id or default_worker_id())
+        overrides |= {"ARCHIVER_REDIS_URL": redis_url, "ARCHIVER_WORKER_ID": worker}
+        lock_name = f".archiver-{worker}.lock"  # workers share the WARC directory, each writes its own files
+    elif worker_id:
+        raise ConfigurationError("--worker-id only applies to --distributed runs")
+    with RunLock(directory, f"archiver {mode} {spider}", name=lock_name):
         result = run_crawl(spider, base_url, db_url, directory, mode, politeness, overrides)
     summary = _summary(result, time.monotonic() - started)
     code, reason = _exit_code(result, summary, overrides)
@@ -101,6 +123,8 @@ def _summary(result: CrawlResult, elapsed: float) -> dict[str, Any]:
         "warc_run_files": stats.get("archiver/warc/files", 0), "warc_run_bytes": stats.get("archiver/warc/bytes", 0),
         "archive": counts, "warc_files": len(files), "warc_records": sum(count_records(f) for f in files),
         "newest_publication": newest.isoformat() if newest else None, "run_id": stats.get("archiver/run_id"),
+        "distributed_run": stats.get("archiver/distributed/run"),
+        "reclaimed_requests": stats.get("archiver/distributed/reclaimed", 0),
     }
 
 

@@ -58,8 +58,9 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 class WarcCaptureExtension:
     def __init__(self, writer: WarcFileWriter, crawler: Crawler, max_body_size: int = 0,
-                 seen: dict[str, tuple[str, str, str]] | None = None) -> None:
+                 seen: dict[str, tuple[str, str, str]] | None = None, worker: str | None = None) -> None:
         self.writer = writer
+        self.worker = worker
         self.crawler = crawler
         self.max_body_size = max_body_size
         self.failed: str | None = None
@@ -91,7 +92,8 @@ class WarcCaptureExtension:
         seen = {}
         if settings.getbool("ARCHIVER_WARC_REVISITS", True):
             seen = earlier_payloads(resolve_db_url(settings.get("ARCHIVER_DB_URL")))
-        extension = cls(writer, crawler, settings.getint("ARCHIVER_MAX_BODY_SIZE", 0), seen)
+        extension = cls(writer, crawler, settings.getint("ARCHIVER_MAX_BODY_SIZE", 0), seen,
+                        settings.get("ARCHIVER_WORKER_ID") or None)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
@@ -147,7 +149,7 @@ class WarcCaptureExtension:
             warc_offset=primary.offset, warc_length=primary.length, record_id=primary.record_id,
             record_type=primary.record_type, payload_digest=primary.payload_digest,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
-            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"), worker=self.worker,
         ))
 
     def _revisit_candidate(self, exchange: Exchange) -> tuple[str, str, str] | None:

@@ -20,8 +20,8 @@ LOCK_NAME = ".archiver.lock"
 
 
 class RunLock:
-    def __init__(self, directory: str | Path, description: str) -> None:
-        self.path = Path(directory) / LOCK_NAME
+    def __init__(self, directory: str | Path, description: str, name: str = LOCK_NAME) -> None:
+        self.path = Path(directory) / name
         self.description = description
         self._handle: IO[str] | None = None
 

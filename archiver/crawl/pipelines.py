@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 class StoragePipeline:
-    def __init__(self, db_url: str, batch_size: int, mode: str, crawler: Crawler) -> None:
+    def __init__(self, db_url: str, batch_size: int, mode: str, crawler: Crawler, worker: str | None = None,
+                 distributed: bool = False) -> None:
         self.db_url = db_url
         self.batch_size = batch_size
         self.mode = mode
@@ -36,14 +37,18 @@ class StoragePipeline:
         self.pending_articles: list[ArticleItem] = []
         self.pending_captures: list[CaptureRecord] = []
         self.pending_seen: list[str] = []
-        self.worker = os.environ.get("ARCHIVER_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}"
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self.distributed = distributed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
         settings = crawler.settings
         pipeline = cls(resolve_db_url(settings.get("ARCHIVER_DB_URL")), settings.getint("ARCHIVER_DB_BATCH_SIZE", 50),
-                       settings.get("ARCHIVER_RUN_MODE", "crawl"), crawler)
+                       settings.get("ARCHIVER_RUN_MODE", "crawl"), crawler,
+                       settings.get("ARCHIVER_WORKER_ID") or os.environ.get("ARCHIVER_WORKER_ID"),
+                       bool(settings.get("ARCHIVER_DISTRIBUTED_RUN")))
         crawler.signals.connect(pipeline.capture_archived, signal=archiver_signals.capture_archived)
+        crawler.signals.connect(pipeline.flush, signal=archiver_signals.flush_requested)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -57,7 +62,8 @@ class StoragePipeline:
         stats = self.crawler.stats
         assert stats is not None
         stats.set_value("archiver/run_id", self.run_id)
-        resumed = self.store.close_interrupted_runs(self.run_id)
+        # Other workers of a distributed run have unfinished runs too, and they are alive.
+        resumed = 0 if self.distributed else self.store.close_interrupted_runs(self.run_id)
         if resumed:
             logger.warning("resuming after %d interrupted run(s)", resumed)
             stats.set_value("archiver/resumed_runs", resumed)

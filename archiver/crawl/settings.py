@@ -50,6 +50,8 @@ EXTENSIONS = {
     "archiver.crawl.capture.WarcCaptureExtension": 100,
     "archiver.crawl.progress.ProgressExtension": 900,
 }
+# Inert unless ARCHIVER_REDIS_URL is set: then this process is one worker of a distributed run.
+ADDONS = {"archiver.crawl.distributed.DistributedAddon": 0}
 ITEM_PIPELINES = {
     "archiver.crawl.pipelines.StoragePipeline": 500,
 }
@@ -69,3 +71,11 @@ ARCHIVER_WARC_OPERATOR = ""
 ARCHIVER_FETCH_IMAGES = True
 ARCHIVER_DB_BATCH_SIZE = 50
 ARCHIVER_RUN_MODE = "crawl"
+
+# Distributed runs (scrapy-redis; docs/runbook.md "Many workers")
+ARCHIVER_REDIS_URL = None  # set: join or start the distributed run for this spider and site
+ARCHIVER_WORKER_ID = None  # default: <hostname>-<pid>; names the worker's WARC files and database rows
+ARCHIVER_RUN_KEY = None  # join this run id instead of the current one for the spider and site
+ARCHIVER_IDLE_CLOSE = 30.0  # seconds the whole run must be idle before a worker closes
+ARCHIVER_HEARTBEAT_TTL = 30.0  # a worker silent this long is dead; its leased requests go back to the queue
+ARCHIVER_DISTRIBUTED_INTERVAL = 1.0  # seconds between heartbeats and acknowledgements

@@ -38,6 +38,11 @@ class RestIndex:
                 self.tags_by_slug[record["slug"]] = record
         return used
 
+    def records(self) -> dict[str, list[dict[str, Any]]]:
+        """Every record by route, as ``add`` takes them (workers of a distributed run share them)."""
+        return {"users": list(self.users_by_link.values()), "categories": list(self.categories_by_slug.values()),
+                "tags": list(self.tags_by_slug.values())}
+
     def __bool__(self) -> bool:
         return bool(self.users_by_link or self.categories_by_slug or self.tags_by_slug)
 

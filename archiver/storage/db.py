@@ -6,7 +6,10 @@ so several processes can write the same file without "database is locked".
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -136,12 +139,43 @@ def head_revision() -> str:
 
 
 def ensure_schema(url: str) -> None:
-    """Upgrade the database to the packaged head revision unless it is already there."""
+    """Upgrade the database to the packaged head revision unless it is already there.
+
+    Workers of a distributed run start together against one empty database: one migrates, under a
+    lock, and the others find the head revision once they get the lock.
+    """
     engine = make_engine(url)
     try:
         check_connection(engine)
-        current = current_revision(engine)
+        if current_revision(engine) == head_revision():
+            return
+        with _migration_lock(engine, url):
+            if current_revision(engine) != head_revision():
+                upgrade(url)
     finally:
         engine.dispose()
-    if current != head_revision():
-        upgrade(url)
+
+
+MIGRATION_LOCK_KEY = 0x61726368  # "arch": the PostgreSQL advisory lock all archiver processes agree on
+
+
+@contextmanager
+def _migration_lock(engine: Engine, url: str) -> Iterator[None]:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        return
+    database = make_url(url).database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a", encoding="utf-8") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from .verify import iter_members
@@ -21,10 +22,16 @@ def complete_members_end(path: Path) -> int:
     return good_end
 
 
-def repair_open_files(directory: Path) -> list[str]:
-    """Cut every ``*.warc.gz.open`` back to its last complete record and close it. Returns the names."""
+def repair_open_files(directory: Path, prefix: str | None = None) -> list[str]:
+    """Cut every ``*.warc.gz.open`` (of one writer prefix, if given) back to its last complete record and
+    close it. Returns the names."""
     repaired = []
+    # Writer file names are PREFIX-STAMP(17 digits)-SERIAL-HOST.warc.gz: prefix "archiver" must not match
+    # "archiver-worker1-…".
+    own = re.compile(re.escape(prefix) + r"-\d{17}-\d{5}-") if prefix else None
     for path in sorted(directory.glob("*.warc.gz.open")):
+        if own is not None and not own.match(path.name):
+            continue
         end = complete_members_end(path)
         final = path.with_name(path.name.removesuffix(".open"))
         if end == 0:

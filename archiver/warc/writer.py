@@ -71,7 +71,8 @@ class WarcFileWriter:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise WarcError(f"cannot create WARC directory {self.directory}: {error.strerror}") from error
-        self.repaired = repair_open_files(self.directory)
+        # Only this prefix's files: other writers (workers of a distributed run) may share the directory.
+        self.repaired = repair_open_files(self.directory, self.prefix)
 
     # --- files ------------------------------------------------------------------------------------
     def _open_new(self) -> None:

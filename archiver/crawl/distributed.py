@@ -1,0 +1,324 @@
+"""Scrapy side of a distributed run: scrapy-redis scheduler and duplicate filter, plus leases and idle close.
+
+Enabled by one setting, ``ARCHIVER_REDIS_URL`` (``archiver crawl --distributed --redis-url``). The add-on
+joins (or starts) the run for this spider and site, then points scrapy-redis at the run's keys: a new
+run never sees the last run's fingerprints, and every worker started with the same command joins it.
+
+A request popped from the shared queue is leased to this worker (see archiver.distributed.coordinator)
+until the engine has handled its response (its new requests are in the shared queue, its items went
+through the pipelines) *and* the storage pipeline has committed them; only then is it acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro, deferred_to_future
+from scrapy.utils.request import request_from_dict
+from scrapy_redis.queue import PriorityQueue
+from twisted.internet import task
+from twisted.python.failure import Failure
+
+from ..distributed.coordinator import Coordinator, connect
+from ..exceptions import ConfigurationError, DistributedError, RunLocked, StorageError
+from ..warc.repair import repair_open_files
+from ..warc.writer import safe_name_part
+from . import signals as archiver_signals
+from .lock import RunLock
+
+logger = logging.getLogger(__name__)
+
+
+def default_worker_id() -> str:
+    return safe_name_part(f"{socket.gethostname()}-{os.getpid()}")
+
+
+def coordinator_of(crawler: Crawler) -> Coordinator | None:
+    return getattr(crawler, "archiver_coordinator", None)
+
+
+class DistributedAddon:
+    """Turns a crawl into a worker of a distributed run when ``ARCHIVER_REDIS_URL`` is set."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DistributedAddon:
+        return cls(crawler)
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        url = settings.get("ARCHIVER_REDIS_URL")
+        if not url:
+            return
+        spider = self.crawler.spider
+        if spider is None:
+            raise ConfigurationError("a distributed run needs its spider before the settings are applied")
+        worker = safe_name_part(settings.get("ARCHIVER_WORKER_ID") or default_worker_id())
+        client = connect(url)
+        host = getattr(spider, "host", None) or (getattr(spider, "allowed_domains", None) or ["any"])[0]
+        coordinator, started = Coordinator.join(
+            client, spider.name, host, worker, settings.getfloat("ARCHIVER_HEARTBEAT_TTL", 30.0),
+            run_id=settings.get("ARCHIVER_RUN_KEY") or None)
+        logger.info("%s distributed run %s as worker %s", "started" if started else "joined",
+                    coordinator.keys.run_id, worker)
+        self.crawler.archiver_coordinator = coordinator  # type: ignore[attr-defined]
+        prefix = settings.get("ARCHIVER_WARC_PREFIX", "archiver")
+        settings.set("ARCHIVER_WORKER_ID", worker, priority="cmdline")
+        settings.set("ARCHIVER_WARC_PREFIX", f"{prefix}-{worker}", priority="cmdline")
+        settings.set("ARCHIVER_DISTRIBUTED_RUN", coordinator.keys.run_id, priority="cmdline")
+        settings.set("REDIS_URL", url, priority="cmdline")
+        settings.set("SCHEDULER", "scrapy_redis.scheduler.Scheduler", priority="cmdline")
+        # scrapy-redis' scheduler calls DUPEFILTER_CLASS.from_settings unless the class has from_spider;
+        # Scrapy 2.14+ removed from_settings from its own filter, so the Redis one is required, not optional.
+        settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="cmdline")
+        settings.set("SCHEDULER_QUEUE_CLASS", f"{__name__}.LeasingQueue", priority="cmdline")
+        settings.set("SCHEDULER_QUEUE_KEY", coordinator.keys.requests, priority="cmdline")
+        settings.set("SCHEDULER_DUPEFILTER_KEY", coordinator.keys.dupefilter, priority="cmdline")
+        # The shared queue and fingerprints outlive any one worker; the last worker of a run removes them.
+        settings.set("SCHEDULER_PERSIST", True, priority="cmdline")
+        settings["EXTENSIONS"] = {**settings.getdict("EXTENSIONS"), f"{__name__}.DistributedExtension": 50}
+
+
+class LeasingQueue(PriorityQueue):
+    """scrapy-redis' priority queue whose pop leases the request to this worker instead of dropping it."""
+
+    def pop(self, timeout: int = 0) -> Request | None:
+        crawler = self.spider.crawler
+        coordinator = coordinator_of(crawler)
+        if coordinator is None:
+            raise DistributedError("LeasingQueue needs the distributed add-on (ARCHIVER_REDIS_URL)")
+        popped = coordinator.pop()
+        if popped is None:
+            return None
+        token, data = popped
+        request = request_from_dict(self.serializer.loads(data), spider=self.spider)
+        request.meta["archiver_lease"] = token
+        extension: DistributedExtension | None = getattr(crawler, "archiver_distributed", None)
+        if extension is not None:
+            extension.leased[token] = request
+        return request
+
+
+class DistributedExtension:
+    """Heartbeat, acknowledgements, reclaiming dead workers' leases, and closing when the whole run is idle."""
+
+    def __init__(self, crawler: Crawler, coordinator: Coordinator, idle_close: float, interval: float,
+                 warc_dir: str | None = None, warc_prefix: str = "archiver") -> None:
+        self.crawler = crawler
+        self.warc_dir = warc_dir
+        # Another worker's files are named like ours, with its id: "<base>-<worker>-…".
+        self.warc_base_prefix = warc_prefix.removesuffix(f"-{coordinator.worker}")
+        self.coordinator = coordinator
+        self.idle_close = idle_close
+        self.interval = interval
+        self.leased: dict[str, Request] = {}
+        self.idle_since: float | None = None
+        self.finished = False
+        self._loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DistributedExtension:
+        coordinator = coordinator_of(crawler)
+        if coordinator is None:
+            raise NotConfigured("not a distributed run")
+        settings = crawler.settings
+        extension = cls(crawler, coordinator, settings.getfloat("ARCHIVER_IDLE_CLOSE", 30.0),
+                        settings.getfloat("ARCHIVER_DISTRIBUTED_INTERVAL", 1.0),
+                        settings.get("ARCHIVER_WARC_DIR") or os.environ.get("ARCHIVER_WARC_DIR"),
+                        settings.get("ARCHIVER_WARC_PREFIX", "archiver"))
+        crawler.archiver_distributed = extension  # type: ignore[attr-defined]
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        own = self.coordinator.reclaim_own()
+        if own:
+            logger.warning("re-queued %d requests this worker id held when it was stopped", own)
+        self._reclaim()
+        self._loop = task.LoopingCall(self.tick)
+        self._loop.start(self.interval, now=True)
+
+    # --- periodic work -------------------------------------------------------------------------------
+    def tick(self) -> None:
+        try:
+            self.acknowledge()
+            self.coordinator.beat(self.progress())
+            self._reclaim()
+            self._wake_engine()
+        except (DistributedError, StorageError, redis.RedisError) as error:
+            self._fail(f"{type(error).__name__}: {error}")
+
+    def _fail(self, reason: str) -> None:
+        logger.error("distributed coordination failed, stopping this worker: %s", reason)
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.set_value("archiver/distributed/error", reason)
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        if self.crawler.engine is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="distributed_error"))
+
+    def _reclaim(self) -> None:
+        for worker, count in self.coordinator.reclaim_dead().items():
+            logger.warning("worker %s stopped answering: %d of its requests went back to the queue", worker, count)
+            stats = self.crawler.stats
+            assert stats is not None
+            stats.inc_value("archiver/distributed/reclaimed", count)
+            self._repair_warc_of(worker)
+
+    def _repair_warc_of(self, worker: str) -> None:
+        """Close the WARC file a dead worker on this machine left open, if it shared our directory.
+
+        Its run lock (flock) proves it dead: the kernel released it. Without a lock file we cannot
+        tell, and leave the file to the worker's own restart (same ``--worker-id``).
+        """
+        if not self.warc_dir:
+            return
+        lock = Path(self.warc_dir) / f".archiver-{worker}.lock"
+        if not lock.exists():
+            return
+        try:
+            with RunLock(self.warc_dir, f"repair for dead worker {worker}", name=lock.name):
+                for name in repair_open_files(Path(self.warc_dir), f"{self.warc_base_prefix}-{worker}"):
+                    logger.warning("closed the WARC file dead worker %s left open: %s", worker, name)
+        except RunLocked:
+            logger.warning("worker %s missed its heartbeat but still holds its lock; its files stay open", worker)
+
+    def _in_progress(self) -> set[Request]:
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        inprogress = getattr(slot, "inprogress", None)
+        if inprogress is None:
+            # Pinned Scrapy versions keep this set; a future one without it must fail loudly, not ack early.
+            raise DistributedError("this Scrapy version has no engine slot in-progress set; see docs/runbook.md")
+        return inprogress  # type: ignore[no-any-return]
+
+    def acknowledge(self) -> int:
+        """Acknowledge every leased request the engine is done with, once its rows are committed."""
+        if not self.leased:
+            return 0
+        busy = self._in_progress()
+        done = [token for token, request in self.leased.items() if request not in busy]
+        if not done:
+            return 0
+        results = self.crawler.signals.send_catch_log(archiver_signals.flush_requested)
+        failures = [result for _, result in results if isinstance(result, Failure)]
+        if failures:
+            raise DistributedError(f"storing before acknowledging failed: {failures[0].getErrorMessage()}")
+        self.coordinator.ack(done)
+        for token in done:
+            del self.leased[token]
+        return len(done)
+
+    def _wake_engine(self) -> None:
+        """An idle engine looks at the scheduler only every 5 s; new work from other workers starts sooner."""
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        if slot is not None and not self.leased and self.coordinator.queued():
+            slot.nextcall.schedule()
+
+    def progress(self) -> dict[str, Any]:
+        stats = self.crawler.stats
+        assert stats is not None
+        values = stats.get_stats()
+        return {"host": socket.gethostname(), "pid": os.getpid(), "state": "finishing" if self.finished else "crawling",
+                "responses": values.get("downloader/response_count", 0),
+                "articles": sum(v for k, v in values.items() if k.startswith("archiver/articles/")),
+                "warc_records": values.get("archiver/warc/records", 0), "leased": len(self.leased),
+                "reclaimed": values.get("archiver/distributed/reclaimed", 0)}
+
+    # --- closing -------------------------------------------------------------------------------------
+    def spider_idle(self, spider: Spider) -> None:
+        """Close only when the whole run has been idle for ARCHIVER_IDLE_CLOSE seconds, not just this worker."""
+        self.acknowledge()
+        self._reclaim()
+        seeding = self.coordinator.seeding_state()
+        if seeding.startswith("running:") and self.coordinator.claim_seeding():
+            # The worker that seeded died before it finished: seed again (the duplicate filter drops repeats).
+            logger.warning("the seeding worker died (%s); this worker seeds the run again", seeding)
+            deferred_from_coro(self._reseed(spider))
+            raise DontCloseSpider
+        busy = self.coordinator.queued() or self.coordinator.leased_elsewhere() or seeding.startswith("running")
+        if busy or seeding == "not started":
+            self.idle_since = None
+            raise DontCloseSpider
+        now = time.monotonic()
+        if self.idle_since is None:
+            self.idle_since = now
+        if now - self.idle_since < self.idle_close:
+            raise DontCloseSpider
+        self.finished = True
+
+    async def _reseed(self, spider: Spider) -> None:
+        engine = self.crawler.engine
+        assert engine is not None
+        async for request in spider.seed_requests():  # type: ignore[attr-defined]
+            engine.crawl(request)
+        self.coordinator.seeding_done()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        stats = self.crawler.stats
+        assert stats is not None
+        try:
+            self.acknowledge()
+        except DistributedError as error:
+            logger.error("%s", error)
+        # Requests this worker popped but never finished (closespider, shutdown) go back for the others.
+        released = self.coordinator.release(list(self.leased))
+        if released:
+            logger.warning("gave %d unfinished requests back to the shared queue", released)
+            stats.set_value("archiver/distributed/released", released)
+        self.leased.clear()
+        self._reclaim()
+        if self.coordinator.leave(finished=self.finished and reason == "finished"):
+            logger.info("last worker of distributed run %s: removed its Redis keys", self.coordinator.keys.run_id)
+        stats.set_value("archiver/distributed/run", self.coordinator.keys.run_id)
+
+
+def share(crawler: Crawler, name: str, value: Any) -> None:
+    """Hand a value the seeding worker computed (JSON) to the other workers of the run."""
+    coordinator = coordinator_of(crawler)
+    if coordinator is not None:
+        coordinator.share(name, value)
+
+
+async def shared(crawler: Crawler, name: str, timeout: float) -> Any:
+    """The value the seeding worker shared, waiting for it up to ``timeout`` s; None if it never came."""
+    coordinator = coordinator_of(crawler)
+    if coordinator is None:
+        return None
+    from twisted.internet import reactor  # imported late: importing it installs a reactor
+
+    deadline = time.monotonic() + timeout
+    while (value := coordinator.shared(name)) is None and time.monotonic() < deadline:
+        if coordinator.seeding_state() == "done":
+            return coordinator.shared(name)
+        await deferred_to_future(task.deferLater(reactor, 0.2, lambda: None))
+    return value
+
+
+def start_seeding(crawler: Crawler) -> bool:
+    """Whether this worker seeds the shared queue (always, outside a distributed run)."""
+    coordinator = coordinator_of(crawler)
+    return coordinator is None or coordinator.claim_seeding()
+
+
+def seeding_done(crawler: Crawler) -> None:
+    coordinator = coordinator_of(crawler)
+    if coordinator is not None:
+        coordinator.seeding_done()

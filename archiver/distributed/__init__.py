@@ -1,0 +1,1 @@
+"""Coordination of many crawler processes through Redis (scrapy-redis queue and duplicate filter)."""

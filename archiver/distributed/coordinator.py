@@ -1,0 +1,332 @@
+"""The Redis side of a distributed run, with no Scrapy in it: run keys, leases, heartbeats, status.
+
+scrapy-redis shares the request queue (a sorted set) and the duplicate filter (a set of
+fingerprints). What it does not do is survive a worker that dies with requests it has popped:
+those would be gone for good. Here a pop moves the request, atomically (one Lua script), into the
+worker's lease hash; the worker acknowledges it once the response is handled and its rows are
+committed. A worker whose heartbeat key has expired is dead, and any other worker (or the same
+one restarted) moves its leases back into the queue.
+
+Keys, all under ``archiver:run:<run id>:``: ``requests`` (zset, scrapy-redis), ``dupefilter`` (set),
+``workers`` (set of worker ids), ``worker:<id>`` (heartbeat JSON, expires), ``leases:<id>`` (hash
+token → "score|encoded request"), ``seed`` (who seeds: ``running:<id>`` or ``done``).
+``archiver:current:<spider>:<host>`` names the run that workers started with the same command join.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+
+from ..exceptions import ConfigurationError, DistributedError
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+CURRENT_PREFIX = "archiver:current:"
+
+# Pop the best-scored request and lease it to the worker in one step: a worker killed between the two
+# would otherwise lose the request.
+POP_AND_LEASE = """
+local items = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #items == 0 then return false end
+redis.call('ZREM', KEYS[1], items[1])
+local token = redis.sha1hex(items[1])
+redis.call('HSET', KEYS[2], token, items[2] .. '|' .. items[1])
+return {token, items[1]}
+"""
+
+# Give a dead worker's leases back to the queue; refuses (-1) while its heartbeat is alive.
+RECLAIM = """
+if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+local entries = redis.call('HGETALL', KEYS[2])
+for i = 1, #entries, 2 do
+  local value = entries[i + 1]
+  local sep = string.find(value, '|', 1, true)
+  redis.call('ZADD', KEYS[1], tonumber(string.sub(value, 1, sep - 1)), string.sub(value, sep + 1))
+end
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[4], ARGV[1])
+return #entries / 2
+"""
+
+# The seeding claim: free, or held by a worker that has died (its seeds may be incomplete).
+CLAIM_SEED = """
+local holder = redis.call('GET', KEYS[1])
+if holder == 'done' then return 0 end
+if holder then
+  local owner = string.sub(holder, 9)
+  if redis.call('EXISTS', ARGV[2] .. owner) == 1 then return 0 end
+end
+redis.call('SET', KEYS[1], 'running:' .. ARGV[1])
+return 1
+"""
+
+
+def lease_token(encoded_request: bytes) -> str:
+    """The token POP_AND_LEASE gives a request (Redis' sha1hex of its encoded form)."""
+    return hashlib.sha1(encoded_request).hexdigest()
+
+
+def connect(url: str, timeout: float = 5.0) -> redis.Redis:
+    """A client for ``url`` that has answered a PING, or ConfigurationError with one clear line."""
+    parts = urlsplit(url)
+    if parts.scheme not in REDIS_SCHEMES:
+        raise ConfigurationError(f"--redis-url must be a redis://, rediss:// or unix:// URL, got {url!r}")
+    database = parts.path.strip("/")
+    if parts.scheme != "unix" and database and not database.isdigit():
+        raise ConfigurationError(f"the Redis database in --redis-url must be a number, got {database!r}")
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        client.ping()
+    except (redis.RedisError, ValueError) as error:
+        raise ConfigurationError(f"Redis at {_redacted(url)} is not usable: {error}") from None
+    return client
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    run_id: str
+
+    @property
+    def prefix(self) -> str:
+        return f"archiver:run:{self.run_id}:"
+
+    @property
+    def requests(self) -> str:
+        return self.prefix + "requests"
+
+    @property
+    def dupefilter(self) -> str:
+        return self.prefix + "dupefilter"
+
+    @property
+    def workers(self) -> str:
+        return self.prefix + "workers"
+
+    @property
+    def seed(self) -> str:
+        return self.prefix + "seed"
+
+    @property
+    def info(self) -> str:
+        return self.prefix + "info"
+
+    def heartbeat(self, worker: str) -> str:
+        return f"{self.prefix}worker:{worker}"
+
+    def leases(self, worker: str) -> str:
+        return f"{self.prefix}leases:{worker}"
+
+
+@dataclass
+class WorkerStatus:
+    worker: str
+    alive: bool
+    leases: int
+    progress: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunStatus:
+    run_id: str
+    spider: str
+    host: str
+    started: str
+    queued: int
+    seen: int
+    seeding: str
+    workers: list[WorkerStatus]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "spider": self.spider, "host": self.host, "started": self.started,
+                "queued": self.queued, "seen": self.seen, "seeding": self.seeding,
+                "workers": [vars(w) for w in self.workers]}
+
+
+class Coordinator:
+    """One worker's view of a distributed run."""
+
+    def __init__(self, client: redis.Redis, keys: RunKeys, worker: str, heartbeat_ttl: float = 30.0) -> None:
+        self.client = client
+        self.keys = keys
+        self.worker = worker
+        self.heartbeat_ttl = heartbeat_ttl
+        self._pop = client.register_script(POP_AND_LEASE)
+        self._reclaim = client.register_script(RECLAIM)
+        self._claim_seed = client.register_script(CLAIM_SEED)
+
+    @classmethod
+    def join(cls, client: redis.Redis, spider: str, host: str, worker: str, heartbeat_ttl: float = 30.0,
+             run_id: str | None = None) -> tuple[Coordinator, bool]:
+        """Join the run in progress for (spider, host), or start a new one. Returns (coordinator, started)."""
+        current = current_key(spider, host)
+        started = False
+        if run_id is None:
+            fresh = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+            started = bool(client.set(current, fresh, nx=True))
+            raw = client.get(current)
+            if raw is None:  # the run finished between SET and GET: start another
+                client.set(current, fresh)
+                raw, started = fresh.encode(), True
+            run_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        keys = RunKeys(run_id)
+        if started:
+            client.hset(keys.info, mapping={"spider": spider, "host": host, "started": _utc_now()})
+        coordinator = cls(client, keys, worker, heartbeat_ttl)
+        coordinator.beat({"state": "joining"})
+        client.sadd(keys.workers, worker)
+        return coordinator, started
+
+    # --- liveness ------------------------------------------------------------------------------------
+    def beat(self, progress: dict[str, Any]) -> None:
+        payload = {"worker": self.worker, "beat": _utc_now(), **progress}
+        self.client.set(self.keys.heartbeat(self.worker), json.dumps(payload), px=int(self.heartbeat_ttl * 1000))
+
+    def reclaim_dead(self) -> dict[str, int]:
+        """Move the leases of every worker whose heartbeat expired back to the queue."""
+        reclaimed: dict[str, int] = {}
+        for raw in self.client.smembers(self.keys.workers):  # type: ignore[union-attr]
+            other = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if other == self.worker:
+                continue
+            count = int(self._reclaim(keys=[self.keys.requests, self.keys.leases(other),  # type: ignore[arg-type]
+                                            self.keys.heartbeat(other), self.keys.workers], args=[other]))
+            if count >= 0:
+                reclaimed[other] = count
+        return reclaimed
+
+    def reclaim_own(self) -> int:
+        """Leases a previous process with this worker id left behind (it was killed)."""
+        keys = [self.keys.requests, self.keys.leases(self.worker), self.keys.prefix + "no-heartbeat",
+                self.keys.prefix + "no-workers"]
+        return int(self._reclaim(keys=keys, args=[self.worker]))  # type: ignore[arg-type]
+
+    # --- queue ---------------------------------------------------------------------------------------
+    def pop(self) -> tuple[str, bytes] | None:
+        result = self._pop(keys=[self.keys.requests, self.keys.leases(self.worker)])
+        if not result:
+            return None
+        token, data = result  # type: ignore[misc]
+        return (token.decode() if isinstance(token, bytes) else str(token)), bytes(data)
+
+    def ack(self, tokens: Iterable[str]) -> None:
+        batch = list(tokens)
+        if batch:
+            self.client.hdel(self.keys.leases(self.worker), *batch)
+
+    def release(self, tokens: Iterable[str]) -> int:
+        """Give leases back to the queue (a worker stopping before it handled them)."""
+        key = self.keys.leases(self.worker)
+        count = 0
+        for token in tokens:
+            value = self.client.hget(key, token)
+            if value is None:
+                continue
+            score, _, data = bytes(value).partition(b"|")  # type: ignore[arg-type]
+            pipe = self.client.pipeline()
+            pipe.zadd(self.keys.requests, {data: float(score)})
+            pipe.hdel(key, token)
+            pipe.execute()
+            count += 1
+        return count
+
+    def queued(self) -> int:
+        return int(self.client.zcard(self.keys.requests))  # type: ignore[arg-type]
+
+    def leased_elsewhere(self) -> int:
+        """Requests other live workers hold: they may still produce new requests."""
+        total = 0
+        for raw in self.client.smembers(self.keys.workers):  # type: ignore[union-attr]
+            other = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if other != self.worker:
+                total += int(self.client.hlen(self.keys.leases(other)))  # type: ignore[arg-type]
+        return total
+
+    # --- seeding -------------------------------------------------------------------------------------
+    def claim_seeding(self) -> bool:
+        return bool(self._claim_seed(keys=[self.keys.seed], args=[self.worker, self.keys.prefix + "worker:"]))
+
+    def seeding_done(self) -> None:
+        self.client.set(self.keys.seed, "done")
+
+    def seeding_state(self) -> str:
+        raw = self.client.get(self.keys.seed)
+        return raw.decode() if isinstance(raw, bytes) else (raw or "not started")
+
+    # --- values the seeding worker shares (the site's REST taxonomies) ------------------------------------
+    def share(self, name: str, value: Any) -> None:
+        self.client.hset(self.keys.info, f"shared:{name}", json.dumps(value))
+
+    def shared(self, name: str) -> Any:
+        raw = self.client.hget(self.keys.info, f"shared:{name}")
+        return None if raw is None else json.loads(raw)  # type: ignore[arg-type]
+
+    # --- leaving -------------------------------------------------------------------------------------
+    def leave(self, finished: bool) -> bool:
+        """Unregister; the last worker of a finished run removes the run's keys. True if it did."""
+        self.client.delete(self.keys.heartbeat(self.worker))
+        self.client.srem(self.keys.workers, self.worker)
+        if not finished or self.client.scard(self.keys.workers) or self.queued():
+            return False
+        info = self.client.hgetall(self.keys.info)
+        spider = (info.get(b"spider") or b"").decode()  # type: ignore[union-attr]
+        host = (info.get(b"host") or b"").decode()  # type: ignore[union-attr]
+        current = current_key(spider, host)
+        if self.client.get(current) in (self.keys.run_id.encode(), self.keys.run_id):
+            self.client.delete(current)
+        stale = list(self.client.scan_iter(match=self.keys.prefix + "*"))
+        if stale:
+            self.client.delete(*stale)
+        return True
+
+
+def current_key(spider: str, host: str) -> str:
+    return f"{CURRENT_PREFIX}{spider}:{host}"
+
+
+def run_status(client: redis.Redis) -> list[RunStatus]:
+    """Every run in progress on this Redis, for ``archiver status``."""
+    runs = []
+    for key in sorted(client.scan_iter(match=CURRENT_PREFIX + "*")):
+        raw = client.get(key)
+        if raw is None:
+            continue
+        keys = RunKeys(raw.decode() if isinstance(raw, bytes) else str(raw))
+        info = {_text(k): _text(v) for k, v in client.hgetall(keys.info).items()}  # type: ignore[union-attr]
+        workers = []
+        for member in sorted(client.smembers(keys.workers)):  # type: ignore[union-attr]
+            worker = _text(member)
+            beat = client.get(keys.heartbeat(worker))
+            progress = json.loads(beat) if beat else {}
+            workers.append(WorkerStatus(worker, beat is not None, int(client.hlen(keys.leases(worker))),  # type: ignore[arg-type]
+                                        progress))
+        seed = client.get(keys.seed)
+        runs.append(RunStatus(keys.run_id, info.get("spider", "?"), info.get("host", "?"), info.get("started", "?"),
+                              int(client.zcard(keys.requests)), int(client.scard(keys.dupefilter)),  # type: ignore[arg-type]
+                              _text(seed) if seed else "not started", workers))  # type: ignore[arg-type]
+    return runs
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+__all__ = ["Coordinator", "DistributedError", "RunKeys", "RunStatus", "connect", "lease_token", "run_status"]
