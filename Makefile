@@ -9,7 +9,7 @@ PYWB_VENV := .venv-pywb
 PYWB_STAMP := $(PYWB_VENV)/.installed
 DEMO_ARTICLES ?= 300
 
-.PHONY: demo test lint typecheck pytest bench bench-quick clean
+.PHONY: demo test lint typecheck pytest bench bench-quick wget clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ $(PYWB_STAMP):
 demo: $(STAMP)
 	$(BIN)/python -m archiver.demo --articles $(DEMO_ARTICLES)
 
-test: $(TEST_STAMP) $(PYWB_STAMP)
+test: $(TEST_STAMP) $(PYWB_STAMP) wget
 	$(BIN)/ruff check archiver spiders tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -45,10 +45,18 @@ typecheck: $(TEST_STAMP)
 pytest: $(TEST_STAMP) $(PYWB_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(TEST_STAMP)
+# The archivists' reference crawler for bench/crawl.py (Debian package).
+WGET := $(shell command -v wget 2>/dev/null)
+
+bench: $(TEST_STAMP) wget
 	$(BIN)/python bench/run.py
 
-bench-quick: $(TEST_STAMP)
+wget:
+ifeq ($(WGET),)
+	apt-get install -y --no-install-recommends wget || sudo apt-get install -y --no-install-recommends wget
+endif
+
+bench-quick: $(TEST_STAMP) wget
 	$(BIN)/python bench/run.py --quick
 
 clean:

@@ -20,15 +20,19 @@ HERE = Path(__file__).resolve().parent
 FULL = {
     "extraction": ["extraction.py", "--runs", "5", "--seconds", "2"],
     "storage": ["storage.py", "--articles", "1000", "--runs", "3"],
-    "capture": ["capture.py", "--articles", "2000", "--runs", "5"],
+    "crawl": ["crawl.py", "--articles", "5000", "--runs", "3", "--profile"],
     "update": ["update.py", "--articles", "5000", "--runs", "3"],
+    "distributed": ["distributed.py", "--articles", "2000", "--runs", "2", "--workers", "1", "2", "4"],
+    "crawl_memory": ["crawl_memory.py", "--small", "5000", "--large", "50000"],
     "export_memory": ["export_memory.py", "--small", "5000", "--large", "50000"],
 }
 QUICK = {
     "extraction": ["extraction.py", "--runs", "1", "--seconds", "0.3"],
     "storage": ["storage.py", "--articles", "100", "--runs", "1"],
-    "capture": ["capture.py", "--articles", "100", "--runs", "1"],
+    "crawl": ["crawl.py", "--articles", "60", "--runs", "1"],
     "update": ["update.py", "--articles", "100", "--runs", "1"],
+    "distributed": ["distributed.py", "--articles", "60", "--runs", "1", "--workers", "1", "2"],
+    "crawl_memory": ["crawl_memory.py", "--small", "50", "--large", "200"],
     "export_memory": ["export_memory.py", "--small", "200", "--large", "1000"],
 }
 

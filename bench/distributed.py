@@ -1,0 +1,79 @@
+"""Distributed crawl throughput: 1, 2 and 4 workers (scrapy-redis + PostgreSQL) against one replica.
+
+Run: ``.venv/bin/python bench/distributed.py [--articles 2000] [--runs 2] [--workers 1 2 4]``. Needs the
+Redis and PostgreSQL of this machine (ARCHIVER_BENCH_REDIS, ARCHIVER_BENCH_PG). Each run starts N
+``archiver crawl --distributed`` processes together into a fresh database and WARC directory; pages/s
+is every worker's responses over the wall time from the first start to the last exit. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import psycopg
+from common import spread, start_replica
+
+REDIS = os.environ.get("ARCHIVER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+PG_ADMIN = os.environ.get("ARCHIVER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def run(base_url: str, workers: int) -> tuple[float, int]:
+    name = f"archiver_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            started = time.perf_counter()
+            processes = [subprocess.Popen(
+                [sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url", base_url, "--db", db,
+                 "--warc-dir", f"{directory}/warc", "--distributed", "--redis-url", REDIS, "--worker-id", f"b{i}",
+                 "--json", "-s", "LOG_LEVEL=WARNING", "-s", "ARCHIVER_IDLE_CLOSE=1"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(workers)]
+            outputs = [p.communicate() for p in processes]
+            elapsed = time.perf_counter() - started
+            for process, (_, err) in zip(processes, outputs, strict=True):
+                if process.returncode != 0:
+                    raise SystemExit(err[-2000:])
+            responses = sum(json.loads(out.strip().splitlines()[-1])["responses"] for out, _ in outputs)
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return elapsed, responses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
+    args = parser.parse_args()
+    server, base_url = start_replica(args.articles)
+    rates: dict[int, list[float]] = {n: [] for n in args.workers}
+    pages: dict[int, list[int]] = {n: [] for n in args.workers}
+    try:
+        for _ in range(args.runs):
+            for workers in args.workers:
+                seconds, responses = run(base_url, workers)
+                rates[workers].append(responses / seconds)
+                pages[workers].append(responses)
+    finally:
+        server.terminate()
+    one = statistics.median(rates[args.workers[0]])
+    json.dump({"articles": args.articles, "cpus": os.cpu_count(),
+               "workers": {str(n): {"pages_per_second": spread(v), "pages": statistics.median(pages[n]),
+                                    "speedup": statistics.median(v) / one} for n, v in rates.items()}},
+              sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
