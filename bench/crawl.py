@@ -62,8 +62,8 @@ def wget(base_url: str, directory: str) -> tuple[Measured, int]:
     return result, responses
 
 
-VARIANTS = {"archiver": lambda url, d: archiver(url, d, True), "archiver_no_capture": lambda url, d: archiver(url, d, False),
-            "bare_scrapy": bare_scrapy, "wget": wget}
+VARIANTS = {"archiver": lambda url, d: archiver(url, d, True),
+            "archiver_no_capture": lambda url, d: archiver(url, d, False), "bare_scrapy": bare_scrapy, "wget": wget}
 
 
 def profile(base_url: str) -> list[dict[str, Any]]:
