@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def fetch(urls: list[str], directory: Path, *settings: str) -> list[Any]:
     """Fetch URLs through the archiver's stack; return (type, headers, http headers, raw payload) per record."""
+    return fetch_with_log(urls, directory, *settings)[0]
+
+
+def fetch_with_log(urls: list[str], directory: Path, *settings: str) -> tuple[list[Any], str]:
+    """``fetch``, and the crawl's log."""
     scrapy = Path(sys.executable).with_name("scrapy")
     args = [str(scrapy), "runspider", str(ROOT / "tests" / "helpers" / "fetch_spider.py"), "-a",
             f"urls={json.dumps(urls)}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
@@ -41,7 +46,7 @@ def fetch(urls: list[str], directory: Path, *settings: str) -> list[Any]:
             for record in ArchiveIterator(handle, no_record_parse=False):
                 raw = record.raw_stream.read()
                 records.append((record.rec_type, record.rec_headers, record.http_headers, raw))
-    return records
+    return records, result.stderr
 
 
 def responses(records: list[Any], suffix: str) -> Iterator[Any]:

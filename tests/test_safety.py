@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -10,7 +12,7 @@ import pytest
 from archiver.crawl.safety import unsafe_reason
 
 from .conftest import Replica
-from .test_capture import fetch
+from .test_capture import fetch, fetch_with_log
 
 NOTHING_ALLOWED: frozenset[str] = frozenset()
 
@@ -45,3 +47,21 @@ def test_refusals_happen_on_every_hop(replica: Replica, tmp_path: Path) -> None:
     assert targets.count(f"{replica.base_url}/impressum") == 1  # the allowed page is archived
     assert any("/_faults/redirect-to" in t for t in targets)  # the redirect itself is archived …
     assert {urlsplit(t).hostname for t in targets} == {"127.0.0.1"}  # … its target, and the others, are not
+
+
+def test_a_host_name_that_resolves_to_a_private_address_is_refused(replica: Replica, tmp_path: Path) -> None:
+    """This machine's own name resolves to a loopback address (/etc/hosts): a name, not an IP literal."""
+    name = socket.gethostname()
+    try:
+        address = ipaddress.ip_address(socket.gethostbyname(name))
+    except OSError:
+        pytest.skip(f"{name} does not resolve here")
+    if not (address.is_loopback or address.is_private):
+        pytest.skip(f"{name} resolves to a public address here")
+    port = replica.base_url.rsplit(":", 1)[1]
+    url = f"http://{name}:{port}/impressum"
+    records, log = fetch_with_log([url], tmp_path / "refused", "ARCHIVER_ALLOWED_HOSTS=127.0.0.1", "LOG_LEVEL=INFO")
+    assert not [r for r in records if r[0] == "response"]
+    assert f"refused {url}: {name} resolves to a loopback address" in log and "'archiver/unsafe_refused': 1" in log
+    allowed = fetch([url], tmp_path / "allowed", f"ARCHIVER_ALLOWED_HOSTS=127.0.0.1,{name}")
+    assert [r[1].get_header("WARC-Target-URI") for r in allowed if r[0] == "response"] == [url]

@@ -2,8 +2,10 @@
 loopback, private, link-local (cloud metadata at 169.254.169.254), CGNAT, ULA or otherwise reserved
 addresses — on every hop, redirects included — unless the operator allows the host explicitly.
 
-Host names are checked as written (IP literals in any notation: dotted, decimal, hex, octal, IPv6, and
-``localhost``); the crawled site's own host is always allowed.
+Host names are checked twice: as written (IP literals in any notation: dotted, decimal, hex, octal, IPv6,
+and ``localhost``) by the downloader middleware, and by what they resolve to (a public-looking name whose
+DNS answer is 10.0.0.5 or 127.0.0.1) through the reactor's resolver, whose cache (Scrapy's DNS cache) the
+connection then uses. The crawled site's own host is always allowed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import TimeoutError as DefTimeoutError
+from twisted.internet.error import DNSLookupError
 
 logger = logging.getLogger(__name__)
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -35,6 +40,19 @@ def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
         return None
 
 
+def unsafe_address_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    checks = [("unspecified", address.is_unspecified), ("loopback", address.is_loopback),
+              ("link-local", address.is_link_local), ("private", address.is_private),
+              ("multicast", address.is_multicast), ("reserved", address.is_reserved),
+              ("CGNAT", isinstance(address, ipaddress.IPv4Address) and address in CGNAT)]
+    for label, hit in checks:
+        if hit:
+            return f"{label} address {address}"
+    return None
+
+
 def unsafe_reason(url: str, allowed_hosts: frozenset[str]) -> str | None:
     """Why ``url`` must not be fetched, or None when it may be."""
     parts = urlsplit(url)
@@ -48,18 +66,7 @@ def unsafe_reason(url: str, allowed_hosts: frozenset[str]) -> str | None:
     if host == "localhost" or host.endswith(".localhost"):
         return "loopback host"
     address = literal_address(host)
-    if address is None:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    checks = [("unspecified", address.is_unspecified), ("loopback", address.is_loopback),
-              ("link-local", address.is_link_local), ("private", address.is_private),
-              ("multicast", address.is_multicast), ("reserved", address.is_reserved),
-              ("CGNAT", isinstance(address, ipaddress.IPv4Address) and address in CGNAT)]
-    for label, hit in checks:
-        if hit:
-            return f"{label} address {address}"
-    return None
+    return None if address is None else unsafe_address_reason(address)
 
 
 class UnsafeTargetMiddleware:
@@ -74,13 +81,16 @@ class UnsafeTargetMiddleware:
         hosts = frozenset(h.strip().lower() for h in crawler.settings.getlist("ARCHIVER_ALLOWED_HOSTS") if h.strip())
         return cls(crawler, hosts)
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
         allowed = self.allowed
         own = getattr(spider, "host", None)
         if own:
             allowed = allowed | {own, own.rsplit(":", 1)[0]}
         reason = unsafe_reason(request.url, allowed)
+        host = (urlsplit(request.url).hostname or "").lower()
+        if reason is None and host not in allowed and literal_address(host) is None:
+            reason = await self._resolved_reason(host)
         if reason is None:
             return
         stats = self.crawler.stats
@@ -88,3 +98,15 @@ class UnsafeTargetMiddleware:
         stats.inc_value("archiver/unsafe_refused")
         logger.warning("refused %s: %s", request.url, reason)
         raise IgnoreRequest(f"unsafe target: {reason}")
+
+    async def _resolved_reason(self, host: str) -> str | None:
+        """What a host name resolves to; a lookup that fails is left to the download (it fails the same way)."""
+        from twisted.internet import reactor
+
+        try:
+            answer = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[attr-defined,arg-type]
+        except (DNSLookupError, TimeoutError, DefTimeoutError):
+            return None  # the download fails the same way, and reports it with Scrapy's retries
+        reason = unsafe_address_reason(ipaddress.ip_address(answer))
+        return f"{host} resolves to a {reason}" if reason else None
+
