@@ -90,6 +90,8 @@ class ArticleItem:
     comments_url: str | None = None
     links: Links = field(default_factory=Links)
     breadcrumb: list[str] = field(default_factory=list)
+    # Problems found on the way that did not stop extraction (a wrong charset declaration …).
+    warnings: list[str] = field(default_factory=list)
     # Crawl context (not extracted from the page): where the page came from.
     fetched_url: str | None = None
     capture: dict[str, Any] | None = None

@@ -11,11 +11,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from w3lib.encoding import html_to_unicode
-
 from .crawl.capture import software_versions
 from .exceptions import ExtractionError
 from .items import ArticleItem, ExtractionFailure
+from .normalize.charset import decode_page
 from .pages import Page, extract
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore, CaptureRecord
@@ -61,9 +60,11 @@ def reparse(warc_dir: str | Path, db_url: str) -> ReparseResult:
             capture = {"warc_file": record.warc_file, "offset": record.offset, "length": record.length,
                        "record_id": record.record_id, "payload_digest": record.payload_digest,
                        "fetched_at": record.date.isoformat()}
-            _, html = html_to_unicode(record.content_type, record.body)
+            html, warning = decode_page(record.body, record.content_type)
             try:
                 item = extract(Page(record.target_uri, html))
+                if warning:
+                    item.warnings.append(warning)
             except ExtractionError as error:
                 store.record_captures(captures, run_id)
                 captures = []

@@ -18,10 +18,12 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spiders import SitemapSpider
+from twisted.python.failure import Failure
 
 from archiver.crawl.distributed import seeding_done, share, shared, start_seeding
 from archiver.exceptions import ConfigurationError, ExtractionError
 from archiver.items import ExtractionFailure, NotModified
+from archiver.normalize.charset import correct_decoding
 from archiver.normalize.dates import parse_date
 from archiver.normalize.rest import RestIndex, complete_from_rest
 from archiver.normalize.urls import is_article_url, post_id_from_url, strip_tracking
@@ -30,6 +32,15 @@ from archiver.storage.db import resolve_db_url
 from archiver.storage.state import ArchiveState, load_state
 
 LISTING_LINKS = "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ') or @rel='next']/@href"
+
+
+def article_page(response: TextResponse) -> tuple[Page, str | None]:
+    """The page to extract from: Scrapy's decoding, unless the site's charset label is wrong (then the right
+    text, and a warning saying what was wrong)."""
+    corrected = correct_decoding(response.body, response.encoding)
+    if corrected is None:
+        return Page(response.url, response.text, response.selector), None
+    return Page(response.url, corrected[0]), corrected[1]
 
 
 class WordPressSpider(SitemapSpider):
@@ -146,7 +157,7 @@ class WordPressSpider(SitemapSpider):
         return request
 
     def _known_request(self, url: str, changed: bool = False) -> Request:
-        return self._conditional(Request(url, callback=self.parse_article,
+        return self._conditional(Request(url, callback=self.parse_article, errback=self.article_error,
                                          meta={"archiver_changed": changed, "handle_httpstatus_list": [304]}))
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
@@ -168,6 +179,8 @@ class WordPressSpider(SitemapSpider):
             if request.callback == self.parse_article and self.state.is_known(request.url):
                 changed = self.state.changed_since_seen(request.url, self._lastmod.get(request.url))
                 yield self._known_request(request.url, changed)
+            elif request.callback == self.parse_article:
+                yield request.replace(errback=self.article_error)
             else:
                 yield request
 
@@ -229,7 +242,19 @@ class WordPressSpider(SitemapSpider):
         if self.mode == "update" and articles and all(self.state.is_known(url) for url in articles):
             return  # newest first: a page of only known articles means the rest is known too
         for href in response.xpath(LISTING_LINKS).getall():
-            yield Request(response.urljoin(href), callback=self.parse_listing)
+            url = response.urljoin(href)
+            if self.is_listing_trap(url):
+                self.crawler.stats.inc_value("archiver/traps_avoided")  # type: ignore[union-attr]
+                continue
+            yield Request(url, callback=self.parse_listing)
+
+    def is_listing_trap(self, url: str) -> bool:
+        """Pagination that never ends: date archives (?m=, /2026/11/), search results, absurd page numbers."""
+        parts = urlsplit(url)
+        if parts.netloc.lower() != self.host or re.search(r"(?:^|&)(?:m|s|year|monthnum|day)=", parts.query):
+            return True
+        page = re.search(r"/page/(\d+)/?$", parts.path) or re.search(r"(?:^|&)paged=(\d+)", parts.query)
+        return page is not None and int(page[1]) > self.crawler.settings.getint("ARCHIVER_MAX_LISTING_PAGES", 5000)
 
     def _article_request(self, url: str, response: Response, priority: int = 0,
                          trusted: bool = False) -> Iterable[Request]:
@@ -242,7 +267,7 @@ class WordPressSpider(SitemapSpider):
             if self.state.due_for_recheck(url):
                 yield self._known_request(url)
             return
-        yield Request(url, callback=self.parse_article, priority=priority)
+        yield Request(url, callback=self.parse_article, errback=self.article_error, priority=priority)
 
     def is_article(self, url: str, trusted: bool = False) -> bool:
         """Same host, and the site's permalink grammar (or any post permalink, or a post source vouches)."""
@@ -269,8 +294,12 @@ class WordPressSpider(SitemapSpider):
         if "dataloss" in response.flags:
             yield self._failure(response, "body truncated (connection lost before Content-Length)", capture)
             return
+        page, warning = article_page(response)
         try:
-            item = extract(Page(response.url, response.text, response.selector), layout=self.layout)
+            item = extract(page, layout=self.layout)
+            if warning is not None:
+                item.warnings.append(warning)
+                self.crawler.stats.inc_value("archiver/charset_corrected")  # type: ignore[union-attr]
         except ExtractionError as error:
             yield self._failure(response, error.reason, capture, error.layout)
             return
@@ -295,6 +324,20 @@ class WordPressSpider(SitemapSpider):
                         image.url not in self.state.done_in_interrupted_runs:
                     yield Request(image.url, callback=self.parse_image, priority=-10)
 
+    def article_error(self, failure: Failure) -> Iterable[Any]:
+        """An article response that arrived (and is archived) but could not be handled, e.g. a decompression
+        bomb over DOWNLOAD_MAXSIZE: a recorded failure, not a silent drop. Network errors have no capture."""
+        request = getattr(failure, "request", None)
+        capture = request.meta.get("warc_capture") if request is not None else None
+        if request is None or capture is None:
+            return
+        reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+        if "DOWNLOAD_MAXSIZE" in reason:
+            reason = f"decoded body larger than DOWNLOAD_MAXSIZE, not extracted (truncated): {reason}"
+        self.crawler.stats.inc_value("archiver/extraction_failures")  # type: ignore[union-attr]
+        self.logger.warning("article %s failed after download: %s", request.url, reason)
+        yield ExtractionFailure(url=request.url, reason=reason, capture=capture)
+
     def parse_image(self, response: Response) -> Iterable[Any]:
         return ()  # archived by the WARC extension; nothing to extract
 
@@ -305,4 +348,4 @@ class WordPressSpider(SitemapSpider):
         return ExtractionFailure(url=response.url, reason=reason, layout=layout, capture=capture)
 
 
-__all__ = ["WordPressSpider"]
+__all__ = ["WordPressSpider", "article_page"]

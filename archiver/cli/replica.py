@@ -34,14 +34,17 @@ def replica() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
 @click.option("--robots-status", type=int, default=200, show_default=True,
               help="Fault switch: answer robots.txt with this status (e.g. 500).")
+@click.option("--traps", is_flag=True, help="Fault switch: crawler traps in every article (calendars, replytocom, "
+              "share and session-ID links).")
 @site_options
-def serve(host: str, port: int, robots_status: int, articles: int, day: int, seed: int, kind: str) -> int:
+def serve(host: str, port: int, robots_status: int, traps: bool, articles: int, day: int, seed: int,
+          kind: str) -> int:
     """Serve the replica in the foreground; prints its base URL, stops on SIGTERM or Ctrl-C."""
     from ..replica.app import ReplicaApp
     from ..replica.server import serve as serve_forever
 
     serve_forever(host, port, ReplicaApp(articles=articles, day=day, seed=seed, kind=kind,
-                                         robots_status=robots_status))
+                                         robots_status=robots_status, traps=traps))
     return 0
 
 

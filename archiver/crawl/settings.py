@@ -71,6 +71,7 @@ ARCHIVER_WARC_OPERATOR = ""
 ARCHIVER_FETCH_IMAGES = True
 ARCHIVER_DB_BATCH_SIZE = 50
 ARCHIVER_RUN_MODE = "crawl"
+ARCHIVER_MAX_LISTING_PAGES = 5000  # listing /page/N/ beyond this is a trap, not an archive (tarnkappe: ~1,800)
 
 # Distributed runs (scrapy-redis; docs/runbook.md "Many workers")
 ARCHIVER_REDIS_URL = None  # set: join or start the distributed run for this spider and site

@@ -17,7 +17,7 @@ from functools import lru_cache
 from urllib.parse import parse_qs, unquote
 
 from . import catalog as cat
-from . import feeds
+from . import feeds, hostile
 from .model import SiteModel
 from .theme_hueman import HuemanTheme
 from .theme_tk import TkTheme
@@ -77,8 +77,9 @@ def tiny_png(seed: int) -> bytes:
 
 class ReplicaApp:
     def __init__(self, articles: int = 300, day: int = 0, seed: int = 1, kind: str = "tarnkappe",
-                 robots_status: int = 200) -> None:
+                 robots_status: int = 200, traps: bool = False) -> None:
         self.robots_status = robots_status
+        self.traps = traps  # links into endless calendars, reply/share/session variants (hardening tests)
         if kind not in SITE_KINDS:
             raise ValueError(f"site kind must be one of {', '.join(SITE_KINDS)}")
         self.site = SiteModel(articles=articles, day=day, seed=seed)
@@ -151,6 +152,8 @@ class ReplicaApp:
             return Response(status, body, content_type, headers)
         if path == "/" and "p" in params:
             return self._redirect_post(tk, params["p"][0])
+        if self.traps and path == "/" and re.fullmatch(r"\d{6,8}", params.get("m", [""])[0]):
+            return Response(200, hostile.calendar_page(params["m"][0]).encode())
         if path == "/robots.txt":
             if self.robots_status != 200:  # fault switch: a robots.txt that fails
                 return Response(self.robots_status, b"Internal Server Error", "text/plain; charset=utf-8")
@@ -186,6 +189,9 @@ class ReplicaApp:
             return Response(301, b"", headers=[("Location", tk.base + article.path)])
         theme = params.get("theme", [article.default_theme])[0]
         html = HuemanTheme(tk).article(article) if theme == "hueman" else tk.article(article)
+        if self.traps:
+            traps = hostile.trap_links(article.path, article.post_id, article.published.strftime("%Y%m"))
+            html = html.replace("</body>", traps + "</body>", 1)
         last_modified = article.modified.strftime("%a, %d %b %Y %H:%M:%S GMT")
         return Response(200, html.encode(), headers=[("Last-Modified", last_modified),
                                                      ("Link", f'<{tk.base}/?p={article.post_id}>; rel=shortlink'),

@@ -15,6 +15,7 @@ from typing import Any
 from twisted.internet import reactor as _reactor
 from twisted.web import resource, server
 
+from . import hostile
 from .app import ReplicaApp, Response
 
 reactor: Any = _reactor  # the global reactor's interface types do not describe the installed reactor
@@ -67,6 +68,39 @@ class ReplicaResource(resource.Resource):
             return server.NOT_DONE_YET
         return response.body
 
+    def _hostile(self, request: Any, kind: str, args: list[str]) -> Any:
+        if kind == "charset" and len(args) >= 3:  # /_faults/charset/<actual>/<label>/<where>[/<index>]
+            index = int(args[3]) if len(args) > 3 and args[3].isdigit() else 0
+            host = (request.getHeader(b"host") or b"127.0.0.1").decode("latin-1")
+            page = self.app.render(self.app.site.article(index).path, "", host)
+            try:
+                body, content_type = hostile.charset_page(page.body.decode("utf-8"), *args[:3])
+            except ValueError as error:
+                request.setResponseCode(404)
+                return str(error).encode()
+            request.setHeader(b"Content-Type", content_type.encode())
+            return body
+        if kind == "bomb" and args and args[0] in hostile.BOMB_ENCODINGS:  # /_faults/bomb/<encoding>/<MiB>
+            size = int(args[1]) if len(args) > 1 and args[1].isdigit() else 1024
+            request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
+            request.setHeader(b"Content-Encoding", args[0].encode())
+            return hostile.bomb(args[0], size)
+        if kind == "drip":  # /_faults/drip/<ms>: one byte every ms milliseconds, for ever
+            interval = (int(args[0]) if args and args[0].isdigit() else 500) / 1000
+            request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
+            request.write(b"<html><body><p>")
+
+            def drip() -> None:
+                if request.finished or request._disconnected:
+                    return
+                request.write(b".")
+                reactor.callLater(interval, drip)
+
+            reactor.callLater(interval, drip)
+            return server.NOT_DONE_YET
+        request.setResponseCode(404)
+        return b"unknown fault"
+
     def _fault(self, request: Any, path: str) -> Any:
         parts = path.strip("/").split("/")[1:]
         kind = parts[0] if parts else ""
@@ -94,6 +128,8 @@ class ReplicaResource(resource.Resource):
             return server.NOT_DONE_YET
         if kind == "malformed":
             return MALFORMED_HTML
+        if kind in ("charset", "bomb", "drip"):
+            return self._hostile(request, kind, parts[1:])
         if kind == "redirect-to":  # an open redirect, for testing that every hop is checked
             target = (request.args.get(b"url") or [b"/"])[0]
             request.setResponseCode(302)

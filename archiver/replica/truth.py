@@ -132,6 +132,7 @@ class GroundTruth:
             "comments_url": f"{b}/forum/t/{a.slug}/{a.topic_id}",
             "links": {"internal": internal, "external": external},
             "breadcrumb": breadcrumb,
+            "warnings": [],  # a page the replica serves cleanly has nothing to warn about
             "version": a.version,
         }
 

@@ -121,6 +121,7 @@ class ArticleVersion(Base):
     reading_time_minutes: Mapped[int | None] = mapped_column(Integer)
     comments_url: Mapped[str | None] = mapped_column(Text)
     breadcrumb: Mapped[list[str] | None] = mapped_column(JSON)
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)  # problems that did not stop extraction
     content_hash: Mapped[str] = mapped_column(String(64))
     captured_at: Mapped[datetime] = mapped_column(UtcDateTime)
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"), index=True)

@@ -63,6 +63,7 @@ def parse_iso(value: str | None) -> datetime | None:
 
 def content_hash(item: ArticleItem) -> str:
     data = item.to_dict(with_html=False)
+    data.pop("warnings")  # about the fetch, not the content: a fixed charset label is not a new version
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -245,7 +246,8 @@ class ArchiveStore:
             text=item.text, html=item.html, published=parse_iso(item.published), published_raw=item.published_raw,
             modified=parse_iso(item.modified), modified_raw=item.modified_raw, language=item.language,
             word_count=item.word_count, reading_time_minutes=item.reading_time_minutes,
-            comments_url=item.comments_url, breadcrumb=item.breadcrumb, content_hash=digest,
+            comments_url=item.comments_url, breadcrumb=item.breadcrumb, warnings=item.warnings or None,
+            content_hash=digest,
             captured_at=captured_at, capture_id=capture_id, diff=diff,
         )).scalar_one())
         self._store_relations(conn, site_id, version_id, item)
