@@ -28,7 +28,11 @@ class StorageError(ArchiverError):
     """The database could not be reached, migrated or written."""
 
 
-class DatabaseUnreachable(StorageError):
+class DatabaseUnavailable(StorageError):
+    """The database takes no writes at all (disk full, connection lost, read-only): stop, do not skip items."""
+
+
+class DatabaseUnreachable(DatabaseUnavailable):
     """The database URL is malformed or its server does not answer."""
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,14 @@ def test_serve_answers_over_http_read_only(archive: dict[str, Any]) -> None:
         assert body and any(row["title"].startswith("Telegram gewinnt") for row in body)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/archive.json", timeout=5) as response:
             assert "article_versions" in response.read().decode()
+        # Archived HTML is data here, never markup: on this origin it is shown escaped, so none of the
+        # archived site's scripts or styles can run next to the archive's own pages.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/archive/article_versions/1.json?_shape=objects",
+                                    timeout=5) as response:
+            html = json.loads(response.read())["rows"][0]["html"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/archive/article_versions/1", timeout=5) as response:
+            page = response.read().decode()
+        assert "<" in html[:200] and html[:200] not in page and escape(html[:200], quote=False) in page
     finally:
         server.terminate()
         server.wait(timeout=30)

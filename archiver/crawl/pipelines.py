@@ -14,8 +14,9 @@ from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
 
-from ..exceptions import StorageError
+from ..exceptions import DatabaseUnavailable, StorageError
 from ..items import ArticleItem, ExtractionFailure, NotModified
 from ..storage.db import ensure_schema, make_engine, resolve_db_url
 from ..storage.repository import ArchiveStore, CaptureRecord
@@ -38,6 +39,7 @@ class StoragePipeline:
         self.pending_captures: list[CaptureRecord] = []
         self.pending_seen: list[str] = []
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self.failed: str | None = None  # the database took no writes: nothing more is stored this run
         self.distributed = distributed
 
     @classmethod
@@ -70,22 +72,48 @@ class StoragePipeline:
         stats.set_value("archiver/run_mode", self.mode)
 
     def capture_archived(self, record: CaptureRecord) -> None:
+        if self.failed:
+            return
         self.pending_captures.append(record)
         if len(self.pending_captures) >= self.batch_size * 4:
-            self._flush_captures()
+            self._guarded(self._flush_captures)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if self.failed:
+            return item  # archived in the WARC files; the next run (or `archiver reparse`) stores it
         if isinstance(item, ArticleItem):
             self.pending_articles.append(item)
             if len(self.pending_articles) >= self.batch_size:
-                self.flush()
+                self._guarded(self.flush)
         elif isinstance(item, NotModified):
             self.pending_seen.append(item.url)
         elif isinstance(item, ExtractionFailure):
-            self._flush_captures()
-            assert self.store is not None
-            self.store.record_failure(item, self.run_id)
+            self._guarded(lambda: self._record_failure(item))
         return item
+
+    def _record_failure(self, item: ExtractionFailure) -> None:
+        self._flush_captures()
+        assert self.store is not None
+        self.store.record_failure(item, self.run_id)
+
+    def _guarded(self, write: Any) -> None:
+        """Run a database write; a database that takes no writes stops the crawl with ``storage_error``."""
+        try:
+            write()
+        except DatabaseUnavailable as error:
+            self._stop(error)
+
+    def _stop(self, error: StorageError) -> None:
+        if self.failed:
+            return
+        self.failed = str(error)
+        self.pending_articles, self.pending_captures, self.pending_seen = [], [], []
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.set_value("archiver/storage/error", self.failed)
+        logger.error("the database takes no more writes, stopping the crawl: %s", error)
+        if self.crawler.engine is not None and self.crawler.spider is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
 
     def _flush_captures(self) -> None:
         if self.pending_captures and self.store is not None:
@@ -110,6 +138,8 @@ class StoragePipeline:
             for item in items:
                 try:
                     stored.append((item, self.store.store_article(item)))
+                except DatabaseUnavailable:
+                    raise
                 except StorageError as error:
                     # One article the database refuses must not take the rest of the batch with it.
                     stats.inc_value("archiver/storage/failed_articles")
@@ -122,16 +152,12 @@ class StoragePipeline:
                                                 status=result.status)
 
     def close_spider(self, spider: Spider | None = None) -> None:
-        if self.store is None:
+        if self.store is None or self.failed:
             return
-        stats = self.crawler.stats
-        assert stats is not None
         try:
             self.flush()
         except StorageError as error:
-            stats.set_value("archiver/storage/error", str(error))
-            logger.error("storing the last batch failed: %s", error)
-            raise
+            self._stop(error)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Runs after the pipelines and the WARC writer have closed: the run record gets final figures."""
@@ -141,5 +167,8 @@ class StoragePipeline:
         assert stats is not None
         if stats.get_value("archiver/storage/error"):
             reason = "storage_error"
-        self.store.finish_run(self.run_id, reason, dict(stats.get_stats()))
+        try:
+            self.store.finish_run(self.run_id, reason, dict(stats.get_stats()))
+        except StorageError as error:  # the run row keeps finished_at NULL: the next run treats it as interrupted
+            logger.error("could not record the end of the run: %s", error)
         self.store.engine.dispose()

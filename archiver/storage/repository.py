@@ -18,9 +18,9 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from ..exceptions import StorageError
+from ..exceptions import DatabaseUnavailable, StorageError
 from ..items import ArticleItem, ExtractionFailure
 from ..normalize.urls import post_id_from_url
 from . import models as m
@@ -216,7 +216,7 @@ class ArchiveStore:
                 self._entity_ids.clear()  # ids cached during the rolled-back transaction may not exist
                 self._site_ids.clear()
                 if not _is_transient(error) or attempt == RETRIES:
-                    raise StorageError(_one_line(error)) from error
+                    raise _storage_error(error) from error
                 time.sleep(random.uniform(0.01, 0.05) * attempt)
         raise AssertionError("unreachable")
 
@@ -365,15 +365,23 @@ class _Transaction:
             self.context = self.engine.begin()
             return self.context.__enter__()
         except SQLAlchemyError as error:
-            raise StorageError(_one_line(error)) from error
+            raise _storage_error(error) from error
 
     def __exit__(self, *exc: Any) -> None:
         try:
             self.context.__exit__(*exc)
         except SQLAlchemyError as error:
-            raise StorageError(_one_line(error)) from error
+            raise _storage_error(error) from error
         if exc[0] is not None and isinstance(exc[1], SQLAlchemyError):
-            raise StorageError(_one_line(exc[1])) from exc[1]
+            raise _storage_error(exc[1]) from exc[1]
+
+
+def _storage_error(error: SQLAlchemyError) -> StorageError:
+    """A refusal of one article's rows stays a StorageError; a database that takes no writes at all is
+    DatabaseUnavailable, which stops the crawl instead of failing every later article too."""
+    if isinstance(error, OperationalError) and not _is_transient(error):
+        return DatabaseUnavailable(_one_line(error))
+    return StorageError(_one_line(error))
 
 
 def _t(model: type[m.Base]) -> Table:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from ..exceptions import WarcFormatError
 
 
 @dataclass
@@ -32,11 +36,27 @@ def warc_files(directory: str | Path) -> list[Path]:
     return sorted(Path(directory).glob("*.warc.gz"))
 
 
+# What warcio and zlib raise on bytes that are not a well-formed WARC file (found by tests/test_fuzz.py).
+MALFORMED = (ArchiveLoadFailed, ValueError, zlib.error, EOFError, IndexError, KeyError, AttributeError, TypeError)
+
+
 def iter_records(path: Path, with_bodies: bool = True) -> Iterator[StoredRecord]:
+    """Every record of a WARC file; a malformed file raises WarcFormatError naming the file."""
+    try:
+        yield from _iter_records(path, with_bodies)
+    except MALFORMED as error:
+        raise WarcFormatError(f"{Path(path).name}: not a well-formed WARC file ({type(error).__name__}: "
+                              f"{str(error)[:200]})") from error
+
+
+def _iter_records(path: Path, with_bodies: bool) -> Iterator[StoredRecord]:
     with open(path, "rb") as handle:
         iterator = ArchiveIterator(handle)
         for record in iterator:
             headers = record.rec_headers
+            if not record.rec_type or not headers.get_header("WARC-Record-ID"):
+                raise WarcFormatError(f"{Path(path).name}: a record without WARC-Type or WARC-Record-ID "
+                                      f"at offset {iterator.get_record_offset()} (cut or corrupted)")
             status = content_type = None
             if record.http_headers is not None and record.rec_type in ("response", "revisit"):
                 code = record.http_headers.get_statuscode()
@@ -58,6 +78,14 @@ def iter_records(path: Path, with_bodies: bool = True) -> Iterator[StoredRecord]
 
 def read_record_at(path: Path, offset: int) -> StoredRecord:
     """The record whose gzip member starts at ``offset`` (what a capture pointer names)."""
+    try:
+        return _read_record_at(path, offset)
+    except MALFORMED as error:
+        raise WarcFormatError(f"{Path(path).name} at {offset}: no well-formed record ({type(error).__name__}: "
+                              f"{str(error)[:200]})") from error
+
+
+def _read_record_at(path: Path, offset: int) -> StoredRecord:
     with open(path, "rb") as handle:
         handle.seek(offset)
         for record in ArchiveIterator(handle):

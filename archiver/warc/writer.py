@@ -41,7 +41,7 @@ def gzip_member(data: bytes, level: int = GZIP_LEVEL) -> bytes:
 
 def safe_name_part(value: str) -> str:
     """File name component from free text: no separators, no dot-dot, bounded length."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in value)
+    cleaned = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_" else "-" for ch in value)
     return cleaned.strip("-")[:80] or "x"
 
 
