@@ -38,6 +38,7 @@ def test_broken_pages_become_recorded_failures() -> None:
     cases = [
         respond(b"<html><head><title>Kaputt</title><body><div><p>Unclosed <b>markup <article><h1>"),
         respond(b""),
+        respond(b"<html><head><title>Nur ein Kopf</title></head></html>"),  # no <body> at all
         respond(b"%PDF-1.4 not html at all", content_type=b"application/pdf"),
         respond((SAMPLES / "live-approx-311235.html").read_bytes()[:5000], flags=["dataloss"]),
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,4 +226,7 @@ def serve(db_url: str | None, host: str, port: int) -> int:
     # --immutable opens the file read-only; the replica's own pages are never served from this origin.
     command = [sys.executable, "-m", "datasette", "serve", "--immutable", database, "--metadata", str(metadata),
                "--host", host, "--port", str(port), "--setting", "sql_time_limit_ms", "3000"]
-    return subprocess.call(command)
+    # Become Datasette (exec): a supervisor's SIGTERM then stops the server itself, leaving no orphan behind.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
