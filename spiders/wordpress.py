@@ -31,6 +31,8 @@ from archiver.pages import Page, extract
 from archiver.storage.db import resolve_db_url
 from archiver.storage.state import ArchiveState, load_state
 
+# Below articles (0) and images (-10): discovery that would queue thousands of requests waits its turn.
+DISCOVERY_BACKLOG_PRIORITY = -100
 LISTING_LINKS = "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ') or @rel='next']/@href"
 
 
@@ -181,6 +183,10 @@ class WordPressSpider(SitemapSpider):
                 yield self._known_request(request.url, changed)
             elif request.callback == self.parse_article:
                 yield request.replace(errback=self.article_error)
+            elif request.callback == self._parse_sitemap:
+                # The next sitemap only when this one's articles (and their images) are done: the queue holds
+                # about one sitemap of requests, not the whole site (memory stays flat as the site grows).
+                yield request.replace(priority=DISCOVERY_BACKLOG_PRIORITY)
             else:
                 yield request
 
@@ -221,8 +227,9 @@ class WordPressSpider(SitemapSpider):
                 yield from self._article_request(link, response, trusted=True)
         page = int(re.search(r"[?&]page=(\d+)", response.url)[1])  # type: ignore[index]
         if page < min(int(response.headers.get(b"X-WP-TotalPages", b"1") or 1), self.rest_max_pages * 10):
+            # Like sitemaps: the next 100 posts once the queue has drained, not all pages up front.
             yield Request(re.sub(r"([?&]page=)\d+", rf"\g<1>{page + 1}", response.url),
-                          callback=self.parse_rest_posts, priority=5)
+                          callback=self.parse_rest_posts, priority=DISCOVERY_BACKLOG_PRIORITY)
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
         for link in response.xpath("//item/link/text()").getall():

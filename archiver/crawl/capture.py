@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import platform
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -26,7 +28,7 @@ from scrapy.utils.defer import deferred_from_coro
 from .. import __version__
 from ..exceptions import WarcError
 from ..storage.db import resolve_db_url
-from ..storage.repository import CaptureRecord, earlier_payloads
+from ..storage.repository import CaptureRecord, EarlierPayloads
 from ..warc.records import RECONSTRUCTED_NOTE, Exchange, warc_date
 from ..warc.writer import WarcFileWriter
 from . import signals as archiver_signals
@@ -34,6 +36,7 @@ from . import wire
 
 logger = logging.getLogger(__name__)
 DEFAULT_WARC_DIR = "archive/warc"
+SEEN_IN_RUN = 10_000  # this run's payloads kept for revisits; older ones are found in the database
 
 
 def software_versions() -> dict[str, str]:
@@ -58,15 +61,18 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 class WarcCaptureExtension:
     def __init__(self, writer: WarcFileWriter, crawler: Crawler, max_body_size: int = 0,
-                 seen: dict[str, tuple[str, str, str]] | None = None, worker: str | None = None) -> None:
+                 earlier: Callable[[str], tuple[str, str, str] | None] | None = None,
+                 worker: str | None = None) -> None:
         self.writer = writer
         self.worker = worker
         self.crawler = crawler
         self.max_body_size = max_body_size
         self.failed: str | None = None
-        # url -> (payload digest, record ID, WARC-Date) of its last full response, earlier runs included:
-        # an identical payload becomes a revisit record instead of a second copy.
-        self.seen: dict[str, tuple[str, str, str]] = dict(seen or {})
+        # url -> (payload digest, record ID, WARC-Date) of its last full response: an identical payload becomes
+        # a revisit record instead of a second copy. This run's responses are remembered (bounded: the
+        # duplicate filter makes repeats rare), earlier runs' are looked up in the database when needed.
+        self.seen: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
+        self.earlier = earlier
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
@@ -89,10 +95,10 @@ class WarcCaptureExtension:
                                 warcinfo_fields=fields)
         for name in writer.repaired:
             logger.warning("repaired WARC file left open by an earlier run: %s", name)
-        seen = {}
+        earlier = None
         if settings.getbool("ARCHIVER_WARC_REVISITS", True):
-            seen = earlier_payloads(resolve_db_url(settings.get("ARCHIVER_DB_URL")))
-        extension = cls(writer, crawler, settings.getint("ARCHIVER_MAX_BODY_SIZE", 0), seen,
+            earlier = EarlierPayloads(resolve_db_url(settings.get("ARCHIVER_DB_URL")))
+        extension = cls(writer, crawler, settings.getint("ARCHIVER_MAX_BODY_SIZE", 0), earlier,
                         settings.get("ARCHIVER_WORKER_ID") or None)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.bytes_received, signal=signals.bytes_received)
@@ -138,6 +144,8 @@ class WarcCaptureExtension:
         primary = written[0]
         if primary.record_type == "response" and primary.payload_digest:
             self.seen[exchange.url] = (primary.payload_digest, primary.record_id, warc_date(started))
+            if len(self.seen) > SEEN_IN_RUN:
+                self.seen.popitem(last=False)
         capture = {"warc_file": primary.warc_file, "offset": primary.offset, "length": primary.length,
                    "record_id": primary.record_id, "payload_digest": primary.payload_digest,
                    "record_type": primary.record_type, "fetched_at": started.isoformat(), "status": response.status,
@@ -153,8 +161,12 @@ class WarcCaptureExtension:
         ))
 
     def _revisit_candidate(self, exchange: Exchange) -> tuple[str, str, str] | None:
+        if exchange.status != 200 or exchange.truncated or (self.earlier is None and not self.seen):
+            return None
         previous = self.seen.get(exchange.url)
-        if previous is None or exchange.status != 200 or exchange.truncated:
+        if previous is None and self.earlier is not None:
+            previous = self.earlier(exchange.url)
+        if previous is None:
             return None
         from warcio.utils import Digester
 
@@ -183,6 +195,9 @@ class WarcCaptureExtension:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_error"))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        close = getattr(self.earlier, "close", None)
+        if close is not None:
+            close()
         try:
             self.writer.close()
         except WarcError as error:

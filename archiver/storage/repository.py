@@ -100,6 +100,10 @@ _SET_CURRENT_VERSION = (update(_ARTICLES).where(_ARTICLES.c.id == bindparam("art
                         .values(current_version_id=bindparam("current"), version_count=bindparam("count")))
 
 
+# Entity IDs this process wrote (authors, categories, tags, images); the hot ones come back at once.
+ENTITY_CACHE_SIZE = 20_000
+
+
 class ArchiveStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -261,6 +265,8 @@ class ArchiveStore:
         cached = self._entity_ids.get(cache_key)
         if cached is None:
             cached = self._upsert(conn, table, values, keys, keep_existing, least=least)
+            if len(self._entity_ids) >= ENTITY_CACHE_SIZE:
+                self._entity_ids.clear()  # images are per article: an unbounded cache would grow with the site
             self._entity_ids[cache_key] = cached
         return cached
 
@@ -409,30 +415,40 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def earlier_payloads(db_url: str) -> dict[str, tuple[str, str, str]]:
-    """url -> (payload digest, record ID, WARC-Date) of the newest full response of each URL in the archive.
+class EarlierPayloads:
+    """The newest full response of a URL in the archive: (payload digest, record ID, WARC-Date), or None.
 
-    Empty when the database does not exist yet (a first crawl).
+    Looked up per URL (an indexed query, ~0.1 ms) rather than loaded whole: the crawler's memory must not
+    grow with the archive. A database that does not exist yet (a first crawl) simply knows nothing.
     """
-    from .db import make_engine
 
-    try:
-        engine = make_engine(db_url, readonly=True)
-    except StorageError:
-        return {}
-    captures = _t(m.Capture)
-    query = (select(captures.c.url, captures.c.payload_digest, captures.c.record_id, captures.c.fetched_at)
-             .where(captures.c.record_type == "response", captures.c.status == 200,
-                    captures.c.payload_digest.is_not(None))
-             .order_by(captures.c.fetched_at))
-    found: dict[str, tuple[str, str, str]] = {}
-    try:
-        with engine.connect() as conn:
-            for url, digest, record_id, fetched_at in conn.execute(query):
-                moment = fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=UTC)
-                found[url] = (digest, record_id, moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-    except SQLAlchemyError:
-        return {}  # no schema yet: nothing archived before
-    finally:
-        engine.dispose()
-    return found
+    def __init__(self, db_url: str) -> None:
+        from .db import make_engine
+
+        captures = _t(m.Capture)
+        self.query = (select(captures.c.payload_digest, captures.c.record_id, captures.c.fetched_at)
+                      .where(captures.c.url == bindparam("url"), captures.c.record_type == "response",
+                             captures.c.status == 200, captures.c.payload_digest.is_not(None))
+                      .order_by(captures.c.fetched_at.desc()).limit(1))
+        try:
+            self.engine: Engine | None = make_engine(db_url, readonly=True)
+        except StorageError:
+            self.engine = None
+
+    def __call__(self, url: str) -> tuple[str, str, str] | None:
+        if self.engine is None:
+            return None
+        try:
+            with self.engine.connect() as conn:  # a short read transaction: never pins SQLite's WAL
+                row = conn.execute(self.query, {"url": url}).first()
+        except SQLAlchemyError:
+            return None  # no schema yet: nothing archived before
+        if row is None:
+            return None
+        digest, record_id, fetched_at = row
+        moment = fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=UTC)
+        return digest, record_id, moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
