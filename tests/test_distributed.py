@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,6 +158,27 @@ def test_three_workers_archive_and_store_everything_exactly_once(
     assert comparable(pg_url) == comparable(single_crawl)
     verify = run_cli("warc", "verify", str(warc_dir))
     assert verify.returncode == 0, verify.stdout[-2000:]
+    # One CDXJ index and one WACZ over the three workers' files.
+    index = run_cli("warc", "index", "--warc-dir", str(warc_dir))
+    assert index.returncode == 0, index.stderr
+    assert {f"archiver-w{i}-" for i in range(3)} <= {line.split('"filename": "')[1][:12]
+                                                     for line in index.stdout.splitlines()}
+    wacz = run_cli("warc", "wacz", "-o", str(tmp_path / "run.wacz"), "--warc-dir", str(warc_dir), "--db", pg_url)
+    assert wacz.returncode == 0, wacz.stderr
+    with zipfile.ZipFile(tmp_path / "run.wacz") as package:
+        assert len([n for n in package.namelist() if n.startswith("archive/")]) == len(list(warc_dir.glob("*.gz")))
+
+    # An update run works distributed too: two workers, an unchanged site, nothing new, few requests.
+    updaters = [subprocess.Popen([sys.executable, "-m", "archiver", "update", "tarnkappe", "--base-url",
+                                  big_replica.base_url, "--db", pg_url, "--warc-dir", str(warc_dir), "--distributed",
+                                  "--redis-url", REDIS_URL, "--worker-id", f"u{i}", "--json", *FAST],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    outputs = [u.communicate(timeout=300) for u in updaters]
+    assert all(u.returncode == 0 for u in updaters), [err[-2000:] for _, err in outputs]
+    updates = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    assert sum(u["articles_new"] + u["articles_changed"] for u in updates) == 0
+    assert sum(u["requests"] for u in updates) < sum(s["requests"] for s in summaries) / 10
+    assert_stored_exactly_once(pg_url)
 
     # `archiver status` saw the run while it went on, and nothing is left in Redis afterwards.
     seen = [run for status in statuses for run in status["runs"] if run["host"] in big_replica.base_url]

@@ -434,6 +434,19 @@ class EarlierPayloads:
             self.engine: Engine | None = make_engine(db_url, readonly=True)
         except StorageError:
             self.engine = None
+        if self.engine is not None and not self._archive_has_captures():
+            # A first crawl: nothing to compare with, so no query per response (this run's own payloads are
+            # the capture extension's to remember).
+            self.engine.dispose()
+            self.engine = None
+
+    def _archive_has_captures(self) -> bool:
+        assert self.engine is not None
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(select(_t(m.Capture).c.id).limit(1)).first() is not None
+        except SQLAlchemyError:
+            return False  # no schema yet
 
     def __call__(self, url: str) -> tuple[str, str, str] | None:
         if self.engine is None:
