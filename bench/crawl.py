@@ -22,17 +22,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import CONCURRENCY, Measured, archiver_command, measure, spread, start_replica
+from common import CONCURRENCY, Measured, archiver_command, measure, run_archiver_measured, spread, start_replica
 from warcio.archiveiterator import ArchiveIterator
 
 HERE = Path(__file__).resolve().parent
 
 
 def archiver(base_url: str, directory: str, capture: bool) -> tuple[Measured, int]:
-    result = measure(archiver_command("crawl", base_url, directory, f"ARCHIVER_WARC_ENABLED={capture}"))
-    if result.returncode != 0:
-        raise SystemExit(result.stderr[-2000:])
-    return result, int(json.loads(result.stdout.strip().splitlines()[-1])["responses"])
+    result, summary = run_archiver_measured("crawl", base_url, directory, f"ARCHIVER_WARC_ENABLED={capture}")
+    return result, int(summary["responses"])
 
 
 def bare_scrapy(base_url: str, directory: str) -> tuple[Measured, int]:

@@ -27,8 +27,8 @@ def fetch(urls: list[str], directory: Path, *settings: str) -> list[Any]:
     return fetch_with_log(urls, directory, *settings)[0]
 
 
-def fetch_with_log(urls: list[str], directory: Path, *settings: str) -> tuple[list[Any], str]:
-    """``fetch``, and the crawl's log."""
+def fetch_command(urls: list[str], directory: Path, *settings: str) -> list[str]:
+    """The fetch helper's command line: the archiver's stack, no delays, no retries, nothing stored."""
     scrapy = Path(sys.executable).with_name("scrapy")
     args = [str(scrapy), "runspider", str(ROOT / "tests" / "helpers" / "fetch_spider.py"), "-a",
             f"urls={json.dumps(urls)}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
@@ -37,6 +37,12 @@ def fetch_with_log(urls: list[str], directory: Path, *settings: str) -> tuple[li
             "-s", "ITEM_PIPELINES={}", "-s", "ARCHIVER_ALLOWED_HOSTS=127.0.0.1"]
     for setting in settings:
         args += ["-s", setting]
+    return args
+
+
+def fetch_with_log(urls: list[str], directory: Path, *settings: str) -> tuple[list[Any], str]:
+    """``fetch``, and the crawl's log."""
+    args = fetch_command(urls, directory, *settings)
     result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     records = []

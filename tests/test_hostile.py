@@ -5,10 +5,8 @@ Each test injects one fault and asserts what the archiver does with it (docs/rel
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -30,9 +28,7 @@ from archiver.storage.repository import ArchiveStore
 from spiders.wordpress import WordPressSpider, article_page
 
 from .conftest import Replica, crawl_into, start_replica, stop_replica
-from .test_capture import ROOT, fetch_with_log
-
-LABEL_OF = {"utf-8": "utf-8", "cp1252": "cp1252", "latin-1": "latin-1"}
+from .test_capture import ROOT, fetch_command, fetch_with_log
 
 
 def get(replica: Replica, path: str) -> tuple[bytes, str]:
@@ -102,12 +98,7 @@ def test_a_wrong_label_is_stored_as_a_warning_and_the_raw_bytes_are_archived(
 
 def run_fetch(urls: list[str], directory: Path, *settings: str) -> tuple[str, float]:
     """The fetch helper as one process; its log and peak RSS in MB (wait4: this process alone)."""
-    args = [str(Path(sys.executable).with_name("scrapy")), "runspider", str(ROOT / "tests/helpers/fetch_spider.py"),
-            "-a", f"urls={json.dumps(urls)}", "-s", "ROBOTSTXT_OBEY=False", "-s", "RETRY_ENABLED=False",
-            "-s", f"ARCHIVER_DB_URL=sqlite:///{directory}/a.sqlite3", "-s", f"ARCHIVER_WARC_DIR={directory}/warc",
-            "-s", "ITEM_PIPELINES={}", "-s", "ARCHIVER_ALLOWED_HOSTS=127.0.0.1", "-s", "LOG_LEVEL=INFO"]
-    for setting in settings:
-        args += ["-s", setting]
+    args = fetch_command(urls, directory, *settings, "LOG_LEVEL=INFO")
     log = directory / "log.txt"
     directory.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as handle:

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from ..exceptions import ConfigurationError, DistributedError
+from ..exceptions import ConfigurationError
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 CURRENT_PREFIX = "archiver:current:"
@@ -182,7 +182,7 @@ class Coordinator:
             if raw is None:  # the run finished between SET and GET: start another
                 client.set(current, fresh)
                 raw, started = fresh.encode(), True
-            run_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+            run_id = _text(raw)
         keys = RunKeys(run_id)
         if started:
             client.hset(keys.info, mapping={"spider": spider, "host": host, "started": _utc_now()})
@@ -200,7 +200,7 @@ class Coordinator:
         """Move the leases of every worker whose heartbeat expired back to the queue."""
         reclaimed: dict[str, int] = {}
         for raw in self.client.smembers(self.keys.workers):  # type: ignore[union-attr]
-            other = raw.decode() if isinstance(raw, bytes) else str(raw)
+            other = _text(raw)
             if other == self.worker:
                 continue
             count = int(self._reclaim(keys=[self.keys.requests, self.keys.leases(other),  # type: ignore[arg-type]
@@ -221,7 +221,7 @@ class Coordinator:
         if not result:
             return None
         token, data = result  # type: ignore[misc]
-        return (token.decode() if isinstance(token, bytes) else str(token)), bytes(data)
+        return _text(token), bytes(data)
 
     def ack(self, tokens: Iterable[str]) -> None:
         batch = list(tokens)
@@ -251,7 +251,7 @@ class Coordinator:
         """Requests other live workers hold: they may still produce new requests."""
         total = 0
         for raw in self.client.smembers(self.keys.workers):  # type: ignore[union-attr]
-            other = raw.decode() if isinstance(raw, bytes) else str(raw)
+            other = _text(raw)
             if other != self.worker:
                 total += int(self.client.hlen(self.keys.leases(other)))  # type: ignore[arg-type]
         return total
@@ -265,7 +265,7 @@ class Coordinator:
 
     def seeding_state(self) -> str:
         raw = self.client.get(self.keys.seed)
-        return raw.decode() if isinstance(raw, bytes) else (raw or "not started")
+        return _text(raw) if raw else "not started"
 
     # --- values the seeding worker shares (the site's REST taxonomies) ------------------------------------
     def share(self, name: str, value: Any) -> None:
@@ -305,7 +305,7 @@ def run_status(client: redis.Redis) -> list[RunStatus]:
         raw = client.get(key)
         if raw is None:
             continue
-        keys = RunKeys(raw.decode() if isinstance(raw, bytes) else str(raw))
+        keys = RunKeys(_text(raw))
         info = {_text(k): _text(v) for k, v in client.hgetall(keys.info).items()}  # type: ignore[union-attr]
         workers = []
         for member in sorted(client.smembers(keys.workers)):  # type: ignore[union-attr]
@@ -329,4 +329,4 @@ def _utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-__all__ = ["Coordinator", "DistributedError", "RunKeys", "RunStatus", "connect", "lease_token", "run_status"]
+__all__ = ["Coordinator", "RunKeys", "RunStatus", "connect", "lease_token", "run_status"]

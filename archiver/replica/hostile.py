@@ -7,7 +7,6 @@ share variants, session IDs). Like the rest of the replica it never imports the 
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
 from functools import lru_cache
@@ -61,10 +60,6 @@ def bomb(encoding: str, decoded_mb: int) -> bytes:
         raise ValueError(f"unknown bomb encoding {encoding!r}")
     parts = [compressor.compress(b"<html><body>")] + [compressor.compress(chunk) for _ in range(decoded_mb)]
     return b"".join(parts) + compressor.flush()
-
-
-def gzip_ok(data: bytes) -> bytes:
-    return gzip.compress(data, 6, mtime=0)
 
 
 # --- crawler traps -----------------------------------------------------------------------------------
