@@ -60,8 +60,8 @@ def single_crawl(big_replica: Replica, tmp_path_factory: pytest.TempPathFactory)
 
 
 def start_worker(replica: Replica, db_url: str, warc_dir: Path, worker: str, log: Path,
-                 *extra: str) -> subprocess.Popen[str]:
-    args = [sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url", replica.base_url, "--db", db_url,
+                 *extra: str, mode: str = "crawl") -> subprocess.Popen[str]:
+    args = [sys.executable, "-m", "archiver", mode, "tarnkappe", "--base-url", replica.base_url, "--db", db_url,
             "--warc-dir", str(warc_dir), "--distributed", "--redis-url", REDIS_URL, "--worker-id", worker, "--json",
             *FAST, *extra]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
@@ -172,6 +172,10 @@ def test_three_workers_archive_and_store_everything_exactly_once(
     seen = [run for status in statuses for run in status["runs"] if run["host"] in big_replica.base_url]
     assert any(len([w for w in run["workers"] if w["alive"]]) == 3 and run["seen"] > 0 for run in seen)
     assert any(w["progress"].get("responses", 0) > 0 for run in seen for w in run["workers"])
+    assert any(run["responses"] > 0 for run in seen)
+    # Each worker's summary carries the run's total: the sum of all three at the end.
+    assert {s["run_responses"] for s in summaries} <= set(range(sum(s["responses"] for s in summaries) + 1))
+    assert max(s["run_responses"] for s in summaries) == sum(s["responses"] for s in summaries)
     assert not [run for run in run_status(redis_client) if run.host in big_replica.base_url]
 
 
@@ -203,3 +207,41 @@ def test_a_worker_killed_mid_run_loses_nothing(big_replica: Replica, single_craw
     assert not list(warc_dir.glob("*.open"))
     verify = run_cli("warc", "verify", str(warc_dir))
     assert verify.returncode == 0, verify.stdout[-2000:]
+
+
+def test_a_distributed_update_stores_the_new_and_edited_articles_once(pg_url: str, tmp_path: Path,
+                                                                      redis_client: redis.Redis) -> None:
+    """Two workers crawl a 300-article site; a day later two workers update it: every new and edited
+    article is stored once, few requests, and a worker that found no work left still exits 0."""
+    warc_dir = tmp_path / "warc"
+    day0 = start_replica(300, day=0)
+    try:
+        crawlers = [start_worker(day0, pg_url, warc_dir, f"c{i}", tmp_path / f"c{i}.log") for i in range(2)]
+        crawled = [finish(w, tmp_path / f"c{i}.log") for i, w in enumerate(crawlers)]
+    finally:
+        stop_replica(day0)
+    day1 = start_replica(300, day=1, port=int(day0.base_url.rsplit(":", 1)[1]))
+    try:
+        updaters = [start_worker(day1, pg_url, warc_dir, f"u{i}", tmp_path / f"u{i}.log", mode="update")
+                    for i in range(2)]
+        updates = [finish(w, tmp_path / f"u{i}.log") for i, w in enumerate(updaters)]
+        truth = day1.truth()
+    finally:
+        stop_replica(day1)
+
+    assert len(truth["new_today"]) == len(truth["edited_today"]) == 3
+    assert sum(u["articles_new"] for u in updates) == 3
+    assert sum(u["articles_changed"] for u in updates) == 3
+    assert sum(u["requests"] for u in updates) < sum(c["requests"] for c in crawled) / 10
+    # Both workers report the run's total, whoever did the fetching.
+    assert {u["run_responses"] for u in updates} == {sum(u["responses"] for u in updates)}
+    with make_engine(pg_url).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM articles")).scalar_one() == 303
+        assert conn.execute(text("SELECT count(DISTINCT url) FROM articles")).scalar_one() == 303
+        assert conn.execute(text("SELECT count(*) FROM article_versions")).scalar_one() == 306
+        edited = conn.execute(text("SELECT a.post_id FROM article_versions v JOIN articles a ON a.id = v.article_id "
+                                   "WHERE v.version = 2")).scalars().all()
+    assert sorted(edited) == sorted(truth["edited_today"])
+    verify = run_cli("warc", "verify", str(warc_dir))
+    assert verify.returncode == 0, verify.stdout[-2000:]
+    assert not [run for run in run_status(redis_client) if run.host in day1.base_url]

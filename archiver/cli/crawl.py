@@ -125,6 +125,7 @@ def _summary(result: CrawlResult, elapsed: float) -> dict[str, Any]:
         "newest_publication": newest.isoformat() if newest else None, "run_id": stats.get("archiver/run_id"),
         "distributed_run": stats.get("archiver/distributed/run"),
         "reclaimed_requests": stats.get("archiver/distributed/reclaimed", 0),
+        "run_responses": stats.get("archiver/distributed/run_responses", stats.get("downloader/response_count", 0)),
     }
 
 
@@ -136,7 +137,9 @@ def _exit_code(result: CrawlResult, summary: dict[str, Any], overrides: dict[str
     if result.finish_reason != "finished" and not result.finish_reason.startswith("closespider_"):
         return 1, f"run ended with {result.finish_reason}"
     if not summary["responses"]:
-        return 1, "nothing was fetched"
+        if not stats.get("archiver/distributed/run_responses"):
+            return 1, "nothing was fetched"
+        return 0, f"ok (this worker found no work left; the run fetched {summary['run_responses']} responses)"
     errors = summary["failed_requests"] + sum(v for k, v in stats.items()
                                               if k.startswith("downloader/response_status_count/5"))
     max_error_rate = float(overrides.get("ARCHIVER_MAX_ERROR_RATE", "0.5"))

@@ -36,7 +36,8 @@ def status(redis_url: str, as_json: bool) -> int:
 def _format(run: RunStatus) -> str:
     alive = [w for w in run.workers if w.alive]
     lines = [f"run {run.run_id}: {run.spider} on {run.host}, started {run.started}",
-             f"  queue {run.queued} requests · seen {run.seen} · leased {sum(w.leases for w in run.workers)} · "
+             f"  queue {run.queued} requests · seen {run.seen} · {run.responses} responses · "
+             f"leased {sum(w.leases for w in run.workers)} · "
              f"seeding {run.seeding} · workers {len(alive)} alive, {len(run.workers) - len(alive)} dead"]
     for worker in run.workers:
         p: dict[str, Any] = worker.progress

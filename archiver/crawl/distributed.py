@@ -125,6 +125,7 @@ class DistributedExtension:
         self.leased: dict[str, Request] = {}
         self.idle_since: float | None = None
         self.finished = False
+        self._responses_reported = 0
         self._loop: task.LoopingCall | None = None
 
     @classmethod
@@ -155,6 +156,7 @@ class DistributedExtension:
     def tick(self) -> None:
         try:
             self.acknowledge()
+            self._report_responses()
             self.coordinator.beat(self.progress())
             self._reclaim()
             self._wake_engine()
@@ -223,6 +225,15 @@ class DistributedExtension:
             del self.leased[token]
         return len(done)
 
+    def _report_responses(self) -> int:
+        """Add this worker's responses since the last report to the run's total; returns the total."""
+        stats = self.crawler.stats
+        assert stats is not None
+        responses = int(stats.get_value("downloader/response_count", 0))
+        total = self.coordinator.add_responses(responses - self._responses_reported)
+        self._responses_reported = responses
+        return total
+
     def _wake_engine(self) -> None:
         """An idle engine looks at the scheduler only every 5 s; new work from other workers starts sooner."""
         engine = self.crawler.engine
@@ -285,6 +296,8 @@ class DistributedExtension:
             stats.set_value("archiver/distributed/released", released)
         self.leased.clear()
         self._reclaim()
+        # A worker that joined when the work was already taken fetched nothing; the run as a whole did.
+        stats.set_value("archiver/distributed/run_responses", self._report_responses())
         if self.coordinator.leave(finished=self.finished and reason == "finished"):
             logger.info("last worker of distributed run %s: removed its Redis keys", self.coordinator.keys.run_id)
         stats.set_value("archiver/distributed/run", self.coordinator.keys.run_id)

@@ -8,6 +8,7 @@ committed. A worker whose heartbeat key has expired is dead, and any other worke
 one restarted) moves its leases back into the queue.
 
 Keys, all under ``archiver:run:<run id>:``: ``requests`` (zset, scrapy-redis), ``dupefilter`` (set),
+``info`` (hash: spider, host, started, the run's response total, shared values),
 ``workers`` (set of worker ids), ``worker:<id>`` (heartbeat JSON, expires), ``leases:<id>`` (hash
 token → "score|encoded request"), ``seed`` (who seeds: ``running:<id>`` or ``done``).
 ``archiver:current:<spider>:<host>`` names the run that workers started with the same command join.
@@ -150,10 +151,12 @@ class RunStatus:
     seen: int
     seeding: str
     workers: list[WorkerStatus]
+    responses: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "spider": self.spider, "host": self.host, "started": self.started,
                 "queued": self.queued, "seen": self.seen, "seeding": self.seeding,
+                "responses": self.responses,
                 "workers": [vars(w) for w in self.workers]}
 
 
@@ -275,6 +278,11 @@ class Coordinator:
         raw = self.client.hget(self.keys.info, f"shared:{name}")
         return None if raw is None else json.loads(raw)  # type: ignore[arg-type]
 
+    # --- the run's own totals (a worker alone may fetch nothing and still be part of a good run) ----------
+    def add_responses(self, count: int) -> int:
+        """Add this worker's new responses to the run's total; returns the total."""
+        return int(self.client.hincrby(self.keys.info, "responses", count))  # type: ignore[arg-type]
+
     # --- leaving -------------------------------------------------------------------------------------
     def leave(self, finished: bool) -> bool:
         """Unregister; the last worker of a finished run removes the run's keys. True if it did."""
@@ -317,7 +325,8 @@ def run_status(client: redis.Redis) -> list[RunStatus]:
         seed = client.get(keys.seed)
         runs.append(RunStatus(keys.run_id, info.get("spider", "?"), info.get("host", "?"), info.get("started", "?"),
                               int(client.zcard(keys.requests)), int(client.scard(keys.dupefilter)),  # type: ignore[arg-type]
-                              _text(seed) if seed else "not started", workers))  # type: ignore[arg-type]
+                              _text(seed) if seed else "not started", workers,  # type: ignore[arg-type]
+                              int(info.get("responses", 0))))
     return runs
 
 
