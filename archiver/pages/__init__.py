@@ -26,7 +26,7 @@ def select_layout(sel: Selector, allow_fallback: bool = True) -> type[ArticlePag
     for name, layout in LAYOUTS.items():
         if name == "fallback" and not allow_fallback:
             break
-        if layout.matches(sel):
+        if layout.matches(sel.root):
             return layout
     raise NotAnArticle("the page matches no article layout")
 
@@ -42,6 +42,6 @@ def extract(page: Page, layout: str = "auto", allow_fallback: bool = True) -> Ar
             chosen = LAYOUTS[layout]
         except KeyError as error:
             raise ExtractionError(f"unknown layout {layout!r}") from error
-        if not chosen.matches(page.sel):
+        if not chosen.matches(page.sel.root):
             raise NotAnArticle(f"the page does not have {layout} markup", layout)
     return chosen(page).to_item()

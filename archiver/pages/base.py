@@ -17,9 +17,10 @@ from parsel import Selector
 from ..exceptions import ExtractionError
 from ..items import ArticleItem, Author, Category, Credit, Image, Tag
 from ..normalize.dates import normalize_date
-from ..normalize.text import clean_inline, collapse_whitespace, word_count
+from ..normalize.text import collapse_whitespace, word_count
 from ..normalize.urls import canonical_url, post_id_from_url, site_of
 from .body import Body, BodyReader, first
+from .query import Element, select_str
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,10 @@ class ArticlePage:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.sel = page.sel
+        self.root: Element = page.sel.root
 
     @classmethod
-    def matches(cls, sel: Selector) -> bool:
+    def matches(cls, root: Element) -> bool:
         raise NotImplementedError
 
     # --- helpers ------------------------------------------------------------------------------
@@ -52,7 +54,7 @@ class ArticlePage:
     def _meta(self) -> dict[str, str]:
         """Every <meta> by property or name (first wins); read once, the document has dozens."""
         found: dict[str, str] = {}
-        for element in self.sel.root.iter("meta"):
+        for element in self.root.iter("meta"):
             key = element.get("property") or element.get("name")
             value = element.get("content") if element.get("content") is not None else element.get("value")
             if key and value is not None and key not in found:
@@ -71,7 +73,7 @@ class ArticlePage:
     def _head_links(self) -> dict[str, str]:
         """<link rel=… href=…> of the document by rel (first wins)."""
         found: dict[str, str] = {}
-        for element in self.sel.root.iter("link"):
+        for element in self.root.iter("link"):
             rel, href = element.get("rel"), element.get("href")
             if rel and href:
                 for name in rel.lower().split():
@@ -89,17 +91,17 @@ class ArticlePage:
         return site_of(self.url())
 
     def post_id(self) -> int | None:
-        article_id = self.sel.xpath("//article[starts-with(@id, 'post-')]/@id").re_first(r"^post-(\d+)$")
+        article_id = re.match(r"post-(\d+)$", select_str(self.root, "//article[starts-with(@id, 'post-')]/@id") or "")
         if article_id:
-            return int(article_id)
-        body_class = self.sel.xpath("//body/@class").re_first(r"\bpostid-(\d+)\b")
+            return int(article_id[1])
+        body_class = re.search(r"\bpostid-(\d+)\b", select_str(self.root, "//body/@class") or "")
         if body_class:
-            return int(body_class)
+            return int(body_class[1])
         shortlink = self._head_links.get("shortlink")
         return post_id_from_url(self.url()) or (post_id_from_url(shortlink) if shortlink else None)
 
     def language(self) -> str | None:
-        lang = self.sel.xpath("/html/@lang").get() or self.meta("og:locale")
+        lang = select_str(self.root, "/html/@lang") or self.meta("og:locale")
         return re.split(r"[-_]", lang.strip())[0].lower() if lang else None
 
     def lead(self) -> str | None:
@@ -110,9 +112,9 @@ class ArticlePage:
         element = self.body_element()
         if element is None:
             raise ExtractionError("no article body found", self.layout)
-        return BodyReader(self.page.url, urlsplit(self.page.url).netloc, self.body_junk).read(element.root)
+        return BodyReader(self.page.url, urlsplit(self.page.url).netloc, self.body_junk).read(element)
 
-    def body_element(self) -> Selector | None:
+    def body_element(self) -> Element | None:
         raise NotImplementedError
 
     def title(self) -> str | None:
@@ -184,10 +186,3 @@ class ArticlePage:
             links=self.body.links, breadcrumb=self.breadcrumb(),
         )
 
-
-def text_of(sel: Selector | None) -> str | None:
-    """Reader-visible text of a selector's first match (entities undone, whitespace collapsed)."""
-    if sel is None:
-        return None
-    value = clean_inline("".join(sel.xpath(".//text()").getall()))
-    return value or None

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import ClassVar
 from urllib.parse import urlsplit
-
-from parsel import Selector
 
 from ..items import Author, Category, Image, Tag
 from ..normalize.authors import author_id_from_url
 from ..normalize.text import collapse_whitespace
-from .base import ArticlePage, text_of
+from .base import ArticlePage
 from .body import first, int_attr
+from .query import Element, attr, select, select_one, select_str, text_of
 
 
 def _path_segments(url: str | None) -> list[str]:
@@ -23,50 +23,53 @@ class HuemanPage(ArticlePage):
     body_junk: ClassVar[list[str]] = []
 
     @classmethod
-    def matches(cls, sel: Selector) -> bool:
-        return bool(sel.css("h1.post-title.entry-title")) and bool(sel.css(".entry-inner"))
+    def matches(cls, root: Element) -> bool:
+        return bool(select(root, "h1.post-title.entry-title")) and bool(select(root, ".entry-inner"))
 
-    def body_element(self) -> Selector | None:
-        found = self.sel.css("article .entry-inner")
-        return found[0] if found else None
+    def body_element(self) -> Element | None:
+        return select_one(self.root, "article .entry-inner")
 
     def title(self) -> str | None:
-        return text_of(next(iter(self.sel.css("h1.post-title")), None)) or self.meta("og:title")
+        return text_of(select_one(self.root, "h1.post-title")) or self.meta("og:title")
 
     def lead(self) -> str | None:
         return super().lead() or (self.body.blocks[0] if self.body.blocks else None)
 
     def published_raw(self) -> str | None:
-        return first([self.sel.css("p.post-byline time.published::attr(datetime)").get(),
-                      self.meta("article:published_time"), self.sel.css("time.published::text").get()])
+        return first([select_str(self.root, "p.post-byline time.published::attr(datetime)"),
+                      self.meta("article:published_time"), select_str(self.root, "time.published::text")])
 
     def modified_raw(self) -> str | None:
-        return first([self.sel.css("p.post-byline time.updated::attr(datetime)").get(),
+        return first([select_str(self.root, "p.post-byline time.updated::attr(datetime)"),
                       self.meta("article:modified_time")])
 
     def authors(self) -> list[Author]:
-        bios: dict[str | None, Selector] = {}
-        for box in self.sel.css("div.author-bio"):
-            bios[text_of(next(iter(box.css("p.bio-name")), None))] = box
+        bios: dict[str | None, Element] = {}
+        for box in select(self.root, "div.author-bio"):
+            bios[text_of(select_one(box, "p.bio-name"))] = box
         authors: list[Author] = []
-        for link in self.sel.css("p.post-byline .author .fn a, p.post-byline .vcard a"):
+        for link in select(self.root, "p.post-byline .author .fn a, p.post-byline .vcard a"):
             name = text_of(link) or ""
             if any(a.name == name for a in authors):
                 continue
-            url = self.absolute(link.attrib.get("href"))
+            url = self.absolute(link.get("href"))
             bio_box = bios.get(name)
             bio = avatar = None
             if bio_box is not None:
-                bio = text_of(next(iter(bio_box.css("p.bio-desc")), None))
-                avatar = self.absolute(bio_box.css(".bio-avatar img::attr(src)").get())
+                bio = text_of(select_one(bio_box, "p.bio-desc"))
+                avatar = self.absolute(select_str(bio_box, ".bio-avatar img::attr(src)"))
             authors.append(Author(name=name, url=url, site_author_id=author_id_from_url(url), bio=bio,
                                   avatar_url=avatar))
         return authors
 
     def categories(self) -> list[Category]:
+        return list(self._categories)
+
+    @cached_property
+    def _categories(self) -> list[Category]:
         result: list[Category] = []
-        for link in self.sel.css("a[rel~=category]"):
-            url = self.absolute(link.attrib.get("href"))
+        for link in select(self.root, "a[rel~=category]"):
+            url = self.absolute(link.get("href"))
             segments = _path_segments(url)
             if not segments or any(c.slug == segments[-1] for c in result):
                 continue
@@ -78,32 +81,29 @@ class HuemanPage(ArticlePage):
         segments = _path_segments(self.url())[:-1]
         if not segments:
             return None
-        for category in self.categories():
+        for category in self._categories:
             if category.slug == segments[-1]:
                 return category
         return Category(slug=segments[-1], parent=segments[-2] if len(segments) > 1 else None)
 
     def tags(self) -> list[Tag]:
         tags: list[Tag] = []
-        for link in self.sel.css("p.post-tags a[rel~=tag], a[rel=tag]"):
-            url = self.absolute(link.attrib.get("href"))
+        for link in select(self.root, "p.post-tags a[rel~=tag], a[rel=tag]"):
+            url = self.absolute(link.get("href"))
             segments = _path_segments(url)
             if segments and not any(t.slug == segments[-1] for t in tags):
                 tags.append(Tag(slug=segments[-1], name=text_of(link), url=url))
         return tags
 
     def lead_image(self) -> Image | None:
-        container = next(iter(self.sel.css("article .image-container")), None)
-        if container is None:
+        container = select_one(self.root, "article .image-container")
+        img = select_one(container, "img")
+        if img is None:
             return None
-        img = container.css("img")
-        if not img:
-            return None
-        return Image(url=self.absolute(img.attrib.get("src")) or "",
-                     alt=collapse_whitespace(img.attrib.get("alt", "")) or None,
-                     caption=text_of(next(iter(container.css(".image-caption")), None)),
-                     width=int_attr(img.attrib.get("width")), height=int_attr(img.attrib.get("height")), is_lead=True)
+        return Image(url=self.absolute(img.get("src")) or "",
+                     alt=collapse_whitespace(img.get("alt", "")) or None,
+                     caption=text_of(select_one(container, ".image-caption")),
+                     width=int_attr(attr(img, "width")), height=int_attr(attr(img, "height")), is_lead=True)
 
     def comments_url(self) -> str | None:
-        return self.absolute(self.sel.css("#commentlist-container a[href*='/forum/t/']::attr(href)").get())
-
+        return self.absolute(select_str(self.root, "#commentlist-container a[href*='/forum/t/']::attr(href)"))

@@ -7,14 +7,13 @@ from functools import cached_property
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from parsel import Selector
-
 from ..items import Author, Category, Credit, Image, Tag
 from ..normalize.authors import author_id_from_url
 from ..normalize.credits import parse_credit
 from ..normalize.text import clean_inline, collapse_whitespace
-from .base import ArticlePage, text_of
+from .base import ArticlePage
 from .body import first, int_attr
+from .query import Element, select, select_one, select_str, text_of
 
 ARTICLE = "//main[@id='article']/article[starts-with(@id, 'post-')]"
 
@@ -31,54 +30,54 @@ class TkThemePage(ArticlePage):
     body_junk: ClassVar[list[str]] = ["//section[contains(@class, 'card')]"]
 
     @classmethod
-    def matches(cls, sel: Selector) -> bool:
-        return bool(sel.xpath(ARTICLE))
+    def matches(cls, root: Element) -> bool:
+        return bool(select(root, ARTICLE))
 
     @cached_property
-    def article(self) -> Selector:
-        return self.sel.xpath(ARTICLE)[0]
+    def article(self) -> Element:
+        element: Element = select(self.root, ARTICLE)[0]
+        return element
 
-    def body_element(self) -> Selector | None:
-        found = self.article.xpath(".//div[contains(concat(' ', @class, ' '), ' entry-content ')]")
-        return found[0] if found else None
+    def body_element(self) -> Element | None:
+        return select_one(self.article, ".//div[contains(concat(' ', @class, ' '), ' entry-content ')]")
 
     def post_id(self) -> int | None:
-        article_id = self.article.attrib.get("id", "")
+        article_id = self.article.get("id", "")
         return int(article_id[5:]) if article_id[5:].isdigit() else super().post_id()
 
     def title(self) -> str | None:
-        return text_of(next(iter(self.article.css("h1.entry-title")), None)) or self.meta("og:title")
+        return text_of(select_one(self.article, "h1.entry-title")) or self.meta("og:title")
 
     def lead(self) -> str | None:
         return super().lead() or (self.body.blocks[0] if self.body.blocks else None)
 
     def published_raw(self) -> str | None:
-        return first([self.article.css("time.published::attr(datetime)").get()]) or first([
-            self.meta("article:published_time"), self.article.css("time.published::text").get()])
+        return first([select_str(self.article, "time.published::attr(datetime)")]) or first([
+            self.meta("article:published_time"), select_str(self.article, "time.published::text")])
 
     def modified_raw(self) -> str | None:
-        return first([self.meta("article:modified_time"), self.article.css("time.updated::attr(datetime)").get()])
+        return first([self.meta("article:modified_time"), select_str(self.article, "time.updated::attr(datetime)")])
 
     def reading_time_minutes(self) -> int | None:
-        byline = " ".join(self.article.css("span.byline ::text").getall())
+        byline = " ".join(select(self.article, "span.byline ::text"))
         match = re.search(r"Lesezeit:\s*(\d+)\s*Min", byline) or re.match(r"(\d+)", self.meta("twitter:data2") or "")
         return int(match[1]) if match else None
 
     def authors(self) -> list[Author]:
-        boxes: dict[str | None, Selector] = {}
-        for section in self.article.css("section#author"):
-            about = section.css("a[rel=author]")
-            boxes[self.absolute(about.attrib.get("href")) if about else None] = section
+        boxes: dict[str | None, Element] = {}
+        for section in select(self.article, "section#author"):
+            about = select_one(section, "a[rel=author]")
+            boxes[self.absolute(about.get("href")) if about is not None else None] = section
         authors: list[Author] = []
-        for link in self.article.css("span.byline span.author a"):
-            url = self.absolute(link.attrib.get("href"))
+        for link in select(self.article, "span.byline span.author a"):
+            url = self.absolute(link.get("href"))
             name = text_of(link) or ""
             box = boxes.get(url)
             bio = avatar = forum = None
             if box is not None:
-                bio = text_of(next(iter(box.xpath("./div/div[contains(@class, 'content')]/p")), None))
-                avatar = self.absolute(box.css("img.is-rounded::attr(src)").get())
-                forum = self.absolute(box.css("a[title='Autor im Forum']::attr(href)").get())
+                bio = text_of(select_one(box, "./div/div[contains(@class, 'content')]/p"))
+                avatar = self.absolute(select_str(box, "img.is-rounded::attr(src)"))
+                forum = self.absolute(select_str(box, "a[title='Autor im Forum']::attr(href)"))
             authors.append(Author(name=name, url=url, site_author_id=author_id_from_url(url), bio=bio,
                                   avatar_url=avatar, forum_url=forum))
         if not authors:
@@ -88,13 +87,13 @@ class TkThemePage(ArticlePage):
         return authors
 
     def _classes(self, prefix: str) -> list[str]:
-        classes = (self.article.attrib.get("class") or "").split()
+        classes = (self.article.get("class") or "").split()
         return [c[len(prefix):] for c in classes if c.startswith(prefix) and len(c) > len(prefix)]
 
     @cached_property
     def _breadcrumb(self) -> list[tuple[str, str | None]]:
-        return [(clean_inline(" ".join(a.css("::text").getall())), self.absolute(a.attrib.get("href")))
-                for a in self.sel.css("nav#breadcrumb a")]
+        return [(clean_inline(" ".join(select(a, "::text"))), self.absolute(a.get("href")))
+                for a in select(self.root, "nav#breadcrumb a")]
 
     def breadcrumb(self) -> list[str]:
         return [name for name, _ in self._breadcrumb]
@@ -104,7 +103,7 @@ class TkThemePage(ArticlePage):
 
     @cached_property
     def _primary(self) -> Category | None:
-        url = self.absolute(self.article.css("footer a.button.is-link::attr(href)").get())
+        url = self.absolute(select_str(self.article, "footer a.button.is-link::attr(href)"))
         crumbs = self._breadcrumb
         if url is None and len(crumbs) > 1:
             url = crumbs[-1][1]
@@ -132,27 +131,26 @@ class TkThemePage(ArticlePage):
         return [Tag(slug=slug) for slug in self._classes("tag-")]
 
     def lead_image(self) -> Image | None:
-        figure = next(iter(self.article.css("div.card-image figure")), None)
-        img = (figure.css("img#primaryimage, img.wp-post-image") if figure is not None else self.article.css(
-            "img#primaryimage"))
-        if not img:
+        figure = select_one(self.article, "div.card-image figure")
+        img = (select_one(figure, "img#primaryimage, img.wp-post-image") if figure is not None
+               else select_one(self.article, "img#primaryimage"))
+        if img is None:
             return None
-        url = self.absolute(img.attrib.get("src")) or ""
+        url = self.absolute(img.get("src")) or ""
         credit = None
-        description = figure.css("span.img-description") if figure is not None else None
-        if description:
-            links = [(collapse_whitespace(" ".join(a.css("::text").getall())),
-                      self.absolute(a.attrib.get("href")) or "")
-                     for a in description.css("a[href]")]
-            parsed = parse_credit(text_of(description[0]) or "", links)
+        description = select_one(figure, "span.img-description")
+        if description is not None:
+            links = [(collapse_whitespace(" ".join(select(a, "::text"))), self.absolute(a.get("href")) or "")
+                     for a in select(description, "a[href]")]
+            parsed = parse_credit(text_of(description) or "", links)
             if parsed is not None:
                 credit = Credit(parsed.raw, parsed.creator, parsed.license, parsed.license_url, parsed.source_url,
                                 applies_to=url)
-        caption = text_of(next(iter(figure.css("figcaption")), None)) if figure is not None else None
-        return Image(url=url, alt=collapse_whitespace(img.attrib.get("alt", "")) or None, caption=caption,
-                     width=int_attr(img.attrib.get("width")), height=int_attr(img.attrib.get("height")), is_lead=True,
+        caption = text_of(select_one(figure, "figcaption"))
+        return Image(url=url, alt=collapse_whitespace(img.get("alt", "")) or None, caption=caption,
+                     width=int_attr(img.get("width")), height=int_attr(img.get("height")), is_lead=True,
                      credit=credit)
 
     def comments_url(self) -> str | None:
-        return self.absolute(self.article.css("footer .wpdc-join-discussion a::attr(href)").get())
+        return self.absolute(select_str(self.article, "footer .wpdc-join-discussion a::attr(href)"))
 

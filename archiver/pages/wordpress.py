@@ -11,14 +11,13 @@ from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from parsel import Selector
-
 from ..exceptions import ExtractionError
 from ..items import Author, Category, Image, Tag
 from ..normalize.authors import author_id_from_url, split_byline
 from ..normalize.text import collapse_whitespace
-from .base import ArticlePage, text_of
+from .base import ArticlePage
 from .body import Body, first, int_attr
+from .query import Element, select, select_one, select_str, text_of
 
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle"}
 BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", ".article-content",
@@ -27,18 +26,19 @@ BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", "
 
 POST_EVIDENCE = (
     "//body[contains(concat(' ', normalize-space(@class), ' '), ' single-post ')"
-    " or contains(@class, 'single-format-')]",
-    "//article[contains(concat(' ', normalize-space(@class), ' '), ' type-post ')]",
-    "//meta[(@property='og:type' or @name='og:type') and (@content='article' or @value='article')]",
-    "//meta[@property='article:published_time' or @name='article:published_time']",
+    " or contains(@class, 'single-format-')]"
+    " | //article[contains(concat(' ', normalize-space(@class), ' '), ' type-post ')]"
+    " | //meta[(@property='og:type' or @name='og:type') and (@content='article' or @value='article')]"
+    " | //meta[@property='article:published_time' or @name='article:published_time']"
 )
+JSON_LD = "script[type='application/ld+json']::text"
 
 
-def is_post_page(sel: Selector) -> bool:
+def is_post_page(root: Element) -> bool:
     """A blog post or news article, not a WordPress page (Impressum), listing or error page."""
-    if any(sel.xpath(xpath) for xpath in POST_EVIDENCE):
+    if select(root, POST_EVIDENCE):
         return True
-    for raw in sel.css("script[type='application/ld+json']::text").getall():
+    for raw in select(root, JSON_LD):
         if re.search(r'"@type"\s*:\s*\[?[^\]]*"(?:News)?(?:Article|BlogPosting)"', raw):
             return True
     return False
@@ -55,14 +55,14 @@ class WordPressPage(ArticlePage):
     body_junk: ClassVar[list[str]] = ["//*[contains(@class, 'post-navigation') or contains(@class, 'comments')]"]
 
     @classmethod
-    def matches(cls, sel: Selector) -> bool:
-        return is_post_page(sel) and any(sel.css(s) for s in BODY_SELECTORS)
+    def matches(cls, root: Element) -> bool:
+        return is_post_page(root) and any(select(root, s) for s in BODY_SELECTORS)
 
     # --- JSON-LD ------------------------------------------------------------------------------
     @cached_property
     def json_ld(self) -> list[dict[str, Any]]:
         nodes: list[dict[str, Any]] = []
-        for raw in self.sel.css("script[type='application/ld+json']::text").getall():
+        for raw in select(self.root, JSON_LD):
             try:
                 data = json.loads(raw)
             except ValueError:
@@ -88,36 +88,38 @@ class WordPressPage(ArticlePage):
         return ref if isinstance(ref, dict) else {}
 
     # --- fields -------------------------------------------------------------------------------
-    def body_element(self) -> Selector | None:
+    def body_element(self) -> Element | None:
         for selector in BODY_SELECTORS:
-            found = self.sel.css(f"article {selector}") or self.sel.css(selector)
-            if found:
-                return found[0]
+            found = select_one(self.root, f"article {selector}")
+            if found is None:
+                found = select_one(self.root, selector)
+            if found is not None:
+                return found
         return None
 
     def title(self) -> str | None:
-        return (text_of(next(iter(self.sel.css("h1.entry-title, h1.wp-block-post-title, article h1")), None))
+        return (text_of(select_one(self.root, "h1.entry-title, h1.wp-block-post-title, article h1"))
                 or first([self.ld_article.get("headline"), self.meta("og:title")]))
 
     def lead(self) -> str | None:
         return first([self.meta("description"), self.meta("og:description"), self.ld_article.get("description")])
 
     def published_raw(self) -> str | None:
-        return first([self.sel.css("article time.published::attr(datetime), time.entry-date::attr(datetime)").get(),
-                      self.sel.css(".wp-block-post-date time::attr(datetime)").get(),
+        return first([select_str(self.root, "article time.published::attr(datetime), time.entry-date::attr(datetime)"),
+                      select_str(self.root, ".wp-block-post-date time::attr(datetime)"),
                       self.meta("article:published_time"), self.ld_article.get("datePublished")])
 
     def modified_raw(self) -> str | None:
-        return first([self.sel.css("article time.updated::attr(datetime)").get(), self.meta("article:modified_time"),
+        return first([select_str(self.root, "article time.updated::attr(datetime)"), self.meta("article:modified_time"),
                       self.ld_article.get("dateModified")])
 
     def authors(self) -> list[Author]:
         authors: list[Author] = []
-        links = self.sel.css(".byline a, .author.vcard a, .wp-block-post-author-name a") or self.sel.xpath(
-            "//a[@rel='author'][not(ancestor::*[contains(@class, 'author-bio')])]")
+        links = select(self.root, ".byline a, .author.vcard a, .wp-block-post-author-name a") or select(
+            self.root, "//a[@rel='author'][not(ancestor::*[contains(@class, 'author-bio')])]")
         for link in links:
             name = text_of(link)
-            url = self.absolute(link.attrib.get("href"))
+            url = self.absolute(link.get("href"))
             if name and not any(a.name == name for a in authors):
                 authors.append(Author(name=name, url=url, site_author_id=author_id_from_url(url)))
         if not authors:
@@ -128,57 +130,61 @@ class WordPressPage(ArticlePage):
                     authors.append(Author(name=name, url=url))
         if not authors and self.meta("author"):
             authors = [Author(name=n, is_organization=org) for n, org in split_byline(self.meta("author") or "")]
-        bio = text_of(next(iter(self.sel.css(
-            ".author-bio .author-description p, .author-description, .wp-block-post-author-biography, "
-            ".author-info .author-description")), None))
+        bio = text_of(select_one(self.root, ".author-bio .author-description p, .author-description, "
+                                            ".wp-block-post-author-biography, .author-info .author-description"))
         if bio and len(authors) == 1:
             authors[0].bio = bio
-            authors[0].avatar_url = self.absolute(self.sel.css(
-                ".author-bio img.avatar::attr(src), .author-info img.avatar::attr(src)").get())
+            authors[0].avatar_url = self.absolute(select_str(
+                self.root, ".author-bio img.avatar::attr(src), .author-info img.avatar::attr(src)"))
         return authors
 
     def categories(self) -> list[Category]:
+        return list(self._categories)
+
+    @cached_property
+    def _categories(self) -> list[Category]:
         result: list[Category] = []
         # Classic themes mark category links rel="category tag"; block themes list them in taxonomy-category.
-        for link in self.sel.css("a[rel~=category], .taxonomy-category a"):
-            url = self.absolute(link.attrib.get("href"))
+        for link in select(self.root, "a[rel~=category], .taxonomy-category a"):
+            url = self.absolute(link.get("href"))
             segments = [s for s in urlsplit(url or "").path.split("/") if s and s != "category"]
             if segments and not any(c.slug == segments[-1] for c in result):
                 result.append(Category(slug=segments[-1], name=text_of(link), url=url,
                                        parent=segments[-2] if len(segments) > 1 else None))
-        classes = (self.sel.xpath("//article[starts-with(@id, 'post-')]/@class").get() or "").split()
+        classes = (select_str(self.root, "//article[starts-with(@id, 'post-')]/@class") or "").split()
         for cls in classes:
             if cls.startswith("category-") and not any(c.slug == cls[9:] for c in result):
                 result.append(Category(slug=cls[9:]))
         return result
 
     def primary_category(self) -> Category | None:
-        categories = self.categories()
+        categories = self._categories
         return categories[0] if categories else None
 
     def tags(self) -> list[Tag]:
         result: list[Tag] = []
-        for link in self.sel.xpath("//a[@rel='tag'][not(ancestor::*[contains(@class, 'taxonomy-category')])]"):
-            url = self.absolute(link.attrib.get("href"))
+        for link in select(self.root, "//a[@rel='tag'][not(ancestor::*[contains(@class, 'taxonomy-category')])]"):
+            url = self.absolute(link.get("href"))
             segments = [s for s in urlsplit(url or "").path.split("/") if s]
             if segments and not any(t.slug == segments[-1] for t in result):
                 result.append(Tag(slug=segments[-1], name=text_of(link), url=url))
         return result
 
     def lead_image(self) -> Image | None:
-        img = self.sel.css(".post-thumbnail img, figure.wp-block-post-featured-image img, article img.wp-post-image")
-        if img:
-            caption = text_of(next(iter(self.sel.css(".post-thumbnail figcaption, "
-                                                     "figure.wp-block-post-featured-image figcaption")), None))
-            return Image(url=self.absolute(img[0].attrib.get("src")) or "",
-                         alt=collapse_whitespace(img[0].attrib.get("alt") or "") or None, caption=caption,
-                         width=int_attr(img[0].attrib.get("width")), height=int_attr(img[0].attrib.get("height")),
+        img = select_one(self.root, ".post-thumbnail img, figure.wp-block-post-featured-image img, "
+                                    "article img.wp-post-image")
+        if img is not None:
+            caption = text_of(select_one(self.root, ".post-thumbnail figcaption, "
+                                                    "figure.wp-block-post-featured-image figcaption"))
+            return Image(url=self.absolute(img.get("src")) or "", alt=collapse_whitespace(img.get("alt") or "") or None,
+                         caption=caption, width=int_attr(img.get("width")), height=int_attr(img.get("height")),
                          is_lead=True)
         og = self.meta("og:image")
         return Image(url=self.absolute(og) or og, is_lead=True) if og else None
 
     def breadcrumb(self) -> list[str]:
-        return [t for t in (text_of(a) for a in self.sel.css("#breadcrumbs a, nav.breadcrumb a, .breadcrumbs a")) if t]
+        return [t for t in (text_of(a) for a in select(self.root, "#breadcrumbs a, nav.breadcrumb a, .breadcrumbs a"))
+                if t]
 
 
 class FallbackPage(WordPressPage):
@@ -187,8 +193,8 @@ class FallbackPage(WordPressPage):
     layout: ClassVar[str] = "fallback"
 
     @classmethod
-    def matches(cls, sel: Selector) -> bool:
-        return is_post_page(sel)
+    def matches(cls, root: Element) -> bool:
+        return is_post_page(root)
 
     @cached_property
     def body(self) -> Body:
