@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import io
 import itertools
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
+
+from warcio.warcwriter import WARCWriter
 
 from archiver.warc.records import Exchange, RecordFactory, warc_uri
 from archiver.warc.repair import repair_open_files
@@ -92,6 +95,51 @@ def test_response_and_request_records_byte_exact(tmp_path: Path) -> None:
     assert warcinfo.startswith(b"WARC/1.1\r\n")
     assert b"WARC-Type: warcinfo\r\n" in warcinfo
     assert b"WARC-Filename: golden-20250307062518123-00001-testhost.warc.gz\r\n" in warcinfo
+
+
+def test_a_compressed_payload_is_stored_not_compressed_twice(tmp_path: Path) -> None:
+    """gzip over a gzipped body costs time and saves nothing: such response records are stored in their member;
+    plain bodies and the (header-only) request records are deflated. Every member still decodes to its record."""
+    text = b"<html><body>" + b"<p>Ein Absatz, der sich gut komprimieren l\xc3\xa4sst.</p>" * 200 + b"</body></html>"
+    plain = exchange(body=text, response_headers=[("Content-Type", "text/html")], dechunked=False)
+    encoded = exchange(body=gzip.compress(text, mtime=0), dechunked=False,
+                       response_headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip")])
+    jpeg = exchange(body=bytes(range(256)) * 40, response_headers=[("Content-Type", "image/jpeg")], dechunked=False)
+    writer = WarcFileWriter(tmp_path, "levels", factory=fixed_ids(), clock=lambda: FIXED, host="testhost")
+    written = [writer.write_exchange(ex) for ex in (plain, encoded, jpeg)]
+    writer.close()
+    (path,) = tmp_path.glob("*.warc.gz")
+    records = members(path)[1:]  # after the warcinfo record
+    sizes = [record.length for pair in written for record in pair]
+    assert len(records) == 6
+    (plain_response, plain_request, encoded_response, encoded_request, jpeg_response, jpeg_request) = zip(
+        records, sizes, strict=True)
+    assert plain_response[1] < len(plain_response[0]) / 5  # deflated
+    for stored, _request in ((encoded_response, encoded_request), (jpeg_response, jpeg_request)):
+        record, member = stored
+        assert len(record) < member <= len(record) + 40  # stored: gzip framing only
+    for record, member in (plain_request, encoded_request, jpeg_request):
+        assert member < len(record)  # header-only records are always deflated
+    assert records[2].endswith(encoded.body + b"\r\n\r\n") and records[4].endswith(jpeg.body + b"\r\n\r\n")
+    assert verify_file(path).ok
+
+
+def test_metadata_record_is_byte_for_byte_what_warcio_writes() -> None:
+    """The metadata record is serialized by hand for speed; warcio, the reference writer, is the oracle."""
+    fields = {"article-id": "7", "title": "Krypto-Börse  Garantex:\tkeine Geldwäsche", "empty": "", "layout": "x"}
+    for warcinfo_id in ("<urn:uuid:00000000-0000-0000-0000-00000000000w>", None):
+        ours_id, ours = fixed_ids().metadata("http://h/ä b?q=ö", "<urn:uuid:c>", fields, FIXED, warcinfo_id)
+        payload = b"article-id: 7\r\ntitle: Krypto-B\xc3\xb6rse Garantex: keine Geldw\xc3\xa4sche\r\nlayout: x\r\n"
+        headers = {"WARC-Record-ID": ours_id, "WARC-Date": "2025-03-07T06:25:18.123456Z",
+                   "WARC-Concurrent-To": "<urn:uuid:c>", "Content-Type": "application/warc-fields"}
+        if warcinfo_id:
+            headers["WARC-Warcinfo-ID"] = warcinfo_id
+        writer = WARCWriter(io.BytesIO(), gzip=False, warc_version="1.1")
+        record = writer.create_warc_record("http://h/%C3%A4%20b?q=%C3%B6", "metadata", payload=io.BytesIO(payload),
+                                           length=len(payload), warc_headers_dict=headers)
+        buffer = io.BytesIO()
+        WARCWriter(buffer, gzip=False, warc_version="1.1").write_record(record)
+        assert ours == buffer.getvalue()
 
 
 def test_target_uri_is_percent_encoded() -> None:

@@ -167,15 +167,21 @@ class RecordFactory:
 
     def metadata(self, target_uri: str, concurrent_to: str, fields: dict[str, str], date: datetime,
                  warcinfo_id: str | None) -> tuple[str, bytes]:
+        """The metadata record beside an article's response: what was extracted from it.
+
+        Written once per stored article, so serialized directly like the response record; the
+        layout is warcio's, byte for byte (tests/test_warc_writer.py compares the two).
+        """
         record_id = self.make_id()
         payload = "".join(f"{k}: {' '.join(v.split())}\r\n" for k, v in fields.items() if v).encode("utf-8")
-        headers = {"WARC-Record-ID": record_id, "WARC-Date": warc_date(date), "WARC-Concurrent-To": concurrent_to,
-                   "Content-Type": "application/warc-fields"}
+        digest = _digest(payload)
+        lines = ["WARC/1.1", f"WARC-Record-ID: {record_id}", f"WARC-Date: {warc_date(date)}",
+                 f"WARC-Concurrent-To: {concurrent_to}", "Content-Type: application/warc-fields"]
         if warcinfo_id:
-            headers["WARC-Warcinfo-ID"] = warcinfo_id
-        record = self._writer().create_warc_record(warc_uri(target_uri), "metadata", payload=io.BytesIO(payload),
-                                                   length=len(payload), warc_headers_dict=headers)
-        return record_id, self._serialize(record)
+            lines.append(f"WARC-Warcinfo-ID: {warcinfo_id}")
+        lines += ["WARC-Type: metadata", f"WARC-Target-URI: {warc_uri(target_uri)}", f"WARC-Payload-Digest: {digest}",
+                  f"WARC-Block-Digest: {digest}", f"Content-Length: {len(payload)}"]
+        return record_id, ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + payload + b"\r\n\r\n"
 
 
 def _digest(data: bytes) -> str:

