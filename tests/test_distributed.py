@@ -25,7 +25,7 @@ from archiver.exceptions import ConfigurationError
 from archiver.storage.db import make_engine
 from archiver.warc.reader import iter_records
 
-from .conftest import Replica, crawl_into, run_cli, start_replica, stop_replica
+from .conftest import CrawledArchive, Replica, crawl_into, run_cli, start_replica, stop_replica
 from .test_storage_crawls import comparable
 
 REDIS_URL = os.environ.get("ARCHIVER_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -54,9 +54,14 @@ def big_replica() -> Iterator[Replica]:
 
 
 @pytest.fixture(scope="module")
-def single_crawl(big_replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> str:
+def single(big_replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> CrawledArchive:
     """The reference: one process crawls the same replica."""
-    return crawl_into(big_replica, tmp_path_factory.mktemp("single")).db_url
+    return crawl_into(big_replica, tmp_path_factory.mktemp("single"))
+
+
+@pytest.fixture(scope="module")
+def single_crawl(single: CrawledArchive) -> str:
+    return single.db_url
 
 
 def start_worker(replica: Replica, db_url: str, warc_dir: Path, worker: str, log: Path,
@@ -88,6 +93,14 @@ def assert_stored_exactly_once(db_url: str) -> None:
         assert conn.execute(text("SELECT count(*) FROM articles")).scalar_one() == ARTICLES
         assert conn.execute(text("SELECT count(*) FROM article_versions")).scalar_one() == ARTICLES
         assert conn.execute(text("SELECT count(DISTINCT url) FROM articles")).scalar_one() == ARTICLES
+
+
+def test_a_single_process_crawl_queues_a_few_pages_not_the_site(single: CrawledArchive) -> None:
+    """The queue is the crawl's memory. Articles before listings, the next sitemap only once the queue is empty:
+    never more than one sitemap's worth (1,000 URLs) waits, however large the site (2,000 articles here; the
+    whole pagination chain queued 4,024 requests before)."""
+    assert single.summary["articles_new"] == ARTICLES
+    assert 0 < single.summary["queue_peak"] < 1000, single.summary["queue_peak"]
 
 
 def test_bad_redis_url_is_one_line_and_exit_2_before_any_work(tmp_path: Path) -> None:

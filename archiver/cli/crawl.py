@@ -125,6 +125,7 @@ def _summary(result: CrawlResult, elapsed: float) -> dict[str, Any]:
         "newest_publication": newest.isoformat() if newest else None, "run_id": stats.get("archiver/run_id"),
         "distributed_run": stats.get("archiver/distributed/run"),
         "reclaimed_requests": stats.get("archiver/distributed/reclaimed", 0),
+        "queue_peak": stats.get("archiver/queue/peak", 0),
         "run_responses": stats.get("archiver/distributed/run_responses", stats.get("downloader/response_count", 0)),
     }
 

@@ -1,4 +1,5 @@
-"""A live progress line (rich) while a run goes on, only when stderr is a terminal (the CLI decides)."""
+"""What a run shows about itself while it goes on: a live progress line (rich, only when stderr is a terminal)
+and the peak depth of the request queue."""
 
 from __future__ import annotations
 
@@ -42,3 +43,22 @@ class ProgressExtension:
 
     def closed(self, spider: Any) -> None:
         self.progress.stop()
+
+
+class QueuePeakExtension:
+    """Records the deepest the scheduler queue got (stat ``archiver/queue/peak``): the crawl's memory follows it."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> QueuePeakExtension:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.scheduled, signal=signals.request_scheduled)
+        return extension
+
+    def scheduled(self, **kwargs: Any) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        waiting = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)
+        stats.max_value("archiver/queue/peak", waiting)

@@ -53,6 +53,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 EXTENSIONS = {
     "archiver.crawl.capture.WarcCaptureExtension": 100,
     "archiver.crawl.progress.ProgressExtension": 900,
+    "archiver.crawl.progress.QueuePeakExtension": 910,
 }
 # Inert unless ARCHIVER_REDIS_URL is set: then this process is one worker of a distributed run.
 ADDONS = {"archiver.crawl.distributed.DistributedAddon": 0}
