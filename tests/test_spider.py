@@ -54,3 +54,40 @@ def test_nothing_is_stored_for_a_page_the_warc_writer_did_not_archive() -> None:
     response = respond((SAMPLES / "live-approx-311235.html").read_bytes())
     response.request.meta.pop("warc_capture")  # type: ignore[union-attr]
     assert list(spider().parse_article(response)) == []
+
+
+LISTING = (b'<html><body><main><article><h2><a href="/artikel/x/eins-1.html">Eins</a></h2></article>'
+           b'<nav class="pagination"><a class="pagination-previous" href="/page/6/">Neuere</a>'
+           b'<a class="pagination-next next page-numbers" href="/page/8/">\xc3\x84ltere</a></nav></main></body></html>')
+
+
+def test_a_full_crawl_asks_for_the_next_listing_pages_at_once_an_update_for_one() -> None:
+    """Pagination is a chain; walked one page at a time it was the slow tail of a fast crawl."""
+    def listings(mode: str) -> list[str]:
+        instance = spider()
+        instance.mode = mode
+        response = respond(LISTING, url="https://tarnkappe.info/page/7/")
+        return [r.url for r in instance.parse_listing(response)
+                if isinstance(r, Request) and r.callback == instance.parse_listing]
+
+    assert listings("crawl") == [f"https://tarnkappe.info/page/{n}/" for n in range(8, 13)]
+    assert listings("update") == ["https://tarnkappe.info/page/8/"]
+
+
+def test_articles_come_before_listings_and_images_before_articles() -> None:
+    """The queue stays short because what completes a page is fetched before what discovers more pages."""
+    instance = spider()
+    requests = [r for r in instance.parse_listing(respond(LISTING, url="https://tarnkappe.info/page/7/"))
+                if isinstance(r, Request)]
+    article = next(r for r in requests if r.callback == instance.parse_article)
+    listing = next(r for r in requests if r.callback == instance.parse_listing)
+    assert article.priority > listing.priority
+    crawler = get_crawler(TarnkappeSpider, {"ARCHIVER_FETCH_IMAGES": True})
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    with_images = crawler._create_spider(base_url="https://tarnkappe.info")
+    found = [r for r in with_images.parse_article(respond((SAMPLES / "live-approx-311235.html").read_bytes()))
+             if isinstance(r, Request)]
+    images = [r for r in found if r.callback == with_images.parse_image]
+    articles = [r for r in found if r.callback == with_images.parse_article]
+    assert images and articles
+    assert min(r.priority for r in images) > max(r.priority for r in articles)

@@ -160,6 +160,7 @@ class DistributedExtension:
             self.coordinator.beat(self.progress())
             self._reclaim()
             self._wake_engine()
+            self._close_when_run_finished()
         except (DistributedError, StorageError, redis.RedisError) as error:
             self._fail(f"{type(error).__name__}: {error}")
 
@@ -262,16 +263,30 @@ class DistributedExtension:
             logger.warning("the seeding worker died (%s); this worker seeds the run again", seeding)
             deferred_from_coro(self._reseed(spider))
             raise DontCloseSpider
-        busy = self.coordinator.queued() or self.coordinator.leased_elsewhere() or seeding.startswith("running")
-        if busy or seeding == "not started":
-            self.idle_since = None
+        if not self._run_idle_long_enough(seeding):
             raise DontCloseSpider
+        self.finished = True
+
+    def _run_idle_long_enough(self, seeding: str) -> bool:
+        """Whether the whole run (queue, every worker's leases, seeding) has been idle ARCHIVER_IDLE_CLOSE s."""
+        busy = (self.leased or self.coordinator.queued() or self.coordinator.leased_elsewhere()
+                or seeding.startswith("running") or seeding == "not started")
+        if busy:
+            self.idle_since = None
+            return False
         now = time.monotonic()
         if self.idle_since is None:
             self.idle_since = now
-        if now - self.idle_since < self.idle_close:
-            raise DontCloseSpider
-        self.finished = True
+        return now - self.idle_since >= self.idle_close
+
+    def _close_when_run_finished(self) -> None:
+        """Close from the tick: after DontCloseSpider, Scrapy asks spider_idle again only every 5 s."""
+        engine = self.crawler.engine
+        if self.finished or engine is None or not engine.spider_is_idle():
+            return
+        if self._run_idle_long_enough(self.coordinator.seeding_state()):
+            self.finished = True
+            deferred_from_coro(engine.close_spider_async(reason="finished"))
 
     async def _reseed(self, spider: Spider) -> None:
         engine = self.crawler.engine
