@@ -206,6 +206,7 @@ class WarcCaptureExtension:
         stats = self.crawler.stats
         assert stats is not None
         stats.set_value("archiver/warc/files", len(self.writer.files_written))
+        stats.set_value("archiver/warc/run_records", self.writer.records_written)  # warcinfo and metadata too
         stats.set_value("archiver/warc/bytes", self.writer.bytes_written)
 
 

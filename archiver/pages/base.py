@@ -20,7 +20,7 @@ from ..normalize.dates import normalize_date
 from ..normalize.text import collapse_whitespace, word_count
 from ..normalize.urls import canonical_url, post_id_from_url, site_of
 from .body import Body, BodyReader, first
-from .query import Element, select_str
+from .query import Element, select, select_str
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,9 @@ class ArticlePage:
         return site_of(self.url())
 
     def post_id(self) -> int | None:
-        article_id = re.match(r"post-(\d+)$", select_str(self.root, "//article[starts-with(@id, 'post-')]/@id") or "")
-        if article_id:
-            return int(article_id[1])
+        for article_id in select(self.root, "//article[starts-with(@id, 'post-')]/@id"):
+            if (number := re.fullmatch(r"post-(\d+)", article_id)) is not None:
+                return int(number[1])
         body_class = re.search(r"\bpostid-(\d+)\b", select_str(self.root, "//body/@class") or "")
         if body_class:
             return int(body_class[1])

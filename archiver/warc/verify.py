@@ -189,6 +189,3 @@ def _check_record(record: RawRecord, index: int) -> str | None:
         return _check_http(record)
     return None
 
-
-def count_records(path: str | Path) -> int:
-    return sum(1 for _ in iter_members(Path(path).read_bytes()))
