@@ -318,7 +318,7 @@ class WordPressSpider(SitemapSpider):
         parts = urlsplit(url)
         if parts.netloc.lower() != self.host or re.search(r"(?:^|&)(?:m|s|year|monthnum|day)=", parts.query):
             return True
-        page = re.search(r"/page/(\d+)/?$", parts.path) or re.search(r"(?:^|&)paged=(\d+)", parts.query)
+        page = PAGE_NUMBER.search(parts.path) or re.search(r"(?:^|&)paged=(\d+)", parts.query)
         return page is not None and int(page[1]) > self.crawler.settings.getint("ARCHIVER_MAX_LISTING_PAGES", 5000)
 
     def _article_request(self, url: str, response: Response, priority: int = 0,

@@ -139,7 +139,7 @@ def _exit_code(result: CrawlResult, summary: dict[str, Any], overrides: dict[str
     if result.finish_reason != "finished" and not result.finish_reason.startswith("closespider_"):
         return 1, f"run ended with {result.finish_reason}"
     if not summary["responses"]:
-        if not stats.get("archiver/distributed/run_responses"):
+        if not summary["run_responses"]:  # outside a distributed run, the same as this process's responses
             return 1, "nothing was fetched"
         return 0, f"ok (this worker found no work left; the run fetched {summary['run_responses']} responses)"
     errors = summary["failed_requests"] + sum(v for k, v in stats.items()

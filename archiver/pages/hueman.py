@@ -11,7 +11,7 @@ from ..normalize.authors import author_id_from_url
 from ..normalize.text import collapse_whitespace
 from .base import ArticlePage
 from .body import first, int_attr
-from .query import Element, attr, select, select_one, select_str, text_of
+from .query import Element, select, select_one, select_str, text_of
 
 
 def _path_segments(url: str | None) -> list[str]:
@@ -103,7 +103,7 @@ class HuemanPage(ArticlePage):
         return Image(url=self.absolute(img.get("src")) or "",
                      alt=collapse_whitespace(img.get("alt", "")) or None,
                      caption=text_of(select_one(container, ".image-caption")),
-                     width=int_attr(attr(img, "width")), height=int_attr(attr(img, "height")), is_lead=True)
+                     width=int_attr(img.get("width")), height=int_attr(img.get("height")), is_lead=True)
 
     def comments_url(self) -> str | None:
         return self.absolute(select_str(self.root, "#commentlist-container a[href*='/forum/t/']::attr(href)"))

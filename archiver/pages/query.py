@@ -51,19 +51,8 @@ def text_of(element: Element | None) -> str | None:
     """Reader-visible text of an element (entities undone, whitespace collapsed); None when empty."""
     if element is None:
         return None
-    value = clean_inline("".join(_texts(element)))
+    value = clean_inline("".join(select(element, ".//text()")))
     return value or None
 
 
-_TEXTS = etree.XPath(".//text()", smart_strings=False)
-
-
-def _texts(element: Element) -> list[str]:
-    return list(_TEXTS(element))
-
-
-def attr(element: Element | None, name: str) -> str | None:
-    return None if element is None else element.get(name)
-
-
-__all__ = ["Element", "attr", "compiled", "select", "select_one", "select_str", "text_of"]
+__all__ = ["Element", "compiled", "select", "select_one", "select_str", "text_of"]
