@@ -50,6 +50,7 @@ SHARED_QUEUE_LISTING_PRIORITY = 15
 # WordPress-numbered pages at once. Pages past the last answer 404: archived, a handful per run.
 LISTING_LOOKAHEAD = 4
 PAGE_NUMBER = re.compile(r"/page/(\d+)/?$")
+ARTICLE_NEIGHBOURS = "//a[@rel='prev' or @rel='next']/@href"
 LISTING_LINKS = "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ') or @rel='next']/@href"
 
 
@@ -58,7 +59,7 @@ def article_page(response: TextResponse) -> tuple[Page, str | None]:
     text, and a warning saying what was wrong)."""
     corrected = correct_decoding(response.body, response.encoding)
     if corrected is None:
-        return Page(response.url, response.text, response.selector), None
+        return Page(response.url, response.text), None
     return Page(response.url, corrected[0]), corrected[1]
 
 
@@ -374,11 +375,11 @@ class WordPressSpider(SitemapSpider):
         item.capture = capture
         self.crawler.stats.inc_value(f"archiver/layout/{item.layout}")  # type: ignore[union-attr]
         yield item
-        yield from self.follow_from_article(response, item)
+        yield from self.follow_from_article(response, page, item)
 
-    def follow_from_article(self, response: Response, item: Any) -> Iterable[Request]:
-        for href in response.xpath("//nav[@id='bottom-navigation']//a[@rel='prev' or @rel='next']/@href | "
-                                   "//a[@rel='prev' or @rel='next']/@href").getall():
+    def follow_from_article(self, response: Response, page: Page, item: Any) -> Iterable[Request]:
+        # The page's own tree: response.xpath would parse the page a second time.
+        for href in page.doc.select(ARTICLE_NEIGHBOURS):
             yield from self._article_request(response.urljoin(href), response)
         for url in item.links.internal:
             yield from self._article_request(url, response)

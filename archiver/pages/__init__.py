@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from parsel import Selector
-
 from ..exceptions import ExtractionError, NotAnArticle
 from ..items import ArticleItem
 from .base import ArticlePage, Page
 from .hueman import HuemanPage
+from .query import Document
 from .tk_theme import TkThemePage
 from .wordpress import FallbackPage, WordPressPage
 
@@ -21,12 +20,12 @@ LAYOUTS: dict[str, type[ArticlePage]] = {
 __all__ = ["LAYOUTS", "ArticlePage", "Page", "extract", "select_layout"]
 
 
-def select_layout(sel: Selector, allow_fallback: bool = True) -> type[ArticlePage]:
+def select_layout(doc: Document, allow_fallback: bool = True) -> type[ArticlePage]:
     """The first layout whose markup the page contains (site layouts before the generic ones)."""
     for name, layout in LAYOUTS.items():
         if name == "fallback" and not allow_fallback:
             break
-        if layout.matches(sel.root):
+        if layout.matches(doc):
             return layout
     raise NotAnArticle("the page matches no article layout")
 
@@ -34,14 +33,14 @@ def select_layout(sel: Selector, allow_fallback: bool = True) -> type[ArticlePag
 def extract(page: Page, layout: str = "auto", allow_fallback: bool = True) -> ArticleItem:
     """Extract an article item; raises ``ExtractionError`` with a reason when the page is not one."""
     if layout == "auto":
-        if page.sel.root is None or page.sel.root.find("body") is None:
+        if page.doc.root.find("body") is None:
             raise NotAnArticle("the page has no <body>")
-        chosen = select_layout(page.sel, allow_fallback)
+        chosen = select_layout(page.doc, allow_fallback)
     else:
         try:
             chosen = LAYOUTS[layout]
         except KeyError as error:
             raise ExtractionError(f"unknown layout {layout!r}") from error
-        if not chosen.matches(page.sel.root):
+        if not chosen.matches(page.doc):
             raise NotAnArticle(f"the page does not have {layout} markup", layout)
     return chosen(page).to_item()

@@ -12,28 +12,25 @@ from functools import cached_property
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
-from parsel import Selector
-
 from ..exceptions import ExtractionError
 from ..items import ArticleItem, Author, Category, Credit, Image, Tag
 from ..normalize.dates import normalize_date
 from ..normalize.text import collapse_whitespace, word_count
 from ..normalize.urls import canonical_url, post_id_from_url, site_of
 from .body import Body, BodyReader, first
-from .query import Element, select, select_str
+from .query import Document, Element
 
 
 @dataclass(frozen=True)
 class Page:
-    """What a page object reads: the final URL and the decoded HTML (optionally pre-parsed)."""
+    """What a page object reads: the final URL and the decoded HTML, parsed once on first use."""
 
     url: str
     html: str
-    selector: Selector | None = None
 
     @cached_property
-    def sel(self) -> Selector:
-        return self.selector if self.selector is not None else Selector(text=self.html or "<html></html>")
+    def doc(self) -> Document:
+        return Document.parse(self.html)
 
 
 class ArticlePage:
@@ -42,11 +39,11 @@ class ArticlePage:
 
     def __init__(self, page: Page) -> None:
         self.page = page
-        self.sel = page.sel
-        self.root: Element = page.sel.root
+        self.doc = page.doc
+        self.root: Element = page.doc.root
 
     @classmethod
-    def matches(cls, root: Element) -> bool:
+    def matches(cls, doc: Document) -> bool:
         raise NotImplementedError
 
     # --- helpers ------------------------------------------------------------------------------
@@ -91,17 +88,17 @@ class ArticlePage:
         return site_of(self.url())
 
     def post_id(self) -> int | None:
-        for article_id in select(self.root, "//article[starts-with(@id, 'post-')]/@id"):
+        for article_id in self.doc.select("//article[starts-with(@id, 'post-')]/@id"):
             if (number := re.fullmatch(r"post-(\d+)", article_id)) is not None:
                 return int(number[1])
-        body_class = re.search(r"\bpostid-(\d+)\b", select_str(self.root, "//body/@class") or "")
+        body_class = re.search(r"\bpostid-(\d+)\b", self.doc.select_str("//body/@class") or "")
         if body_class:
             return int(body_class[1])
         shortlink = self._head_links.get("shortlink")
         return post_id_from_url(self.url()) or (post_id_from_url(shortlink) if shortlink else None)
 
     def language(self) -> str | None:
-        lang = select_str(self.root, "/html/@lang") or self.meta("og:locale")
+        lang = self.doc.select_str("/html/@lang") or self.meta("og:locale")
         return re.split(r"[-_]", lang.strip())[0].lower() if lang else None
 
     def lead(self) -> str | None:

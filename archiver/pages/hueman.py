@@ -11,7 +11,7 @@ from ..normalize.authors import author_id_from_url
 from ..normalize.text import collapse_whitespace
 from .base import ArticlePage
 from .body import first, int_attr
-from .query import Element, select, select_one, select_str, text_of
+from .query import Document, Element, select_one, select_str, text_of
 
 
 def _path_segments(url: str | None) -> list[str]:
@@ -23,32 +23,32 @@ class HuemanPage(ArticlePage):
     body_junk: ClassVar[list[str]] = []
 
     @classmethod
-    def matches(cls, root: Element) -> bool:
-        return bool(select(root, "h1.post-title.entry-title")) and bool(select(root, ".entry-inner"))
+    def matches(cls, doc: Document) -> bool:
+        return bool(doc.select("h1.post-title.entry-title")) and bool(doc.select(".entry-inner"))
 
     def body_element(self) -> Element | None:
-        return select_one(self.root, "article .entry-inner")
+        return self.doc.select_one("article .entry-inner")
 
     def title(self) -> str | None:
-        return text_of(select_one(self.root, "h1.post-title")) or self.meta("og:title")
+        return text_of(self.doc.select_one("h1.post-title")) or self.meta("og:title")
 
     def lead(self) -> str | None:
         return super().lead() or (self.body.blocks[0] if self.body.blocks else None)
 
     def published_raw(self) -> str | None:
-        return first([select_str(self.root, "p.post-byline time.published::attr(datetime)"),
-                      self.meta("article:published_time"), select_str(self.root, "time.published::text")])
+        return first([self.doc.select_str("p.post-byline time.published::attr(datetime)"),
+                      self.meta("article:published_time"), self.doc.select_str("time.published::text")])
 
     def modified_raw(self) -> str | None:
-        return first([select_str(self.root, "p.post-byline time.updated::attr(datetime)"),
+        return first([self.doc.select_str("p.post-byline time.updated::attr(datetime)"),
                       self.meta("article:modified_time")])
 
     def authors(self) -> list[Author]:
         bios: dict[str | None, Element] = {}
-        for box in select(self.root, "div.author-bio"):
+        for box in self.doc.select("div.author-bio"):
             bios[text_of(select_one(box, "p.bio-name"))] = box
         authors: list[Author] = []
-        for link in select(self.root, "p.post-byline .author .fn a, p.post-byline .vcard a"):
+        for link in self.doc.select("p.post-byline .author .fn a, p.post-byline .vcard a"):
             name = text_of(link) or ""
             if any(a.name == name for a in authors):
                 continue
@@ -68,7 +68,7 @@ class HuemanPage(ArticlePage):
     @cached_property
     def _categories(self) -> list[Category]:
         result: list[Category] = []
-        for link in select(self.root, "a[rel~=category]"):
+        for link in self.doc.select("a[rel~=category]"):
             url = self.absolute(link.get("href"))
             segments = _path_segments(url)
             if not segments or any(c.slug == segments[-1] for c in result):
@@ -88,7 +88,7 @@ class HuemanPage(ArticlePage):
 
     def tags(self) -> list[Tag]:
         tags: list[Tag] = []
-        for link in select(self.root, "p.post-tags a[rel~=tag], a[rel=tag]"):
+        for link in self.doc.select("p.post-tags a[rel~=tag], a[rel=tag]"):
             url = self.absolute(link.get("href"))
             segments = _path_segments(url)
             if segments and not any(t.slug == segments[-1] for t in tags):
@@ -96,7 +96,7 @@ class HuemanPage(ArticlePage):
         return tags
 
     def lead_image(self) -> Image | None:
-        container = select_one(self.root, "article .image-container")
+        container = self.doc.select_one("article .image-container")
         img = select_one(container, "img")
         if img is None:
             return None
@@ -106,4 +106,4 @@ class HuemanPage(ArticlePage):
                      width=int_attr(img.get("width")), height=int_attr(img.get("height")), is_lead=True)
 
     def comments_url(self) -> str | None:
-        return self.absolute(select_str(self.root, "#commentlist-container a[href*='/forum/t/']::attr(href)"))
+        return self.absolute(self.doc.select_str("#commentlist-container a[href*='/forum/t/']::attr(href)"))

@@ -13,7 +13,7 @@ from ..normalize.credits import parse_credit
 from ..normalize.text import clean_inline, collapse_whitespace
 from .base import ArticlePage
 from .body import first, int_attr
-from .query import Element, select, select_one, select_str, text_of
+from .query import Document, Element, select, select_one, select_str, text_of
 
 ARTICLE = "//main[@id='article']/article[starts-with(@id, 'post-')]"
 
@@ -30,46 +30,47 @@ class TkThemePage(ArticlePage):
     body_junk: ClassVar[list[str]] = ["//section[contains(@class, 'card')]"]
 
     @classmethod
-    def matches(cls, root: Element) -> bool:
-        return bool(select(root, ARTICLE))
+    def matches(cls, doc: Document) -> bool:
+        return bool(doc.select(ARTICLE))
 
     @cached_property
     def article(self) -> Element:
-        element: Element = select(self.root, ARTICLE)[0]
+        element: Element = self.doc.select(ARTICLE)[0]
         return element
 
     def body_element(self) -> Element | None:
-        return select_one(self.article, ".//div[contains(concat(' ', @class, ' '), ' entry-content ')]")
+        return self.doc.select_one(".//div[contains(concat(' ', @class, ' '), ' entry-content ')]", self.article)
 
     def post_id(self) -> int | None:
         article_id = self.article.get("id", "")
         return int(article_id[5:]) if article_id[5:].isdigit() else super().post_id()
 
     def title(self) -> str | None:
-        return text_of(select_one(self.article, "h1.entry-title")) or self.meta("og:title")
+        return text_of(self.doc.select_one("h1.entry-title", self.article)) or self.meta("og:title")
 
     def lead(self) -> str | None:
         return super().lead() or (self.body.blocks[0] if self.body.blocks else None)
 
     def published_raw(self) -> str | None:
-        return first([select_str(self.article, "time.published::attr(datetime)")]) or first([
-            self.meta("article:published_time"), select_str(self.article, "time.published::text")])
+        return first([self.doc.select_str("time.published::attr(datetime)", self.article)]) or first([
+            self.meta("article:published_time"), self.doc.select_str("time.published::text", self.article)])
 
     def modified_raw(self) -> str | None:
-        return first([self.meta("article:modified_time"), select_str(self.article, "time.updated::attr(datetime)")])
+        return first([self.meta("article:modified_time"),
+                      self.doc.select_str("time.updated::attr(datetime)", self.article)])
 
     def reading_time_minutes(self) -> int | None:
-        byline = " ".join(select(self.article, "span.byline ::text"))
+        byline = " ".join(self.doc.select("span.byline ::text", self.article))
         match = re.search(r"Lesezeit:\s*(\d+)\s*Min", byline) or re.match(r"(\d+)", self.meta("twitter:data2") or "")
         return int(match[1]) if match else None
 
     def authors(self) -> list[Author]:
         boxes: dict[str | None, Element] = {}
-        for section in select(self.article, "section#author"):
+        for section in self.doc.select("section#author", self.article):
             about = select_one(section, "a[rel=author]")
             boxes[self.absolute(about.get("href")) if about is not None else None] = section
         authors: list[Author] = []
-        for link in select(self.article, "span.byline span.author a"):
+        for link in self.doc.select("span.byline span.author a", self.article):
             url = self.absolute(link.get("href"))
             name = text_of(link) or ""
             box = boxes.get(url)
@@ -92,8 +93,9 @@ class TkThemePage(ArticlePage):
 
     @cached_property
     def _breadcrumb(self) -> list[tuple[str, str | None]]:
+        # XPath, not CSS: a CSS query over the whole document would index this large page for one question.
         return [(clean_inline(" ".join(select(a, "::text"))), self.absolute(a.get("href")))
-                for a in select(self.root, "nav#breadcrumb a")]
+                for a in self.doc.select("//nav[@id='breadcrumb']//a")]
 
     def breadcrumb(self) -> list[str]:
         return [name for name, _ in self._breadcrumb]
@@ -103,7 +105,7 @@ class TkThemePage(ArticlePage):
 
     @cached_property
     def _primary(self) -> Category | None:
-        url = self.absolute(select_str(self.article, "footer a.button.is-link::attr(href)"))
+        url = self.absolute(self.doc.select_str("footer a.button.is-link::attr(href)", self.article))
         crumbs = self._breadcrumb
         if url is None and len(crumbs) > 1:
             url = crumbs[-1][1]
@@ -131,9 +133,9 @@ class TkThemePage(ArticlePage):
         return [Tag(slug=slug) for slug in self._classes("tag-")]
 
     def lead_image(self) -> Image | None:
-        figure = select_one(self.article, "div.card-image figure")
+        figure = self.doc.select_one("div.card-image figure", self.article)
         img = (select_one(figure, "img#primaryimage, img.wp-post-image") if figure is not None
-               else select_one(self.article, "img#primaryimage"))
+               else self.doc.select_one("img#primaryimage", self.article))
         if img is None:
             return None
         url = self.absolute(img.get("src")) or ""
@@ -152,5 +154,5 @@ class TkThemePage(ArticlePage):
                      credit=credit)
 
     def comments_url(self) -> str | None:
-        return self.absolute(select_str(self.article, "footer .wpdc-join-discussion a::attr(href)"))
+        return self.absolute(self.doc.select_str("footer .wpdc-join-discussion a::attr(href)", self.article))
 

@@ -17,7 +17,7 @@ from ..normalize.authors import author_id_from_url, split_byline
 from ..normalize.text import collapse_whitespace
 from .base import ArticlePage
 from .body import Body, first, int_attr
-from .query import Element, select, select_one, select_str, text_of
+from .query import Document, Element, text_of
 
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle"}
 BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", ".article-content",
@@ -34,11 +34,11 @@ POST_EVIDENCE = (
 JSON_LD = "script[type='application/ld+json']::text"
 
 
-def is_post_page(root: Element) -> bool:
+def is_post_page(doc: Document) -> bool:
     """A blog post or news article, not a WordPress page (Impressum), listing or error page."""
-    if select(root, POST_EVIDENCE):
+    if doc.select(POST_EVIDENCE):
         return True
-    for raw in select(root, JSON_LD):
+    for raw in doc.select(JSON_LD):
         if re.search(r'"@type"\s*:\s*\[?[^\]]*"(?:News)?(?:Article|BlogPosting)"', raw):
             return True
     return False
@@ -55,14 +55,14 @@ class WordPressPage(ArticlePage):
     body_junk: ClassVar[list[str]] = ["//*[contains(@class, 'post-navigation') or contains(@class, 'comments')]"]
 
     @classmethod
-    def matches(cls, root: Element) -> bool:
-        return is_post_page(root) and any(select(root, s) for s in BODY_SELECTORS)
+    def matches(cls, doc: Document) -> bool:
+        return is_post_page(doc) and any(doc.select(s) for s in BODY_SELECTORS)
 
     # --- JSON-LD ------------------------------------------------------------------------------
     @cached_property
     def json_ld(self) -> list[dict[str, Any]]:
         nodes: list[dict[str, Any]] = []
-        for raw in select(self.root, JSON_LD):
+        for raw in self.doc.select(JSON_LD):
             try:
                 data = json.loads(raw)
             except ValueError:
@@ -90,33 +90,33 @@ class WordPressPage(ArticlePage):
     # --- fields -------------------------------------------------------------------------------
     def body_element(self) -> Element | None:
         for selector in BODY_SELECTORS:
-            found = select_one(self.root, f"article {selector}")
+            found = self.doc.select_one(f"article {selector}")
             if found is None:
-                found = select_one(self.root, selector)
+                found = self.doc.select_one(selector)
             if found is not None:
                 return found
         return None
 
     def title(self) -> str | None:
-        return (text_of(select_one(self.root, "h1.entry-title, h1.wp-block-post-title, article h1"))
+        return (text_of(self.doc.select_one("h1.entry-title, h1.wp-block-post-title, article h1"))
                 or first([self.ld_article.get("headline"), self.meta("og:title")]))
 
     def lead(self) -> str | None:
         return first([self.meta("description"), self.meta("og:description"), self.ld_article.get("description")])
 
     def published_raw(self) -> str | None:
-        return first([select_str(self.root, "article time.published::attr(datetime), time.entry-date::attr(datetime)"),
-                      select_str(self.root, ".wp-block-post-date time::attr(datetime)"),
+        return first([self.doc.select_str("article time.published::attr(datetime), time.entry-date::attr(datetime)"),
+                      self.doc.select_str(".wp-block-post-date time::attr(datetime)"),
                       self.meta("article:published_time"), self.ld_article.get("datePublished")])
 
     def modified_raw(self) -> str | None:
-        return first([select_str(self.root, "article time.updated::attr(datetime)"), self.meta("article:modified_time"),
+        return first([self.doc.select_str("article time.updated::attr(datetime)"), self.meta("article:modified_time"),
                       self.ld_article.get("dateModified")])
 
     def authors(self) -> list[Author]:
         authors: list[Author] = []
-        links = select(self.root, ".byline a, .author.vcard a, .wp-block-post-author-name a") or select(
-            self.root, "//a[@rel='author'][not(ancestor::*[contains(@class, 'author-bio')])]")
+        links = self.doc.select(".byline a, .author.vcard a, .wp-block-post-author-name a") or self.doc.select(
+            "//a[@rel='author'][not(ancestor::*[contains(@class, 'author-bio')])]")
         for link in links:
             name = text_of(link)
             url = self.absolute(link.get("href"))
@@ -130,12 +130,12 @@ class WordPressPage(ArticlePage):
                     authors.append(Author(name=name, url=url))
         if not authors and self.meta("author"):
             authors = [Author(name=n, is_organization=org) for n, org in split_byline(self.meta("author") or "")]
-        bio = text_of(select_one(self.root, ".author-bio .author-description p, .author-description, "
-                                            ".wp-block-post-author-biography, .author-info .author-description"))
+        bio = text_of(self.doc.select_one(".author-bio .author-description p, .author-description, "
+                                          ".wp-block-post-author-biography, .author-info .author-description"))
         if bio and len(authors) == 1:
             authors[0].bio = bio
-            authors[0].avatar_url = self.absolute(select_str(
-                self.root, ".author-bio img.avatar::attr(src), .author-info img.avatar::attr(src)"))
+            authors[0].avatar_url = self.absolute(self.doc.select_str(
+                ".author-bio img.avatar::attr(src), .author-info img.avatar::attr(src)"))
         return authors
 
     def categories(self) -> list[Category]:
@@ -145,13 +145,13 @@ class WordPressPage(ArticlePage):
     def _categories(self) -> list[Category]:
         result: list[Category] = []
         # Classic themes mark category links rel="category tag"; block themes list them in taxonomy-category.
-        for link in select(self.root, "a[rel~=category], .taxonomy-category a"):
+        for link in self.doc.select("a[rel~=category], .taxonomy-category a"):
             url = self.absolute(link.get("href"))
             segments = [s for s in urlsplit(url or "").path.split("/") if s and s != "category"]
             if segments and not any(c.slug == segments[-1] for c in result):
                 result.append(Category(slug=segments[-1], name=text_of(link), url=url,
                                        parent=segments[-2] if len(segments) > 1 else None))
-        classes = (select_str(self.root, "//article[starts-with(@id, 'post-')]/@class") or "").split()
+        classes = (self.doc.select_str("//article[starts-with(@id, 'post-')]/@class") or "").split()
         for cls in classes:
             if cls.startswith("category-") and not any(c.slug == cls[9:] for c in result):
                 result.append(Category(slug=cls[9:]))
@@ -163,7 +163,7 @@ class WordPressPage(ArticlePage):
 
     def tags(self) -> list[Tag]:
         result: list[Tag] = []
-        for link in select(self.root, "//a[@rel='tag'][not(ancestor::*[contains(@class, 'taxonomy-category')])]"):
+        for link in self.doc.select("//a[@rel='tag'][not(ancestor::*[contains(@class, 'taxonomy-category')])]"):
             url = self.absolute(link.get("href"))
             segments = [s for s in urlsplit(url or "").path.split("/") if s]
             if segments and not any(t.slug == segments[-1] for t in result):
@@ -171,10 +171,10 @@ class WordPressPage(ArticlePage):
         return result
 
     def lead_image(self) -> Image | None:
-        img = select_one(self.root, ".post-thumbnail img, figure.wp-block-post-featured-image img, "
+        img = self.doc.select_one(".post-thumbnail img, figure.wp-block-post-featured-image img, "
                                     "article img.wp-post-image")
         if img is not None:
-            caption = text_of(select_one(self.root, ".post-thumbnail figcaption, "
+            caption = text_of(self.doc.select_one(".post-thumbnail figcaption, "
                                                     "figure.wp-block-post-featured-image figcaption"))
             return Image(url=self.absolute(img.get("src")) or "", alt=collapse_whitespace(img.get("alt") or "") or None,
                          caption=caption, width=int_attr(img.get("width")), height=int_attr(img.get("height")),
@@ -183,7 +183,7 @@ class WordPressPage(ArticlePage):
         return Image(url=self.absolute(og) or og, is_lead=True) if og else None
 
     def breadcrumb(self) -> list[str]:
-        return [t for t in (text_of(a) for a in select(self.root, "#breadcrumbs a, nav.breadcrumb a, .breadcrumbs a"))
+        return [t for t in (text_of(a) for a in self.doc.select("#breadcrumbs a, nav.breadcrumb a, .breadcrumbs a"))
                 if t]
 
 
@@ -193,8 +193,8 @@ class FallbackPage(WordPressPage):
     layout: ClassVar[str] = "fallback"
 
     @classmethod
-    def matches(cls, root: Element) -> bool:
-        return is_post_page(root)
+    def matches(cls, doc: Document) -> bool:
+        return is_post_page(doc)
 
     @cached_property
     def body(self) -> Body:

@@ -1,0 +1,93 @@
+"""The page objects' query layer answers exactly what parsel answers, however it gets there.
+
+``Document.select`` starts CSS alternatives from a class/id index instead of scanning the document;
+parsel (``Selector.css``) is the reference it must agree with, result for result and in document order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from parsel import Selector
+
+from archiver.pages.query import Document, select
+
+PAGE = """<!doctype html><html lang="de"><head><title>t</title>
+<script type="application/ld+json">{"@type": "NewsArticle"}</script></head>
+<body class="single single-post postid-7">
+<nav id="breadcrumb"><a href="/">Start</a> <a href="/krypto/">Krypto</a></nav>
+<div class="wrap outer"><div class="wrap inner">
+  <article id="post-7" class="post type-post category-krypto">
+    <h1 class="entry-title post-title">Titel <b>fett</b></h1>
+    <p class="byline">von <span class="author vcard"><a href="/author/a/">Anna</a></span>
+       und <span class="author	vcard"><a href="/author/b/">Bert</a></span></p>
+    <div class="entry-content"><p>Eins</p><div class="entry-content nested"><p>Zwei</p></div>
+      <figure class="wp-block-image"><img src="/a.jpg" class="wp-post-image"><figcaption>Bild</figcaption></figure>
+    </div>
+    <footer><a rel="category tag" href="/krypto/">Krypto</a><a rel="tag" href="/tag/x/">x</a></footer>
+  </article>
+  <aside class="author-bio"><p class="author-description">Bio</p><img class="avatar" src="/av.png"></aside>
+</div></div>
+<div class="entry-content">outside any article</div>
+</body></html>"""
+
+QUERIES = [
+    ".entry-content",  # present twice, nested once: doc order, no duplicates
+    "article .entry-content",
+    ".entry-content p",  # anchors nest: the inner <p> must come once
+    ".wrap .entry-content p::text",
+    ".does-not-exist",
+    ".does-not-exist p, .byline a",  # one impossible alternative
+    ".byline a, .author.vcard a, .wp-block-post-author-name a",  # overlapping alternatives
+    ".author-bio .author-description, .author-description, .author-info .author-description",
+    ".author-bio img.avatar::attr(src), .author-info img.avatar::attr(src)",
+    "h1.entry-title, h1.wp-block-post-title, article h1",
+    "h1.post-title.entry-title",
+    "h1.post-title.missing",
+    "#breadcrumb a",
+    "nav#breadcrumb a::text",
+    "#missing a, #breadcrumb a",
+    "a[rel~=category], .taxonomy-category a",
+    "script[type='application/ld+json']::text",
+    "p:not(.missing) a",  # a class under :not is not required
+    ".byline ::text",
+    "div.wrap > div.wrap article > h1",
+]
+
+
+def _comparable(values: list[object]) -> list[object]:
+    return [etree.tostring(v) if isinstance(v, etree._Element) else v for v in values]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_document_select_agrees_with_parsel(query: str) -> None:
+    reference = [r.root for r in Selector(text=PAGE).css(query)]
+    document = Document.parse(PAGE)
+    assert _comparable(document.select(query)) == _comparable(reference)
+    assert _comparable(select(document.root, query)) == _comparable(reference)
+
+
+def test_queries_under_an_element_stay_under_it() -> None:
+    document = Document.parse(PAGE)
+    article = document.select("article")[0]
+    assert [e.text for e in document.select(".entry-content p", article)] == ["Eins", "Zwei"]
+    assert document.select(".author-description", article) == []
+
+
+@pytest.mark.parametrize("layout_query", [".entry-inner", "p.post-byline .author .fn a", "a[rel=tag]"])
+def test_the_real_sample_page_agrees_with_parsel(layout_query: str) -> None:
+    sample = next(p / "shared" / "samples" / "tarnkappe" / "live-approx-311235.html"
+                  for p in Path(__file__).resolve().parents
+                  if (p / "shared" / "samples" / "tarnkappe" / "live-approx-311235.html").exists())
+    html = sample.read_text(encoding="utf-8")
+    for query in [layout_query, ".entry-content p", ".card-image figure img", "span.byline a::attr(href)"]:
+        reference = [r.root for r in Selector(text=html).css(query)]
+        assert _comparable(Document.parse(html).select(query)) == _comparable(reference), query
+
+
+def test_an_empty_or_nul_page_parses_to_an_html_root() -> None:
+    assert Document.parse("").root.tag == "html"
+    assert Document.parse("\x00\x00").root.tag == "html"
+    assert Document.parse("<p>a\x00b</p>").select("p::text") == ["ab"]
