@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urljoin
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from archiver.normalize.authors import author_id_from_url, split_byline
 from archiver.normalize.credits import is_credit_line, license_url_for, parse_credit, split_caption_credit
 from archiver.normalize.dates import normalize_date, parse_date
 from archiver.normalize.text import clean_inline, collapse_whitespace, unescape_twice
-from archiver.normalize.urls import canonical_url, is_article_url, post_id_from_url, strip_tracking
+from archiver.normalize.urls import canonical_url, is_article_url, join_url, post_id_from_url, strip_tracking
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -174,6 +175,29 @@ def test_unparseable_urls_are_returned_unchanged() -> None:
     for broken in ("https://tarnkappe.info:Keine Geldwäsche/x", "http://[::1/x"):
         assert canonical_url(broken) == broken
         assert canonical_url(canonical_url(broken)) == canonical_url(broken)
+
+
+HREF_PARTS = st.sampled_from(["http://", "https://", "HTTP://", "//", "/", "./", "../", "?", "#", " ", "\t", "\n",
+                               "tarnkappe.info", "a", "b/", ":8080", "[::1]", "@", "%20", "ä", ";p", "&", "=", ""])
+
+
+@given(st.lists(HREF_PARTS, max_size=8).map("".join))
+def test_join_url_is_urljoin(href: str) -> None:
+    """The fast path for absolute links returns exactly what urljoin returns."""
+    base = "https://tarnkappe.info/artikel/krypto/x-311235.html"
+    try:
+        expected = urljoin(base, href.strip())
+    except ValueError:
+        return  # urljoin refuses it (a broken IPv6 host); join_url may pass it on, the normalizers cope
+    assert join_url(base, href) == expected
+
+
+def test_join_url_examples() -> None:
+    base = "https://tarnkappe.info/artikel/krypto/x-311235.html"
+    assert join_url(base, " https://example.org/a?b=1#c ") == "https://example.org/a?b=1#c"
+    assert join_url(base, "https://example.org/a?#") == "https://example.org/a"
+    assert join_url(base, "https://exa\tmple.org/a") == "https://example.org/a"
+    assert join_url(base, "../y-1.html") == "https://tarnkappe.info/artikel/y-1.html"
 
 
 @given(st.text(max_size=60))

@@ -54,6 +54,14 @@ QUERIES = [
     "p:not(.missing) a",  # a class under :not is not required
     ".byline ::text",
     "div.wrap > div.wrap article > h1",
+    # anchored on a later compound, the ones before it checked as ancestors or parents
+    "body article > h1.entry-title",
+    "div > .entry-content p",
+    "section .entry-content",
+    "html body .wrap .entry-content::attr(class)",
+    "article p.byline ~ div",
+    "h1 + p.byline a",  # a sibling combinator before the class: scanned as cssselect does
+    "footer > a[rel~=tag]",
 ]
 
 

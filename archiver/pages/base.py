@@ -10,13 +10,13 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from ..exceptions import ExtractionError
 from ..items import ArticleItem, Author, Category, Credit, Image, Tag
 from ..normalize.dates import normalize_date
 from ..normalize.text import collapse_whitespace, word_count
-from ..normalize.urls import canonical_url, post_id_from_url, site_of
+from ..normalize.urls import canonical_url, join_url, post_id_from_url, site_of
 from .body import Body, BodyReader, first
 from .query import Document, Element
 
@@ -63,7 +63,7 @@ class ArticlePage:
         return collapse_whitespace(value) if value else None
 
     def absolute(self, href: str | None) -> str | None:
-        return urljoin(self.page.url, href.strip()) if href else None
+        return join_url(self.page.url, href) if href else None
 
     # --- fields shared by most layouts ---------------------------------------------------------
     @cached_property

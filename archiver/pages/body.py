@@ -12,14 +12,14 @@ import copy
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree, html
 
 from ..items import Credit, Image, Links
 from ..normalize.credits import is_credit_line, parse_credit, split_caption_credit
 from ..normalize.text import collapse_whitespace, unescape_twice
-from ..normalize.urls import is_article_url
+from ..normalize.urls import is_article_url, join_url
 
 # Page furniture inside article bodies, matched in one pass over the tree (see ``_is_junk``).
 JUNK_TAGS = frozenset({"script", "style", "noscript", "form", "iframe", "ins", "template", "svg", "button"})
@@ -70,7 +70,7 @@ def _to_xpath(selector: str) -> str:
 
 
 def _links_of(element: etree._Element, base_url: str) -> list[tuple[str, str]]:
-    return [(collapse_whitespace("".join(a.itertext())), urljoin(base_url, a.get("href", "").strip()))
+    return [(collapse_whitespace("".join(a.itertext())), join_url(base_url, a.get("href", "")))
             for a in element.iter("a") if a.get("href")]
 
 
@@ -159,7 +159,10 @@ class BodyReader:
             self.body.blocks.append(text)
 
     def _collect_links(self, element: etree._Element) -> None:
-        for _, href in _links_of(element, self.base_url):
+        for link in element.iter("a"):
+            if not link.get("href"):
+                continue
+            href = join_url(self.base_url, link.get("href", ""))
             parts = urlsplit(href)
             if parts.scheme not in ("http", "https"):
                 continue
@@ -192,7 +195,7 @@ class BodyReader:
         src = img.get("src") or img.get("data-src") or img.get("data-lazy-src")
         if not src or src.startswith("data:"):
             return
-        url = urljoin(self.base_url, src.strip())
+        url = join_url(self.base_url, src)
         width, height = int_attr(img.get("width")), int_attr(img.get("height"))
         if width == 1 and height == 1:
             return  # tracking pixel

@@ -10,8 +10,9 @@ libxml2 answers a class selector such as ``.entry-content`` by testing every ele
 (about 0.5 µs each, 50 µs on a small page), and most questions a layout asks are about markup the page
 does not have: the generic WordPress layout tries the class names of a dozen themes. So a ``Document``
 indexes its elements by class name and id in one pass, and a CSS query over the whole document starts
-each alternative from the elements its first compound names (``.author-bio`` in ``.author-bio img``):
-none when the page lacks the class. The XPath is cssselect's own translation, only anchored there.
+each alternative from the elements of its first compound that names a class or id (``.entry-inner`` in
+``article .entry-inner p``, the compounds before it checked as ancestors): none when the page lacks the
+class. The XPath is cssselect's own translation, only anchored there.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from functools import cached_property, lru_cache
 from typing import Any, TypeAlias
 
 from cssselect import parse as parse_css
-from cssselect.parser import Attrib, Class, CombinedSelector, Function, Hash, Negation, Pseudo, Tree
+from cssselect.parser import Attrib, Class, CombinedSelector, Function, Hash, Negation, Pseudo, Selector, Tree
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
@@ -58,7 +59,7 @@ class Document:
         for element in self.root.iter(etree.Element):
             classes = element.get("class")
             if classes:
-                for name in set(classes.split()):
+                for name in classes.split():  # a repeated name repeats the element; XPath steps merge duplicates
                     by_class.setdefault(name, []).append(element)
             element_id = element.get("id")
             if element_id:
@@ -107,19 +108,69 @@ class _Css:
     anchors: dict[str, _Anchor]
 
 
-def _required(tree: Tree, classes: set[str], ids: set[str], leftmost_only: bool = False) -> None:
-    """Class names and ids every match of ``tree`` needs (not those under :not); of its first compound only
-    with ``leftmost_only``."""
+def _required(tree: Tree, classes: set[str], ids: set[str]) -> None:
+    """Class names and ids every match of ``tree`` needs (not those under :not)."""
     if isinstance(tree, Class):
         classes.add(tree.class_name)
     elif isinstance(tree, Hash):
         ids.add(tree.id)
     if isinstance(tree, CombinedSelector):
-        _required(tree.selector, classes, ids, leftmost_only)
-        if not leftmost_only:
-            _required(tree.subselector, classes, ids)
+        _required(tree.selector, classes, ids)
+        _required(tree.subselector, classes, ids)
     elif isinstance(tree, Class | Hash | Attrib | Pseudo | Function | Negation):
-        _required(tree.selector, classes, ids, leftmost_only)
+        _required(tree.selector, classes, ids)
+
+
+def _names(tree: Tree) -> tuple[set[str], set[str]]:
+    classes: set[str] = set()
+    ids: set[str] = set()
+    _required(tree, classes, ids)
+    return classes, ids
+
+
+def _compounds(tree: Tree) -> tuple[list[Tree], list[str]]:
+    """``A B > C`` as ([A, B, C], [" ", ">"]); cssselect nests combined selectors to the left."""
+    compounds, combinators = [], []
+    while isinstance(tree, CombinedSelector):
+        compounds.append(tree.subselector)
+        combinators.append(tree.combinator)
+        tree = tree.selector
+    compounds.append(tree)
+    return compounds[::-1], combinators[::-1]
+
+
+ANCESTOR_AXES = {" ": "ancestor::", ">": "parent::"}
+
+
+def _anchored(selector: Selector, name: str) -> tuple[str, _Anchor] | None:
+    """The alternative as XPath starting from ``$name``, the elements of its first compound that names a class or
+    id; the compounds left of it become a predicate (``$a/self::*[class]`` + ``[ancestor::article]``)."""
+    compounds, combinators = _compounds(selector.parsed_tree)
+    named = [_names(compound) for compound in compounds]
+    k = next((n for n, (classes, ids) in enumerate(named) if classes or ids), None)
+    if k is None:
+        return None
+    classes, ids = named[k]
+    if any(c not in ANCESTOR_AXES for c in combinators[:k]):
+        return None  # sibling combinators left of the anchor: scan as cssselect does
+    right: Tree = compounds[k]
+    for combinator, compound in zip(combinators[k:], compounds[k + 1:], strict=True):
+        right = CombinedSelector(right, combinator, compound)
+    xpath = _TRANSLATOR.selector_to_xpath(Selector(right, selector.pseudo_element), prefix="self::",
+                                          translate_pseudo_elements=True)
+    first_step = "self::" + str(_TRANSLATOR.xpath(compounds[k]))
+    if not xpath.startswith(first_step):
+        return None
+    if k > 0:
+        # A B C anchored on C: C[ancestor::B[ancestor::A]]
+        context = str(_TRANSLATOR.xpath(compounds[0]))
+        for n in range(1, k):
+            context = f"{_TRANSLATOR.xpath(compounds[n])}[{ANCESTOR_AXES[combinators[n - 1]]}{context}]"
+        xpath = f"{first_step}[{ANCESTOR_AXES[combinators[k - 1]]}{context}]{xpath[len(first_step):]}"
+    needs_classes, needs_ids = _names(selector.parsed_tree)
+    anchor = _Anchor(class_name=min(classes) if classes else None, element_id=min(ids) if ids else None,
+                     needs_classes=frozenset(needs_classes), needs_ids=frozenset(needs_ids))
+    return f"${name}/{xpath}", anchor
 
 
 @lru_cache(maxsize=2048)
@@ -127,22 +178,13 @@ def _css(query: str) -> _Css:
     parts: list[str] = []
     anchors: dict[str, _Anchor] = {}
     for n, selector in enumerate(parse_css(query)):
-        first_classes: set[str] = set()
-        first_ids: set[str] = set()
-        _required(selector.parsed_tree, first_classes, first_ids, leftmost_only=True)
-        if not first_classes and not first_ids:
+        anchored = _anchored(selector, f"anchor{n}")
+        if anchored is None:
             parts.append(_TRANSLATOR.selector_to_xpath(selector, prefix="descendant-or-self::",
                                                        translate_pseudo_elements=True))
-            continue
-        classes: set[str] = set()
-        ids: set[str] = set()
-        _required(selector.parsed_tree, classes, ids)
-        name = f"anchor{n}"
-        anchors[name] = _Anchor(class_name=min(first_classes) if first_classes else None,
-                                element_id=min(first_ids) if first_ids else None,
-                                needs_classes=frozenset(classes), needs_ids=frozenset(ids))
-        parts.append(f"${name}/" + _TRANSLATOR.selector_to_xpath(selector, prefix="self::",
-                                                                 translate_pseudo_elements=True))
+        else:
+            parts.append(anchored[0])
+            anchors[f"anchor{n}"] = anchored[1]
     return _Css(etree.XPath(" | ".join(parts), smart_strings=False), anchors)
 
 
