@@ -155,6 +155,22 @@ def test_credit_lines() -> None:
     assert not is_credit_line("Foto " + "x" * 300)
 
 
+CREDIT_STARTS = st.sampled_from(["Bildquelle", "bildquellen", "Foto", "FOTOS", "Bild", "Titelbild", "Quelle", "Credits",
+                                  "©", "(c)", "(C)", "Copyright", "picture alliance", "Picture-Alliance", "Fotograf",
+                                  "Bilder", "Image", "Photo", "Beitragsbild", "Headerbild", "Kein Credit"])
+
+
+@given(CREDIT_STARTS, st.sampled_from(["", " ", ":", " : ", "  ", "/"]),
+       st.one_of(st.text(max_size=40), st.sampled_from(["X, thx!", " dpa", "Lobo, danke (Pixabay Lizenz)"])))
+def test_the_credit_precheck_never_refuses_a_credit(start: str, separator: str, rest: str) -> None:
+    """is_credit_line's one-regex precheck must pass everything the full patterns accept."""
+    from archiver.normalize.credits import _CREDIT_START_RE, _credit_body
+
+    raw = collapse_whitespace(start + separator + rest)
+    if _credit_body(raw) is not None:
+        assert _CREDIT_START_RE.match(raw)
+
+
 def test_license_urls() -> None:
     assert license_url_for("CC BY-NC-SA 3.0") == "https://creativecommons.org/licenses/by-nc-sa/3.0/"
     assert license_url_for("Lizenz") is None and license_url_for(None) is None

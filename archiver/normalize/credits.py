@@ -27,6 +27,9 @@ _LICENSE_PAREN_RE = re.compile(rf"\(\s*(?P<lic>{_LICENSE})\s*\)\s*$", re.IGNOREC
 _LICENSE_TAIL_RE = re.compile(rf"(?:,|\s[-–|]|;)\s*(?P<lic>{_LICENSE})\s*$", re.IGNORECASE)
 _SYMBOL_RE = re.compile(r"\s*\(Symbolbild\)\s*", re.IGNORECASE)
 _THANKS_RE = re.compile(r"[,\s]*\b(?:thx|danke|thanks)\b!?[,\s]*$", re.IGNORECASE)
+# What every credit statement starts with (the four patterns above): most paragraphs fail here, in one match.
+_CREDIT_START_RE = re.compile(rf"(?:{_PREFIXES})\s*:|(?:Fotos?|Bild)\s|©|\(c\)|Copyright|picture[ -]alliance",
+                              re.IGNORECASE)
 _IN_CAPTION_RE = re.compile(rf"(?:(?:{_PREFIXES})\s*:|©|Foto\s+\S+,\s*thx)", re.IGNORECASE)
 # A credit inside a caption starts the caption or follows a sentence end or separator.
 _CAPTION_BREAKS = (". ", "! ", "? ", "| ", "– ", "— ", "(", "; ")
@@ -120,7 +123,7 @@ def split_caption_credit(caption: str) -> tuple[str, str | None]:
 def is_credit_line(text: str) -> bool:
     """A body paragraph that is nothing but an image credit (removed from the body text)."""
     raw = collapse_whitespace(text)
-    if not raw or len(raw) > 200:
+    if not raw or len(raw) > 200 or not _CREDIT_START_RE.match(raw):
         return False
     match = _PREFIX_RE.match(raw)
     if match and match["prefix"].lower() in ("quelle", "image", "credit", "credits"):

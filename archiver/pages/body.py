@@ -46,6 +46,7 @@ def _is_junk(element: etree._Element) -> bool:
 
 
 TEXT_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd", "td", "th", "blockquote"}
+BLOCK_CONTAINERS = frozenset(TEXT_BLOCKS | {"div", "figure", "ul", "ol"})
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 KEEP_ATTRIBUTES = {"href", "src", "alt", "width", "height", "title"}
 
@@ -76,6 +77,8 @@ def _links_of(element: etree._Element, base_url: str) -> list[tuple[str, str]]:
 
 def inline_text(element: etree._Element) -> str:
     """Text of an element as a reader sees it: <br> as a space, entities undone, whitespace collapsed."""
+    if len(element) == 0 and element.tag not in ("script", "style"):  # no children: the common paragraph
+        return collapse_whitespace(unescape_once(element.text or ""))
     parts: list[str] = []
     for node in element.iter():
         if node is not element and node.tag == "br":
@@ -134,9 +137,7 @@ class BodyReader:
 
     @staticmethod
     def _has_block_children(element: etree._Element) -> bool:
-        return any(isinstance(c.tag, str) and (c.tag.lower() in TEXT_BLOCKS or c.tag.lower() in ("div", "figure",
-                                                                                                   "ul", "ol"))
-                   for c in element)
+        return any(isinstance(c.tag, str) and c.tag.lower() in BLOCK_CONTAINERS for c in element)
 
     def _text_block(self, element: etree._Element) -> None:
         for img in list(element.iter("img")):
