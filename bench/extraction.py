@@ -1,7 +1,8 @@
 """Extraction speed per core: each layout's page object vs ``trafilatura.extract`` on the same page.
 
 Run: ``.venv/bin/python bench/extraction.py [--runs 5] [--seconds 2]``. Prints JSON. Each run times as
-many extractions as fit in ``--seconds`` on one core; the figure is the median over runs.
+many extractions as fit in ``--seconds`` on one core, ours and trafilatura's runs alternating; the figure
+is the median over runs.
 """
 
 from __future__ import annotations
@@ -68,8 +69,11 @@ def main() -> None:
         def theirs_once(url: str = url, html: str = html) -> object:
             return trafilatura.extract(html, url=url)
 
-        ours = [rate(ours_once, args.seconds) for _ in range(args.runs)]
-        theirs = [rate(theirs_once, args.seconds) for _ in range(args.runs)]
+        ours: list[float] = []
+        theirs: list[float] = []
+        for _ in range(args.runs):  # alternated, so that a slow spell of this shared machine hits both sides
+            ours.append(rate(ours_once, args.seconds))
+            theirs.append(rate(theirs_once, args.seconds))
         results[layout] = {
             "archiver_pages_per_cpu_second": {"median": statistics.median(ours), "min": min(ours), "max": max(ours)},
             "trafilatura_pages_per_cpu_second": {"median": statistics.median(theirs), "min": min(theirs),

@@ -14,7 +14,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from archiver.exceptions import ExtractionError, WarcFormatError
@@ -113,6 +113,9 @@ def mutate_text(text: str, mutations: list[tuple[str, int, object]]) -> str:
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(html_mutation, min_size=1, max_size=6))
+# Found by Hypothesis: the repeat cuts a tag in the middle of the body, leaving an attribute whose name is not a
+# valid XML name, which lxml refused to delete when the body's attributes were stripped (ValueError).
+@example([("insert", 0, '<meta property="article:published_time" content="nie">'), ("repeat", 12800, 2152)])
 def test_extractors_return_an_item_or_an_extraction_error_on_a_mutated_real_page(
         mutations: list[tuple[str, int, object]]) -> None:
     html = mutate_text(SAMPLE, mutations)

@@ -120,9 +120,10 @@ def split_caption_credit(caption: str) -> tuple[str, str | None]:
     return text, None
 
 
-def is_credit_line(text: str) -> bool:
-    """A body paragraph that is nothing but an image credit (removed from the body text)."""
-    raw = collapse_whitespace(text)
+def is_credit_line(text: str, collapsed: bool = False) -> bool:
+    """A body paragraph that is nothing but an image credit (removed from the body text). ``collapsed``: the
+    caller has already collapsed the whitespace (the body walk has; a long paragraph costs microseconds)."""
+    raw = text if collapsed else collapse_whitespace(text)
     if not raw or len(raw) > 200 or not _CREDIT_START_RE.match(raw):
         return False
     match = _PREFIX_RE.match(raw)

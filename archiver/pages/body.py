@@ -145,7 +145,7 @@ class BodyReader:
         text = inline_text(element)
         if not text:
             return
-        if element.tag.lower() not in HEADINGS and is_credit_line(text):
+        if element.tag.lower() not in HEADINGS and is_credit_line(text, collapsed=True):
             parsed = parse_credit(text, _links_of(element, self.base_url))
             if parsed is not None:
                 self.body.credit_lines.append(Credit(parsed.raw, parsed.creator, parsed.license,
@@ -210,9 +210,14 @@ class BodyReader:
         for node in root.iter():
             if not isinstance(node.tag, str):
                 continue
-            for name in list(node.attrib):
-                if name not in KEEP_ATTRIBUTES:
-                    del node.attrib[name]
+            attributes = node.attrib
+            if any(name not in KEEP_ATTRIBUTES for name in attributes):
+                # Rebuilt, not deleted one by one: lxml refuses to delete an attribute whose name is not a valid
+                # XML name, and the HTML parser accepts such names from broken markup.
+                kept = [(name, value) for name, value in attributes.items() if name in KEEP_ATTRIBUTES]
+                attributes.clear()
+                for name, value in kept:
+                    attributes[name] = value
 
 
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
