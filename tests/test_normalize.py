@@ -198,6 +198,7 @@ HREF_PARTS = st.sampled_from(["http://", "https://", "HTTP://", "//", "/", "./",
 
 
 @given(st.lists(HREF_PARTS, max_size=8).map("".join))
+@settings(max_examples=2000)
 def test_join_url_is_urljoin(href: str) -> None:
     """The fast path for absolute links returns exactly what urljoin returns."""
     base = "https://tarnkappe.info/artikel/krypto/x-311235.html"
@@ -214,6 +215,7 @@ def test_join_url_examples() -> None:
     assert join_url(base, "https://example.org/a?#") == "https://example.org/a"
     assert join_url(base, "https://exa\tmple.org/a") == "https://example.org/a"
     assert join_url(base, "../y-1.html") == "https://tarnkappe.info/artikel/y-1.html"
+    assert join_url(base, "https:////x") == "https://tarnkappe.info//x"  # found by Hypothesis: no host
 
 
 @given(st.text(max_size=60))

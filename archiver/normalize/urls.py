@@ -16,9 +16,10 @@ ARTICLE_PATH_RE = re.compile(r"^/(?P<cats>[a-z0-9-]+(?:/[a-z0-9-]+)*)/(?P<slug>[
 # WordPress date permalinks: /%year%/%monthnum%/%day%/%postname%/ and /%year%/%monthnum%/%postname%/
 DATE_PERMALINK_RE = re.compile(r"^/(?:[a-z]{2}/)?(?:19|20)\d{2}/[01]\d/(?:[0-3]\d/)?[^/]+/?$")
 _POST_QUERY_RE = re.compile(r"(?:^|&)p=(\d+)(?:&|$)")
-# An absolute http(s) URL that urljoin would take apart and rebuild unchanged: no whitespace (urljoin drops tabs and
-# newlines) and no empty query or fragment (it drops a bare "?" or "#").
-_PLAIN_ABSOLUTE_RE = re.compile(r"https?://[^\s?#]+(?:\?[^\s#]+)?(?:#\S+)?")
+# An absolute http(s) URL that urljoin would take apart and rebuild unchanged: a host (without one urljoin reads it
+# as a path on the base's host), no whitespace (it drops tabs and newlines), no empty query or fragment (it drops a
+# bare "?" or "#").
+_PLAIN_ABSOLUTE_RE = re.compile(r"https?://[^\s?#/]+(?:/[^\s?#]*)?(?:\?[^\s#]+)?(?:#\S+)?")
 
 
 def join_url(base: str, href: str) -> str:
