@@ -36,8 +36,9 @@ class HuemanPage(ArticlePage):
         return super().lead() or (self.body.blocks[0] if self.body.blocks else None)
 
     def published_raw(self) -> str | None:
-        return first([self.doc.select_str("p.post-byline time.published::attr(datetime)"),
-                      self.meta("article:published_time"), self.doc.select_str("time.published::text")])
+        # Each source only when the ones before it are empty.
+        return (first([self.doc.select_str("p.post-byline time.published::attr(datetime)")])
+                or self.meta("article:published_time") or first([self.doc.select_str("time.published::text")]))
 
     def modified_raw(self) -> str | None:
         return first([self.doc.select_str("p.post-byline time.updated::attr(datetime)"),

@@ -96,7 +96,7 @@ class _Anchor:
 
     def start(self, document: Document) -> list[Element]:
         by_class, by_id = document._index
-        if not all(name in by_class for name in self.needs_classes) or not all(i in by_id for i in self.needs_ids):
+        if not (self.needs_classes <= by_class.keys() and self.needs_ids <= by_id.keys()):
             return []
         if self.element_id is not None:
             return by_id[self.element_id]

@@ -97,21 +97,23 @@ class WordPressPage(ArticlePage):
                 return found
         return None
 
+    # Each source below is read only when the ones before it are empty: the JSON-LD graph is parsed only for a page
+    # whose HTML lacks the field.
     def title(self) -> str | None:
         return (text_of(self.doc.select_one("h1.entry-title, h1.wp-block-post-title, article h1"))
-                or first([self.ld_article.get("headline"), self.meta("og:title")]))
+                or first([self.ld_article.get("headline")]) or self.meta("og:title"))
 
     def lead(self) -> str | None:
-        return first([self.meta("description"), self.meta("og:description"), self.ld_article.get("description")])
+        return self.meta("description") or self.meta("og:description") or first([self.ld_article.get("description")])
 
     def published_raw(self) -> str | None:
-        return first([self.doc.select_str("article time.published::attr(datetime), time.entry-date::attr(datetime)"),
-                      self.doc.select_str(".wp-block-post-date time::attr(datetime)"),
-                      self.meta("article:published_time"), self.ld_article.get("datePublished")])
+        return (first([self.doc.select_str("article time.published::attr(datetime), time.entry-date::attr(datetime)")])
+                or first([self.doc.select_str(".wp-block-post-date time::attr(datetime)")])
+                or self.meta("article:published_time") or first([self.ld_article.get("datePublished")]))
 
     def modified_raw(self) -> str | None:
-        return first([self.doc.select_str("article time.updated::attr(datetime)"), self.meta("article:modified_time"),
-                      self.ld_article.get("dateModified")])
+        return (first([self.doc.select_str("article time.updated::attr(datetime)")])
+                or self.meta("article:modified_time") or first([self.ld_article.get("dateModified")]))
 
     def authors(self) -> list[Author]:
         authors: list[Author] = []
