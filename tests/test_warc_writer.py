@@ -11,9 +11,11 @@ import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from warcio.warcwriter import WARCWriter
 
-from archiver.warc.records import Exchange, RecordFactory, warc_uri
+from archiver.warc.records import Exchange, RecordFactory, _quoted_uri, warc_uri
 from archiver.warc.repair import repair_open_files
 from archiver.warc.verify import verify_file
 from archiver.warc.writer import WarcFileWriter
@@ -145,6 +147,22 @@ def test_metadata_record_is_byte_for_byte_what_warcio_writes() -> None:
 def test_target_uri_is_percent_encoded() -> None:
     assert warc_uri("http://h/ä b?q=<x>") == "http://h/%C3%A4%20b?q=%3Cx%3E"
     assert warc_uri("http://bücher.example/") == "http://xn--bcher-kva.example/"
+
+
+URI_PARTS = st.sampled_from(["http://", "https://", "HTTP://", "tarnkappe.info", "Tarnkappe", "127.0.0.1", ":8080",
+                              ":080", ":99999", ":0", "/", "/artikel", "?", "?a=1", "&b=", "#frag", "@", "user@", "%20",
+                              " ", "ä", "<", "[::1]", "-", ".", "~", "(x)", ";", "'", "\"", "|"])
+
+
+@given(st.lists(URI_PARTS, min_size=1, max_size=7).map("".join))
+@settings(max_examples=2000)
+def test_plain_uris_take_the_fast_path_to_the_same_result(url: str) -> None:
+    """warc_uri returns a URL unchanged only when the general quoting path would have."""
+    try:
+        expected = _quoted_uri(url)
+    except (ValueError, UnicodeError):
+        return  # the general path refuses it (a port out of range, an empty IDNA label)
+    assert warc_uri(url) == expected
 
 
 def test_rotation_and_verify(tmp_path: Path) -> None:

@@ -96,6 +96,8 @@ _ARTICLES, _VERSIONS = cast(Table, m.Article.__table__), cast(Table, m.ArticleVe
 _CURRENT_VERSION = (select(_VERSIONS.c.id, _VERSIONS.c.content_hash, _VERSIONS.c.version)
                     .select_from(_ARTICLES.join(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id))
                     .where(_ARTICLES.c.id == bindparam("article")))
+_CAPTURES = cast(Table, m.Capture.__table__)
+_CAPTURE_BY_RECORD = select(_CAPTURES.c.id).where(_CAPTURES.c.record_id == bindparam("record_id"))
 _SET_CURRENT_VERSION = (update(_ARTICLES).where(_ARTICLES.c.id == bindparam("article"))
                         .values(current_version_id=bindparam("current"), version_count=bindparam("count")))
 
@@ -192,8 +194,8 @@ class ArchiveStore:
     def capture_id(self, conn: Connection, record_id: str | None) -> int | None:
         if record_id is None:
             return None
-        table = _t(m.Capture)
-        return conn.execute(select(table.c.id).where(table.c.record_id == record_id)).scalar_one_or_none()
+        # One statement built at import: building it per article cost more than the query.
+        return conn.execute(_CAPTURE_BY_RECORD, {"record_id": record_id}).scalar_one_or_none()
 
     def record_failure(self, failure: ExtractionFailure, run_id: int | None) -> None:
         with self._begin() as conn:

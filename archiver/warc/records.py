@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,8 +52,23 @@ class Exchange:
     dechunked: bool = False
 
 
+# A URL warc_uri would return unchanged: lower-case scheme and host, a port without a leading zero, no user info,
+# fragment or empty query, and only characters quote() keeps in the path and query. Most crawled URLs are; the
+# general path (IDNA, quoting) costs 20 µs and runs two or three times per response.
+_PLAIN_URI_RE = re.compile(r"https?://[a-z0-9.-]+(?::(?P<port>[1-9][0-9]{0,4}))?(?:/[A-Za-z0-9_.~/%:@!$&'()*+,;=-]*)?"
+                           r"(?:\?[A-Za-z0-9_.~/%:@!$&'()*+,;=?-]+)?")
+MAX_PORT = 65535
+
+
 def warc_uri(url: str) -> str:
     """Percent-encode a URL for ``WARC-Target-URI`` (no spaces, no raw non-ASCII, no angle brackets)."""
+    plain = _PLAIN_URI_RE.fullmatch(url)
+    if plain is not None and int(plain["port"] or 0) <= MAX_PORT:
+        return url
+    return _quoted_uri(url)
+
+
+def _quoted_uri(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname.encode("idna").decode("ascii") if parts.hostname else ""
     netloc = host + (f":{parts.port}" if parts.port else "")
