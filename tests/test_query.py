@@ -62,6 +62,11 @@ QUERIES = [
     "article p.byline ~ div",
     "h1 + p.byline a",  # a sibling combinator before the class: scanned as cssselect does
     "footer > a[rel~=tag]",
+    # structural pseudo-classes must mean the same from the anchor as from a document scan
+    ".byline a:first-child",
+    ".entry-content p:last-child",
+    "article div.entry-content:first-of-type",
+    ".author:nth-child(2) a",
 ]
 
 
