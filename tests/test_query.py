@@ -85,8 +85,8 @@ def test_document_select_agrees_with_parsel(query: str) -> None:
 def test_queries_under_an_element_stay_under_it() -> None:
     document = Document.parse(PAGE)
     article = document.select("article")[0]
-    assert [e.text for e in document.select(".entry-content p", article)] == ["Eins", "Zwei"]
-    assert document.select(".author-description", article) == []
+    assert [e.text for e in select(article, ".entry-content p")] == ["Eins", "Zwei"]
+    assert select(article, ".author-description") == []
 
 
 @pytest.mark.parametrize("layout_query", [".entry-inner", "p.post-byline .author .fn a", "a[rel=tag]"])

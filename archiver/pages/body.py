@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -70,9 +70,16 @@ def _to_xpath(selector: str) -> str:
     return f"//{selector}"
 
 
+def _anchors(element: etree._Element, base_url: str) -> Iterator[tuple[etree._Element, str]]:
+    """Every <a href> under ``element`` with its absolute URL."""
+    for anchor in element.iter("a"):
+        href = anchor.get("href")
+        if href:
+            yield anchor, join_url(base_url, href)
+
+
 def _links_of(element: etree._Element, base_url: str) -> list[tuple[str, str]]:
-    return [(collapse_whitespace("".join(a.itertext())), join_url(base_url, a.get("href", "")))
-            for a in element.iter("a") if a.get("href")]
+    return [(collapse_whitespace("".join(a.itertext())), href) for a, href in _anchors(element, base_url)]
 
 
 def inline_text(element: etree._Element) -> str:
@@ -160,10 +167,7 @@ class BodyReader:
             self.body.blocks.append(text)
 
     def _collect_links(self, element: etree._Element) -> None:
-        for link in element.iter("a"):
-            if not link.get("href"):
-                continue
-            href = join_url(self.base_url, link.get("href", ""))
+        for _, href in _anchors(element, self.base_url):  # the link text is not needed here
             parts = urlsplit(href)
             if parts.scheme not in ("http", "https"):
                 continue

@@ -67,20 +67,20 @@ class Document:
                 by_id.setdefault(element_id, []).append(element)
         return by_class, by_id
 
-    def select(self, query: str, node: Element | None = None) -> list[Any]:
-        """``select`` under ``node``, by default over the whole document (then through the index)."""
-        if node is not None or query.startswith(XPATH_STARTS):
-            return select(self.root if node is None else node, query)
+    def select(self, query: str) -> list[Any]:
+        """``select`` over the whole document, CSS through the index (under an element, use ``select``)."""
+        if query.startswith(XPATH_STARTS):
+            return select(self.root, query)
         css = _css(query)
         result = css.xpath(self.root, **{name: anchor.start(self) for name, anchor in css.anchors.items()})
         return result if isinstance(result, list) else [result]
 
-    def select_one(self, query: str, node: Element | None = None) -> Any:
-        found = self.select(query, node)
+    def select_one(self, query: str) -> Any:
+        found = self.select(query)
         return found[0] if found else None
 
-    def select_str(self, query: str, node: Element | None = None) -> str | None:
-        value = self.select_one(query, node)
+    def select_str(self, query: str) -> str | None:
+        value = self.select_one(query)
         return value if isinstance(value, str) else None
 
 

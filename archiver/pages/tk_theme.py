@@ -39,38 +39,37 @@ class TkThemePage(ArticlePage):
         return element
 
     def body_element(self) -> Element | None:
-        return self.doc.select_one(".//div[contains(concat(' ', @class, ' '), ' entry-content ')]", self.article)
+        return select_one(self.article, ".//div[contains(concat(' ', @class, ' '), ' entry-content ')]")
 
     def post_id(self) -> int | None:
         article_id = self.article.get("id", "")
         return int(article_id[5:]) if article_id[5:].isdigit() else super().post_id()
 
     def title(self) -> str | None:
-        return text_of(self.doc.select_one("h1.entry-title", self.article)) or self.meta("og:title")
+        return text_of(select_one(self.article, "h1.entry-title")) or self.meta("og:title")
 
     def lead(self) -> str | None:
         return super().lead() or (self.body.blocks[0] if self.body.blocks else None)
 
     def published_raw(self) -> str | None:
-        return first([self.doc.select_str("time.published::attr(datetime)", self.article)]) or first([
-            self.meta("article:published_time"), self.doc.select_str("time.published::text", self.article)])
+        return first([select_str(self.article, "time.published::attr(datetime)")]) or first([
+            self.meta("article:published_time"), select_str(self.article, "time.published::text")])
 
     def modified_raw(self) -> str | None:
-        return first([self.meta("article:modified_time"),
-                      self.doc.select_str("time.updated::attr(datetime)", self.article)])
+        return first([self.meta("article:modified_time"), select_str(self.article, "time.updated::attr(datetime)")])
 
     def reading_time_minutes(self) -> int | None:
-        byline = " ".join(self.doc.select("span.byline ::text", self.article))
+        byline = " ".join(select(self.article, "span.byline ::text"))
         match = re.search(r"Lesezeit:\s*(\d+)\s*Min", byline) or re.match(r"(\d+)", self.meta("twitter:data2") or "")
         return int(match[1]) if match else None
 
     def authors(self) -> list[Author]:
         boxes: dict[str | None, Element] = {}
-        for section in self.doc.select("section#author", self.article):
+        for section in select(self.article, "section#author"):
             about = select_one(section, "a[rel=author]")
             boxes[self.absolute(about.get("href")) if about is not None else None] = section
         authors: list[Author] = []
-        for link in self.doc.select("span.byline span.author a", self.article):
+        for link in select(self.article, "span.byline span.author a"):
             url = self.absolute(link.get("href"))
             name = text_of(link) or ""
             box = boxes.get(url)
@@ -105,7 +104,7 @@ class TkThemePage(ArticlePage):
 
     @cached_property
     def _primary(self) -> Category | None:
-        url = self.absolute(self.doc.select_str("footer a.button.is-link::attr(href)", self.article))
+        url = self.absolute(select_str(self.article, "footer a.button.is-link::attr(href)"))
         crumbs = self._breadcrumb
         if url is None and len(crumbs) > 1:
             url = crumbs[-1][1]
@@ -133,9 +132,9 @@ class TkThemePage(ArticlePage):
         return [Tag(slug=slug) for slug in self._classes("tag-")]
 
     def lead_image(self) -> Image | None:
-        figure = self.doc.select_one("div.card-image figure", self.article)
+        figure = select_one(self.article, "div.card-image figure")
         img = (select_one(figure, "img#primaryimage, img.wp-post-image") if figure is not None
-               else self.doc.select_one("img#primaryimage", self.article))
+               else select_one(self.article, "img#primaryimage"))
         if img is None:
             return None
         url = self.absolute(img.get("src")) or ""
@@ -154,5 +153,5 @@ class TkThemePage(ArticlePage):
                      credit=credit)
 
     def comments_url(self) -> str | None:
-        return self.absolute(self.doc.select_str("footer .wpdc-join-discussion a::attr(href)", self.article))
+        return self.absolute(select_str(self.article, "footer .wpdc-join-discussion a::attr(href)"))
 

@@ -174,10 +174,10 @@ class WordPressPage(ArticlePage):
 
     def lead_image(self) -> Image | None:
         img = self.doc.select_one(".post-thumbnail img, figure.wp-block-post-featured-image img, "
-                                    "article img.wp-post-image")
+                                  "article img.wp-post-image")
         if img is not None:
             caption = text_of(self.doc.select_one(".post-thumbnail figcaption, "
-                                                    "figure.wp-block-post-featured-image figcaption"))
+                                                  "figure.wp-block-post-featured-image figcaption"))
             return Image(url=self.absolute(img.get("src")) or "", alt=collapse_whitespace(img.get("alt") or "") or None,
                          caption=caption, width=int_attr(img.get("width")), height=int_attr(img.get("height")),
                          is_lead=True)

@@ -96,8 +96,9 @@ def response_headers_as_stored(exchange: Exchange) -> Headers:
     return headers
 
 
-def request_line(exchange: Exchange) -> str:
-    parts = urlsplit(warc_uri(exchange.url))
+def request_line(exchange: Exchange, uri: str) -> str:
+    """The request's first line; ``uri`` is the exchange's URL as ``warc_uri`` gives it."""
+    parts = urlsplit(uri)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return f"{exchange.method} {target} {exchange.protocol}"
 
@@ -159,7 +160,7 @@ class RecordFactory:
                  ("WARC-Payload-Digest", digest)], "application/http; msgtype=response", block_head,
                 exchange.body), digest)]
         request_id = self.make_id()
-        request_head = (request_line(exchange) + "\r\n"
+        request_head = (request_line(exchange, uri) + "\r\n"
                         + "".join(f"{k}: {v}\r\n" for k, v in exchange.request_headers) + "\r\n"
                         ).encode("latin-1", "replace")
         records.append((request_id, "request", _record(
