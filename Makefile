@@ -9,7 +9,7 @@ PYWB_VENV := .venv-pywb
 PYWB_STAMP := $(PYWB_VENV)/.installed
 DEMO_ARTICLES ?= 300
 
-.PHONY: demo test lint typecheck pytest bench bench-quick wget clean
+.PHONY: demo test lint typecheck pytest bench bench-quick bench-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ $(PYWB_STAMP):
 demo: $(STAMP)
 	$(BIN)/python -m archiver.demo --articles $(DEMO_ARTICLES)
 
-test: $(TEST_STAMP) $(PYWB_STAMP) wget
+test: $(TEST_STAMP) $(PYWB_STAMP) bench-tools
 	$(BIN)/ruff check archiver spiders tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -45,18 +45,20 @@ typecheck: $(TEST_STAMP)
 pytest: $(TEST_STAMP) $(PYWB_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The archivists' reference crawler for bench/crawl.py (Debian package).
-WGET := $(shell command -v wget 2>/dev/null)
+# Debian packages the benchmarks use: wget, the archivists' reference crawler, and nginx, the server in front
+# of the replica (bench/front.py). The quick benchmark run in the test suite uses both.
+MISSING_TOOLS := $(if $(shell command -v wget 2>/dev/null),,wget) \
+	$(if $(shell command -v nginx 2>/dev/null || ls /usr/sbin/nginx 2>/dev/null),,nginx-light)
 
-bench: $(TEST_STAMP) wget
+bench: $(TEST_STAMP) bench-tools
 	$(BIN)/python bench/run.py
 
-wget:
-ifeq ($(WGET),)
-	apt-get install -y --no-install-recommends wget || sudo apt-get install -y --no-install-recommends wget
+bench-tools:
+ifneq ($(strip $(MISSING_TOOLS)),)
+	apt-get install -y --no-install-recommends $(MISSING_TOOLS) || sudo apt-get install -y --no-install-recommends $(MISSING_TOOLS)
 endif
 
-bench-quick: $(TEST_STAMP) wget
+bench-quick: $(TEST_STAMP) bench-tools
 	$(BIN)/python bench/run.py --quick
 
 clean:

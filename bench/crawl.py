@@ -88,8 +88,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=list(VARIANTS))
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--server", choices=["nginx", "replica"], default="nginx",
+                        help="nginx caching the replica (the issue's setup) or the Python replica itself.")
     args = parser.parse_args()
-    server, base_url = start_replica(args.articles)
+    server, base_url = start_replica(args.articles, args.server)
     runs: dict[str, list[tuple[Measured, int]]] = {name: [] for name in args.only}
     try:
         for _ in range(args.runs):
@@ -99,7 +101,8 @@ def main() -> None:
         top = profile(base_url) if args.profile else None
     finally:
         server.terminate()
-    result: dict[str, Any] = {"articles": args.articles, "runs": args.runs, "variants": {}}
+    result: dict[str, Any] = {"articles": args.articles, "runs": args.runs, "server": server.description,
+                              "variants": {}}
     for name, measured in runs.items():
         result["variants"][name] = {
             "pages": statistics.median(pages for _, pages in measured),

@@ -55,8 +55,10 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
+    parser.add_argument("--server", choices=["nginx", "replica"], default="nginx",
+                        help="nginx caching the replica (the issue's setup) or the Python replica itself.")
     args = parser.parse_args()
-    server, base_url = start_replica(args.articles)
+    server, base_url = start_replica(args.articles, args.server)
     rates: dict[int, list[float]] = {n: [] for n in args.workers}
     pages: dict[int, list[int]] = {n: [] for n in args.workers}
     try:
@@ -68,7 +70,7 @@ def main() -> None:
     finally:
         server.terminate()
     one = statistics.median(rates[args.workers[0]])
-    json.dump({"articles": args.articles, "cpus": os.cpu_count(),
+    json.dump({"articles": args.articles, "cpus": os.cpu_count(), "server": server.description,
                "workers": {str(n): {"pages_per_second": spread(v), "pages": statistics.median(pages[n]),
                                     "speedup": statistics.median(v) / one} for n, v in rates.items()}},
               sys.stdout, indent=1)

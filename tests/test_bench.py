@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+
+from .conftest import Replica
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,3 +34,48 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
     assert data["crawl"]["archiver_vs_bare_scrapy"] > 0
     assert set(data["distributed"]["workers"]) == {"1", "2"}
     assert data["crawl_memory"]["large"]["max_rss_mb"] > 0 and data["export_memory"]
+
+
+def _get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.mark.timeout(120)
+def test_nginx_front_serves_the_replicas_answers_from_its_cache(replica: Replica) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from front import NginxFront
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    front = NginxFront(replica.base_url)
+    try:
+        assert front.warm() > replica.articles  # every article, listing and image, with and without gzip
+        before = json.loads(_get(replica.base_url + "/_replica/stats")[2])["__total__"]
+        # The replica writes absolute links from the Host header: through the front they name the front.
+        _, listing_headers, listing_body = _get(front.base_url + "/", **{"Accept-Encoding": "identity"})
+        listing = listing_body.decode()
+        # The replica sends listings chunked; from the cache every answer has a Content-Length.
+        assert listing_headers["Content-Length"] == str(len(listing_body))
+        assert replica.base_url not in listing
+        path = re.findall(re.escape(front.base_url) + r"(/[a-z0-9/-]+-\d+\.html)", listing)[0]
+        for encoding in ("gzip", "identity"):
+            status, headers, body = _get(front.base_url + path, **{"Accept-Encoding": encoding})
+            direct_status, direct_headers, direct_body = _get(replica.base_url + path, **{
+                "Accept-Encoding": encoding, "Host": front.base_url.removeprefix("http://")})
+            assert (status, body) == (direct_status, direct_body) == (200, body)
+            assert headers.get("Content-Encoding") == direct_headers.get("Content-Encoding")
+            assert headers["ETag"] == direct_headers["ETag"] and "Transfer-Encoding" not in headers
+            # Conditional requests are answered by nginx from the cached validators.
+            conditional = {"Accept-Encoding": encoding, "If-None-Match": headers["ETag"]}
+            assert _get(front.base_url + path, **conditional)[0] == 304
+        assert _get(front.base_url + "/no-such-page/")[0] == 404
+        # Warmed URLs came from the cache: the replica saw only this test's direct requests and the 404.
+        after = json.loads(_get(replica.base_url + "/_replica/stats")[2])["__total__"]
+        assert after - before == 2 + 1 + 1  # two direct GETs, the stats call itself, the cold 404
+    finally:
+        front.terminate()
