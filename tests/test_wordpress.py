@@ -78,3 +78,25 @@ def test_wordpress_spider_archives_every_post(wp_site: tuple[str, Replica], tmp_
             assert author["bio"]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["finish_reason"] == "finished"
+
+
+@pytest.mark.parametrize(("markup", "is_post"), [
+    ('<body class="post-template-default single single-post postid-7">', True),
+    ('<body class="single single-format-video">', True),
+    ('<body class="page"><article id="post-7" class="post-7 post type-post hentry">', True),
+    ('<head><meta property="og:type" content="article"></head><body class="page">', True),
+    ('<head><meta name="og:type" value="article"></head><body>', True),
+    ('<head><meta name="article:published_time" content="2024-05-01"></head><body>', True),
+    ('<head><script type="application/ld+json">{"@type": "NewsArticle"}</script></head><body>', True),
+    # A WordPress page (Impressum), a listing, a near miss in each kind of evidence:
+    ('<body class="page-template-default page page-id-2"><article id="post-2" class="post-2 page type-page">', False),
+    ('<body class="blog home"><article class="type-postal">', False),
+    ('<head><meta property="og:type" content="website"><meta property="article:author" content="x"></head>', False),
+    ('<head><script type="application/ld+json">{"@type": "WebPage"}</script></head><body class="single-posting">',
+     False),
+])
+def test_post_page_evidence(markup: str, is_post: bool) -> None:
+    from archiver.pages.query import Document
+    from archiver.pages.wordpress import is_post_page
+
+    assert is_post_page(Document.parse(f"<html>{markup}<p>x</p></body></html>")) is is_post

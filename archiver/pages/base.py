@@ -48,6 +48,12 @@ class ArticlePage:
 
     # --- helpers ------------------------------------------------------------------------------
     @cached_property
+    def post_articles(self) -> list[Element]:
+        """WordPress's post containers, ``<article id="post-123">``, in document order. lxml's tag iteration
+        finds them several times faster than the XPath ``//article[starts-with(@id, 'post-')]``."""
+        return [article for article in self.root.iter("article") if (article.get("id") or "").startswith("post-")]
+
+    @cached_property
     def _meta(self) -> dict[str, str]:
         """Every <meta> by property or name (first wins); read once, the document has dozens."""
         found: dict[str, str] = {}
@@ -88,8 +94,8 @@ class ArticlePage:
         return site_of(self.url())
 
     def post_id(self) -> int | None:
-        for article_id in self.doc.select("//article[starts-with(@id, 'post-')]/@id"):
-            if (number := re.fullmatch(r"post-(\d+)", article_id)) is not None:
+        for article in self.post_articles:
+            if (number := re.fullmatch(r"post-(\d+)", article.get("id") or "")) is not None:
                 return int(number[1])
         body_class = re.search(r"\bpostid-(\d+)\b", self.doc.select_str("//body/@class") or "")
         if body_class:
@@ -98,7 +104,7 @@ class ArticlePage:
         return post_id_from_url(self.url()) or (post_id_from_url(shortlink) if shortlink else None)
 
     def language(self) -> str | None:
-        lang = self.doc.select_str("/html/@lang") or self.meta("og:locale")
+        lang = (self.root.get("lang") if self.root.tag == "html" else None) or self.meta("og:locale")
         return re.split(r"[-_]", lang.strip())[0].lower() if lang else None
 
     def lead(self) -> str | None:

@@ -12,6 +12,7 @@ import copy
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lxml import etree, html
@@ -30,25 +31,43 @@ JUNK_ID_PREFIXES = ("traffective-ad",)
 JUNK_IDS = frozenset({"author"})
 
 
-def _is_junk(element: etree._Element) -> bool:
-    if element.tag in JUNK_TAGS or element.get("data-nosnippet") is not None:
-        return True
-    element_id = element.get("id")
-    if element_id and (element_id in JUNK_IDS or element_id.startswith(JUNK_ID_PREFIXES)):
-        return True
-    classes = element.get("class")
-    if classes:
-        if any(part in classes for part in JUNK_CLASS_PARTS):
-            return True
-        if not JUNK_CLASS_TOKENS.isdisjoint(classes.split()):
-            return True
-    return False
+# One regex answers both class rules: a part anywhere in the attribute, or a whole class token.
+_JUNK_TOKENS = "|".join(map(re.escape, sorted(JUNK_CLASS_TOKENS)))
+_JUNK_CLASS_RE = re.compile("|".join([*map(re.escape, JUNK_CLASS_PARTS), rf"(?:^|\s)(?:{_JUNK_TOKENS})(?:\s|$)"]))
+
+
+def _junk_under(root: etree._Element, layout_junk: Sequence[str]) -> list[etree._Element]:
+    """The elements under ``root`` (never ``root`` itself) that the shared rules or the layout's XPath call junk."""
+    doomed: list[etree._Element] = []
+    for node in root.iter(etree.Element):
+        if node is root:
+            continue
+        if node.tag in JUNK_TAGS:
+            doomed.append(node)
+            continue
+        get = node.get
+        classes = get("class")
+        element_id = get("id")
+        if ((classes and _JUNK_CLASS_RE.search(classes))
+                or (element_id and (element_id in JUNK_IDS or element_id.startswith(JUNK_ID_PREFIXES)))
+                or get("data-nosnippet") is not None):
+            doomed.append(node)
+    if layout_junk:
+        doomed.extend(_layout_junk_query(tuple(layout_junk))(root))
+    return doomed
+
+
+@lru_cache(maxsize=64)
+def _layout_junk_query(layout_junk: tuple[str, ...]) -> etree.XPath:
+    return etree.XPath(" | ".join(_to_xpath(s) for s in layout_junk))
 
 
 TEXT_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd", "td", "th", "blockquote"}
 BLOCK_CONTAINERS = frozenset(TEXT_BLOCKS | {"div", "figure", "ul", "ol"})
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 KEEP_ATTRIBUTES = {"href", "src", "alt", "width", "height", "title"}
+_UNKEPT_ATTRIBUTES = etree.XPath("descendant-or-self::*/@*[not({})]".format(
+    " or ".join(f"name()='{name}'" for name in sorted(KEEP_ATTRIBUTES))))
 
 
 @dataclass
@@ -111,10 +130,7 @@ class BodyReader:
 
     def read(self, element: etree._Element) -> Body:
         root = copy.deepcopy(element)
-        doomed = [node for node in root.iter() if isinstance(node.tag, str) and node is not root and _is_junk(node)]
-        if self.junk:
-            doomed.extend(root.xpath(" | ".join(_to_xpath(s) for s in self.junk)))
-        for node in doomed:
+        for node in _junk_under(root, self.junk):
             if node is not root and node.getparent() is not None:
                 _remove_keep_tail(node)
         self._walk(root)
@@ -211,13 +227,19 @@ class BodyReader:
 
     @staticmethod
     def _strip_attributes(root: etree._Element) -> None:
-        for node in root.iter():
-            if not isinstance(node.tag, str):
-                continue
+        # The names of the attributes to drop, found by libxml2; then each dropped from the whole tree in C.
+        names = {attribute.attrname for attribute in _UNKEPT_ATTRIBUTES(root)}
+        if not names:
+            return
+        try:
+            etree.strip_attributes(root, *names)
+            return
+        except ValueError:
+            pass  # a name that is not a valid XML name (the HTML parser accepts them from broken markup)
+        for node in root.iter(etree.Element):
             attributes = node.attrib
             if any(name not in KEEP_ATTRIBUTES for name in attributes):
-                # Rebuilt, not deleted one by one: lxml refuses to delete an attribute whose name is not a valid
-                # XML name, and the HTML parser accepts such names from broken markup.
+                # Rebuilt, not deleted one by one: lxml refuses to delete an attribute with such a name.
                 kept = [(name, value) for name, value in attributes.items() if name in KEEP_ATTRIBUTES]
                 attributes.clear()
                 for name, value in kept:

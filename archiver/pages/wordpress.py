@@ -24,20 +24,25 @@ BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", "
                   "[itemprop=articleBody]"]
 
 
-POST_EVIDENCE = (
-    "//body[contains(concat(' ', normalize-space(@class), ' '), ' single-post ')"
-    " or contains(@class, 'single-format-')]"
-    " | //article[contains(concat(' ', normalize-space(@class), ' '), ' type-post ')]"
-    " | //meta[(@property='og:type' or @name='og:type') and (@content='article' or @value='article')]"
-    " | //meta[@property='article:published_time' or @name='article:published_time']"
-)
 JSON_LD = "script[type='application/ld+json']::text"
 
 
 def is_post_page(doc: Document) -> bool:
-    """A blog post or news article, not a WordPress page (Impressum), listing or error page."""
-    if doc.select(POST_EVIDENCE):
+    """A blog post or news article, not a WordPress page (Impressum), listing or error page.
+
+    Evidence, cheapest first: WordPress's body and article classes (through the document's class index),
+    then the meta tags (``og:type`` article, ``article:published_time``), then a JSON-LD article type.
+    """
+    if doc.select("body.single-post, article.type-post"):
         return True
+    if any("single-format-" in (body.get("class") or "") for body in doc.root.iter("body")):
+        return True
+    for meta in doc.root.iter("meta"):
+        names = (meta.get("property"), meta.get("name"))
+        if "article:published_time" in names:
+            return True
+        if "og:type" in names and "article" in (meta.get("content"), meta.get("value")):
+            return True
     for raw in doc.select(JSON_LD):
         if re.search(r'"@type"\s*:\s*\[?[^\]]*"(?:News)?(?:Article|BlogPosting)"', raw):
             return True
@@ -153,7 +158,7 @@ class WordPressPage(ArticlePage):
             if segments and not any(c.slug == segments[-1] for c in result):
                 result.append(Category(slug=segments[-1], name=text_of(link), url=url,
                                        parent=segments[-2] if len(segments) > 1 else None))
-        classes = (self.doc.select_str("//article[starts-with(@id, 'post-')]/@class") or "").split()
+        classes = (self.post_articles[0].get("class") or "").split() if self.post_articles else []
         for cls in classes:
             if cls.startswith("category-") and not any(c.slug == cls[9:] for c in result):
                 result.append(Category(slug=cls[9:]))
@@ -165,7 +170,10 @@ class WordPressPage(ArticlePage):
 
     def tags(self) -> list[Tag]:
         result: list[Tag] = []
-        for link in self.doc.select("//a[@rel='tag'][not(ancestor::*[contains(@class, 'taxonomy-category')])]"):
+        for link in self.root.iter("a"):  # rel="tag" outside the block themes' category list
+            if link.get("rel") != "tag" or any("taxonomy-category" in (up.get("class") or "")
+                                               for up in link.iterancestors()):
+                continue
             url = self.absolute(link.get("href"))
             segments = [s for s in urlsplit(url or "").path.split("/") if s]
             if segments and not any(t.slug == segments[-1] for t in result):
