@@ -7,7 +7,7 @@ happens the raw string is kept beside the normalized value (``published_raw`` be
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -97,13 +97,23 @@ class ArticleItem:
     capture: dict[str, Any] | None = None
 
     def to_dict(self, with_html: bool = True, with_context: bool = False) -> dict[str, Any]:
-        data = asdict(self)
-        if not with_html:
-            data.pop("html")
+        """The item as plain dicts and lists, equal to ``dataclasses.asdict`` without the left-out fields."""
+        skipped = set() if with_html else {"html"}
         if not with_context:
-            data.pop("fetched_url")
-            data.pop("capture")
-        return data
+            skipped |= {"fetched_url", "capture"}
+        return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__ if name not in skipped}
+
+
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict``'s conversion without its deep copy of every leaf value (which made it cost
+    0.2 ms per article, once for each content hash): the leaves of an item are immutable."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {key: _plain(v) for key, v in value.items()}
+    return value
 
 
 @dataclass

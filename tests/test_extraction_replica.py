@@ -116,3 +116,24 @@ def test_a_wordpress_page_that_is_not_a_post_is_refused() -> None:
             "</article></body></html>")
     with pytest.raises(ExtractionError):
         extract(Page("https://news.example/impressum/", html))
+
+
+@pytest.mark.parametrize("theme", [None, "hueman"])
+def test_item_as_dict_equals_dataclasses_asdict(theme: str | None) -> None:
+    """``to_dict`` feeds the content hash that decides whether an article changed: it must stay exactly
+    what ``dataclasses.asdict`` gives (a different dict would make every stored article look changed)."""
+    from dataclasses import asdict
+
+    for index in (0, APP.site.seed_index, 150):
+        article = APP.site.article(index)
+        query = f"theme={theme}" if theme else ""
+        item = extract(Page("http://replica.test" + article.path,
+                            APP.handle(article.path, query, "replica.test", False).body.decode()))
+        item.capture = {"record_id": "<urn:uuid:1>", "offset": 7, "nested": [{"a": (1, 2)}]}
+        full = asdict(item)
+        assert item.to_dict(with_html=True, with_context=True) == full
+        assert item.to_dict() == {k: v for k, v in full.items() if k not in ("fetched_url", "capture")}
+        assert item.to_dict(with_html=False) == {k: v for k, v in full.items()
+                                                 if k not in ("html", "fetched_url", "capture")}
+        assert item.to_dict()["authors"][0] is not item.authors[0] and item.to_dict()["images"] == [
+            asdict(image) for image in item.images]
