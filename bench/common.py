@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -20,14 +21,21 @@ CONCURRENCY = ["-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DO
                "-s", "AUTOTHROTTLE_ENABLED=False"]
 
 
-class Replica:
-    """The replica site for a benchmark: the Python replica, by default behind a warmed nginx cache (front.py).
+SERVERS = ("nginx", "replica")
 
-    ``server="replica"`` crawls the Python replica directly (it renders every page afresh: about 0.9
+
+def add_server_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", choices=SERVERS, default="nginx",
+                        help="nginx caching the replica (the issue's setup) or the Python replica itself.")
+
+
+class Replica:
+    """The replica site for a benchmark: ``server="nginx"`` puts the Python replica behind a warmed nginx cache
+    (front.py); ``server="replica"`` crawls the Python replica directly (it renders every page afresh: about 0.9
     CPU-ms per page taken from the crawlers on this 2-core machine).
     """
 
-    def __init__(self, articles: int, server: str = "nginx") -> None:
+    def __init__(self, articles: int, server: str) -> None:
         self._process = subprocess.Popen([sys.executable, "-m", "archiver", "replica", "serve", "--articles",
                                           str(articles)], stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
@@ -44,7 +52,8 @@ class Replica:
             self.base_url = self._front.base_url
             self.description = f"nginx {self._front.version} caching the Python replica ({warmed} URLs warmed)"
         elif server != "replica":
-            raise SystemExit(f"unknown server {server!r}: nginx or replica")
+            self.terminate()
+            raise SystemExit(f"unknown server {server!r}: {' or '.join(SERVERS)}")
 
     def terminate(self) -> None:
         if self._front is not None:

@@ -22,7 +22,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import CONCURRENCY, Measured, archiver_command, measure, run_archiver_measured, spread, start_replica
+from common import (
+    CONCURRENCY,
+    Measured,
+    add_server_argument,
+    archiver_command,
+    measure,
+    run_archiver_measured,
+    spread,
+    start_replica,
+)
 from warcio.archiveiterator import ArchiveIterator
 
 HERE = Path(__file__).resolve().parent
@@ -88,8 +97,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=list(VARIANTS))
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--server", choices=["nginx", "replica"], default="nginx",
-                        help="nginx caching the replica (the issue's setup) or the Python replica itself.")
+    add_server_argument(parser)
     args = parser.parse_args()
     server, base_url = start_replica(args.articles, args.server)
     runs: dict[str, list[tuple[Measured, int]]] = {name: [] for name in args.only}

@@ -19,7 +19,7 @@ import time
 import uuid
 
 import psycopg
-from common import spread, start_replica
+from common import add_server_argument, spread, start_replica
 
 REDIS = os.environ.get("ARCHIVER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 PG_ADMIN = os.environ.get("ARCHIVER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -55,8 +55,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
-    parser.add_argument("--server", choices=["nginx", "replica"], default="nginx",
-                        help="nginx caching the replica (the issue's setup) or the Python replica itself.")
+    add_server_argument(parser)
     args = parser.parse_args()
     server, base_url = start_replica(args.articles, args.server)
     rates: dict[int, list[float]] = {n: [] for n in args.workers}

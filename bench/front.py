@@ -93,7 +93,11 @@ class NginxFront:
         self.base_url = f"http://127.0.0.1:{port}"
         self._process = subprocess.Popen([found, "-p", self._root, "-c", str(config)],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self._wait_until_listening(port)
+        try:
+            self._wait_until_listening(port)
+        except BaseException:
+            self.terminate()  # also removes the private directory
+            raise
 
     def _wait_until_listening(self, port: int) -> None:
         deadline = time.monotonic() + 10
@@ -105,7 +109,6 @@ class NginxFront:
                 return
             except OSError:
                 time.sleep(0.05)
-        self.terminate()
         raise SystemExit("nginx did not listen within 10 s")
 
     def warm(self) -> int:
@@ -128,12 +131,13 @@ class NginxFront:
             fetched = sum(1 for log in Path(directory).glob("*.log")
                           for line in log.read_text(errors="replace").splitlines() if " URL:" in line)
         index = self._get("/sitemap_index.xml", "identity")
+        self._get("/sitemap_index.xml", "gzip")
         sitemaps = [url.removeprefix(self.base_url) for url in re.findall(r"<loc>\s*([^<]+?)\s*</loc>", index)]
-        paths = ["/robots.txt", "/feed/", "/sitemap_index.xml", *sitemaps]
+        paths = ["/robots.txt", "/feed/", *sitemaps]
         for path in paths:
             for encoding in ("gzip", "identity"):
                 self._get(path, encoding)
-        return fetched + 2 * len(paths)
+        return fetched + 2 + 2 * len(paths)
 
     def _get(self, path: str, encoding: str) -> str:
         request = urllib.request.Request(self.base_url + path, headers={"Accept-Encoding": encoding})

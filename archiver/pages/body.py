@@ -53,7 +53,7 @@ def _junk_under(root: etree._Element, layout_junk: Sequence[str]) -> list[etree.
                 or get("data-nosnippet") is not None):
             doomed.append(node)
     if layout_junk:
-        doomed.extend(_layout_junk_query(tuple(layout_junk))(root))
+        doomed.extend(node for node in _layout_junk_query(tuple(layout_junk))(root) if node is not root)
     return doomed
 
 
@@ -66,8 +66,6 @@ TEXT_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd",
 BLOCK_CONTAINERS = frozenset(TEXT_BLOCKS | {"div", "figure", "ul", "ol"})
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 KEEP_ATTRIBUTES = {"href", "src", "alt", "width", "height", "title"}
-_UNKEPT_ATTRIBUTES = etree.XPath("descendant-or-self::*/@*[not({})]".format(
-    " or ".join(f"name()='{name}'" for name in sorted(KEEP_ATTRIBUTES))))
 
 
 @dataclass
@@ -131,8 +129,7 @@ class BodyReader:
     def read(self, element: etree._Element) -> Body:
         root = copy.deepcopy(element)
         for node in _junk_under(root, self.junk):
-            if node is not root and node.getparent() is not None:
-                _remove_keep_tail(node)
+            _remove_keep_tail(node)
         self._walk(root)
         self._strip_attributes(root)
         self.body.html = html.tostring(root, encoding="unicode", method="html").strip()
@@ -227,19 +224,11 @@ class BodyReader:
 
     @staticmethod
     def _strip_attributes(root: etree._Element) -> None:
-        # The names of the attributes to drop, found by libxml2; then each dropped from the whole tree in C.
-        names = {attribute.attrname for attribute in _UNKEPT_ATTRIBUTES(root)}
-        if not names:
-            return
-        try:
-            etree.strip_attributes(root, *names)
-            return
-        except ValueError:
-            pass  # a name that is not a valid XML name (the HTML parser accepts them from broken markup)
         for node in root.iter(etree.Element):
             attributes = node.attrib
             if any(name not in KEEP_ATTRIBUTES for name in attributes):
-                # Rebuilt, not deleted one by one: lxml refuses to delete an attribute with such a name.
+                # Rebuilt, not deleted one by one: lxml refuses to delete an attribute whose name is not a valid
+                # XML name, and the HTML parser accepts such names from broken markup.
                 kept = [(name, value) for name, value in attributes.items() if name in KEEP_ATTRIBUTES]
                 attributes.clear()
                 for name, value in kept:
