@@ -104,3 +104,32 @@ def test_an_empty_or_nul_page_parses_to_an_html_root() -> None:
     assert Document.parse("").root.tag == "html"
     assert Document.parse("\x00\x00").root.tag == "html"
     assert Document.parse("<p>a\x00b</p>").select("p::text") == ["ab"]
+
+
+@pytest.mark.parametrize("body", [
+    '<main id="article"><article id="post-5"><p>x</p></article><article id="post-6"></article></main>',
+    '<main id="article"><div><article id="post-5"></article></div></main>',  # not a child of <main>
+    '<main id="articles"><article id="post-5"></article></main>',
+    '<main><article id="post-5"></article></main>',
+    '<main id="article"><article id="page-5"></article><article></article><!-- c --><article id="post-"></article>'
+    '</main>',
+    '<article id="post-5"></article>',
+    # two <main id="article">, the second's article first in document order
+    '<main id="article"><section><main id="article"><article id="post-2"></article></main></section>'
+    '<article id="post-1"></article></main>',
+])
+def test_tk_theme_articles_are_what_its_xpath_finds(body: str) -> None:
+    from archiver.pages.tk_theme import ARTICLE, post_articles
+
+    document = Document.parse(f"<html><body>{body}</body></html>")
+    assert post_articles(document) == select(document.root, ARTICLE)
+
+
+def test_tk_theme_finds_the_real_sample_pages_article() -> None:
+    from archiver.pages.tk_theme import post_articles
+
+    sample = next(p / "shared" / "samples" / "tarnkappe" / "live-approx-311235.html"
+                  for p in Path(__file__).resolve().parents
+                  if (p / "shared" / "samples" / "tarnkappe" / "live-approx-311235.html").exists())
+    (article,) = post_articles(Document.parse(sample.read_text(encoding="utf-8")))
+    assert article.get("id") == "post-311235"

@@ -100,3 +100,19 @@ def test_post_page_evidence(markup: str, is_post: bool) -> None:
     from archiver.pages.wordpress import is_post_page
 
     assert is_post_page(Document.parse(f"<html>{markup}<p>x</p></body></html>")) is is_post
+
+
+def test_post_navigation_and_comments_inside_the_body_are_not_article_text() -> None:
+    page = """<html lang="en"><body class="post-template-default single single-post">
+<article id="post-9" class="post-9 post type-post"><h1 class="entry-title">Title</h1>
+<div class="entry-content"><p>First paragraph.</p>
+<nav class="navigation post-navigation"><a href="/a/">Previous post</a></nav>
+<div class="wp-block-comments"><h2>3 Comments</h2><p>Nice article!</p></div>
+<p id="comments-intro" class="note">Second paragraph.</p>
+<div class="Comments"><p>Capitalized class: kept, as the layout's rule is case-sensitive.</p></div>
+</div></article></body></html>"""
+    item = extract(Page("http://wp.test/2024/05/title/", page))
+    assert item.layout == "wordpress"
+    assert item.text.split("\n\n") == ["First paragraph.", "Second paragraph.",
+                                       "Capitalized class: kept, as the layout's rule is case-sensitive."]
+    assert "Previous post" not in item.html and "Nice article" not in item.html

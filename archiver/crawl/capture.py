@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 import sqlalchemy
@@ -52,11 +53,10 @@ def _version_of(module: Any) -> str:
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for name, values in headers.items():
-        for value in values:
-            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
-    return pairs
+    # Scrapy's Headers is a dict of normalized name -> list of values; its own items() re-normalizes every
+    # name through getlist (20 calls per response), which the dict's items() gives as they are.
+    pairs = dict.items(headers) if isinstance(headers, dict) else headers.items()
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in pairs for value in values]
 
 
 class WarcCaptureExtension:
@@ -216,8 +216,6 @@ def _header(response: Response, name: bytes) -> str | None:
 
 
 def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).netloc
 
 

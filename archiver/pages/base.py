@@ -35,7 +35,8 @@ class Page:
 
 class ArticlePage:
     layout: ClassVar[str] = "abstract"
-    body_junk: ClassVar[list[str]] = []
+    body_junk: ClassVar[list[str]] = []  # XPath
+    body_junk_class_parts: ClassVar[tuple[str, ...]] = ()  # a class attribute containing one marks junk
 
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -115,7 +116,8 @@ class ArticlePage:
         element = self.body_element()
         if element is None:
             raise ExtractionError("no article body found", self.layout)
-        return BodyReader(self.page.url, urlsplit(self.page.url).netloc, self.body_junk).read(element)
+        return BodyReader(self.page.url, urlsplit(self.page.url).netloc, self.body_junk,
+                          self.body_junk_class_parts).read(element)
 
     def body_element(self) -> Element | None:
         raise NotImplementedError

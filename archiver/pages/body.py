@@ -31,13 +31,21 @@ JUNK_ID_PREFIXES = ("traffective-ad",)
 JUNK_IDS = frozenset({"author"})
 
 
-# One regex answers both class rules: a part anywhere in the attribute, or a whole class token.
 _JUNK_TOKENS = "|".join(map(re.escape, sorted(JUNK_CLASS_TOKENS)))
-_JUNK_CLASS_RE = re.compile("|".join([*map(re.escape, JUNK_CLASS_PARTS), rf"(?:^|\s)(?:{_JUNK_TOKENS})(?:\s|$)"]))
 
 
-def _junk_under(root: etree._Element, layout_junk: Sequence[str]) -> list[etree._Element]:
-    """The elements under ``root`` (never ``root`` itself) that the shared rules or the layout's XPath call junk."""
+@lru_cache(maxsize=64)
+def _junk_class_re(layout_parts: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for every class rule: a part (shared or the layout's) anywhere in the attribute, or a whole token."""
+    parts = sorted({*JUNK_CLASS_PARTS, *layout_parts})
+    return re.compile("|".join([*map(re.escape, parts), rf"(?:^|\s)(?:{_JUNK_TOKENS})(?:\s|$)"]))
+
+
+def _junk_under(root: etree._Element, layout_junk: Sequence[str],
+                layout_class_parts: tuple[str, ...] = ()) -> list[etree._Element]:
+    """The elements under ``root`` (never ``root`` itself) that the shared rules or the layout's call junk: its
+    class-attribute parts in the same pass, its XPath after it."""
+    junk_class = _junk_class_re(layout_class_parts)
     doomed: list[etree._Element] = []
     for node in root.iter(etree.Element):
         if node is root:
@@ -45,12 +53,15 @@ def _junk_under(root: etree._Element, layout_junk: Sequence[str]) -> list[etree.
         if node.tag in JUNK_TAGS:
             doomed.append(node)
             continue
+        names = node.keys()
+        if not names:  # most elements of a body (<a>, <strong>, plain <p>) have no attribute to test
+            continue
         get = node.get
         classes = get("class")
         element_id = get("id")
-        if ((classes and _JUNK_CLASS_RE.search(classes))
+        if ((classes and junk_class.search(classes))
                 or (element_id and (element_id in JUNK_IDS or element_id.startswith(JUNK_ID_PREFIXES)))
-                or get("data-nosnippet") is not None):
+                or "data-nosnippet" in names):
             doomed.append(node)
     if layout_junk:
         doomed.extend(node for node in _layout_junk_query(tuple(layout_junk))(root) if node is not root)
@@ -65,7 +76,8 @@ def _layout_junk_query(layout_junk: tuple[str, ...]) -> etree.XPath:
 TEXT_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd", "td", "th", "blockquote"}
 BLOCK_CONTAINERS = frozenset(TEXT_BLOCKS | {"div", "figure", "ul", "ol"})
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-KEEP_ATTRIBUTES = {"href", "src", "alt", "width", "height", "title"}
+KEEP_ATTRIBUTES = frozenset({"href", "src", "alt", "width", "height", "title"})
+_CAPTION = etree.XPath(".//figcaption | .//*[contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')]")
 
 
 @dataclass
@@ -120,15 +132,17 @@ def unescape_once(text: str) -> str:
 
 
 class BodyReader:
-    def __init__(self, base_url: str, site_host: str, junk: Sequence[str] = ()) -> None:
+    def __init__(self, base_url: str, site_host: str, junk: Sequence[str] = (),
+                 junk_class_parts: Sequence[str] = ()) -> None:
         self.base_url = base_url
         self.site_host = site_host.lower()
         self.junk = list(junk)  # layout-specific XPath, on top of the shared rules
+        self.junk_class_parts = tuple(junk_class_parts)  # layout-specific parts of a junk class attribute
         self.body = Body()
 
     def read(self, element: etree._Element) -> Body:
         root = copy.deepcopy(element)
-        for node in _junk_under(root, self.junk):
+        for node in _junk_under(root, self.junk, self.junk_class_parts):
             _remove_keep_tail(node)
         self._walk(root)
         self._strip_attributes(root)
@@ -157,7 +171,11 @@ class BodyReader:
 
     @staticmethod
     def _has_block_children(element: etree._Element) -> bool:
-        return any(isinstance(c.tag, str) and c.tag.lower() in BLOCK_CONTAINERS for c in element)
+        for child in element:
+            tag = child.tag
+            if isinstance(tag, str) and tag.lower() in BLOCK_CONTAINERS:
+                return True
+        return False
 
     def _text_block(self, element: etree._Element) -> None:
         for img in list(element.iter("img")):
@@ -191,8 +209,7 @@ class BodyReader:
                 self.body.links.external.append(href)
 
     def _figure(self, element: etree._Element) -> None:
-        caption_el = next(iter(element.xpath(
-            ".//figcaption | .//*[contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')]")), None)
+        caption_el = next(iter(_CAPTION(element)), None)
         images = [img for img in element.iter("img")]
         caption_text, credit = None, None
         if caption_el is not None:
@@ -225,11 +242,12 @@ class BodyReader:
     @staticmethod
     def _strip_attributes(root: etree._Element) -> None:
         for node in root.iter(etree.Element):
-            attributes = node.attrib
-            if any(name not in KEEP_ATTRIBUTES for name in attributes):
+            names = node.keys()
+            if names and not KEEP_ATTRIBUTES.issuperset(names):
                 # Rebuilt, not deleted one by one: lxml refuses to delete an attribute whose name is not a valid
                 # XML name, and the HTML parser accepts such names from broken markup.
-                kept = [(name, value) for name, value in attributes.items() if name in KEEP_ATTRIBUTES]
+                attributes = node.attrib
+                kept = [(name, value) for name, value in node.items() if name in KEEP_ATTRIBUTES]
                 attributes.clear()
                 for name, value in kept:
                     attributes[name] = value

@@ -32,6 +32,7 @@ from ..normalize.text import clean_inline
 Element: TypeAlias = etree._Element  # lxml names its element type only privately
 XPATH_STARTS = ("/", "./", "(")
 _TRANSLATOR = HTMLTranslator()
+_XML_SPACE = str.maketrans("\t\n\r", "   ")  # what XPath's normalize-space() separates at, besides the space
 
 
 _PARSERS = threading.local()
@@ -90,6 +91,20 @@ class Document:
             return []  # most questions are about markup this page lacks: no need to run the XPath at all
         result = css.xpath(self.root, **starts)
         return result if isinstance(result, list) else [result]
+
+    def with_class(self, name: str) -> list[Element]:
+        """The elements whose class attribute has the token ``name`` (CSS ``.name``), in document order."""
+        found = self._index[0].get(name, [])
+        return [e for n, e in enumerate(found) if (n == 0 or e is not found[n - 1])  # a class named twice
+                and name in (e.get("class") or "").translate(_XML_SPACE).split(" ")]
+
+    def with_class_containing(self, part: str) -> list[Element]:
+        """The elements whose class attribute contains ``part`` (XPath ``contains(@class, part)``), in document
+        order. ``part`` must hold no whitespace: then it lies within one of the attribute's class names."""
+        names = [name for name in self._index[0] if part in name]
+        if len(names) > 1:
+            return [e for e in self.root.iter(etree.Element) if part in (e.get("class") or "")]
+        return list(dict.fromkeys(self._index[0][names[0]])) if names else []
 
     def select_one(self, query: str) -> Any:
         found = self.select(query)

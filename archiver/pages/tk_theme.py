@@ -15,9 +15,19 @@ from .base import ArticlePage
 from .body import first, int_attr
 from .query import Document, Element, select, select_one, select_str, text_of
 
-# XPath, not CSS: a CSS query over the document would build its class/id index (0.4 ms on a 66 kB page) for
-# this one question, and this layout asks all others within the article.
 ARTICLE = "//main[@id='article']/article[starts-with(@id, 'post-')]"
+
+
+def post_articles(doc: Document) -> list[Element]:
+    """The ``ARTICLE`` elements. Not CSS: a CSS query over the document would build its class/id index (0.4 ms on a
+    66 kB page) for this one question, and this layout asks all others within the article. lxml's tag iteration
+    finds ``<main>`` three times faster than the XPath (and every other layout's page asks this question first);
+    the XPath answers only for a page with several ``<main id="article">``, whose articles need document order."""
+    mains = [main for main in doc.root.iter("main") if main.get("id") == "article"]
+    if len(mains) > 1:
+        return doc.select(ARTICLE)
+    return [child for main in mains for child in main
+            if child.tag == "article" and (child.get("id") or "").startswith("post-")]
 
 
 def _path_slug(url: str | None) -> str | None:
@@ -33,11 +43,11 @@ class TkThemePage(ArticlePage):
 
     @classmethod
     def matches(cls, doc: Document) -> bool:
-        return bool(doc.select(ARTICLE))
+        return bool(post_articles(doc))
 
     @cached_property
     def article(self) -> Element:
-        element: Element = self.doc.select(ARTICLE)[0]
+        element: Element = post_articles(self.doc)[0]
         return element
 
     def body_element(self) -> Element | None:

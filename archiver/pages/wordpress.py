@@ -19,6 +19,7 @@ from .base import ArticlePage
 from .body import Body, first, int_attr
 from .query import Document, Element, text_of
 
+_XML_SPACE = str.maketrans("\t\n\r", "   ")  # XPath's token separators (normalize-space), besides the space
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle"}
 BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", ".article-content",
                   "[itemprop=articleBody]"]
@@ -57,7 +58,7 @@ def _as_list(value: Any) -> list[Any]:
 
 class WordPressPage(ArticlePage):
     layout: ClassVar[str] = "wordpress"
-    body_junk: ClassVar[list[str]] = ["//*[contains(@class, 'post-navigation') or contains(@class, 'comments')]"]
+    body_junk_class_parts: ClassVar[tuple[str, ...]] = ("post-navigation", "comments")
 
     @classmethod
     def matches(cls, doc: Document) -> bool:
@@ -149,10 +150,28 @@ class WordPressPage(ArticlePage):
         return list(self._categories)
 
     @cached_property
+    def _taxonomy_links(self) -> tuple[list[Element], list[Element]]:
+        """(category links, tag links) in document order, from one pass over the document's links instead of an
+        XPath scan and an ancestor walk per link. Classic themes mark category links ``rel="category tag"``, block
+        themes list them in ``.taxonomy-category``; tag links are ``rel="tag"`` outside such a list."""
+        in_category_list = {a for container in self.doc.with_class("taxonomy-category") for a in container.iter("a")
+                            if a is not container}
+        in_taxonomy_category = {a for container in self.doc.with_class_containing("taxonomy-category")
+                                for a in container.iter("a") if a is not container}
+        categories: list[Element] = []
+        tags: list[Element] = []
+        for link in self.root.iter("a"):
+            rel = link.get("rel")
+            if link in in_category_list or (rel and "category" in rel.translate(_XML_SPACE).split(" ")):
+                categories.append(link)
+            if rel == "tag" and link not in in_taxonomy_category:
+                tags.append(link)
+        return categories, tags
+
+    @cached_property
     def _categories(self) -> list[Category]:
         result: list[Category] = []
-        # Classic themes mark category links rel="category tag"; block themes list them in taxonomy-category.
-        for link in self.doc.select("a[rel~=category], .taxonomy-category a"):
+        for link in self._taxonomy_links[0]:
             url = self.absolute(link.get("href"))
             segments = [s for s in urlsplit(url or "").path.split("/") if s and s != "category"]
             if segments and not any(c.slug == segments[-1] for c in result):
@@ -170,10 +189,7 @@ class WordPressPage(ArticlePage):
 
     def tags(self) -> list[Tag]:
         result: list[Tag] = []
-        for link in self.root.iter("a"):  # rel="tag" outside the block themes' category list
-            if link.get("rel") != "tag" or any("taxonomy-category" in (up.get("class") or "")
-                                               for up in link.iterancestors()):
-                continue
+        for link in self._taxonomy_links[1]:
             url = self.absolute(link.get("href"))
             segments = [s for s in urlsplit(url or "").path.split("/") if s]
             if segments and not any(t.slug == segments[-1] for t in result):
