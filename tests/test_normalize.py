@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from archiver.normalize.authors import author_id_from_url, split_byline
 from archiver.normalize.credits import is_credit_line, license_url_for, parse_credit, split_caption_credit
 from archiver.normalize.dates import normalize_date, parse_date
-from archiver.normalize.text import clean_inline, collapse_whitespace, unescape_twice
+from archiver.normalize.text import ZERO_WIDTH_CHARACTERS, clean_inline, collapse_whitespace, unescape_twice
 from archiver.normalize.urls import canonical_url, is_article_url, join_url, post_id_from_url, strip_tracking
 
 
@@ -59,6 +59,12 @@ def test_text_helpers() -> None:
     assert unescape_twice("US-Beh&amp;ouml;rden") == "US-Behörden"
     assert unescape_twice("Messengers & WhatsApp") == "Messengers & WhatsApp"
     assert clean_inline("  Geldw&#xE4;sche\u200b  ") == "Geldwäsche"
+
+
+@pytest.mark.parametrize("character", list(ZERO_WIDTH_CHARACTERS))
+@pytest.mark.parametrize("text", ["Geldw{}äsche", "Geld{}wasche", "{}"])
+def test_every_zero_width_character_is_dropped(character: str, text: str) -> None:
+    assert collapse_whitespace(" " + text.format(character) + " x ") == (text.format("") + " x").strip()
 
 
 @given(st.text(max_size=200))

@@ -151,23 +151,27 @@ class BodyReader:
 
     # --- walk ---------------------------------------------------------------------------------
     def _walk(self, element: etree._Element) -> None:
-        if element.text and element.text.strip():
-            self._add_block(collapse_whitespace(unescape_once(element.text)))
+        text = element.text
+        if text and text.strip():
+            self._add_block(collapse_whitespace(unescape_once(text)))
         for child in list(element):
-            if not isinstance(child.tag, str):
+            tag = child.tag  # lxml builds a new str on every read of .tag, .text and .tail: each is read once
+            if not isinstance(tag, str):
                 continue
-            tag = child.tag.lower()
-            classes = f" {child.get('class', '')} "
+            tag = tag.lower()
+            class_value = child.get("class")
+            classes = f" {class_value} " if class_value else ""
             if tag == "figure" or " wp-caption " in classes or " wp-block-image " in classes:
                 self._figure(child)
             elif tag == "img":
                 self._image(child, None)
             elif not self._has_block_children(child):
-                self._text_block(child)
+                self._text_block(child, tag)
             else:
                 self._walk(child)
-            if child.tail and child.tail.strip() and child.getparent() is not None:
-                self._add_block(collapse_whitespace(unescape_once(child.tail)))
+            tail = child.tail  # a credit line removed by _text_block took its tail along: not body text here
+            if tail and tail.strip() and child.getparent() is not None:
+                self._add_block(collapse_whitespace(unescape_once(tail)))
 
     @staticmethod
     def _has_block_children(element: etree._Element) -> bool:
@@ -177,13 +181,13 @@ class BodyReader:
                 return True
         return False
 
-    def _text_block(self, element: etree._Element) -> None:
-        for img in list(element.iter("img")):
+    def _text_block(self, element: etree._Element, tag: str) -> None:
+        for img in element.iter("img"):
             self._image(img, None)
         text = inline_text(element)
         if not text:
             return
-        if element.tag.lower() not in HEADINGS and is_credit_line(text, collapsed=True):
+        if tag not in HEADINGS and is_credit_line(text, collapsed=True):
             parsed = parse_credit(text, _links_of(element, self.base_url))
             if parsed is not None:
                 self.body.credit_lines.append(Credit(parsed.raw, parsed.creator, parsed.license,

@@ -34,7 +34,7 @@ def is_post_page(doc: Document) -> bool:
     Evidence, cheapest first: WordPress's body and article classes (through the document's class index),
     then the meta tags (``og:type`` article, ``article:published_time``), then a JSON-LD article type.
     """
-    if doc.select("body.single-post, article.type-post"):
+    if doc.select("body.single-post") or doc.select("article.type-post"):  # apart, each is one anchored question
         return True
     if any("single-format-" in (body.get("class") or "") for body in doc.root.iter("body")):
         return True
