@@ -217,3 +217,16 @@ def test_verify_finds_problems(tmp_path: Path) -> None:
 
     path.write_bytes(gzip.compress(warcinfo + response))
     assert "more than one record" in verify_file(path).problems[0]
+
+
+def test_an_exchange_is_on_disk_when_write_exchange_returns(tmp_path: Path) -> None:
+    """The capture rows that point into the file are written right after: a crash must not find them ahead."""
+    writer = WarcFileWriter(tmp_path, "flush", factory=fixed_ids(), clock=lambda: FIXED, host="h")
+    written = writer.write_exchange(exchange(body=b"small"))
+    (path,) = tmp_path.glob("*.warc.gz.open")
+    on_disk = path.read_bytes()  # another reader: only what was flushed out of the writer's buffer
+    end = max(record.offset + record.length for record in written)
+    assert len(on_disk) == end
+    response, request = members(path)[1:]
+    assert b"WARC-Type: response\r\n" in response and b"WARC-Type: request\r\n" in request
+    writer.close()

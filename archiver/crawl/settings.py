@@ -54,6 +54,7 @@ EXTENSIONS = {
     "archiver.crawl.capture.WarcCaptureExtension": 100,
     "archiver.crawl.progress.ProgressExtension": 900,
     "archiver.crawl.progress.QueuePeakExtension": 910,
+    "archiver.crawl.gc_tuning.GarbageCollectorTuning": 950,
 }
 # Inert unless ARCHIVER_REDIS_URL is set: then this process is one worker of a distributed run.
 ADDONS = {"archiver.crawl.distributed.DistributedAddon": 0}
@@ -76,6 +77,7 @@ ARCHIVER_WARC_OPERATOR = ""
 ARCHIVER_FETCH_IMAGES = True
 ARCHIVER_DB_BATCH_SIZE = 50
 ARCHIVER_RUN_MODE = "crawl"
+ARCHIVER_GC_THRESHOLD = 7000  # young objects between garbage collections during a crawl (0: Python's 700)
 ARCHIVER_MAX_LISTING_PAGES = 5000  # listing /page/N/ beyond this is a trap, not an archive (tarnkappe: ~1,800)
 
 # Distributed runs (scrapy-redis; docs/runbook.md "Many workers")

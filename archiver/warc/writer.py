@@ -1,6 +1,7 @@
 """Crash-safe WARC files: one gzip member per record, ``.open`` while written, rotation by size.
 
-A file is written as ``NAME.warc.gz.open``, flushed after every record, fsynced and renamed
+A file is written as ``NAME.warc.gz.open``, flushed after every exchange (its response and request
+records together) and every other record, fsynced and renamed
 to ``NAME.warc.gz`` on close. A left-over ``.open`` file from a killed process is repaired on
 start-up (cut back to its last complete record) and closed (see ``repair.py``).
 """
@@ -110,20 +111,27 @@ class WarcFileWriter:
         self._warcinfo_id = record_id
         self._append(data)
 
-    def _append(self, data: bytes, level: int = GZIP_LEVEL) -> tuple[int, int]:
+    def _append(self, data: bytes, level: int = GZIP_LEVEL, flush: bool = True) -> tuple[int, int]:
         member = gzip_member(data, level)
         handle = self._handle
         assert handle is not None
         offset = self._size
         try:
             handle.write(member)  # type: ignore[attr-defined]
-            handle.flush()  # type: ignore[attr-defined]
+            if flush:
+                handle.flush()  # type: ignore[attr-defined]
         except OSError as error:
             raise WarcError(f"cannot write {self._name}: {error.strerror}") from error
         self._size += len(member)
         self.bytes_written += len(member)
         self.records_written += 1
         return offset, len(member)
+
+    def _flush(self) -> None:
+        try:
+            self._handle.flush()  # type: ignore[attr-defined]
+        except OSError as error:
+            raise WarcError(f"cannot write {self._name}: {error.strerror}") from error
 
     def _ensure_open(self) -> None:
         if self._handle is None or self._size >= self.max_size:
@@ -160,9 +168,11 @@ class WarcFileWriter:
             for record_id, record_type, data, digest in self.factory.exchange(exchange, self._warcinfo_id,
                                                                                revisit_of):
                 # Only a response record carries the body; revisit and request records are all headers.
-                offset, length = self._append(data, body_level if record_type == "response" else GZIP_LEVEL)
+                offset, length = self._append(data, body_level if record_type == "response" else GZIP_LEVEL,
+                                              flush=False)
                 assert self._name is not None
                 written.append(WrittenRecord(record_id, record_type, self._name, offset, length, digest))
+            self._flush()  # both records of the exchange in one write: flushed before anyone hears of them
             return written
 
     def write_metadata(self, target_uri: str, concurrent_to: str, fields: dict[str, str]) -> WrittenRecord:
