@@ -19,11 +19,15 @@ from archiver.warc.verify import verify_file
 
 from .conftest import Replica
 
+# The crawl to be killed is paced (about 50 requests a second) so that it is still running at any moment the test
+# picks: unpaced, the replica's 120 articles are archived in about a second on this machine.
+PACED = ["-s", "DOWNLOAD_DELAY=0.02", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"]
 
-def crawl_command(replica: Replica, directory: Path) -> list[str]:
+
+def crawl_command(replica: Replica, directory: Path, *settings: str) -> list[str]:
     return [sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url", replica.base_url, "--db",
             f"sqlite:///{directory}/archive.sqlite3", "--warc-dir", str(directory / "warc"), "-s",
-            "LOG_LEVEL=WARNING"]
+            "LOG_LEVEL=WARNING", *settings]
 
 
 def assert_pointers_true(directory: Path) -> int:
@@ -43,9 +47,10 @@ def assert_pointers_true(directory: Path) -> int:
 def test_sigkill_then_restart_leaves_valid_warcs_and_true_pointers(replica: Replica, tmp_path: Path,
                                                                    seed: int) -> None:
     delay = random.Random(seed).uniform(1.2, 3.5)
-    process = subprocess.Popen(crawl_command(replica, tmp_path), stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(crawl_command(replica, tmp_path, *PACED), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     time.sleep(delay)
+    assert process.poll() is None, "the crawl ended before the kill: nothing was tested"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     rerun = subprocess.run(crawl_command(replica, tmp_path), capture_output=True, text=True, timeout=300)

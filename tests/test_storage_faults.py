@@ -83,11 +83,14 @@ def test_corrupted_or_deleted_resume_state_still_lets_the_next_run_complete(repl
     warc_dir = tmp_path / "warc"
     process = subprocess.Popen([sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url",
                                 replica.base_url, "--db", db, "--warc-dir", str(warc_dir), "-s", "LOG_LEVEL=WARNING",
-                                "-s", "CONCURRENT_REQUESTS=2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                # paced (about 50 requests a second): unpaced, the crawl can end within the second
+                                "-s", "DOWNLOAD_DELAY=0.02", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(warc_dir.glob("*.open")):
         time.sleep(0.1)
     time.sleep(1.0)
+    assert process.poll() is None, "the crawl ended before the kill: nothing was tested"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     # Corrupt what the next run resumes from: the open WARC file cut inside a record and followed by garbage,

@@ -118,7 +118,9 @@ def test_resume_after_sigkill_completes_without_refetching(replica: Replica, tmp
     command = [sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url", replica.base_url, "--db",
                f"sqlite:///{tmp_path}/a.sqlite3", "--warc-dir", str(tmp_path / "warc"), "-s", "LOG_LEVEL=WARNING",
                "-s", "ARCHIVER_DB_BATCH_SIZE=10"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Paced (about 50 requests a second) so that the poll below finds it in the middle, not finished.
+    paced = [*command, "-s", "DOWNLOAD_DELAY=0.02", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"]
+    process = subprocess.Popen(paced, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill in the middle: once some articles, not all, are stored
         time.sleep(0.2)
@@ -128,6 +130,7 @@ def test_resume_after_sigkill_completes_without_refetching(replica: Replica, tmp
             continue
         if stored >= 20:
             break
+    assert process.poll() is None, "the crawl ended before the kill: nothing was tested"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     finished = {url for (url,) in query(tmp_path, "SELECT url FROM articles")}
