@@ -6,13 +6,13 @@ parsel (``Selector.css``) is the reference it must agree with, result for result
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from lxml import etree
 from parsel import Selector
 
 from archiver.pages.query import Document, select
+
+from .conftest import SAMPLES
 
 PAGE = """<!doctype html><html lang="de"><head><title>t</title>
 <script type="application/ld+json">{"@type": "NewsArticle"}</script></head>
@@ -91,9 +91,7 @@ def test_queries_under_an_element_stay_under_it() -> None:
 
 @pytest.mark.parametrize("layout_query", [".entry-inner", "p.post-byline .author .fn a", "a[rel=tag]"])
 def test_the_real_sample_page_agrees_with_parsel(layout_query: str) -> None:
-    sample = next(p / "shared" / "samples" / "tarnkappe" / "live-approx-311235.html"
-                  for p in Path(__file__).resolve().parents
-                  if (p / "shared" / "samples" / "tarnkappe" / "live-approx-311235.html").exists())
+    sample = SAMPLES / "live-approx-311235.html"
     html = sample.read_text(encoding="utf-8")
     for query in [layout_query, ".entry-content p", ".card-image figure img", "span.byline a::attr(href)"]:
         reference = [r.root for r in Selector(text=html).css(query)]
@@ -128,8 +126,15 @@ def test_tk_theme_articles_are_what_its_xpath_finds(body: str) -> None:
 def test_tk_theme_finds_the_real_sample_pages_article() -> None:
     from archiver.pages.tk_theme import post_articles
 
-    sample = next(p / "shared" / "samples" / "tarnkappe" / "live-approx-311235.html"
-                  for p in Path(__file__).resolve().parents
-                  if (p / "shared" / "samples" / "tarnkappe" / "live-approx-311235.html").exists())
+    sample = SAMPLES / "live-approx-311235.html"
     (article,) = post_articles(Document.parse(sample.read_text(encoding="utf-8")))
     assert article.get("id") == "post-311235"
+
+
+@pytest.mark.parametrize("rel", ["category tag", "tag\tcategory", "category\ntag", "tag\u00a0category", "categoryx",
+                                 " category ", ""])
+def test_attribute_tokens_split_as_css_includes_does(rel: str) -> None:
+    from archiver.pages.query import attribute_tokens
+
+    expected = bool(Selector(text=f'<a rel="{rel}">x</a>').css("a[rel~=category]"))
+    assert ("category" in attribute_tokens(rel)) is expected

@@ -35,6 +35,12 @@ _TRANSLATOR = HTMLTranslator()
 _XML_SPACE = str.maketrans("\t\n\r", "   ")  # what XPath's normalize-space() separates at, besides the space
 
 
+def attribute_tokens(value: str | None) -> list[str]:
+    """A space-separated attribute (class, rel) split as CSS's ``~=`` and XPath's ``normalize-space`` split it:
+    at spaces, tabs and line breaks only (``str.split()`` knows more whitespace). May hold empty strings."""
+    return (value or "").translate(_XML_SPACE).split(" ")
+
+
 _PARSERS = threading.local()
 
 
@@ -96,7 +102,7 @@ class Document:
         """The elements whose class attribute has the token ``name`` (CSS ``.name``), in document order."""
         found = self._index[0].get(name, [])
         return [e for n, e in enumerate(found) if (n == 0 or e is not found[n - 1])  # a class named twice
-                and name in (e.get("class") or "").translate(_XML_SPACE).split(" ")]
+                and name in attribute_tokens(e.get("class"))]
 
     def with_class_containing(self, part: str) -> list[Element]:
         """The elements whose class attribute contains ``part`` (XPath ``contains(@class, part)``), in document
@@ -255,4 +261,5 @@ def text_of(element: Element | None) -> str | None:
     return value or None
 
 
-__all__ = ["Document", "Element", "compiled", "parse_html", "select", "select_one", "select_str", "text_of"]
+__all__ = ["Document", "Element", "attribute_tokens", "compiled", "parse_html", "select", "select_one", "select_str",
+           "text_of"]

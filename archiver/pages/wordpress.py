@@ -17,9 +17,8 @@ from ..normalize.authors import author_id_from_url, split_byline
 from ..normalize.text import collapse_whitespace
 from .base import ArticlePage
 from .body import Body, first, int_attr
-from .query import Document, Element, text_of
+from .query import Document, Element, attribute_tokens, text_of
 
-_XML_SPACE = str.maketrans("\t\n\r", "   ")  # XPath's token separators (normalize-space), besides the space
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle"}
 BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", ".article-content",
                   "[itemprop=articleBody]"]
@@ -162,7 +161,7 @@ class WordPressPage(ArticlePage):
         tags: list[Element] = []
         for link in self.root.iter("a"):
             rel = link.get("rel")
-            if link in in_category_list or (rel and "category" in rel.translate(_XML_SPACE).split(" ")):
+            if link in in_category_list or "category" in attribute_tokens(rel):
                 categories.append(link)
             if rel == "tag" and link not in in_taxonomy_category:
                 tags.append(link)

@@ -110,16 +110,17 @@ class WarcFileWriter:
         record_id, data = self.factory.warcinfo(self._name, fields, self.clock())
         self._warcinfo_id = record_id
         self._append(data)
+        self._flush()
 
-    def _append(self, data: bytes, level: int = GZIP_LEVEL, flush: bool = True) -> tuple[int, int]:
+    def _append(self, data: bytes, level: int = GZIP_LEVEL) -> tuple[int, int]:
+        """One record as one gzip member, into the file's buffer: callers flush once the records that belong
+        together are all written, before anyone hears of them."""
         member = gzip_member(data, level)
         handle = self._handle
         assert handle is not None
         offset = self._size
         try:
             handle.write(member)  # type: ignore[attr-defined]
-            if flush:
-                handle.flush()  # type: ignore[attr-defined]
         except OSError as error:
             raise WarcError(f"cannot write {self._name}: {error.strerror}") from error
         self._size += len(member)
@@ -168,11 +169,10 @@ class WarcFileWriter:
             for record_id, record_type, data, digest in self.factory.exchange(exchange, self._warcinfo_id,
                                                                                revisit_of):
                 # Only a response record carries the body; revisit and request records are all headers.
-                offset, length = self._append(data, body_level if record_type == "response" else GZIP_LEVEL,
-                                              flush=False)
+                offset, length = self._append(data, body_level if record_type == "response" else GZIP_LEVEL)
                 assert self._name is not None
                 written.append(WrittenRecord(record_id, record_type, self._name, offset, length, digest))
-            self._flush()  # both records of the exchange in one write: flushed before anyone hears of them
+            self._flush()  # both records of the exchange in one write
             return written
 
     def write_metadata(self, target_uri: str, concurrent_to: str, fields: dict[str, str]) -> WrittenRecord:
@@ -181,6 +181,7 @@ class WarcFileWriter:
             record_id, data = self.factory.metadata(target_uri, concurrent_to, fields, self.clock(),
                                                     self._warcinfo_id)
             offset, length = self._append(data)
+            self._flush()
             assert self._name is not None
             return WrittenRecord(record_id, "metadata", self._name, offset, length, None)
 
