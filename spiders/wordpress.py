@@ -30,6 +30,7 @@ from archiver.normalize.dates import parse_date
 from archiver.normalize.rest import RestIndex, complete_from_rest
 from archiver.normalize.urls import is_article_url, post_id_from_url, strip_tracking
 from archiver.pages import Page, extract
+from archiver.pages.listing import ListingPage
 from archiver.storage.db import resolve_db_url
 from archiver.storage.state import ArchiveState, load_state
 
@@ -51,7 +52,6 @@ SHARED_QUEUE_LISTING_PRIORITY = 15
 LISTING_LOOKAHEAD = 4
 PAGE_NUMBER = re.compile(r"/page/(\d+)/?$")
 ARTICLE_NEIGHBOURS = "//a[@rel='prev' or @rel='next']/@href"
-LISTING_LINKS = "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ') or @rel='next']/@href"
 
 
 def article_page(response: TextResponse) -> tuple[Page, str | None]:
@@ -283,18 +283,16 @@ class WordPressSpider(SitemapSpider):
     def parse_listing(self, response: Response) -> Iterable[Request]:
         if not isinstance(response, TextResponse):
             return
-        found: list[str] = []
-        for href in response.xpath("//article//a/@href | //h2/a/@href | //h3/a/@href").getall():
-            found.append(strip_tracking(response.urljoin(href)))
-            yield from self._article_request(response.urljoin(href), response)
-        for href in response.xpath("//*[contains(@class, 'entry-title')]//a/@href").getall():
-            found.append(strip_tracking(response.urljoin(href)))
-            yield from self._article_request(response.urljoin(href), response, trusted=True)
-        articles = [url for url in found if self.is_article(url, trusted=True)]
+        listing = ListingPage(Page(response.url, response.text))
+        teasers, titles = listing.teaser_links(), listing.post_title_links()
+        for url in teasers:
+            yield from self._article_request(url, response)
+        for url in titles:
+            yield from self._article_request(url, response, trusted=True)
+        articles = [url for url in map(strip_tracking, teasers + titles) if self.is_article(url, trusted=True)]
         if self.mode == "update" and articles and all(self.state.is_known(url) for url in articles):
             return  # newest first: a page of only known articles means the rest is known too
-        for href in response.xpath(LISTING_LINKS).getall():
-            url = response.urljoin(href)
+        for url in listing.next_page_links():
             if self.is_listing_trap(url):
                 self.crawler.stats.inc_value("archiver/traps_avoided")  # type: ignore[union-attr]
                 continue

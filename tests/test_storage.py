@@ -66,6 +66,21 @@ def test_store_is_idempotent_and_versions_changes(db_url: str) -> None:
             {a.site_author_id for i in batch for a in i.authors}) + 1
 
 
+def test_the_entity_cache_keeps_what_comes_back_not_each_articles_images(sqlite_url: str) -> None:
+    """A crawl's memory must not grow with the site: images belong to one article each, so they are upserted
+    without being remembered, while authors, categories and tags are written once per process."""
+    upgrade(sqlite_url)
+    store = ArchiveStore(make_engine(sqlite_url))
+    batch = items(range(30))
+    store.store_articles(batch)
+    cached_tables = {table for table, _ in store._entity_ids}
+    assert cached_tables and "images" not in cached_tables
+    assert len(store._entity_ids) < sum(len(i.authors) + len(i.categories) + len(i.tags) for i in batch)
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(DISTINCT image_id) FROM article_images")).scalar_one() == len(
+            {image.url for item in batch for image in item.images})
+
+
 def test_every_item_field_round_trips(db_url: str) -> None:
     upgrade(db_url)
     store = ArchiveStore(make_engine(db_url))

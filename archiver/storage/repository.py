@@ -102,7 +102,9 @@ _SET_CURRENT_VERSION = (update(_ARTICLES).where(_ARTICLES.c.id == bindparam("art
                         .values(current_version_id=bindparam("current"), version_count=bindparam("count")))
 
 
-# Entity IDs this process wrote (authors, categories, tags, images); the hot ones come back at once.
+# Entity IDs this process wrote (authors, categories, tags); the hot ones come back at once. Images are not
+# remembered: nearly every image belongs to one article, so their entries only filled the cache (half a kB each,
+# 9 MB of a 50,000-article crawl's memory) and emptied it of the authors and tags that do come back.
 ENTITY_CACHE_SIZE = 20_000
 
 
@@ -262,14 +264,16 @@ class ArchiveStore:
         return StoreResult(article_id, version, "changed" if previous else "new")
 
     def _entity(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
-                keep_existing: tuple[str, ...] = (), least: tuple[str, ...] = ()) -> int:
+                keep_existing: tuple[str, ...] = (), least: tuple[str, ...] = (), remember: bool = True) -> int:
         """Upsert an entity row, skipping the statement when this process already wrote the same values."""
+        if not remember:
+            return self._upsert(conn, table, values, keys, keep_existing, least=least)
         cache_key = (table.name, tuple(sorted(values.items())))
         cached = self._entity_ids.get(cache_key)
         if cached is None:
             cached = self._upsert(conn, table, values, keys, keep_existing, least=least)
             if len(self._entity_ids) >= ENTITY_CACHE_SIZE:
-                self._entity_ids.clear()  # images are per article: an unbounded cache would grow with the site
+                self._entity_ids.clear()  # a site's tags may outnumber the bound: the cache must not grow with it
             self._entity_ids[cache_key] = cached
         return cached
 
@@ -300,7 +304,8 @@ class ArchiveStore:
                                                                    "name": tag.name, "url": tag.url},
                                           ["site_id", "slug"], ("name",), least=("url",))
                    for tag in sorted(item.tags, key=lambda t: t.slug)}
-        image_ids = {url: self._entity(conn, _t(m.Image), {"site_id": site_id, "url": url}, ["site_id", "url"])
+        image_ids = {url: self._entity(conn, _t(m.Image), {"site_id": site_id, "url": url}, ["site_id", "url"],
+                                       remember=False)
                      for url in sorted({image.url for image in item.images})}
         primary = item.primary_category.slug if item.primary_category else None
         self._insert_many(conn, _t(m.ArticleAuthor), [
