@@ -7,15 +7,16 @@ import gzip
 import hashlib
 import io
 import itertools
+import uuid
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from warcio.warcwriter import WARCWriter
 
-from archiver.warc.records import Exchange, RecordFactory, _quoted_uri, warc_uri
+from archiver.warc.records import Exchange, RecordFactory, _quoted_uri, warc_date, warc_uri
 from archiver.warc.repair import repair_open_files
 from archiver.warc.verify import verify_file
 from archiver.warc.writer import WarcFileWriter
@@ -230,3 +231,31 @@ def test_an_exchange_is_on_disk_when_write_exchange_returns(tmp_path: Path) -> N
     response, request = members(path)[1:]
     assert b"WARC-Type: response\r\n" in response and b"WARC-Type: request\r\n" in request
     writer.close()
+
+
+def test_record_ids_are_random_uuid4_urns() -> None:
+    from archiver.warc.records import _new_id
+
+    ids = [_new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for record_id in ids[:200]:
+        assert record_id.startswith("<urn:uuid:") and record_id.endswith(">")
+        parsed = uuid.UUID(record_id[len("<urn:uuid:"):-1])
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == record_id[len("<urn:uuid:"):-1]
+
+
+def test_sha1_digests_in_base32_as_the_standard_library_writes_them() -> None:
+    from archiver.warc.records import sha1_base32
+
+    for n in range(300):
+        digest = hashlib.sha1(n.to_bytes(4, "big")).digest()
+        assert sha1_base32(digest) == base64.b32encode(digest).decode("ascii")
+    assert sha1_base32(b"\x00" * 20) == "A" * 32 and sha1_base32(b"\xff" * 20) == "7" * 32
+    assert sha1_base32(b"short") == base64.b32encode(b"short").decode("ascii")  # padded, as b32encode pads
+
+
+def test_warc_dates_are_utc_with_microseconds() -> None:
+    berlin = timezone(timedelta(hours=1))
+    assert warc_date(datetime(2026, 11, 27, 4, 9, 52, 331368, tzinfo=berlin)) == "2026-11-27T03:09:52.331368Z"
+    assert warc_date(datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)) == "2026-01-01T00:00:00.000000Z"
