@@ -36,6 +36,7 @@ REDIRECT_MAX_TIMES = 10
 # entries). 4 gives 169 vs 127 pages/s and 5.8 vs 7.7 CPU-ms per page (docs/benchmarks.md).
 CONCURRENT_ITEMS = 4
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+STATS_CLASS = "archiver.crawl.stats.PlainStatsCollector"  # Scrapy's, less a shim on every attribute read
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

