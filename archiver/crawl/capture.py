@@ -30,7 +30,7 @@ from .. import __version__
 from ..exceptions import WarcError
 from ..storage.db import resolve_db_url
 from ..storage.repository import CaptureRecord, EarlierPayloads
-from ..warc.records import RECONSTRUCTED_NOTE, Exchange, warc_date
+from ..warc.records import RECONSTRUCTED_NOTE, Exchange, sha1_digest, warc_date
 from ..warc.writer import WarcFileWriter
 from . import signals as archiver_signals
 from . import wire
@@ -171,11 +171,7 @@ class WarcCaptureExtension:
             previous = self.earlier(exchange.url)
         if previous is None:
             return None
-        from warcio.utils import Digester
-
-        digester = Digester("sha1")
-        digester.update(exchange.body)
-        return previous if str(digester) == previous[0] else None
+        return previous if sha1_digest(exchange.body) == previous[0] else None
 
     def article_stored(self, item: Any, article_id: int, version: int, status: str) -> None:
         capture = getattr(item, "capture", None) or {}

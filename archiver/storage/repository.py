@@ -264,10 +264,8 @@ class ArchiveStore:
         return StoreResult(article_id, version, "changed" if previous else "new")
 
     def _entity(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
-                keep_existing: tuple[str, ...] = (), least: tuple[str, ...] = (), remember: bool = True) -> int:
+                keep_existing: tuple[str, ...] = (), least: tuple[str, ...] = ()) -> int:
         """Upsert an entity row, skipping the statement when this process already wrote the same values."""
-        if not remember:
-            return self._upsert(conn, table, values, keys, keep_existing, least=least)
         cache_key = (table.name, tuple(sorted(values.items())))
         cached = self._entity_ids.get(cache_key)
         if cached is None:
@@ -304,8 +302,8 @@ class ArchiveStore:
                                                                    "name": tag.name, "url": tag.url},
                                           ["site_id", "slug"], ("name",), least=("url",))
                    for tag in sorted(item.tags, key=lambda t: t.slug)}
-        image_ids = {url: self._entity(conn, _t(m.Image), {"site_id": site_id, "url": url}, ["site_id", "url"],
-                                       remember=False)
+        # Not through the entity cache: an image belongs to one article (see ENTITY_CACHE_SIZE).
+        image_ids = {url: self._upsert(conn, _t(m.Image), {"site_id": site_id, "url": url}, ["site_id", "url"])
                      for url in sorted({image.url for image in item.images})}
         primary = item.primary_category.slug if item.primary_category else None
         self._insert_many(conn, _t(m.ArticleAuthor), [

@@ -157,7 +157,7 @@ class RecordFactory:
             head = f"{exchange.protocol} {exchange.status} {reason}".rstrip() + "\r\n"
             block_head = (head + "".join(f"{k}: {v}\r\n" for k, v in response_headers_as_stored(exchange))
                           + "\r\n").encode("latin-1", "replace")
-            digest = _digest(exchange.body)
+            digest = sha1_digest(exchange.body)
             records = [(response_id, "response", _record(
                 [*response_headers.items(), ("WARC-Type", "response"), ("WARC-Target-URI", uri),
                  ("WARC-Payload-Digest", digest)], "application/http; msgtype=response", block_head,
@@ -169,7 +169,7 @@ class RecordFactory:
         records.append((request_id, "request", _record(
             [*common.items(), ("WARC-Record-ID", request_id), ("WARC-Concurrent-To", response_id),
              ("WARC-Type", "request"), ("WARC-Target-URI", uri),
-             ("WARC-Payload-Digest", _digest(exchange.request_body))],
+             ("WARC-Payload-Digest", sha1_digest(exchange.request_body))],
             "application/http; msgtype=request", request_head, exchange.request_body), None))
         return records
 
@@ -194,7 +194,7 @@ class RecordFactory:
         """
         record_id = self.make_id()
         payload = "".join(f"{k}: {' '.join(v.split())}\r\n" for k, v in fields.items() if v).encode("utf-8")
-        digest = _digest(payload)
+        digest = sha1_digest(payload)
         lines = ["WARC/1.1", f"WARC-Record-ID: {record_id}", f"WARC-Date: {warc_date(date)}",
                  f"WARC-Concurrent-To: {concurrent_to}", "Content-Type: application/warc-fields"]
         if warcinfo_id:
@@ -204,7 +204,8 @@ class RecordFactory:
         return record_id, ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + payload + b"\r\n\r\n"
 
 
-def _digest(data: bytes) -> str:
+def sha1_digest(data: bytes) -> str:
+    """``sha1:<base32>``, as WARC-Payload-Digest and WARC-Block-Digest write it."""
     if not data:
         return EMPTY_DIGEST  # every GET request record's payload
     return "sha1:" + sha1_base32(hashlib.sha1(data).digest())
@@ -224,7 +225,7 @@ def sha1_base32(digest: bytes) -> str:
     return "".join([_BASE32_PAIRS[(number >> shift) & 1023] for shift in _SHIFTS])
 
 
-EMPTY_DIGEST = "sha1:" + base64.b32encode(hashlib.sha1(b"").digest()).decode("ascii")
+EMPTY_DIGEST = "sha1:" + sha1_base32(hashlib.sha1(b"").digest())
 
 
 def _record(headers: list[tuple[str, str]], content_type: str, block_head: bytes, payload: bytes) -> bytes:
