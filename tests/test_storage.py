@@ -193,3 +193,27 @@ def test_read_only_engines_refuse_writes(db_url: str) -> None:
     with pytest.raises(Exception) as info, make_engine(db_url, readonly=True).begin() as conn:
         conn.execute(text("INSERT INTO sites (host, created_at) VALUES ('x', CURRENT_TIMESTAMP)"))
     assert "read" in str(info.value).lower()
+
+
+def test_captures_stored_with_a_batch_are_there_for_its_articles_to_point_at(db_url: str) -> None:
+    """The crawl hands a batch's capture rows to store_articles: they go in first, in the same transaction."""
+    from datetime import UTC, datetime
+
+    from archiver.storage.repository import CaptureRecord
+
+    upgrade(db_url)
+    store = ArchiveStore(make_engine(db_url))
+    batch = items(range(3))
+    captures = []
+    for n, item in enumerate(batch):
+        record_id = f"<urn:uuid:00000000-0000-4000-8000-{n:012d}>"
+        item.capture = {"record_id": record_id, "fetched_at": "2026-11-27T05:00:00+00:00"}
+        captures.append(CaptureRecord(url=item.url, status=200, fetched_at=datetime(2026, 11, 27, tzinfo=UTC),
+                                      warc_file="a.warc.gz", warc_offset=1000 * n, warc_length=900,
+                                      record_id=record_id, record_type="response", payload_digest="sha1:X"))
+    store.store_articles(batch, captures, None)
+    with store.engine.connect() as conn:
+        pointed = conn.execute(text("SELECT c.record_id FROM article_versions v JOIN captures c "
+                                    "ON c.id = v.capture_id ORDER BY c.warc_offset")).scalars().all()
+    assert pointed == [c.record_id for c in captures]
+    store.store_articles([], captures, None)  # the same rows again are skipped, not an error

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import platform
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +32,8 @@ from ..exceptions import WarcError
 from ..storage.db import resolve_db_url
 from ..storage.repository import CaptureRecord, EarlierPayloads
 from ..warc.records import RECONSTRUCTED_NOTE, Exchange, sha1_digest, warc_date
-from ..warc.writer import WarcFileWriter
+from ..warc.service import WarcWriterProcess
+from ..warc.writer import WrittenRecord
 from . import signals as archiver_signals
 from . import wire
 
@@ -63,7 +65,7 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 
 class WarcCaptureExtension:
-    def __init__(self, writer: WarcFileWriter, crawler: Crawler, max_body_size: int = 0,
+    def __init__(self, writer: WarcWriterProcess, crawler: Crawler, max_body_size: int = 0,
                  earlier: Callable[[str], tuple[str, str, str] | None] | None = None,
                  worker: str | None = None) -> None:
         self.writer = writer
@@ -76,6 +78,8 @@ class WarcCaptureExtension:
         # duplicate filter makes repeats rare), earlier runs' are looked up in the database when needed.
         self.seen: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
         self.earlier = earlier
+        self.in_flight: Counter[str] = Counter()  # URLs whose exchange the writer has not answered for yet
+        self.answered: list[CaptureRecord] = []  # announced together once the writer call that read them returns
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
@@ -93,9 +97,9 @@ class WarcCaptureExtension:
             "description": RECONSTRUCTED_NOTE,
         }
         wire.install()
-        writer = WarcFileWriter(directory, prefix=settings.get("ARCHIVER_WARC_PREFIX", "archiver"),
-                                max_size=settings.getint("ARCHIVER_WARC_MAX_SIZE", 1_000_000_000),
-                                warcinfo_fields=fields)
+        writer = WarcWriterProcess(directory, prefix=settings.get("ARCHIVER_WARC_PREFIX", "archiver"),
+                                   max_size=settings.getint("ARCHIVER_WARC_MAX_SIZE", 1_000_000_000),
+                                   warcinfo_fields=fields)
         for name in writer.repaired:
             logger.warning("repaired WARC file left open by an earlier run: %s", name)
         earlier = None
@@ -107,6 +111,7 @@ class WarcCaptureExtension:
         crawler.signals.connect(extension.bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.article_stored, signal=archiver_signals.article_stored)
+        crawler.signals.connect(extension.settle, signal=archiver_signals.settle_captures)
         crawler.warc_capture = extension  # type: ignore[attr-defined]
         return extension
 
@@ -138,33 +143,71 @@ class WarcCaptureExtension:
             ip_address=str(response.ip_address) if response.ip_address else None, started_at=started,
             truncated=request.meta.get("archiver_truncated") or _truncation(response), dechunked=dechunked,
         )
+        # Filled in when the writer answers (settle_captures): an item holds this same dict, and storage settles
+        # before it writes, so a row only ever points at a record that is on disk. A record_id still None after
+        # settling means the write failed.
+        capture: dict[str, Any] = {"record_id": None, "fetched_at": started.isoformat(), "status": response.status,
+                                   "truncated": exchange.truncated}
+        described = (response.status, started, (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+                     or None, _header(response, b"ETag"), _header(response, b"Last-Modified"))
         try:
             revisit = self._revisit_candidate(exchange)
-            written = self.writer.write_exchange(exchange, revisit)
+            self.in_flight[exchange.url] += 1
+            self.writer.write_exchange(exchange, revisit, partial(self._archived, exchange.url, capture, described))
         except WarcError as error:
             self._fail(str(error), spider)
             return
+        finally:
+            self._announce()
+        request.meta["warc_capture"] = capture
+
+    def _archived(self, url: str, capture: dict[str, Any],
+                  described: tuple[int, datetime, str | None, str | None, str | None],
+                  written: list[WrittenRecord]) -> None:
+        """The writer's answer for one exchange: its records are on disk."""
+        status, started, content_type, etag, last_modified = described
+        self.in_flight[url] -= 1
+        if not self.in_flight[url]:
+            del self.in_flight[url]
         primary = written[0]
         if primary.record_type == "response" and primary.payload_digest:
-            self.seen[exchange.url] = (primary.payload_digest, primary.record_id, warc_date(started))
+            self.seen[url] = (primary.payload_digest, primary.record_id, warc_date(started))
             if len(self.seen) > SEEN_IN_RUN:
                 self.seen.popitem(last=False)
-        capture = {"warc_file": primary.warc_file, "offset": primary.offset, "length": primary.length,
-                   "record_id": primary.record_id, "payload_digest": primary.payload_digest,
-                   "record_type": primary.record_type, "fetched_at": started.isoformat(), "status": response.status,
-                   "truncated": exchange.truncated}
-        request.meta["warc_capture"] = capture
+        capture.update(warc_file=primary.warc_file, offset=primary.offset, length=primary.length,
+                       record_id=primary.record_id, payload_digest=primary.payload_digest,
+                       record_type=primary.record_type)
         self.crawler.stats.inc_value("archiver/warc/records", len(written))  # type: ignore[union-attr]
-        self.crawler.signals.send_catch_log(archiver_signals.capture_archived, record=CaptureRecord(
-            url=exchange.url, status=response.status, fetched_at=started, warc_file=primary.warc_file,
+        self.answered.append(CaptureRecord(
+            url=url, status=status, fetched_at=started, warc_file=primary.warc_file,
             warc_offset=primary.offset, warc_length=primary.length, record_id=primary.record_id,
             record_type=primary.record_type, payload_digest=primary.payload_digest,
-            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
-            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"), worker=self.worker,
+            content_type=content_type, etag=etag, last_modified=last_modified, worker=self.worker,
         ))
 
+    def _announce(self) -> None:
+        """One signal for the capture rows the writer's answers brought (a signal per row was 1 % of a crawl)."""
+        if self.answered:
+            records, self.answered = self.answered, []
+            self.crawler.signals.send_catch_log(archiver_signals.captures_archived, records=records)
+
+    def settle(self) -> None:
+        """Wait until the writer has answered for everything handed to it (storage calls this before writing)."""
+        if self.failed:
+            return
+        try:
+            self.writer.settle()
+        except WarcError as error:
+            self._fail(str(error), self.crawler.spider)
+        finally:
+            self._announce()
+
     def _revisit_candidate(self, exchange: Exchange) -> tuple[str, str, str] | None:
-        if exchange.status != 200 or exchange.truncated or (self.earlier is None and not self.seen):
+        if exchange.status != 200 or exchange.truncated:
+            return None
+        if exchange.url in self.in_flight:
+            self.writer.settle()  # the same URL a moment ago: its answer decides whether this is a revisit
+        if self.earlier is None and not self.seen:
             return None
         previous = self.seen.get(exchange.url)
         if previous is None and self.earlier is not None:
@@ -185,6 +228,8 @@ class WarcCaptureExtension:
             self.writer.write_metadata(item.fetched_url or item.url, capture["record_id"], fields)
         except WarcError as error:
             self._fail(str(error), self.crawler.spider)
+        finally:
+            self._announce()
 
     def _fail(self, reason: str, spider: Spider | None) -> None:
         self.failed = reason
@@ -197,16 +242,19 @@ class WarcCaptureExtension:
         close = getattr(self.earlier, "close", None)
         if close is not None:
             close()
-        try:
-            self.writer.close()
-        except WarcError as error:
-            self.failed = str(error)
-            logger.error("closing WARC file failed: %s", error)
         stats = self.crawler.stats
         assert stats is not None
-        stats.set_value("archiver/warc/files", len(self.writer.files_written))
-        stats.set_value("archiver/warc/run_records", self.writer.records_written)  # warcinfo and metadata too
-        stats.set_value("archiver/warc/bytes", self.writer.bytes_written)
+        try:
+            summary = self.writer.close()
+        except WarcError as error:
+            if not self.failed:
+                self.failed = str(error)
+                logger.error("closing WARC file failed: %s", error)
+                stats.set_value("archiver/warc/error", self.failed)
+            return
+        stats.set_value("archiver/warc/files", len(summary.files_written))
+        stats.set_value("archiver/warc/run_records", summary.records_written)  # warcinfo and metadata too
+        stats.set_value("archiver/warc/bytes", summary.bytes_written)
 
 
 def _header(response: Response, name: bytes) -> str | None:

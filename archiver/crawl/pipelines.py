@@ -22,8 +22,14 @@ from ..storage.db import ensure_schema, make_engine, resolve_db_url
 from ..storage.repository import ArchiveStore, CaptureRecord
 from . import signals as archiver_signals
 from .capture import software_versions
+from .stats import finish_reason
 
 logger = logging.getLogger(__name__)
+
+
+def archived(capture: dict[str, Any] | None) -> bool:
+    """Whether an item's response is in the WARC files (capture off: None, nothing to wait for)."""
+    return capture is None or capture.get("record_id") is not None
 
 
 class StoragePipeline:
@@ -49,7 +55,7 @@ class StoragePipeline:
                        settings.get("ARCHIVER_RUN_MODE", "crawl"), crawler,
                        settings.get("ARCHIVER_WORKER_ID") or os.environ.get("ARCHIVER_WORKER_ID"),
                        bool(settings.get("ARCHIVER_DISTRIBUTED_RUN")))
-        crawler.signals.connect(pipeline.capture_archived, signal=archiver_signals.capture_archived)
+        crawler.signals.connect(pipeline.captures_archived, signal=archiver_signals.captures_archived)
         crawler.signals.connect(pipeline.flush, signal=archiver_signals.flush_requested)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -71,10 +77,10 @@ class StoragePipeline:
             stats.set_value("archiver/resumed_runs", resumed)
         stats.set_value("archiver/run_mode", self.mode)
 
-    def capture_archived(self, record: CaptureRecord) -> None:
+    def captures_archived(self, records: list[CaptureRecord]) -> None:
         if self.failed:
             return
-        self.pending_captures.append(record)
+        self.pending_captures += records
         if len(self.pending_captures) >= self.batch_size * 4:
             self._guarded(self._flush_captures)
 
@@ -92,9 +98,16 @@ class StoragePipeline:
         return item
 
     def _record_failure(self, item: ExtractionFailure) -> None:
+        self._settle_captures()
         self._flush_captures()
+        if not archived(item.capture):
+            return
         assert self.store is not None
         self.store.record_failure(item, self.run_id)
+
+    def _settle_captures(self) -> None:
+        """Every exchange handed to the WARC writer is on disk and its capture row is in pending_captures."""
+        self.crawler.signals.send_catch_log(archiver_signals.settle_captures)
 
     def _guarded(self, write: Any) -> None:
         """Run a database write; a database that takes no writes stops the crawl with ``storage_error``."""
@@ -121,19 +134,27 @@ class StoragePipeline:
             self.store.record_captures(records, self.run_id)
 
     def flush(self) -> None:
-        self._flush_captures()
+        self._settle_captures()
         if self.pending_seen and self.store is not None:
             seen, self.pending_seen = self.pending_seen, []
             self.store.mark_seen(seen)
-        if not self.pending_articles or self.store is None:
-            return
-        items, self.pending_articles = self.pending_articles, []
         stats = self.crawler.stats
         assert stats is not None
+        items, self.pending_articles = self.pending_articles, []
+        unarchived = sum(not archived(item.capture) for item in items)
+        if unarchived:  # the WARC writer failed before their records were on disk: they are not stored
+            stats.inc_value("archiver/storage/unarchived_articles", unarchived)
+            items = [item for item in items if archived(item.capture)]
+        if not items or self.store is None:
+            self._flush_captures()
+            return
+        # The capture rows go in the articles' transaction: a commit of their own cost as much as inserting them.
+        captures, self.pending_captures = self.pending_captures, []
         try:
-            stored = list(zip(items, self.store.store_articles(items), strict=True))
+            stored = list(zip(items, self.store.store_articles(items, captures, self.run_id), strict=True))
         except StorageError as batch_error:
             logger.warning("storing a batch failed (%s); storing its articles one by one", batch_error)
+            self.store.record_captures(captures, self.run_id)
             stored = []
             for item in items:
                 try:
@@ -165,8 +186,7 @@ class StoragePipeline:
             return
         stats = self.crawler.stats
         assert stats is not None
-        if stats.get_value("archiver/storage/error"):
-            reason = "storage_error"
+        reason = finish_reason(stats.get_stats(), reason)
         try:
             self.store.finish_run(self.run_id, reason, dict(stats.get_stats()))
         except StorageError as error:  # the run row keeps finished_at NULL: the next run treats it as interrupted

@@ -16,6 +16,7 @@ from scrapy.spiderloader import SpiderLoader
 from ..exceptions import ConfigurationError
 from ..storage.db import ensure_schema, resolve_db_url
 from .capture import DEFAULT_WARC_DIR
+from .stats import finish_reason
 
 # Politeness is pointless (and slow) toward a server on this machine; never relaxed for others.
 LOCAL_PROFILE = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
@@ -94,4 +95,4 @@ def run_crawl(spider: str, base_url: str | None = None, db_url: str | None = Non
     process.crawl(crawler, **kwargs)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    return CrawlResult(spider, str(stats.get("finish_reason", "unknown")), dict(stats), db, warcs)
+    return CrawlResult(spider, finish_reason(stats), dict(stats), db, warcs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from scrapy.statscollectors import MemoryStatsCollector
 
 
@@ -18,4 +20,16 @@ class PlainStatsCollector(MemoryStatsCollector):
     __getattribute__ = object.__getattribute__
 
 
-__all__ = ["PlainStatsCollector"]
+def finish_reason(stats: dict[str, Any], reason: str | None = None) -> str:
+    """The run's finish reason: Scrapy's, unless the WARC files or the database failed. Such a failure can surface
+    while the engine is already closing (the WARC writer's last answers are read then), when Scrapy has already
+    settled on "finished"."""
+    reason = reason or str(stats.get("finish_reason", "unknown"))
+    if stats.get("archiver/storage/error"):
+        return "storage_error"
+    if stats.get("archiver/warc/error"):
+        return "warc_error"
+    return reason
+
+
+__all__ = ["PlainStatsCollector", "finish_reason"]

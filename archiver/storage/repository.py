@@ -182,10 +182,13 @@ class ArchiveStore:
         """Insert capture rows in one statement; a record already known (same WARC-Record-ID) is skipped."""
         if not records:
             return
-        statement = self._insert(_t(m.Capture)).on_conflict_do_nothing(index_elements=["record_id"])
         with self._begin() as conn:
-            # vars(), not dataclasses.asdict: asdict deep-copies every value (50 µs a record, for the datetime).
-            conn.execute(statement, [{**vars(record), "run_id": run_id} for record in records])
+            self._insert_captures(conn, records, run_id)
+
+    def _insert_captures(self, conn: Connection, records: list[CaptureRecord], run_id: int | None) -> None:
+        statement = self._insert(_t(m.Capture)).on_conflict_do_nothing(index_elements=["record_id"])
+        # vars(), not dataclasses.asdict: asdict deep-copies every value (50 µs a record, for the datetime).
+        conn.execute(statement, [{**vars(record), "run_id": run_id} for record in records])
 
     def mark_seen(self, urls: list[str]) -> None:
         """Articles confirmed unchanged (304): their last_seen moves on, so re-checks follow the schedule."""
@@ -208,8 +211,10 @@ class ArchiveStore:
                 layout=failure.layout, created_at=_now()))
 
     # --- articles ---------------------------------------------------------------------------------
-    def store_articles(self, items: list[ArticleItem]) -> list[StoreResult]:
-        """Store a batch in one transaction, in natural-key order, retried when the database detects a deadlock.
+    def store_articles(self, items: list[ArticleItem], captures: list[CaptureRecord] | None = None,
+                       run_id: int | None = None) -> list[StoreResult]:
+        """Store a batch in one transaction, in natural-key order, retried when the database detects a deadlock;
+        ``captures`` (the rows the articles point to, and any others) are inserted first, in the same transaction.
 
         Articles are written in key order so that concurrent batches lock rows in the same order.
         """
@@ -218,6 +223,8 @@ class ArchiveStore:
             try:
                 results: dict[int, StoreResult] = {}
                 with self.engine.begin() as conn:
+                    if captures:
+                        self._insert_captures(conn, captures, run_id)
                     for n in order:
                         results[n] = self._store_article(conn, items[n])
                 return [results[n] for n in range(len(items))]
