@@ -20,7 +20,7 @@ from archiver.exceptions import WarcError
 from archiver.warc.reader import read_record_at
 from archiver.warc.records import Exchange
 from archiver.warc.repair import repair_open_files
-from archiver.warc.service import MAX_IN_FLIGHT, WarcWriterProcess
+from archiver.warc.service import MAX_IN_FLIGHT, WRITERS, WarcSink, WarcWriterProcess, open_sink
 from archiver.warc.verify import verify_file
 from archiver.warc.writer import WrittenRecord
 
@@ -34,6 +34,11 @@ def exchange(n: int, body: bytes | None = None) -> Exchange:
                     body=page, ip_address="127.0.0.1")
 
 
+def sink(kind: str, directory: Path, prefix: str = "svc", max_size: int = 1_000_000_000,
+         fields: dict[str, str] | None = None) -> WarcSink:
+    return open_sink(kind, directory, prefix, max_size, fields or {})
+
+
 class Answers:
     def __init__(self) -> None:
         self.received: list[tuple[int, list[WrittenRecord]]] = []
@@ -42,8 +47,9 @@ class Answers:
         return lambda written: self.received.append((n, written))
 
 
-def test_every_answer_points_at_its_records_on_disk_in_order(tmp_path: Path) -> None:
-    writer = WarcWriterProcess(tmp_path, "svc", warcinfo_fields={"operator": "test"})
+@pytest.mark.parametrize("kind", WRITERS)
+def test_every_answer_points_at_its_records_on_disk_in_order(tmp_path: Path, kind: str) -> None:
+    writer = sink(kind, tmp_path, fields={"operator": "test"})
     answers = Answers()
     count = 3 * MAX_IN_FLIGHT  # past the bound on writes in flight: the parent reads answers while it writes
     for n in range(count):
@@ -76,14 +82,15 @@ def test_every_answer_points_at_its_records_on_disk_in_order(tmp_path: Path) -> 
         assert b"operator: test" in warcinfo.content_stream().read()
 
 
-def test_the_child_writes_the_exchange_as_given(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", WRITERS)
+def test_the_exchange_is_written_as_given(tmp_path: Path, kind: str) -> None:
     body = gzip.compress(b"<p>schon komprimiert</p>", mtime=0)
     original = exchange(7, body)
     original.response_headers.append(("Content-Encoding", "gzip"))
     original.reason = "Fine"
     original.truncated = "length"
     original.started_at = datetime(2026, 11, 27, 6, 7, 8, 901234, tzinfo=timezone(timedelta(hours=1)))
-    writer = WarcWriterProcess(tmp_path, "svc")
+    writer = sink(kind, tmp_path)
     answers = Answers()
     writer.write_exchange(original, None, answers.callback(7))
     writer.close()
@@ -101,8 +108,9 @@ def test_the_child_writes_the_exchange_as_given(tmp_path: Path) -> None:
     assert answers.received[0][1][0].payload_digest == response.rec_headers.get_header("WARC-Payload-Digest")
 
 
-def test_a_revisit_is_written_when_asked(tmp_path: Path) -> None:
-    writer = WarcWriterProcess(tmp_path, "svc")
+@pytest.mark.parametrize("kind", WRITERS)
+def test_a_revisit_is_written_when_asked(tmp_path: Path, kind: str) -> None:
+    writer = sink(kind, tmp_path)
     answers = Answers()
     writer.write_exchange(exchange(1), None, answers.callback(1))
     writer.settle()
@@ -115,22 +123,25 @@ def test_a_revisit_is_written_when_asked(tmp_path: Path) -> None:
     writer.close()
 
 
-def test_a_failed_write_is_raised_and_nothing_after_it_is_answered(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", WRITERS)
+def test_a_failed_write_is_raised_and_nothing_after_it_is_answered(tmp_path: Path, kind: str) -> None:
     directory = tmp_path / "warc"
-    writer = WarcWriterProcess(directory, "svc", max_size=1)  # every exchange rotates: closes, then creates
+    writer = sink(kind, directory, max_size=1)  # every exchange rotates: closes, then creates
     answers = Answers()
     writer.write_exchange(exchange(1), None, answers.callback(1))
     writer.settle()
     shutil.rmtree(directory)  # the next rotation cannot rename the file it closes
-    writer.write_exchange(exchange(2), None, answers.callback(2))
-    with pytest.raises(WarcError, match="cannot close"):
+    with pytest.raises(WarcError, match="cannot close"):  # inline at once, a writer process by the settle
+        writer.write_exchange(exchange(2), None, answers.callback(2))
         writer.settle()
     assert [n for n, _ in answers.received] == [1]
     with pytest.raises(WarcError, match="cannot close"):
         writer.write_exchange(exchange(3), None, answers.callback(3))
     with pytest.raises(WarcError, match="cannot close"):
         writer.close()
-    assert writer.process.poll() is not None
+    assert [n for n, _ in answers.received] == [1]
+    if isinstance(writer, WarcWriterProcess):
+        assert writer.process.poll() is not None
 
 
 def test_a_writer_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> None:
@@ -147,10 +158,11 @@ def test_a_writer_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> None:
         writer.close()
 
 
-def test_a_directory_that_cannot_be_made_fails_at_start(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", WRITERS)
+def test_a_directory_that_cannot_be_made_fails_at_start(tmp_path: Path, kind: str) -> None:
     (tmp_path / "taken").write_text("a file, not a directory")
     with pytest.raises(WarcError, match="cannot create WARC directory"):
-        WarcWriterProcess(tmp_path / "taken" / "warc", "svc")
+        sink(kind, tmp_path / "taken" / "warc")
 
 
 def test_interrupt_and_terminate_do_not_stop_the_writer_before_the_crawler_is_done(tmp_path: Path) -> None:
@@ -226,3 +238,29 @@ def test_the_capture_extension_settles_before_anyone_reads_a_capture(tmp_path: P
     assert [r.record_id for r in announced] == [c["record_id"] for c in captures]
     extension.spider_closed(spider, "finished")
     assert crawler.stats.get_value("archiver/warc/run_records") == 5  # type: ignore[union-attr]
+
+
+def test_the_writer_is_a_process_unless_the_crawl_is_a_distributed_worker() -> None:
+    from scrapy.settings import Settings
+
+    from archiver.crawl.capture import warc_writer_kind
+    from archiver.exceptions import ConfigurationError
+
+    assert warc_writer_kind(Settings()) == "process"
+    assert warc_writer_kind(Settings({"ARCHIVER_DISTRIBUTED_RUN": "run-1"})) == "inline"
+    assert warc_writer_kind(Settings({"ARCHIVER_REDIS_URL": "redis://127.0.0.1:6379/0"})) == "inline"
+    assert warc_writer_kind(Settings({"ARCHIVER_REDIS_URL": "redis://x", "ARCHIVER_WARC_WRITER": "process"})) == \
+        "process"
+    with pytest.raises(ConfigurationError, match="ARCHIVER_WARC_WRITER must be process or inline, got 'thread'"):
+        warc_writer_kind(Settings({"ARCHIVER_WARC_WRITER": "thread"}))
+
+
+def test_a_bad_writer_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    from .conftest import run_cli
+
+    result = run_cli("crawl", "tarnkappe", "--base-url", "http://127.0.0.1:9/", "--db",
+                     f"sqlite:///{tmp_path}/a.sqlite3", "--warc-dir", str(tmp_path / "warc"), "-s",
+                     "ARCHIVER_WARC_WRITER=thread")
+    assert result.returncode == 2, result.stderr
+    assert "ARCHIVER_WARC_WRITER must be process or inline" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

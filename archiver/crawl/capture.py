@@ -28,11 +28,11 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
 from .. import __version__
-from ..exceptions import WarcError
+from ..exceptions import ConfigurationError, WarcError
 from ..storage.db import resolve_db_url
 from ..storage.repository import CaptureRecord, EarlierPayloads
 from ..warc.records import RECONSTRUCTED_NOTE, Exchange, sha1_digest, warc_date
-from ..warc.service import WarcWriterProcess
+from ..warc.service import WRITERS, WarcSink, open_sink
 from ..warc.writer import WrittenRecord
 from . import signals as archiver_signals
 from . import wire
@@ -43,6 +43,16 @@ DEFAULT_WARC_DIR = "archive/warc"
 # filter makes a second fetch of a URL within one run rare (robots.txt, a REST page read twice), so a short
 # memory is enough: 10,000 entries were 5.4 MB, a third of what a 50,000-article crawl's memory grew by.
 SEEN_IN_RUN = 1_000
+
+
+def warc_writer_kind(settings: Any) -> str:
+    """ARCHIVER_WARC_WRITER: "process" (a writer process on another core) unless this is a distributed worker,
+    which shares the machine's cores with its siblings and writes "inline" by default."""
+    distributed = settings.get("ARCHIVER_DISTRIBUTED_RUN") or settings.get("ARCHIVER_REDIS_URL")
+    kind = settings.get("ARCHIVER_WARC_WRITER") or ("inline" if distributed else "process")
+    if kind not in WRITERS:
+        raise ConfigurationError(f"ARCHIVER_WARC_WRITER must be {' or '.join(WRITERS)}, got {kind!r}")
+    return str(kind)
 
 
 def software_versions() -> dict[str, str]:
@@ -65,7 +75,7 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 
 class WarcCaptureExtension:
-    def __init__(self, writer: WarcWriterProcess, crawler: Crawler, max_body_size: int = 0,
+    def __init__(self, writer: WarcSink, crawler: Crawler, max_body_size: int = 0,
                  earlier: Callable[[str], tuple[str, str, str] | None] | None = None,
                  worker: str | None = None) -> None:
         self.writer = writer
@@ -97,9 +107,8 @@ class WarcCaptureExtension:
             "description": RECONSTRUCTED_NOTE,
         }
         wire.install()
-        writer = WarcWriterProcess(directory, prefix=settings.get("ARCHIVER_WARC_PREFIX", "archiver"),
-                                   max_size=settings.getint("ARCHIVER_WARC_MAX_SIZE", 1_000_000_000),
-                                   warcinfo_fields=fields)
+        writer = open_sink(warc_writer_kind(settings), directory, settings.get("ARCHIVER_WARC_PREFIX", "archiver"),
+                           settings.getint("ARCHIVER_WARC_MAX_SIZE", 1_000_000_000), fields)
         for name in writer.repaired:
             logger.warning("repaired WARC file left open by an earlier run: %s", name)
         earlier = None

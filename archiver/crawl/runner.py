@@ -15,7 +15,7 @@ from scrapy.spiderloader import SpiderLoader
 
 from ..exceptions import ConfigurationError
 from ..storage.db import ensure_schema, resolve_db_url
-from .capture import DEFAULT_WARC_DIR
+from .capture import DEFAULT_WARC_DIR, warc_writer_kind
 from .stats import finish_reason
 
 # Politeness is pointless (and slow) toward a server on this machine; never relaxed for others.
@@ -81,6 +81,7 @@ def run_crawl(spider: str, base_url: str | None = None, db_url: str | None = Non
     db = resolve_db_url(db_url)
     warcs = warc_dir or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
     settings = build_settings(db, warcs, mode, politeness, base_url, overrides or {})
+    warc_writer_kind(settings)  # a bad value is one line and exit 2, before anything starts
     loader = SpiderLoader.from_settings(settings)
     if spider not in loader.list():
         raise ConfigurationError(f"unknown spider {spider!r} (available: {', '.join(sorted(loader.list()))})")
