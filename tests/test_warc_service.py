@@ -264,3 +264,29 @@ def test_a_bad_writer_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "ARCHIVER_WARC_WRITER must be process or inline" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def records_on_disk(directory: Path) -> int:
+    files = list(directory.glob("*.open"))
+    if not files:
+        return 0
+    with open(files[0], "rb") as handle:
+        return sum(1 for _ in ArchiveIterator(handle))
+
+
+def test_answers_already_there_are_all_delivered_at_the_next_hand_over(tmp_path: Path) -> None:
+    """Capture rows and a failed write are heard of without waiting for the next settle."""
+    writer = WarcWriterProcess(tmp_path, "svc")
+    answers = Answers()
+    os.kill(writer.pid, signal.SIGSTOP)  # no answer arrives while the five are handed over
+    for n in range(5):
+        writer.write_exchange(exchange(n), None, answers.callback(n))
+    assert answers.received == []
+    os.kill(writer.pid, signal.SIGCONT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and records_on_disk(tmp_path) < 11:
+        time.sleep(0.05)  # warcinfo and five exchanges on disk: the child is answering for all of them
+    time.sleep(0.1)
+    writer.write_exchange(exchange(5), None, answers.callback(5))
+    assert [n for n, _ in answers.received] == [0, 1, 2, 3, 4]
+    writer.close()

@@ -157,8 +157,8 @@ class WarcCaptureExtension:
         # settling means the write failed.
         capture: dict[str, Any] = {"record_id": None, "fetched_at": started.isoformat(), "status": response.status,
                                    "truncated": exchange.truncated}
-        described = (response.status, started, (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-                     or None, _header(response, b"ETag"), _header(response, b"Last-Modified"))
+        described = (response.status, started, _header(response, b"Content-Type"), _header(response, b"ETag"),
+                     _header(response, b"Last-Modified"))
         try:
             revisit = self._revisit_candidate(exchange)
             self.in_flight[exchange.url] += 1

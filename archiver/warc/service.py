@@ -60,6 +60,10 @@ class WriterSummary:
     records_written: int
     bytes_written: int
 
+    @classmethod
+    def of(cls, writer: WarcFileWriter) -> WriterSummary:
+        return cls(writer.files_written, writer.records_written, writer.bytes_written)
+
 
 def frame(message: Any) -> bytes:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
@@ -167,7 +171,7 @@ def _close(writer: WarcFileWriter) -> tuple[str, Any]:
         writer.close()
     except WarcError as error:
         return ("error", str(error))
-    return ("closed", WriterSummary(writer.files_written, writer.records_written, writer.bytes_written))
+    return ("closed", WriterSummary.of(writer))
 
 
 def _die_with_parent(parent: int | None) -> None:
@@ -257,7 +261,7 @@ class InlineWarcWriter:
 
     def close(self) -> WriterSummary:
         self._guarded(self.writer.close)
-        return WriterSummary(self.writer.files_written, self.writer.records_written, self.writer.bytes_written)
+        return WriterSummary.of(self.writer)
 
     def _guarded(self, write: Callable[[], _T]) -> _T:
         if self.failed is not None:
@@ -319,9 +323,12 @@ class WarcWriterProcess:
             raise WarcError(self.failed)
         if len(self.pending) >= self.max_in_flight:
             self._receive(until=self.max_in_flight // 2)
-        elif self.pending and select.select([self._answers.fd], [], [], 0)[0]:
-            # Answers already there: delivered now, so that capture rows and a failed write are heard of early.
-            self._receive(until=len(self.pending) - 1)
+        elif self.pending:
+            # Answers already there (read, or waiting in the pipe) are all delivered now, so that capture rows and
+            # a failed write are heard of early.
+            if select.select([self._answers.fd], [], [], 0)[0]:
+                self._read_answers()
+            self._receive(until=len(self.pending) - len(self._answered))
         self.pending.append(written)
         self._send(frame(message))
 
@@ -334,10 +341,7 @@ class WarcWriterProcess:
         # write) takes the next answers in the same order.
         while len(self.pending) > until:
             if not self._answered:
-                messages = self._answers.read()
-                if messages is None:
-                    self._lost()
-                self._answered.extend(messages)  # type: ignore[arg-type]
+                self._read_answers()
             kind, value = self._answered.popleft()
             callback = self.pending.popleft()
             if kind == "error":
@@ -345,6 +349,12 @@ class WarcWriterProcess:
                 raise WarcError(value)
             if callback is not None:
                 callback([WrittenRecord(*fields) for fields in value])
+
+    def _read_answers(self) -> None:
+        messages = self._answers.read()
+        if messages is None:
+            self._lost()
+        self._answered.extend(messages)  # type: ignore[arg-type]
 
     def close(self) -> WriterSummary:
         """Settle, close the current file and end the child; raises WarcError if any write failed."""
