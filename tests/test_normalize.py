@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from urllib.parse import urljoin
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archiver.normalize import urls
 from archiver.normalize.authors import author_id_from_url, split_byline
 from archiver.normalize.credits import is_credit_line, license_url_for, parse_credit, split_caption_credit
 from archiver.normalize.dates import normalize_date, parse_date
@@ -230,3 +232,79 @@ def test_url_normalizer_never_raises(raw: str) -> None:
     assert canonical_url(once) == canonical_url(once)
     post_id_from_url(raw)
     is_article_url(raw)
+
+
+CANONICAL_URLS = st.tuples(
+    st.sampled_from(["http://", "https://", "HTTP://", "ftp://", "//", ""]),
+    st.sampled_from(["tarnkappe.info", "Tarnkappe.info", "xn--bcher-kva.de", "bücher.de", "h", "a-b.c", "a..b", ".a",
+                     "[::1]", "user@h", "h:80", "h:8080", "h:x", ""]),
+    st.lists(st.sampled_from(["/", "//", "a", "Z", "-", "_", "~", ".", "..", "%2e", "%41", "%", "ä", " ", ";", "@",
+                              "x.html", "-311235.html", ".well-known", "\t"]), max_size=6).map("".join),
+    st.sampled_from(["", "?", "?utm_source=x", "?p=1", "#", "#x", "?a=1#b"]),
+).map("".join)
+
+
+@given(CANONICAL_URLS)
+@settings(max_examples=3000)
+def test_canonical_url_fast_path_is_the_full_rebuild(url: str) -> None:
+    """Plain URLs skip the parse and rebuild; every URL the shortcut takes, the rebuild returns unchanged."""
+    if urls._PLAIN_CANONICAL_RE.fullmatch(url):
+        assert urls._strip_tracking(url) == url
+
+
+def test_canonical_url_fast_path_examples() -> None:
+    for plain in ("https://tarnkappe.info/", "https://tarnkappe.info/artikel/krypto/x-311235.html",
+                  "http://h/2023/05/23/a-b/", "https://sub.example-site.de/~user/a_b.c"):
+        assert urls._PLAIN_CANONICAL_RE.fullmatch(plain), plain
+        assert canonical_url(plain) == plain
+    for rebuilt, expected in (("https://Tarnkappe.info/a", "https://tarnkappe.info/a"),
+                              ("https://tarnkappe.info", "https://tarnkappe.info/"),
+                              ("https://tarnkappe.info/a/./b/../c", "https://tarnkappe.info/a/./b/../c"),
+                              ("https://tarnkappe.info/a?utm_source=x#top", "https://tarnkappe.info/a")):
+        assert not urls._PLAIN_CANONICAL_RE.fullmatch(rebuilt), rebuilt
+        assert canonical_url(rebuilt) == expected
+
+
+# The permalink regex article_path_id replaced; it backtracked through every split of a path.
+_ONE_REGEX_ARTICLE_PATH = re.compile(r"^/(?P<cats>[a-z0-9-]+(?:/[a-z0-9-]+)*)/(?P<slug>[a-z0-9-]+)-(?P<id>\d+)\.html$")
+
+
+PATH_SEGMENTS = st.lists(st.text(alphabet="az07-A_٣.", max_size=6), max_size=4)
+PATHS = st.one_of(
+    st.tuples(PATH_SEGMENTS, st.sampled_from([".html", ".html", ".htm", "", "/", ".html/"])).map(
+        lambda t: "/" + "/".join(t[0]) + t[1]),
+    st.lists(st.sampled_from(["/", "a", "z", "0", "7", "-", ".html", ".", "A", "_", "٣", "?"]), max_size=12).map(
+        "".join),
+)
+
+
+@given(PATHS)
+@settings(max_examples=3000)
+def test_article_path_id_is_the_one_regex(path: str) -> None:
+    """urlsplit removes line breaks from URLs, so the old regex's "$" before a final "\n" cannot matter."""
+    match = _ONE_REGEX_ARTICLE_PATH.match(path)
+    assert urls.article_path_id(path) == (int(match["id"]) if match else None)
+
+
+def test_article_path_id_examples() -> None:
+    assert urls.article_path_id("/artikel/krypto/krypto-boerse-garantex-311235.html") == 311235
+    assert urls.article_path_id("/a/b-c-12.html") == 12
+    for other in ("/b-12.html", "/a//b-12.html", "/a/b-12.htm", "/a/b12.html", "/A/b-12.html", "/a/B-12.html",
+                  "/a/b-12.html/"):
+        assert urls.article_path_id(other) is None, other
+
+
+CAPTION_WORDS = st.sampled_from(["Bildquelle", "bildquellen", "FOTO", "Fotos", "Bilder", "Bild", "Titelbild",
+                                 "Beitragsbild", "Headerbild", "Quelle", "Image", "Photo", "Credits", "Foto x,thx",
+                                 "İmage", "©", "(c)", "thx", "THX", ":", " : ", ",", ". ", "! ", "| ", "(", ")",
+                                 "; ", "– ", " ", "x", "Pixabay", "Lizenz"])
+
+
+@given(st.lists(CAPTION_WORDS, max_size=10).map("".join))
+@settings(max_examples=2000)
+def test_caption_credit_search_is_the_plain_pattern(caption: str) -> None:
+    """The first-character lookahead only skips positions where no alternative can start."""
+    from archiver.normalize import credits
+
+    plain = re.compile(credits._IN_CAPTION, re.IGNORECASE)
+    assert [m.span() for m in credits._IN_CAPTION_RE.finditer(caption)] == [m.span() for m in plain.finditer(caption)]

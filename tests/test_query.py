@@ -7,10 +7,12 @@ parsel (``Selector.css``) is the reference it must agree with, result for result
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from parsel import Selector
 
-from archiver.pages.query import Document, select
+from archiver.pages.query import Document, parse_html, select
 
 from .conftest import SAMPLES
 
@@ -82,6 +84,49 @@ def test_document_select_agrees_with_parsel(query: str) -> None:
     assert _comparable(select(document.root, query)) == _comparable(reference)
 
 
+# Random documents and queries for the Python answers of simple queries (archiver.pages.css_match): nested and
+# repeated classes, ids, attributes, text between children, comments.
+ATTRIBUTES = st.sampled_from(['', ' class="a"', ' class="a b"', ' class="b\ta a"', ' class="a a"', ' id="x"',
+                              ' class="c" id="y"', ' href="/h"', ' href="/h" rel="tag"', ' class="a" href="/k"'])
+TAGS = st.sampled_from(["div", "p", "span", "a", "article", "section"])
+LEAVES = st.sampled_from(["t", " u ", "<!-- c -->", '<img src="/i" class="c">', "<br>"])
+
+
+def _element(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.tuples(TAGS, ATTRIBUTES, st.lists(children, max_size=4)).map(
+        lambda t: f"<{t[0]}{t[1]}>{''.join(t[2])}</{t[0]}>")
+
+
+DOCUMENTS = st.lists(st.recursive(LEAVES, _element, max_leaves=20), max_size=4).map("".join)
+COMPOUNDS = st.sampled_from(["div", "p", "a", "span", "article", "img", "*", ".a", ".b", ".c", ".a.b", "div.a",
+                             "p.a", "#x", "div#y.c", "[href]", "a[rel=tag]", "a[rel='x']", ".A", "DIV.a",
+                             ".a:first-child"])
+PSEUDO_ELEMENTS = st.sampled_from(["", "::text", "::attr(href)", "::attr(class)"])
+
+
+def _queries(combinators: list[str], max_alternatives: int) -> st.SearchStrategy[str]:
+    alternatives = st.lists(st.tuples(st.sampled_from(combinators), COMPOUNDS), max_size=2).flatmap(
+        lambda rest: COMPOUNDS.map(lambda head: head + "".join(c + s for c, s in rest)))
+    return st.tuples(st.lists(alternatives, min_size=1, max_size=max_alternatives), PSEUDO_ELEMENTS).map(
+        lambda t: ", ".join(alternative + t[1] for alternative in t[0]))
+
+
+CSS_QUERIES = _queries([" ", " > ", " + "], 3)
+ANSWERED_IN_PYTHON = _queries([" ", " > "], 2)  # mostly the shapes css_match answers without the XPath
+
+
+def _paths(values: list[object]) -> list[object]:
+    return [v.getroottree().getpath(v) if isinstance(v, etree._Element) else v for v in values]
+
+
+@given(DOCUMENTS, st.one_of(CSS_QUERIES, ANSWERED_IN_PYTHON, ANSWERED_IN_PYTHON))
+@settings(max_examples=2000, deadline=None)
+def test_document_select_agrees_with_parsel_on_random_pages(body: str, query: str) -> None:
+    html = f"<html><body>{body}{body}</body></html>"  # twice: repeated structure, nested anchors in both copies
+    reference = [r.root for r in Selector(text=html).css(query)]
+    assert _paths(Document.parse(html).select(query)) == _paths(reference)
+
+
 def test_queries_under_an_element_stay_under_it() -> None:
     document = Document.parse(PAGE)
     article = document.select("article")[0]
@@ -102,6 +147,36 @@ def test_an_empty_or_nul_page_parses_to_an_html_root() -> None:
     assert Document.parse("").root.tag == "html"
     assert Document.parse("\x00\x00").root.tag == "html"
     assert Document.parse("<p>a\x00b</p>").select("p::text") == ["ab"]
+
+
+EDGE_TEXT = st.lists(st.sampled_from([" ", "\t", "\n", "\x1c", "\x1f", "\x85", "\xa0", "\u2003", "\u3000", "\ufeff",
+                                      "\x00", "ä", "„", "x", "<p>", "</p>"]), max_size=6).map("".join)
+
+
+@given(EDGE_TEXT, EDGE_TEXT)
+@settings(max_examples=500)
+def test_parse_html_strips_as_str_strip_does(before: str, after: str) -> None:
+    """The page is stripped as bytes where that is the same as ``str.strip``, whatever surrounds the markup."""
+    html = f"{before}<html><body><p>a\x00b „c“</p></body></html>{after}"
+    exact = html.strip().replace("\x00", "").encode("utf-8") or b"<html/>"
+    reference = etree.fromstring(exact, parser=etree.HTMLParser(recover=True, encoding="utf-8"))
+    if reference is None:
+        reference = etree.fromstring(b"<html/>", parser=etree.HTMLParser())
+    assert etree.tostring(parse_html(html)) == etree.tostring(reference)
+
+
+TEXT_FRAGMENTS = st.sampled_from(["<div>", "</div>", "<b>", "</b>", "<p>", "<br>", "<!-- c -->", "<?pi x?>",
+                                   "<script>s</script>", "<![CDATA[d]]>", "&amp;", "&ouml;", " ", "\n", "x", "ä", "„"])
+
+
+@given(st.lists(TEXT_FRAGMENTS, max_size=12).map("".join))
+@settings(max_examples=300)
+def test_text_of_is_the_text_xpath_selects(inner: str) -> None:
+    from archiver.normalize.text import clean_inline
+    from archiver.pages.query import text_of
+
+    element = parse_html(f"<html><body><section>{inner}</section>tail</body></html>").find("body/section")
+    assert text_of(element) == (clean_inline("".join(element.xpath(".//text()"))) or None)
 
 
 @pytest.mark.parametrize("body", [

@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
 from archiver.exceptions import WarcError
 from archiver.warc.reader import read_record_at
@@ -267,11 +269,19 @@ def test_a_bad_writer_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def records_on_disk(directory: Path) -> int:
+    """Records in the open file so far; one the child is still writing ends the count (read mid-write, its gzip
+    member is cut short)."""
     files = list(directory.glob("*.open"))
     if not files:
         return 0
+    count = 0
     with open(files[0], "rb") as handle:
-        return sum(1 for _ in ArchiveIterator(handle))
+        try:
+            for _ in ArchiveIterator(handle):
+                count += 1
+        except (ArchiveLoadFailed, EOFError, zlib.error):
+            pass
+    return count
 
 
 def test_answers_already_there_are_all_delivered_at_the_next_hand_over(tmp_path: Path) -> None:

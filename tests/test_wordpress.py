@@ -116,3 +116,27 @@ def test_post_navigation_and_comments_inside_the_body_are_not_article_text() -> 
     assert item.text.split("\n\n") == ["First paragraph.", "Second paragraph.",
                                        "Capitalized class: kept, as the layout's rule is case-sensitive."]
     assert "Previous post" not in item.html and "Nice article" not in item.html
+
+
+@pytest.mark.parametrize(("attributes", "junk"), [
+    ('class="sharedaddy sd-sharing-enabled"', True),  # a shared part anywhere in the attribute
+    ('class="box jp-relatedposts"', True),
+    ('class="wp-block-yarpp"', True),
+    ('class="desktop-only"', True),  # a whole junk token
+    ('class="teaser\tmobile-only"', True),
+    ('class="not-desktop-only-really"', False),  # the token inside another class name is not the token
+    ('class="desktop-onlyx"', False),
+    ('class="wp-block-heading"', False),
+    ('id="traffective-ad-3"', True),
+    ('id="author"', True),
+    ('id="authors"', False),
+    ('data-nosnippet=""', True),
+    ('class="Sharedaddy"', False),  # class names are case-sensitive
+])
+def test_shared_body_junk_rules(attributes: str, junk: bool) -> None:
+    from archiver.pages.body import BodyReader
+    from archiver.pages.query import Document
+
+    doc = Document.parse(f"<html><body><div><p>Kept.</p><div {attributes}><p>Furniture.</p></div></div></body></html>")
+    body = BodyReader("http://wp.test/a/", "wp.test").read(doc.root.find("body/div"))
+    assert body.blocks == (["Kept."] if junk else ["Kept.", "Furniture."])

@@ -30,7 +30,11 @@ _THANKS_RE = re.compile(r"[,\s]*\b(?:thx|danke|thanks)\b!?[,\s]*$", re.IGNORECAS
 # What every credit statement starts with (the four patterns above): most paragraphs fail here, in one match.
 _CREDIT_START_RE = re.compile(rf"(?:{_PREFIXES})\s*:|(?:Fotos?|Bild)\s|©|\(c\)|Copyright|picture[ -]alliance",
                               re.IGNORECASE)
-_IN_CAPTION_RE = re.compile(rf"(?:(?:{_PREFIXES})\s*:|©|Foto\s+\S+,\s*thx)", re.IGNORECASE)
+_IN_CAPTION = rf"(?:(?:{_PREFIXES})\s*:|©|Foto\s+\S+,\s*thx)"
+# Searched at every position of a caption: the lookahead of the alternatives' first characters halves the time a
+# position costs that starts none of them (nearly all of them).
+_IN_CAPTION_FIRST = "".join(sorted({alternative[0].lower() for alternative in _PREFIXES.split("|")} | {"©", "f"}))
+_IN_CAPTION_RE = re.compile(rf"(?=[{_IN_CAPTION_FIRST}]){_IN_CAPTION}", re.IGNORECASE)
 # A credit inside a caption starts the caption or follows a sentence end or separator.
 _CAPTION_BREAKS = (". ", "! ", "? ", "| ", "– ", "— ", "(", "; ")
 

@@ -20,7 +20,7 @@ from lxml import etree, html
 from ..items import Credit, Image, Links
 from ..normalize.credits import is_credit_line, parse_credit, split_caption_credit
 from ..normalize.text import collapse_whitespace, unescape_twice
-from ..normalize.urls import is_article_url, join_url
+from ..normalize.urls import is_article_path, join_url
 
 # Page furniture inside article bodies, matched in one pass over the tree (see ``_is_junk``).
 JUNK_TAGS = frozenset({"script", "style", "noscript", "form", "iframe", "ins", "template", "svg", "button"})
@@ -31,21 +31,31 @@ JUNK_ID_PREFIXES = ("traffective-ad",)
 JUNK_IDS = frozenset({"author"})
 
 
-_JUNK_TOKENS = "|".join(map(re.escape, sorted(JUNK_CLASS_TOKENS)))
+_JUNK_TOKEN_RE = re.compile(rf"(?:^|\s)(?:{'|'.join(map(re.escape, sorted(JUNK_CLASS_TOKENS)))})(?:\s|$)")
 
 
 @lru_cache(maxsize=64)
-def _junk_class_re(layout_parts: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex for every class rule: a part (shared or the layout's) anywhere in the attribute, or a whole token."""
-    parts = sorted({*JUNK_CLASS_PARTS, *layout_parts})
-    return re.compile("|".join([*map(re.escape, parts), rf"(?:^|\s)(?:{_JUNK_TOKENS})(?:\s|$)"]))
+def _junk_class_parts(layout_parts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted({*JUNK_CLASS_PARTS, *layout_parts}))
+
+
+def _is_junk_class(classes: str, parts: tuple[str, ...]) -> bool:
+    """A part (shared or the layout's) anywhere in the class attribute, or a whole junk token. A dozen substring
+    tests take half the time of one regex alternation searched at every position."""
+    for part in parts:
+        if part in classes:
+            return True
+    for token in JUNK_CLASS_TOKENS:
+        if token in classes:
+            return _JUNK_TOKEN_RE.search(classes) is not None
+    return False
 
 
 def _junk_under(root: etree._Element, layout_junk: Sequence[str],
                 layout_class_parts: tuple[str, ...] = ()) -> list[etree._Element]:
     """The elements under ``root`` (never ``root`` itself) that the shared rules or the layout's call junk: its
     class-attribute parts in the same pass, its XPath after it."""
-    junk_class = _junk_class_re(layout_class_parts)
+    junk_parts = _junk_class_parts(layout_class_parts)
     doomed: list[etree._Element] = []
     for node in root.iter(etree.Element):
         if node is root:
@@ -59,7 +69,7 @@ def _junk_under(root: etree._Element, layout_junk: Sequence[str],
         get = node.get
         classes = get("class")
         element_id = get("id")
-        if ((classes and junk_class.search(classes))
+        if ((classes and _is_junk_class(classes, junk_parts))
                 or (element_id and (element_id in JUNK_IDS or element_id.startswith(JUNK_ID_PREFIXES)))
                 or "data-nosnippet" in names):
             doomed.append(node)
@@ -70,14 +80,15 @@ def _junk_under(root: etree._Element, layout_junk: Sequence[str],
 
 @lru_cache(maxsize=64)
 def _layout_junk_query(layout_junk: tuple[str, ...]) -> etree.XPath:
-    return etree.XPath(" | ".join(_to_xpath(s) for s in layout_junk))
+    return etree.XPath(" | ".join(_to_xpath(s) for s in layout_junk), regexp=False)
 
 
 TEXT_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd", "td", "th", "blockquote"}
 BLOCK_CONTAINERS = frozenset(TEXT_BLOCKS | {"div", "figure", "ul", "ol"})
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 KEEP_ATTRIBUTES = frozenset({"href", "src", "alt", "width", "height", "title"})
-_CAPTION = etree.XPath(".//figcaption | .//*[contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')]")
+_CAPTION = etree.XPath(".//figcaption | .//*[contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')]",
+                       regexp=False)
 
 
 @dataclass
@@ -207,7 +218,7 @@ class BodyReader:
             if parts.scheme not in ("http", "https"):
                 continue
             if parts.netloc.lower() == self.site_host:
-                if is_article_url(href) and href not in self.body.links.internal:
+                if is_article_path(parts.path, parts.query) and href not in self.body.links.internal:
                     self.body.links.internal.append(href)
             elif href not in self.body.links.external:
                 self.body.links.external.append(href)

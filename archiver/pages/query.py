@@ -12,7 +12,8 @@ does not have: the generic WordPress layout tries the class names of a dozen the
 indexes its elements by class name and id in one pass, and a CSS query over the whole document starts
 each alternative from the elements of its first compound that names a class or id (``.entry-inner`` in
 ``article .entry-inner p``, the compounds before it checked as ancestors): none when the page lacks the
-class. The XPath is cssselect's own translation, only anchored there.
+class. The XPath is cssselect's own translation, only anchored there. Simple queries (a class or tag, its
+ancestors, one descendant step) do not run even that: ``css_match`` answers them from the index in Python.
 """
 
 from __future__ import annotations
@@ -28,17 +29,11 @@ from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from ..normalize.text import clean_inline
+from .css_match import attribute_tokens, plan
 
 Element: TypeAlias = etree._Element  # lxml names its element type only privately
 XPATH_STARTS = ("/", "./", "(")
 _TRANSLATOR = HTMLTranslator()
-_XML_SPACE = str.maketrans("\t\n\r", "   ")  # what XPath's normalize-space() separates at, besides the space
-
-
-def attribute_tokens(value: str | None) -> list[str]:
-    """A space-separated attribute (class, rel) split as CSS's ``~=`` and XPath's ``normalize-space`` split it:
-    at spaces, tabs and line breaks only (``str.split()`` knows more whitespace). May hold empty strings."""
-    return (value or "").translate(_XML_SPACE).split(" ")
 
 
 _PARSERS = threading.local()
@@ -57,7 +52,10 @@ def parse_html(html: str) -> Element:
     """The document's root element, as parsel builds it (NUL bytes dropped, never None) but without lxml.html's
     Python element-class lookup, which runs for every element a query returns, and without libxml2's table of
     id attributes (a fifth of the parse; no query uses XPath's id())."""
-    body = html.strip().replace("\x00", "").encode("utf-8") or b"<html/>"
+    body = html.strip().encode("utf-8")
+    if b"\x00" in body:  # tested in the bytes (memchr); the same test in a non-Latin-1 str scans it slowly
+        body = body.replace(b"\x00", b"")
+    body = body or b"<html/>"
     parser = _parser()
     root = etree.fromstring(body, parser=parser)
     return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
@@ -91,6 +89,11 @@ class Document:
         """``select`` over the whole document, CSS through the index (under an element, use ``select``)."""
         if query.startswith(XPATH_STARTS):
             return select(self.root, query)
+        simple = plan(query)
+        if simple is not None:
+            found = simple.run(self.root, *self._index)
+            if found is not None:
+                return found
         css = _css(query)
         starts = {name: anchor.start(self) for name, anchor in css.anchors.items()}
         if css.fully_anchored and not any(starts.values()):
@@ -224,13 +227,13 @@ def _css(query: str) -> _Css:
         else:
             parts.append(anchored[0])
             anchors[f"anchor{n}"] = anchored[1]
-    return _Css(etree.XPath(" | ".join(parts), smart_strings=False), anchors, len(anchors) == len(parts))
+    return _Css(etree.XPath(" | ".join(parts), smart_strings=False, regexp=False), anchors, len(anchors) == len(parts))
 
 
 @lru_cache(maxsize=2048)
 def compiled(query: str) -> etree.XPath:
     xpath = query if query.startswith(XPATH_STARTS) else _TRANSLATOR.css_to_xpath(query)
-    return etree.XPath(xpath, smart_strings=False)
+    return etree.XPath(xpath, smart_strings=False, regexp=False)
 
 
 def select(node: Element, query: str) -> list[Any]:
@@ -257,7 +260,10 @@ def text_of(element: Element | None) -> str | None:
     """Reader-visible text of an element (entities undone, whitespace collapsed); None when empty."""
     if element is None:
         return None
-    value = clean_inline("".join(select(element, ".//text()")))
+    if len(element) == 0:  # the common title or link: its own text is all .//text() would select
+        value = clean_inline(element.text or "")
+    else:
+        value = clean_inline("".join(select(element, ".//text()")))
     return value or None
 
 
