@@ -45,10 +45,12 @@ typecheck: $(TEST_STAMP)
 pytest: $(TEST_STAMP) $(PYWB_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Debian packages the benchmarks use: wget, the archivists' reference crawler, and nginx, the server in front
-# of the replica (bench/front.py). The quick benchmark run in the test suite uses both.
+# Debian packages the benchmarks use: wget, the archivists' reference crawler; nginx, the server in front
+# of the replica (bench/front.py); valgrind, whose callgrind counts extraction instructions (bench/instructions.py).
+# The quick benchmark run in the test suite uses all three.
 MISSING_TOOLS := $(if $(shell command -v wget 2>/dev/null),,wget) \
-	$(if $(shell command -v nginx 2>/dev/null || ls /usr/sbin/nginx 2>/dev/null),,nginx-light)
+	$(if $(shell command -v nginx 2>/dev/null || ls /usr/sbin/nginx 2>/dev/null),,nginx-light) \
+	$(if $(shell command -v valgrind 2>/dev/null),,valgrind)
 
 bench: $(TEST_STAMP) bench-tools
 	$(BIN)/python bench/run.py

@@ -19,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FULL = {
     "extraction": ["extraction.py", "--runs", "5", "--seconds", "2"],
+    "extraction_instructions": ["instructions.py", "--extractions", "200"],
     "storage": ["storage.py", "--articles", "1000", "--runs", "3"],
     "crawl": ["crawl.py", "--articles", "5000", "--runs", "3", "--profile"],
     "update": ["update.py", "--articles", "5000", "--runs", "3"],
@@ -28,6 +29,8 @@ FULL = {
 }
 QUICK = {
     "extraction": ["extraction.py", "--runs", "1", "--seconds", "0.3"],
+    "extraction_instructions": ["instructions.py", "--extractions", "1", "--side", "ours",
+                                "--page", "wordpress (replica, Twenty Twenty-One)"],
     "storage": ["storage.py", "--articles", "100", "--runs", "1"],
     "crawl": ["crawl.py", "--articles", "60", "--runs", "1"],
     "update": ["update.py", "--articles", "100", "--runs", "1"],

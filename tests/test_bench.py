@@ -26,6 +26,8 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
     data = json.loads(output.read_text())
     assert data["quick"] is True and data["versions"]["archiver"]
     assert data["extraction"]["tk-theme (real sample page)"]["ratio"] > 0
+    counted = data["extraction_instructions"]["pages"]["wordpress (replica, Twenty Twenty-One)"]
+    assert 100_000 < counted["ours_instructions_per_page"] < 1_000_000_000
     assert data["storage"]["sqlite"]["articles_per_second"]["median"] > 0
     assert data["update"]["update"]["requests"] > 0
     crawl = data["crawl"]["variants"]
