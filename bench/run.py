@@ -40,6 +40,16 @@ QUICK = {
 }
 
 
+def _commit() -> str | None:
+    """The checkout's commit, marked when the tree holds uncommitted changes; None outside a git checkout."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True)
+    if head.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=HERE, capture_output=True,
+                           text=True).stdout.strip()
+    return head.stdout.strip() + ("-dirty" if dirty else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
@@ -48,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     results: dict[str, object] = {
-        "started": datetime.now(UTC).isoformat(), "quick": args.quick,
+        "started": datetime.now(UTC).isoformat(), "quick": args.quick, "commit": _commit(),
+        "command": " ".join([".venv/bin/python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)]),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "versions": json.loads(subprocess.run([sys.executable, "-c", "import json, archiver.crawl.capture as c; "
                                                "print(json.dumps(c.software_versions()))"],

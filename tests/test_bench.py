@@ -25,6 +25,7 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(output.read_text())
     assert data["quick"] is True and data["versions"]["archiver"]
+    assert data["command"].endswith("--quick --output " + str(output)) and "commit" in data
     assert data["extraction"]["tk-theme (real sample page)"]["ratio"] > 0
     counted = data["extraction_instructions"]["pages"]["wordpress (replica, Twenty Twenty-One)"]
     assert 100_000 < counted["ours_instructions_per_page"] < 1_000_000_000
