@@ -22,7 +22,7 @@ from ..normalize.credits import is_credit_line, parse_credit, split_caption_cred
 from ..normalize.text import collapse_whitespace, unescape_twice
 from ..normalize.urls import is_article_path, join_url
 
-# Page furniture inside article bodies, matched in one pass over the tree (see ``_is_junk``).
+# Page furniture inside article bodies, matched in one pass over the tree (see ``_junk_under``).
 JUNK_TAGS = frozenset({"script", "style", "noscript", "form", "iframe", "ins", "template", "svg", "button"})
 JUNK_CLASS_TOKENS = frozenset({"desktop-only", "mobile-only"})
 JUNK_CLASS_PARTS = ("vgwort", "sharedaddy", "sharrre", "wpdc-", "jp-relatedposts", "related-posts", "yarpp",

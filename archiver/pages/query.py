@@ -12,8 +12,9 @@ does not have: the generic WordPress layout tries the class names of a dozen the
 indexes its elements by class name and id in one pass, and a CSS query over the whole document starts
 each alternative from the elements of its first compound that names a class or id (``.entry-inner`` in
 ``article .entry-inner p``, the compounds before it checked as ancestors): none when the page lacks the
-class. The XPath is cssselect's own translation, only anchored there. Simple queries (a class or tag, its
-ancestors, one descendant step) do not run even that: ``css_match`` answers them from the index in Python.
+class. The XPath is cssselect's own translation, only anchored there. Simple queries (a class, id or tag, the
+compounds before it as ancestors, descendant steps after it) do not run even that: ``css_match`` answers them
+from the index in Python.
 """
 
 from __future__ import annotations
