@@ -76,13 +76,12 @@ class Compound:
 class Alternative:
     left: tuple[tuple[Compound, str], ...]  # (compound, combinator to the next compound), leftmost first
     anchor: Compound
-    anchor_class: str | None  # where the anchor's elements come from: the class index, the id index or a tag scan
-    anchor_id: str | None
+    anchor_class: str | None  # the class whose index list holds the anchor's elements (none: its id's, or a tag scan)
     descendants: tuple[Compound, ...]  # ``anchor d1 d2``: descendant steps right of the anchor
 
     def elements(self, root: Any, by_class: dict[str, list[Any]], by_id: dict[str, list[Any]]) -> list[Any]:
-        if self.anchor_id is not None:
-            starts = by_id.get(self.anchor_id, ())
+        if self.anchor.element_id is not None:
+            starts = by_id.get(self.anchor.element_id, ())
         elif self.anchor_class is not None:
             starts = by_class.get(self.anchor_class, ())
         else:
@@ -197,22 +196,25 @@ def _compound(tree: Tree) -> Compound | None:
     return Compound(tag, tuple(classes[::-1]), element_id, tuple(attributes[::-1]))
 
 
-def _alternative(tree: Tree) -> Alternative | None:
-    compounds: list[Compound] = []
-    combinators: list[str] = []
+def split_compounds(tree: Tree) -> tuple[list[Tree], list[str]]:
+    """``A B > C`` as ([A, B, C], [" ", ">"]); cssselect nests combined selectors to the left."""
+    compounds, combinators = [], []
     while isinstance(tree, CombinedSelector):
-        compound = _compound(tree.subselector)
-        if compound is None or tree.combinator not in (" ", ">"):
-            return None
-        compounds.append(compound)
+        compounds.append(tree.subselector)
         combinators.append(tree.combinator)
         tree = tree.selector
-    first = _compound(tree)
-    if first is None:
+    compounds.append(tree)
+    return compounds[::-1], combinators[::-1]
+
+
+def _alternative(tree: Tree) -> Alternative | None:
+    trees, combinators = split_compounds(tree)
+    if any(c not in (" ", ">") for c in combinators):
         return None
-    compounds.append(first)
-    compounds.reverse()
-    combinators.reverse()
+    parsed = [_compound(t) for t in trees]
+    compounds = [c for c in parsed if c is not None]
+    if len(compounds) != len(parsed):
+        return None
     k = next((n for n, c in enumerate(compounds) if c.classes or c.element_id is not None), None)
     if k is None:
         if compounds[-1].tag is None:
@@ -224,10 +226,9 @@ def _alternative(tree: Tree) -> Alternative | None:
     if _ANY in right:
         return None  # parsel reads "A ::text" and "A ::attr(x)" as A's own nodes too
     anchor = compounds[k]
-    anchor_id = anchor.element_id
-    anchor_class = None if anchor_id is not None else (min(anchor.classes) if anchor.classes else None)
+    anchor_class = min(anchor.classes) if anchor.classes and anchor.element_id is None else None
     return Alternative(left=tuple(zip(compounds[:k], combinators[:k], strict=True)), anchor=anchor,
-                       anchor_class=anchor_class, anchor_id=anchor_id, descendants=right)
+                       anchor_class=anchor_class, descendants=right)
 
 
 @lru_cache(maxsize=2048)
@@ -257,4 +258,4 @@ def plan(query: str) -> Plan | None:
     return Plan(tuple(a for a in alternatives if a is not None), element_pseudo, attribute)
 
 
-__all__ = ["Plan", "attribute_tokens", "plan"]
+__all__ = ["Plan", "attribute_tokens", "plan", "split_compounds"]

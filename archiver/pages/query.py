@@ -30,7 +30,7 @@ from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from ..normalize.text import clean_inline
-from .css_match import attribute_tokens, plan
+from .css_match import attribute_tokens, plan, split_compounds
 
 Element: TypeAlias = etree._Element  # lxml names its element type only privately
 XPATH_STARTS = ("/", "./", "(")
@@ -171,24 +171,13 @@ def _names(tree: Tree) -> tuple[set[str], set[str]]:
     return classes, ids
 
 
-def _compounds(tree: Tree) -> tuple[list[Tree], list[str]]:
-    """``A B > C`` as ([A, B, C], [" ", ">"]); cssselect nests combined selectors to the left."""
-    compounds, combinators = [], []
-    while isinstance(tree, CombinedSelector):
-        compounds.append(tree.subselector)
-        combinators.append(tree.combinator)
-        tree = tree.selector
-    compounds.append(tree)
-    return compounds[::-1], combinators[::-1]
-
-
 ANCESTOR_AXES = {" ": "ancestor::", ">": "parent::"}
 
 
 def _anchored(selector: Selector, name: str) -> tuple[str, _Anchor] | None:
     """The alternative as XPath starting from ``$name``, the elements of its first compound that names a class or
     id; the compounds left of it become a predicate (``$a/self::*[class]`` + ``[ancestor::article]``)."""
-    compounds, combinators = _compounds(selector.parsed_tree)
+    compounds, combinators = split_compounds(selector.parsed_tree)
     named = [_names(compound) for compound in compounds]
     k = next((n for n, (classes, ids) in enumerate(named) if classes or ids), None)
     if k is None:
