@@ -20,7 +20,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from archiver.exceptions import WarcError
 from archiver.warc.reader import read_record_at
-from archiver.warc.records import Exchange
+from archiver.warc.records import CapturedExchange, Exchange
 from archiver.warc.repair import repair_open_files
 from archiver.warc.service import MAX_IN_FLIGHT, WRITERS, WarcSink, WarcWriterProcess, open_sink
 from archiver.warc.verify import verify_file
@@ -181,7 +181,7 @@ def test_interrupt_and_terminate_do_not_stop_the_writer_before_the_crawler_is_do
 
 KILLED_PARENT = """
 import sys, time
-from archiver.warc.records import Exchange
+from archiver.warc.records import CapturedExchange, Exchange
 from archiver.warc.service import WarcWriterProcess
 writer = WarcWriterProcess(sys.argv[1], "killed")
 for n in range(20):
@@ -284,19 +284,54 @@ def records_on_disk(directory: Path) -> int:
     return count
 
 
-def test_answers_already_there_are_all_delivered_at_the_next_hand_over(tmp_path: Path) -> None:
-    """Capture rows and a failed write are heard of without waiting for the next settle."""
-    writer = WarcWriterProcess(tmp_path, "svc")
+def test_answers_are_read_in_bulk_when_the_bound_on_writes_in_flight_is_reached(tmp_path: Path) -> None:
+    """No read per hand-over (a select and a read per response cost the crawler's core): the answers wait in the
+    pipe until max_in_flight exchanges are out, and then every answer there is delivered, in order."""
+    writer = WarcWriterProcess(tmp_path, "svc", max_in_flight=8)
     answers = Answers()
-    os.kill(writer.pid, signal.SIGSTOP)  # no answer arrives while the five are handed over
-    for n in range(5):
+    for n in range(8):
         writer.write_exchange(exchange(n), None, answers.callback(n))
-    assert answers.received == []
-    os.kill(writer.pid, signal.SIGCONT)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and records_on_disk(tmp_path) < 11:
-        time.sleep(0.05)  # warcinfo and five exchanges on disk: the child is answering for all of them
+    while time.monotonic() < deadline and records_on_disk(tmp_path) < 17:
+        time.sleep(0.05)  # warcinfo and eight exchanges on disk: the child has answered for all of them
     time.sleep(0.1)
-    writer.write_exchange(exchange(5), None, answers.callback(5))
-    assert [n for n, _ in answers.received] == [0, 1, 2, 3, 4]
+    assert answers.received == []
+    writer.write_exchange(exchange(8), None, answers.callback(8))
+    assert [n for n, _ in answers.received] == list(range(8))
+    writer.settle()
+    assert [n for n, _ in answers.received] == list(range(9))
     writer.close()
+
+
+@pytest.mark.parametrize("kind", WRITERS)
+def test_a_captured_exchange_is_decoded_by_the_writer(tmp_path: Path, kind: str) -> None:
+    """The crawler hands over the HTTP client's bytes; the writer (in its process, or inline) adds the Host
+    header, appends the connection headers, notices a chunked body and dates the records from epoch µs."""
+    captured = CapturedExchange(
+        url="http://127.0.0.1:8000/artikel/grüße.html?a=1", method="GET",
+        request_headers=[(b"User-Agent", [b"archiver-test"]), (b"Accept-Language", [b"de"])], request_body=b"",
+        status=200, response_headers=[(b"Content-Type", [b"text/html; charset=utf-8"]),
+                                      (b"Set-Cookie", [b"a=1", b"b=\xe4"])],
+        connection_headers=[(b"Transfer-Encoding", [b"chunked"]), (b"Connection", [b"keep-alive"])],
+        body=b"<p>gekocht</p>", protocol="HTTP/1.1", reason="OK", ip_address="127.0.0.1",
+        started_us=1_795_741_628_901_234, truncated=None)
+    writer = sink(kind, tmp_path)
+    answers = Answers()
+    writer.write_exchange(captured, None, answers.callback(1))
+    writer.close()
+    (path,) = tmp_path.glob("*.warc.gz")
+    with open(path, "rb") as handle:
+        records = {r.rec_type: (r.rec_headers, r.http_headers, r.content_stream().read())
+                   for r in ArchiveIterator(handle)}
+    warc, http, body = records["response"]
+    assert http.headers == [("Content-Type", "text/html; charset=utf-8"), ("Set-Cookie", "a=1"),
+                            ("Set-Cookie", "b=\xe4"), ("X-Crawler-Transfer-Encoding", "chunked"),
+                            ("Connection", "keep-alive"), ("Content-Length", "14")]
+    assert body == b"<p>gekocht</p>"
+    assert warc.get_header("WARC-Date") == "2026-11-27T01:07:08.901234Z"
+    assert warc.get_header("WARC-IP-Address") == "127.0.0.1"
+    warc, http, _ = records["request"]
+    assert http.protocol == "GET" and http.statusline.startswith("/artikel/")
+    assert http.headers == [("Host", "127.0.0.1:8000"), ("User-Agent", "archiver-test"),
+                            ("Accept-Language", "de")]
+    assert [n for n, _ in answers.received] == [1]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import platform
-from collections import Counter, OrderedDict
+import time
+from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 import sqlalchemy
@@ -31,7 +31,7 @@ from .. import __version__
 from ..exceptions import ConfigurationError, WarcError
 from ..storage.db import resolve_db_url
 from ..storage.repository import CaptureRecord, EarlierPayloads
-from ..warc.records import RECONSTRUCTED_NOTE, Exchange, sha1_digest, warc_date
+from ..warc.records import EPOCH, RECONSTRUCTED_NOTE, CapturedExchange, RawHeaders, sha1_digest, warc_date
 from ..warc.service import WRITERS, WarcSink, open_sink
 from ..warc.writer import WrittenRecord
 from . import signals as archiver_signals
@@ -67,11 +67,16 @@ def _version_of(module: Any) -> str:
         return "unknown"
 
 
-def _headers(headers: Any) -> list[tuple[str, str]]:
+def _raw(headers: Any) -> RawHeaders:
     # Scrapy's Headers is a dict of normalized name -> list of values; its own items() re-normalizes every
-    # name through getlist (20 calls per response), which the dict's items() gives as they are.
-    pairs = dict.items(headers) if isinstance(headers, dict) else headers.items()
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in pairs for value in values]
+    # name through getlist, which the dict's items() gives as they are.
+    return list(dict.items(headers))
+
+
+def _last(headers: Any, normalized_name: bytes) -> str | None:
+    """``headers.get(name)`` for a name already as Scrapy's Headers keeps it (``str.title()`` of it)."""
+    values = dict.get(headers, normalized_name)
+    return values[-1].decode("latin-1") if values else None
 
 
 class WarcCaptureExtension:
@@ -88,7 +93,7 @@ class WarcCaptureExtension:
         # duplicate filter makes repeats rare), earlier runs' are looked up in the database when needed.
         self.seen: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
         self.earlier = earlier
-        self.in_flight: Counter[str] = Counter()  # URLs whose exchange the writer has not answered for yet
+        self.in_flight: dict[str, int] = {}  # URLs whose exchange the writer has not answered for yet
         self.answered: list[CaptureRecord] = []  # announced together once the writer call that read them returns
 
     @classmethod
@@ -135,49 +140,47 @@ class WarcCaptureExtension:
             raise StopDownload(fail=False)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        """Hand the exchange to the writer as the HTTP client left it: this runs on the crawl's busiest core, so
+        decoding headers and building records is left to the writer (in its own process by default)."""
         if self.failed:
             return
-        latency = float(request.meta.get("download_latency") or 0.0)
-        started = datetime.now(UTC) - timedelta(seconds=latency)
-        wire = request.meta.get("archiver_wire") or {}
-        # Connection-control headers (Content-Length, Transfer-Encoding, Connection) as received, in place.
-        response_headers = _headers(response.headers) + list(wire.get("conn_headers", []))
-        dechunked = any(n.lower() == "transfer-encoding" and "chunked" in v.lower() for n, v in response_headers)
-        request_headers = [("Host", _host(request.url)), *_headers(request.headers)]
-        exchange = Exchange(
-            url=request.url, method=request.method, request_headers=request_headers, request_body=request.body,
-            status=response.status, response_headers=response_headers, body=response.body,
-            protocol=wire.get("protocol") or getattr(response, "protocol", None) or "HTTP/1.1",
-            reason=wire.get("phrase"),
-            ip_address=str(response.ip_address) if response.ip_address else None, started_at=started,
-            truncated=request.meta.get("archiver_truncated") or _truncation(response), dechunked=dechunked,
-        )
+        meta = request.meta
+        started_us = int((time.time() - float(meta.get("download_latency") or 0.0)) * 1_000_000)
+        wire = meta.get("archiver_wire") or {}
+        headers = response.headers
+        captured = CapturedExchange(
+            request.url, request.method, _raw(request.headers), request.body, response.status, _raw(headers),
+            wire.get("conn_headers") or [], response.body,
+            wire.get("protocol") or getattr(response, "protocol", None) or "HTTP/1.1", wire.get("phrase"),
+            str(response.ip_address) if response.ip_address else None, started_us,
+            meta.get("archiver_truncated") or _truncation(response))
         # Filled in when the writer answers (settle_captures): an item holds this same dict, and storage settles
         # before it writes, so a row only ever points at a record that is on disk. A record_id still None after
         # settling means the write failed.
-        capture: dict[str, Any] = {"record_id": None, "fetched_at": started.isoformat(), "status": response.status,
-                                   "truncated": exchange.truncated}
-        described = (response.status, started, _header(response, b"Content-Type"), _header(response, b"ETag"),
-                     _header(response, b"Last-Modified"))
+        capture: dict[str, Any] = {"record_id": None, "fetched_at": None, "status": response.status,
+                                   "truncated": captured.truncated}
+        described = (response.status, started_us, _last(headers, b"Content-Type"), _last(headers, b"Etag"),
+                     _last(headers, b"Last-Modified"))
         try:
-            revisit = self._revisit_candidate(exchange)
-            self.in_flight[exchange.url] += 1
-            self.writer.write_exchange(exchange, revisit, partial(self._archived, exchange.url, capture, described))
+            revisit = self._revisit_candidate(captured)
+            self.in_flight[captured.url] = self.in_flight.get(captured.url, 0) + 1
+            self.writer.write_exchange(captured, revisit, partial(self._archived, captured.url, capture, described))
         except WarcError as error:
             self._fail(str(error), spider)
             return
         finally:
             self._announce()
-        request.meta["warc_capture"] = capture
+        meta["warc_capture"] = capture
 
     def _archived(self, url: str, capture: dict[str, Any],
-                  described: tuple[int, datetime, str | None, str | None, str | None],
+                  described: tuple[int, int, str | None, str | None, str | None],
                   written: list[WrittenRecord]) -> None:
         """The writer's answer for one exchange: its records are on disk."""
-        status, started, content_type, etag, last_modified = described
-        self.in_flight[url] -= 1
-        if not self.in_flight[url]:
-            del self.in_flight[url]
+        status, started_us, content_type, etag, last_modified = described
+        started = EPOCH + timedelta(microseconds=started_us)
+        remaining = self.in_flight.pop(url) - 1
+        if remaining:
+            self.in_flight[url] = remaining
         primary = written[0]
         if primary.record_type == "response" and primary.payload_digest:
             self.seen[url] = (primary.payload_digest, primary.record_id, warc_date(started))
@@ -185,7 +188,7 @@ class WarcCaptureExtension:
                 self.seen.popitem(last=False)
         capture.update(warc_file=primary.warc_file, offset=primary.offset, length=primary.length,
                        record_id=primary.record_id, payload_digest=primary.payload_digest,
-                       record_type=primary.record_type)
+                       record_type=primary.record_type, fetched_at=started.isoformat())
         self.crawler.stats.inc_value("archiver/warc/records", len(written))  # type: ignore[union-attr]
         self.answered.append(CaptureRecord(
             url=url, status=status, fetched_at=started, warc_file=primary.warc_file,
@@ -211,7 +214,7 @@ class WarcCaptureExtension:
         finally:
             self._announce()
 
-    def _revisit_candidate(self, exchange: Exchange) -> tuple[str, str, str] | None:
+    def _revisit_candidate(self, exchange: CapturedExchange) -> tuple[str, str, str] | None:
         if exchange.status != 200 or exchange.truncated:
             return None
         if exchange.url in self.in_flight:
@@ -264,15 +267,6 @@ class WarcCaptureExtension:
         stats.set_value("archiver/warc/files", len(summary.files_written))
         stats.set_value("archiver/warc/run_records", summary.records_written)  # warcinfo and metadata too
         stats.set_value("archiver/warc/bytes", summary.bytes_written)
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc
 
 
 def _truncation(response: Response) -> str | None:

@@ -21,8 +21,8 @@ def _wire_metadata(txresponse: Any) -> dict[str, Any] | None:
         protocol = txresponse._transport._producer.protocol
         protocol = getattr(protocol, "_wrappedProtocol", protocol)  # endpoints wrap the HTTP protocol
         parser = protocol._parser
-        conn_headers = [(name.decode("latin-1"), value.decode("latin-1"))
-                        for name, values in parser.connHeaders.getAllRawHeaders() for value in values]
+        # As bytes, like Scrapy's headers: the WARC writer decodes both (records.CapturedExchange).
+        conn_headers = list(parser.connHeaders.getAllRawHeaders())
         return {"phrase": txresponse.phrase.decode("latin-1"),
                 "protocol": "HTTP/{}.{}".format(*txresponse.version[1:]), "conn_headers": conn_headers}
     except (AttributeError, TypeError, IndexError) as error:

@@ -15,15 +15,17 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 Headers = list[tuple[str, str]]
+RawHeaders = list[tuple[bytes, list[bytes]]]  # the HTTP client's: a name and its values, repeats kept
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECONSTRUCTED_NOTE = (
     "Response status lines, reason phrases and connection headers are as received; bodies keep their "
     "Content-Encoding; a chunked body is stored de-chunked with Transfer-Encoding renamed "
@@ -51,6 +53,41 @@ class Exchange:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     truncated: str | None = None  # "length" | "time" | "disconnect" | "unspecified"
     dechunked: bool = False
+
+
+class CapturedExchange(NamedTuple):
+    """An exchange as the crawler hands it to the writer, nothing decoded yet: headers are the HTTP client's
+    bytes, the start is epoch microseconds. Turning it into an ``Exchange`` is the writer's work, done in the
+    writer's own process where there is one, off the crawler's core (the crawl's bottleneck)."""
+
+    url: str
+    method: str
+    request_headers: RawHeaders  # as sent, without the Host header the HTTP client adds itself
+    request_body: bytes
+    status: int
+    response_headers: RawHeaders
+    connection_headers: RawHeaders  # Content-Length, Transfer-Encoding, Connection, which the client keeps apart
+    body: bytes
+    protocol: str
+    reason: str | None
+    ip_address: str | None
+    started_us: int
+    truncated: str | None
+
+    def decoded(self) -> Exchange:
+        response_headers = _decoded(self.response_headers) + _decoded(self.connection_headers)
+        dechunked = any(name.lower() == "transfer-encoding" and "chunked" in value.lower()
+                        for name, value in response_headers)
+        return Exchange(url=self.url, method=self.method,
+                        request_headers=[("Host", urlsplit(self.url).netloc), *_decoded(self.request_headers)],
+                        request_body=self.request_body, status=self.status, response_headers=response_headers,
+                        body=self.body, protocol=self.protocol, reason=self.reason, ip_address=self.ip_address,
+                        started_at=EPOCH + timedelta(microseconds=self.started_us), truncated=self.truncated,
+                        dechunked=dechunked)
+
+
+def _decoded(headers: RawHeaders) -> Headers:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in headers for value in values]
 
 
 # A URL warc_uri would return unchanged: lower-case scheme and host, a port without a leading zero, no user info,

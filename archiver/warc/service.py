@@ -21,7 +21,9 @@ exits, leaving the file ``.open`` for the next run to repair, as a writer inside
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import os
 import pickle
 import select
@@ -32,12 +34,12 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from ..exceptions import WarcError
-from .records import Exchange
+from .records import EPOCH, CapturedExchange, Exchange
 from .writer import WarcFileWriter, WrittenRecord
 
 LENGTH = struct.Struct(">I")
@@ -45,9 +47,11 @@ READ_SIZE = 1 << 20
 # Answers the parent has not read yet stay in the child's pipe (64 kB on Linux). An answer is 300–500 bytes,
 # so a bound on writes in flight keeps that pipe from filling while the parent is busy writing to the child.
 MAX_IN_FLIGHT = 64
+# The exchanges' pipe holds this much (Linux allows an unprivileged process 1 MB): with the default 64 kB, three
+# pages fill it, and the crawler waits whenever the writer is busy with a large record.
+PIPE_SIZE = 1 << 20
 START_TIMEOUT = 60.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
 Written = Callable[[list[WrittenRecord]], None]
@@ -120,6 +124,14 @@ def exchange_from_fields(fields: tuple[Any, ...]) -> Exchange:
     return Exchange(*fields[:10], started, *fields[11:])  # type: ignore[misc,call-arg]
 
 
+def exchange_message(exchange: Exchange | CapturedExchange,
+                     revisit_of: tuple[str, str, str] | None) -> tuple[Any, ...]:
+    # A captured exchange goes over as the plain tuple it is: pickling the NamedTuple names its class every time.
+    if isinstance(exchange, CapturedExchange):
+        return ("captured", tuple(exchange), revisit_of)
+    return ("exchange", exchange_fields(exchange), revisit_of)
+
+
 def record_fields(record: WrittenRecord) -> tuple[Any, ...]:
     return (record.record_id, record.record_type, record.warc_file, record.offset, record.length,
             record.payload_digest)
@@ -139,20 +151,21 @@ def serve(reader: FrameReader, output_fd: int, parent: int | None = None) -> int
         writer = WarcFileWriter(settings["directory"], prefix=settings["prefix"], max_size=settings["max_size"],
                                 warcinfo_fields=settings["warcinfo_fields"])
     except WarcError as error:
-        write_all(output_fd, frame(("error", str(error))))
+        write_all(output_fd, frame([("error", str(error))]))
         return 1
-    write_all(output_fd, frame(("ready", writer.repaired)))
+    write_all(output_fd, frame([("ready", writer.repaired)]))
     failed: str | None = None
     try:
         while True:
             messages, waiting = waiting or reader.read(), []
             if messages is None:
                 return _crawler_gone()
+            # One frame for all the answers to what was read at once: the crawler unpickles it in one call.
             answers: list[tuple[str, Any]] = []
             for message in messages:
                 if message[0] == "close":
                     answers.append(_close(writer))
-                    write_all(output_fd, b"".join(frame(answer) for answer in answers))
+                    write_all(output_fd, frame(answers))
                     return 0 if answers[-1][0] == "closed" else 1
                 if failed is None:
                     try:
@@ -161,7 +174,7 @@ def serve(reader: FrameReader, output_fd: int, parent: int | None = None) -> int
                     except WarcError as error:
                         failed = str(error)
                 answers.append(("error", failed))
-            write_all(output_fd, b"".join(frame(answer) for answer in answers))
+            write_all(output_fd, frame(answers))
     except BrokenPipeError:
         return _crawler_gone()
 
@@ -195,6 +208,9 @@ def _crawler_gone() -> int:
 
 
 def _write(writer: WarcFileWriter, message: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    if message[0] == "captured":
+        exchange = CapturedExchange(*message[1]).decoded()
+        return [record_fields(r) for r in writer.write_exchange(exchange, message[2])]
     if message[0] == "exchange":
         return [record_fields(r) for r in writer.write_exchange(exchange_from_fields(message[1]), message[2])]
     if message[0] == "metadata":
@@ -211,7 +227,7 @@ class WarcSink(Protocol):
 
     repaired: list[str]
 
-    def write_exchange(self, exchange: Exchange, revisit_of: tuple[str, str, str] | None,
+    def write_exchange(self, exchange: Exchange | CapturedExchange, revisit_of: tuple[str, str, str] | None,
                        written: Written | None = None) -> None: ...
 
     def write_metadata(self, target_uri: str, concurrent_to: str, fields: dict[str, str],
@@ -244,9 +260,10 @@ class InlineWarcWriter:
         self.repaired = self.writer.repaired
         self.failed: str | None = None  # after a failed write the file's state is unknown: nothing more is written
 
-    def write_exchange(self, exchange: Exchange, revisit_of: tuple[str, str, str] | None,
+    def write_exchange(self, exchange: Exchange | CapturedExchange, revisit_of: tuple[str, str, str] | None,
                        written: Written | None = None) -> None:
-        records = self._guarded(lambda: self.writer.write_exchange(exchange, revisit_of))
+        decoded = exchange.decoded() if isinstance(exchange, CapturedExchange) else exchange
+        records = self._guarded(lambda: self.writer.write_exchange(decoded, revisit_of))
         if written is not None:
             written(records)
 
@@ -296,23 +313,26 @@ class WarcWriterProcess:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, env=env)
         assert self.process.stdin is not None and self.process.stdout is not None
         self._out = self.process.stdin.fileno()
+        # Not on Linux, or over /proc/sys/fs/pipe-max-size: the default size will do.
+        with contextlib.suppress(AttributeError, OSError):
+            fcntl.fcntl(self._out, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         self._answers = FrameReader(self.process.stdout.fileno())
         self._send(frame(settings))
         ready, _, _ = select.select([self._answers.fd], [], [], START_TIMEOUT)
         first = self._answers.read() if ready else None
-        if not first or first[0][0] != "ready":
-            reason = first[0][1] if first else "it did not start"
+        if not first or first[0][0][0] != "ready":
+            reason = first[0][0][1] if first else "it did not start"
             self._stop_child()
             raise WarcError(reason)
-        self.repaired: list[str] = first[0][1]
+        self.repaired: list[str] = first[0][0][1]
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
-    def write_exchange(self, exchange: Exchange, revisit_of: tuple[str, str, str] | None,
+    def write_exchange(self, exchange: Exchange | CapturedExchange, revisit_of: tuple[str, str, str] | None,
                        written: Written | None = None) -> None:
-        self._submit(("exchange", exchange_fields(exchange), revisit_of), written)
+        self._submit(exchange_message(exchange, revisit_of), written)
 
     def write_metadata(self, target_uri: str, concurrent_to: str, fields: dict[str, str],
                        written: Written | None = None) -> None:
@@ -321,14 +341,10 @@ class WarcWriterProcess:
     def _submit(self, message: tuple[Any, ...], written: Written | None) -> None:
         if self.failed is not None:
             raise WarcError(self.failed)
+        # Answers are read in bulk, here and in settle: looking for them after every message cost a select and a
+        # read per response. A failed write is heard of within MAX_IN_FLIGHT messages, or at the next settle.
         if len(self.pending) >= self.max_in_flight:
             self._receive(until=self.max_in_flight // 2)
-        elif self.pending:
-            # Answers already there (read, or waiting in the pipe) are all delivered now, so that capture rows and
-            # a failed write are heard of early.
-            if select.select([self._answers.fd], [], [], 0)[0]:
-                self._read_answers()
-            self._receive(until=len(self.pending) - len(self._answered))
         self.pending.append(written)
         self._send(frame(message))
 
@@ -338,8 +354,8 @@ class WarcWriterProcess:
 
     def _receive(self, until: int) -> None:
         # One answer at a time, each paired with the oldest callback: a callback that itself settles (a database
-        # write) takes the next answers in the same order.
-        while len(self.pending) > until:
+        # write) takes the next answers in the same order. Answers read already are delivered too.
+        while len(self.pending) > until or (self._answered and self.pending):
             if not self._answered:
                 self._read_answers()
             kind, value = self._answered.popleft()
@@ -351,10 +367,11 @@ class WarcWriterProcess:
                 callback([WrittenRecord(*fields) for fields in value])
 
     def _read_answers(self) -> None:
-        messages = self._answers.read()
-        if messages is None:
+        frames = self._answers.read()
+        if frames is None:
             self._lost()
-        self._answered.extend(messages)  # type: ignore[arg-type]
+        for answers in frames:  # type: ignore[union-attr]
+            self._answered.extend(answers)
 
     def close(self) -> WriterSummary:
         """Settle, close the current file and end the child; raises WarcError if any write failed."""
@@ -365,10 +382,10 @@ class WarcWriterProcess:
                 raise WarcError(self.failed)
             self.settle()
             self._send(frame(("close",)))
-            messages = self._answers.read()
-            if not messages:
+            frames = self._answers.read()
+            if not frames:
                 self._lost()
-            kind, value = messages[0]  # type: ignore[index]
+            kind, value = frames[0][0]  # type: ignore[index]
             if kind != "closed":
                 self.failed = value
                 raise WarcError(value)
