@@ -196,7 +196,8 @@ def test_read_only_engines_refuse_writes(db_url: str) -> None:
 
 
 def test_captures_stored_with_a_batch_are_there_for_its_articles_to_point_at(db_url: str) -> None:
-    """The crawl hands a batch's capture rows to store_articles: they go in first, in the same transaction."""
+    """The crawl hands a batch's capture rows to store_articles: they go in first, in the same transaction; an
+    article may also point at a row an earlier batch stored."""
     from datetime import UTC, datetime
 
     from archiver.storage.repository import CaptureRecord
@@ -211,7 +212,8 @@ def test_captures_stored_with_a_batch_are_there_for_its_articles_to_point_at(db_
         captures.append(CaptureRecord(url=item.url, status=200, fetched_at=datetime(2026, 11, 27, tzinfo=UTC),
                                       warc_file="a.warc.gz", warc_offset=1000 * n, warc_length=900,
                                       record_id=record_id, record_type="response", payload_digest="sha1:X"))
-    store.store_articles(batch, captures, None)
+    store.record_captures(captures[:1], None)  # the first one's row came with an earlier batch
+    store.store_articles(batch, captures[1:], None)
     with store.engine.connect() as conn:
         pointed = conn.execute(text("SELECT c.record_id FROM article_versions v JOIN captures c "
                                     "ON c.id = v.capture_id ORDER BY c.warc_offset")).scalars().all()

@@ -98,6 +98,8 @@ _CURRENT_VERSION = (select(_VERSIONS.c.id, _VERSIONS.c.content_hash, _VERSIONS.c
                     .where(_ARTICLES.c.id == bindparam("article")))
 _CAPTURES = cast(Table, m.Capture.__table__)
 _CAPTURE_BY_RECORD = select(_CAPTURES.c.id).where(_CAPTURES.c.record_id == bindparam("record_id"))
+_CAPTURES_BY_RECORD = select(_CAPTURES.c.record_id, _CAPTURES.c.id).where(
+    _CAPTURES.c.record_id.in_(bindparam("record_ids", expanding=True)))
 _SET_CURRENT_VERSION = (update(_ARTICLES).where(_ARTICLES.c.id == bindparam("article"))
                         .values(current_version_id=bindparam("current"), version_count=bindparam("count")))
 
@@ -197,9 +199,11 @@ class ArchiveStore:
         with self._begin() as conn:
             conn.execute(update(_ARTICLES).where(_ARTICLES.c.url.in_(urls)).values(last_seen=_now()))
 
-    def capture_id(self, conn: Connection, record_id: str | None) -> int | None:
+    def capture_id(self, conn: Connection, record_id: str | None, known: dict[str, int] | None = None) -> int | None:
         if record_id is None:
             return None
+        if known and record_id in known:
+            return known[record_id]
         # One statement built at import: building it per article cost more than the query.
         return conn.execute(_CAPTURE_BY_RECORD, {"record_id": record_id}).scalar_one_or_none()
 
@@ -225,8 +229,12 @@ class ArchiveStore:
                 with self.engine.begin() as conn:
                     if captures:
                         self._insert_captures(conn, captures, run_id)
+                    # One query for the batch's capture rows: a query per article cost a tenth of storing it.
+                    record_ids = [record_id for item in items if (record_id := (item.capture or {}).get("record_id"))]
+                    known = dict(conn.execute(_CAPTURES_BY_RECORD, {"record_ids": record_ids}).tuples().all()
+                                 ) if record_ids else {}
                     for n in order:
-                        results[n] = self._store_article(conn, items[n])
+                        results[n] = self._store_article(conn, items[n], known)
                 return [results[n] for n in range(len(items))]
             except DBAPIError as error:
                 self._entity_ids.clear()  # ids cached during the rolled-back transaction may not exist
@@ -239,7 +247,8 @@ class ArchiveStore:
     def store_article(self, item: ArticleItem) -> StoreResult:
         return self.store_articles([item])[0]
 
-    def _store_article(self, conn: Connection, item: ArticleItem) -> StoreResult:
+    def _store_article(self, conn: Connection, item: ArticleItem, captures: dict[str, int] | None = None
+                       ) -> StoreResult:
         site_id = self.site_id(conn, item.site)
         now = _now()
         key = _article_key(item)
@@ -254,7 +263,7 @@ class ArchiveStore:
         if previous is not None and previous.content_hash == digest:
             return StoreResult(article_id, previous.version, "unchanged")
         version = (previous.version if previous else 0) + 1
-        capture_id = self.capture_id(conn, (item.capture or {}).get("record_id"))
+        capture_id = self.capture_id(conn, (item.capture or {}).get("record_id"), captures)
         captured_at = parse_iso((item.capture or {}).get("fetched_at")) or now
         diff = field_diff(self.version_summary(conn, previous.id), summary(item)) if previous else None
         version_id = int(conn.execute(versions.insert().returning(versions.c.id), dict(
