@@ -181,7 +181,7 @@ def test_interrupt_and_terminate_do_not_stop_the_writer_before_the_crawler_is_do
 
 KILLED_PARENT = """
 import sys, time
-from archiver.warc.records import CapturedExchange, Exchange
+from archiver.warc.records import Exchange
 from archiver.warc.service import WarcWriterProcess
 writer = WarcWriterProcess(sys.argv[1], "killed")
 for n in range(20):
