@@ -9,11 +9,13 @@ The child writes records in the order it receives them, with ``WarcFileWriter``:
 record, a flush after every exchange, rotation, crash repair at start-up. For each message it answers
 with where the records went, only once they are flushed, so the crawler learns a record's file and
 offset from the file itself and the database is never ahead of the WARC files. The crawler side is
-``WarcWriterProcess``: its calls return at once, and the answers are delivered to callbacks, in order,
-whenever the parent reads them (``settle`` reads all of them: the storage layer calls it before every
-database write that points into the WARC files).
+``WarcWriterProcess``: its calls return at once, handing over the HTTP client's bytes (``CapturedExchange``,
+which the child decodes), and the answers are delivered to callbacks, in order, when the parent reads them
+in bulk: once ``MAX_IN_FLIGHT`` exchanges are out, and in ``settle``, which reads all of them (the storage
+layer calls it before every database write that points into the WARC files).
 
-Frames on both pipes are a 4-byte big-endian length and a pickle; both ends are this module. The child
+Frames on both pipes are a 4-byte big-endian length and a pickle (``frames.py``); both ends are this
+module, and the child answers everything it read at once in one frame. The child
 ignores SIGINT and SIGTERM (a crawl that is asked to stop still hands over its last exchanges). When its
 input ends without a "close" message, the crawler was killed: the child writes what it had received and
 exits, leaving the file ``.open`` for the next run to repair, as a writer inside the crawler would have.
@@ -25,25 +27,21 @@ import contextlib
 import ctypes
 import fcntl
 import os
-import pickle
 import select
 import signal
-import struct
 import subprocess
 import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from ..exceptions import WarcError
-from .records import EPOCH, CapturedExchange, Exchange
+from .frames import FrameReader, exchange_from_fields, exchange_message, frame, record_fields, write_all
+from .records import CapturedExchange, Exchange
 from .writer import WarcFileWriter, WrittenRecord
 
-LENGTH = struct.Struct(">I")
-READ_SIZE = 1 << 20
 # Answers the parent has not read yet stay in the child's pipe (64 kB on Linux). An answer is 300–500 bytes,
 # so a bound on writes in flight keeps that pipe from filling while the parent is busy writing to the child.
 MAX_IN_FLIGHT = 64
@@ -52,7 +50,6 @@ MAX_IN_FLIGHT = 64
 PIPE_SIZE = 1 << 20
 START_TIMEOUT = 60.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-MICROSECOND = timedelta(microseconds=1)
 
 Written = Callable[[list[WrittenRecord]], None]
 _T = TypeVar("_T")
@@ -67,74 +64,6 @@ class WriterSummary:
     @classmethod
     def of(cls, writer: WarcFileWriter) -> WriterSummary:
         return cls(writer.files_written, writer.records_written, writer.bytes_written)
-
-
-def frame(message: Any) -> bytes:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return LENGTH.pack(len(data)) + data
-
-
-class FrameReader:
-    """Complete frames out of the bytes read so far from a pipe."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buffer = bytearray()
-
-    def read(self) -> list[Any] | None:
-        """Block until at least one frame is complete; None once the pipe has ended."""
-        while True:
-            messages = self._complete()
-            if messages:
-                return messages
-            chunk = os.read(self.fd, READ_SIZE)
-            if not chunk:
-                return None
-            self.buffer += chunk
-
-    def _complete(self) -> list[Any]:
-        messages, position, end = [], 0, len(self.buffer)
-        while end - position >= LENGTH.size:
-            (size,) = LENGTH.unpack_from(self.buffer, position)
-            if end - position - LENGTH.size < size:
-                break
-            start = position + LENGTH.size
-            messages.append(pickle.loads(self.buffer[start:start + size]))
-            position = start + size
-        del self.buffer[:position]
-        return messages
-
-
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def exchange_fields(exchange: Exchange) -> tuple[Any, ...]:
-    """The exchange as a plain tuple, its time as integer microseconds: a dataclass instance, and an aware
-    datetime above all (15 µs through copyreg), pickle several times slower."""
-    return (exchange.url, exchange.method, exchange.request_headers, exchange.request_body, exchange.status,
-            exchange.response_headers, exchange.body, exchange.protocol, exchange.reason, exchange.ip_address,
-            (exchange.started_at - EPOCH) // MICROSECOND, exchange.truncated, exchange.dechunked)
-
-
-def exchange_from_fields(fields: tuple[Any, ...]) -> Exchange:
-    started = EPOCH + timedelta(microseconds=fields[10])
-    return Exchange(*fields[:10], started, *fields[11:])  # type: ignore[misc,call-arg]
-
-
-def exchange_message(exchange: Exchange | CapturedExchange,
-                     revisit_of: tuple[str, str, str] | None) -> tuple[Any, ...]:
-    # A captured exchange goes over as the plain tuple it is: pickling the NamedTuple names its class every time.
-    if isinstance(exchange, CapturedExchange):
-        return ("captured", tuple(exchange), revisit_of)
-    return ("exchange", exchange_fields(exchange), revisit_of)
-
-
-def record_fields(record: WrittenRecord) -> tuple[Any, ...]:
-    return (record.record_id, record.record_type, record.warc_file, record.offset, record.length,
-            record.payload_digest)
 
 
 # --- the child ----------------------------------------------------------------------------------------------
