@@ -35,6 +35,9 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
     assert {"archiver", "archiver_no_capture", "bare_scrapy", "wget"} <= set(crawl)
     assert all(v["pages"] > 10 and v["cpu_ms_per_page"]["median"] > 0 for v in crawl.values())
     assert data["crawl"]["archiver_vs_bare_scrapy"] > 0
+    handover = data["capture_handover"]
+    assert handover["responses"] == 100 and handover["writer_child_us_per_response"] > 0
+    assert all(handover["crawler_us_per_response"][w]["median"] > 0 for w in ("process", "inline"))
     assert set(data["distributed"]["workers"]) == {"1", "2"}
     assert data["crawl_memory"]["large"]["max_rss_mb"] > 0 and data["export_memory"]
 
