@@ -66,6 +66,25 @@ def test_store_is_idempotent_and_versions_changes(db_url: str) -> None:
             {a.site_author_id for i in batch for a in i.authors}) + 1
 
 
+def test_a_batch_that_changes_its_own_article_compares_with_the_whole_earlier_version(db_url: str) -> None:
+    """Link rows wait for the end of a batch (one statement per table); a version compared within the same batch
+    must still find its authors, tags and images, or the diff would name fields that did not change."""
+    upgrade(db_url)
+    store = ArchiveStore(make_engine(db_url))
+    first = items([4])[0]
+    second = copy.deepcopy(first)
+    second.title += " (korrigiert)"
+    results = store.store_articles([first, items([5])[0], second])
+    assert [(r.status, r.version) for r in results] == [("new", 1), ("new", 1), ("changed", 2)]
+    with store.engine.connect() as conn:
+        diff = conn.execute(text("SELECT diff FROM article_versions WHERE version = 2")).scalar_one()
+        assert set(diff if isinstance(diff, dict) else __import__("json").loads(diff)) == {"title"}
+    old, new = [r for r in iter_articles(store.engine, versions="all") if r["url"] == first.url]
+    for version in (old, new):
+        assert [a["name"] for a in version["authors"]] == [a.name for a in first.authors]
+        assert len(version["images"]) == len(first.images) > 0 and len(version["tags"]) == len(first.tags) > 0
+
+
 def test_the_entity_cache_keeps_what_comes_back_not_each_articles_images(sqlite_url: str) -> None:
     """A crawl's memory must not grow with the site: images belong to one article each, so they are upserted
     without being remembered, while authors, categories and tags are written once per process."""

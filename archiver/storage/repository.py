@@ -199,6 +199,13 @@ class ArchiveStore:
         with self._begin() as conn:
             conn.execute(update(_ARTICLES).where(_ARTICLES.c.url.in_(urls)).values(last_seen=_now()))
 
+    @staticmethod
+    def _capture_ids(conn: Connection, record_ids: list[str]) -> dict[str, int]:
+        if not record_ids:
+            return {}
+        return {record_id: capture_id for record_id, capture_id in
+                conn.execute(_CAPTURES_BY_RECORD, {"record_ids": record_ids})}
+
     def capture_id(self, conn: Connection, record_id: str | None, known: dict[str, int] | None = None) -> int | None:
         if record_id is None:
             return None
@@ -231,10 +238,14 @@ class ArchiveStore:
                         self._insert_captures(conn, captures, run_id)
                     # One query for the batch's capture rows: a query per article cost a tenth of storing it.
                     record_ids = [record_id for item in items if (record_id := (item.capture or {}).get("record_id"))]
-                    known = dict(conn.execute(_CAPTURES_BY_RECORD, {"record_ids": record_ids}).tuples().all()
-                                 ) if record_ids else {}
+                    known = self._capture_ids(conn, record_ids)
+                    # A batch's link rows (authors, categories, tags, images, credits, links of each version) go
+                    # in one statement per table at its end: a statement per table per article was half of an
+                    # article's round trips to PostgreSQL.
+                    links = LinkRows()
                     for n in order:
-                        results[n] = self._store_article(conn, items[n], known)
+                        results[n] = self._store_article(conn, items[n], known, links)
+                    links.insert(conn)
                 return [results[n] for n in range(len(items))]
             except DBAPIError as error:
                 self._entity_ids.clear()  # ids cached during the rolled-back transaction may not exist
@@ -247,7 +258,7 @@ class ArchiveStore:
     def store_article(self, item: ArticleItem) -> StoreResult:
         return self.store_articles([item])[0]
 
-    def _store_article(self, conn: Connection, item: ArticleItem, captures: dict[str, int] | None = None
+    def _store_article(self, conn: Connection, item: ArticleItem, captures: dict[str, int], links: LinkRows
                        ) -> StoreResult:
         site_id = self.site_id(conn, item.site)
         now = _now()
@@ -265,6 +276,8 @@ class ArchiveStore:
         version = (previous.version if previous else 0) + 1
         capture_id = self.capture_id(conn, (item.capture or {}).get("record_id"), captures)
         captured_at = parse_iso((item.capture or {}).get("fetched_at")) or now
+        if previous is not None:
+            links.insert(conn)  # the previous version may be this batch's: its rows must be there to compare
         diff = field_diff(self.version_summary(conn, previous.id), summary(item)) if previous else None
         version_id = int(conn.execute(versions.insert().returning(versions.c.id), dict(
             article_id=article_id, version=version, layout=item.layout, title=item.title, lead=item.lead,
@@ -275,7 +288,7 @@ class ArchiveStore:
             content_hash=digest,
             captured_at=captured_at, capture_id=capture_id, diff=diff,
         )).scalar_one())
-        self._store_relations(conn, site_id, version_id, item)
+        self._store_relations(conn, site_id, version_id, item, links)
         conn.execute(_SET_CURRENT_VERSION, {"article": article_id, "current": version_id, "count": version})
         return StoreResult(article_id, version, "changed" if previous else "new")
 
@@ -291,7 +304,8 @@ class ArchiveStore:
             self._entity_ids[cache_key] = cached
         return cached
 
-    def _store_relations(self, conn: Connection, site_id: int, version_id: int, item: ArticleItem) -> None:
+    def _store_relations(self, conn: Connection, site_id: int, version_id: int, item: ArticleItem,
+                         links: LinkRows) -> None:
         # Entity rows are upserted in a global order (by natural key) so that concurrent writers on
         # PostgreSQL lock them in the same order and cannot deadlock; link rows follow in item order.
         author_rows = {}
@@ -322,36 +336,31 @@ class ArchiveStore:
         image_ids = {url: self._upsert(conn, _t(m.Image), {"site_id": site_id, "url": url}, ["site_id", "url"])
                      for url in sorted({image.url for image in item.images})}
         primary = item.primary_category.slug if item.primary_category else None
-        self._insert_many(conn, _t(m.ArticleAuthor), [
+        links.add(_t(m.ArticleAuthor), [
             {"version_id": version_id, "author_id": author_ids[key], "position": n}
             for n, key in enumerate(dict.fromkeys(
                 f"id:{a.site_author_id}" if a.site_author_id is not None else f"url:{a.url}" if a.url
                 else f"name:{a.name}" for a in item.authors))])
-        self._insert_many(conn, _t(m.ArticleCategory), [
+        links.add(_t(m.ArticleCategory), [
             {"version_id": version_id, "category_id": category_ids[slug], "is_primary": slug == primary,
              "position": n} for n, slug in enumerate(dict.fromkeys(c.slug for c in item.categories))])
-        self._insert_many(conn, _t(m.ArticleTag), [
+        links.add(_t(m.ArticleTag), [
             {"version_id": version_id, "tag_id": tag_ids[slug], "position": n}
             for n, slug in enumerate(dict.fromkeys(t.slug for t in item.tags))])
-        self._insert_many(conn, _t(m.ArticleImage), [
+        links.add(_t(m.ArticleImage), [
             {"version_id": version_id, "position": n, "image_id": image_ids[image.url], "alt": image.alt,
              "caption": image.caption, "width": image.width, "height": image.height, "is_lead": image.is_lead}
             for n, image in enumerate(item.images)])
-        self._insert_many(conn, _t(m.Credit), [
+        links.add(_t(m.Credit), [
             {"version_id": version_id, "position": n, "image_id": image_ids.get(credit.applies_to or ""),
              "raw": credit.raw, "creator": credit.creator, "license": credit.license,
              "license_url": credit.license_url, "source_url": credit.source_url, "applies_to": credit.applies_to}
             for n, credit in enumerate(item.credits)])
-        self._insert_many(conn, _t(m.Link), [
+        links.add(_t(m.Link), [
             {"version_id": version_id, "kind": kind, "position": n, "url": url,
              "target_post_id": post_id_from_url(url) if kind == "internal" else None}
             for kind, urls in (("internal", item.links.internal), ("external", item.links.external))
             for n, url in enumerate(urls)])
-
-    @staticmethod
-    def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            conn.execute(table.insert(), rows)
 
     def version_summary(self, conn: Connection, version_id: int) -> dict[str, Any]:
         v = _t(m.ArticleVersion)
@@ -380,6 +389,22 @@ class ArchiveStore:
     # --- plumbing ---------------------------------------------------------------------------------
     def _begin(self) -> Any:
         return _Transaction(self.engine)
+
+
+class LinkRows:
+    """Link rows waiting for one executemany per table, in the order their tables were first given."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Table, list[dict[str, Any]]] = {}
+
+    def add(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.rows.setdefault(table, []).extend(rows)
+
+    def insert(self, conn: Connection) -> None:
+        for table, rows in self.rows.items():
+            conn.execute(table.insert(), rows)
+        self.rows.clear()
 
 
 class _Transaction:
