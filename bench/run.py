@@ -24,7 +24,7 @@ FULL = {
     "crawl": ["crawl.py", "--articles", "5000", "--runs", "3", "--profile"],
     "capture_handover": ["capture_handover.py", "--responses", "5000", "--runs", "5"],
     "update": ["update.py", "--articles", "5000", "--runs", "3"],
-    "distributed": ["distributed.py", "--articles", "2000", "--runs", "2", "--workers", "1", "2", "4"],
+    "distributed": ["distributed.py", "--articles", "5000", "--runs", "2", "--workers", "1", "2", "4"],
     "crawl_memory": ["crawl_memory.py", "--small", "5000", "--large", "50000"],
     "export_memory": ["export_memory.py", "--small", "5000", "--large", "50000"],
 }
