@@ -5,7 +5,9 @@ Redis and PostgreSQL of this machine (ARCHIVER_BENCH_REDIS, ARCHIVER_BENCH_PG). 
 ``archiver crawl --distributed`` processes together into a fresh database and WARC directory; pages/s
 is every worker's responses over the wall time from the first start to the last exit, start-up and the
 one-second idle close included (fixed costs: at 2,000 articles in a fast spell they were a fifth of a
-two-worker run, so the default is the crawl benchmark's 5,000). Prints JSON.
+two-worker run, so the default is the crawl benchmark's 5,000). Beside it, what the cores did: the
+workers' CPU per page (reaped children's rusage) and the whole machine's busy cores over the run
+(``/proc/stat``: the workers, PostgreSQL, Redis and the server together). Prints JSON.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,14 +30,31 @@ REDIS = os.environ.get("ARCHIVER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 PG_ADMIN = os.environ.get("ARCHIVER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def run(base_url: str, workers: int) -> tuple[float, int]:
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all cores have spent busy since boot (Linux), or None."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(base_url: str, workers: int) -> tuple[float, int, float, float | None]:
+    """Wall seconds, responses, the workers' CPU seconds and the machine's busy CPU seconds of one run."""
     name = f"archiver_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     db = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     try:
         with tempfile.TemporaryDirectory() as directory:
-            started = time.perf_counter()
+            started, cpu_before, busy_before = time.perf_counter(), children_cpu(), machine_busy_seconds()
             processes = [subprocess.Popen(
                 [sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url", base_url, "--db", db,
                  "--warc-dir", f"{directory}/warc", "--distributed", "--redis-url", REDIS, "--worker-id", f"b{i}",
@@ -42,6 +62,8 @@ def run(base_url: str, workers: int) -> tuple[float, int]:
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(workers)]
             outputs = [p.communicate() for p in processes]
             elapsed = time.perf_counter() - started
+            workers_cpu, busy_after = children_cpu() - cpu_before, machine_busy_seconds()
+            busy = busy_after - busy_before if busy_after is not None and busy_before is not None else None
             for process, (_, err) in zip(processes, outputs, strict=True):
                 if process.returncode != 0:
                     raise SystemExit(err[-2000:])
@@ -49,7 +71,7 @@ def run(base_url: str, workers: int) -> tuple[float, int]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return elapsed, responses
+    return elapsed, responses, workers_cpu, busy
 
 
 def main() -> None:
@@ -62,18 +84,26 @@ def main() -> None:
     server, base_url = start_replica(args.articles, args.server)
     rates: dict[int, list[float]] = {n: [] for n in args.workers}
     pages: dict[int, list[int]] = {n: [] for n in args.workers}
+    cpu: dict[int, list[float]] = {n: [] for n in args.workers}
+    cores: dict[int, list[float]] = {n: [] for n in args.workers}
     try:
         for _ in range(args.runs):
             for workers in args.workers:
-                seconds, responses = run(base_url, workers)
+                seconds, responses, workers_cpu, busy = run(base_url, workers)
                 rates[workers].append(responses / seconds)
                 pages[workers].append(responses)
+                cpu[workers].append(1000 * workers_cpu / responses)
+                if busy is not None:
+                    cores[workers].append(busy / seconds)
     finally:
         server.terminate()
     one = statistics.median(rates[args.workers[0]])
     json.dump({"articles": args.articles, "cpus": os.cpu_count(), "server": server.description,
                "workers": {str(n): {"pages_per_second": spread(v), "pages": statistics.median(pages[n]),
-                                    "speedup": statistics.median(v) / one} for n, v in rates.items()}},
+                                    "speedup": statistics.median(v) / one,
+                                    "worker_cpu_ms_per_page": spread(cpu[n]),
+                                    "machine_cores_busy": spread(cores[n]) if cores[n] else None}
+                           for n, v in rates.items()}},
               sys.stdout, indent=1)
     print()
 

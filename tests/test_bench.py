@@ -39,6 +39,8 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
     assert handover["responses"] == 100 and handover["writer_child_us_per_response"] > 0
     assert all(handover["crawler_us_per_response"][w]["median"] > 0 for w in ("process", "inline"))
     assert set(data["distributed"]["workers"]) == {"1", "2"}
+    assert all(w["worker_cpu_ms_per_page"]["median"] > 0 and w["machine_cores_busy"]["median"] > 0
+               for w in data["distributed"]["workers"].values())
     assert data["crawl_memory"]["large"]["max_rss_mb"] > 0 and data["export_memory"]
 
 
