@@ -30,7 +30,8 @@ from scrapy.utils.defer import deferred_from_coro
 from .. import __version__
 from ..exceptions import ConfigurationError, WarcError
 from ..storage.db import resolve_db_url
-from ..storage.repository import CaptureRecord, EarlierPayloads
+from ..storage.earlier import EarlierPayloads
+from ..storage.repository import CaptureRecord
 from ..warc.records import EPOCH, RECONSTRUCTED_NOTE, CapturedExchange, RawHeaders, sha1_digest, warc_date
 from ..warc.service import WRITERS, WarcSink, open_sink
 from ..warc.writer import WrittenRecord

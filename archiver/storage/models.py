@@ -7,6 +7,7 @@ links, so a changed byline or credit is a new version and the old one stays inta
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -36,6 +38,11 @@ UtcDateTime = DateTime(timezone=True)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model, typed as a Table (``__table__`` is declared as a FromClause)."""
+    return cast(Table, model.__table__)
 
 
 class Site(Base):

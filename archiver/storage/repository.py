@@ -1,4 +1,4 @@
-"""Writes to the archive database: idempotent upserts on natural keys, one transaction per article.
+"""Writes to the archive database: idempotent upserts on natural keys, one transaction per batch of articles.
 
 ``INSERT … ON CONFLICT`` is used on both dialects so concurrent writers never create
 duplicates. A re-crawl of an unchanged article adds no version (content hash); a changed
@@ -7,8 +7,6 @@ one adds a version with a field-level diff and leaves the old versions intact.
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import json
 import random
 import time
@@ -24,11 +22,10 @@ from ..exceptions import DatabaseUnavailable, StorageError
 from ..items import ArticleItem, ExtractionFailure
 from ..normalize.urls import post_id_from_url
 from . import models as m
-from .reader import iso
+from .models import table_of as _t
+from .versions import LinkRows, content_hash, field_diff, parse_iso, summary, version_summary
 
 RETRIES = 6
-DIFF_FIELDS = ("title", "lead", "text", "published", "modified", "authors", "categories", "tags", "images",
-               "credits")
 
 
 @dataclass(frozen=True)
@@ -55,40 +52,6 @@ class StoreResult:
     article_id: int
     version: int
     status: str  # "new" | "changed" | "unchanged"
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-def content_hash(item: ArticleItem) -> str:
-    data = item.to_dict(with_html=False)
-    data.pop("warnings")  # about the fetch, not the content: a fixed charset label is not a new version
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def summary(item: ArticleItem) -> dict[str, Any]:
-    """The fields a version diff compares, in comparable form."""
-    return {
-        "title": item.title, "lead": item.lead, "text": item.text, "published": item.published,
-        "modified": item.modified, "authors": [a.name for a in item.authors],
-        "categories": [c.slug for c in item.categories], "tags": [t.slug for t in item.tags],
-        "images": [i.url for i in item.images], "credits": [c.raw for c in item.credits],
-    }
-
-
-def field_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    diff: dict[str, Any] = {}
-    for name in DIFF_FIELDS:
-        if old.get(name) == new.get(name):
-            continue
-        if name == "text":
-            lines = difflib.unified_diff((old.get(name) or "").split("\n\n"), (new.get(name) or "").split("\n\n"),
-                                         "old", "new", lineterm="", n=0)
-            diff[name] = {"unified": "\n".join(lines)}
-        else:
-            diff[name] = {"old": old.get(name), "new": new.get(name)}
-    return diff
 
 
 _ARTICLES, _VERSIONS = cast(Table, m.Article.__table__), cast(Table, m.ArticleVersion.__table__)
@@ -278,7 +241,7 @@ class ArchiveStore:
         captured_at = parse_iso((item.capture or {}).get("fetched_at")) or now
         if previous is not None:
             links.insert(conn)  # the previous version may be this batch's: its rows must be there to compare
-        diff = field_diff(self.version_summary(conn, previous.id), summary(item)) if previous else None
+        diff = field_diff(version_summary(conn, previous.id), summary(item)) if previous else None
         version_id = int(conn.execute(versions.insert().returning(versions.c.id), dict(
             article_id=article_id, version=version, layout=item.layout, title=item.title, lead=item.lead,
             text=item.text, html=item.html, published=parse_iso(item.published), published_raw=item.published_raw,
@@ -362,49 +325,9 @@ class ArchiveStore:
             for kind, urls in (("internal", item.links.internal), ("external", item.links.external))
             for n, url in enumerate(urls)])
 
-    def version_summary(self, conn: Connection, version_id: int) -> dict[str, Any]:
-        v = _t(m.ArticleVersion)
-        row = conn.execute(select(v.c.title, v.c.lead, v.c.text, v.c.published, v.c.modified)
-                           .where(v.c.id == version_id)).one()
-        aa, au = _t(m.ArticleAuthor), _t(m.Author)
-        ac, ca = _t(m.ArticleCategory), _t(m.Category)
-        at, ta = _t(m.ArticleTag), _t(m.Tag)
-        ai, im = _t(m.ArticleImage), _t(m.Image)
-        cr = _t(m.Credit)
-        return {
-            "title": row.title, "lead": row.lead, "text": row.text,
-            "published": iso(row.published), "modified": iso(row.modified),
-            "authors": list(conn.execute(select(au.c.name).join(aa, aa.c.author_id == au.c.id)
-                                         .where(aa.c.version_id == version_id).order_by(aa.c.position)).scalars()),
-            "categories": list(conn.execute(select(ca.c.slug).join(ac, ac.c.category_id == ca.c.id)
-                                            .where(ac.c.version_id == version_id).order_by(ac.c.position)).scalars()),
-            "tags": list(conn.execute(select(ta.c.slug).join(at, at.c.tag_id == ta.c.id)
-                                      .where(at.c.version_id == version_id).order_by(at.c.position)).scalars()),
-            "images": list(conn.execute(select(im.c.url).join(ai, ai.c.image_id == im.c.id)
-                                        .where(ai.c.version_id == version_id).order_by(ai.c.position)).scalars()),
-            "credits": list(conn.execute(select(cr.c.raw).where(cr.c.version_id == version_id)
-                                         .order_by(cr.c.position)).scalars()),
-        }
-
     # --- plumbing ---------------------------------------------------------------------------------
     def _begin(self) -> Any:
         return _Transaction(self.engine)
-
-
-class LinkRows:
-    """Link rows waiting for one executemany per table, in the order their tables were first given."""
-
-    def __init__(self) -> None:
-        self.rows: dict[Table, list[dict[str, Any]]] = {}
-
-    def add(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.rows.setdefault(table, []).extend(rows)
-
-    def insert(self, conn: Connection) -> None:
-        for table, rows in self.rows.items():
-            conn.execute(table.insert(), rows)
-        self.rows.clear()
 
 
 class _Transaction:
@@ -437,11 +360,6 @@ def _storage_error(error: SQLAlchemyError) -> StorageError:
     return StorageError(_one_line(error))
 
 
-def _t(model: type[m.Base]) -> Table:
-    """The Core table of a model, typed as a Table (``__table__`` is declared as a FromClause)."""
-    return cast(Table, model.__table__)
-
-
 def _article_key(item: ArticleItem) -> str:
     return f"post:{item.post_id}" if item.post_id is not None else f"url:{item.url}"
 
@@ -460,55 +378,3 @@ def _one_line(error: BaseException) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-class EarlierPayloads:
-    """The newest full response of a URL in the archive: (payload digest, record ID, WARC-Date), or None.
-
-    Looked up per URL (an indexed query, ~0.1 ms) rather than loaded whole: the crawler's memory must not
-    grow with the archive. A database that does not exist yet (a first crawl) simply knows nothing.
-    """
-
-    def __init__(self, db_url: str) -> None:
-        from .db import make_engine
-
-        captures = _t(m.Capture)
-        self.query = (select(captures.c.payload_digest, captures.c.record_id, captures.c.fetched_at)
-                      .where(captures.c.url == bindparam("url"), captures.c.record_type == "response",
-                             captures.c.status == 200, captures.c.payload_digest.is_not(None))
-                      .order_by(captures.c.fetched_at.desc()).limit(1))
-        try:
-            self.engine: Engine | None = make_engine(db_url, readonly=True)
-        except StorageError:
-            self.engine = None
-        if self.engine is not None and not self._archive_has_captures():
-            # A first crawl: nothing to compare with, so no query per response (this run's own payloads are
-            # the capture extension's to remember).
-            self.engine.dispose()
-            self.engine = None
-
-    def _archive_has_captures(self) -> bool:
-        assert self.engine is not None
-        try:
-            with self.engine.connect() as conn:
-                return conn.execute(select(_t(m.Capture).c.id).limit(1)).first() is not None
-        except SQLAlchemyError:
-            return False  # no schema yet
-
-    def __call__(self, url: str) -> tuple[str, str, str] | None:
-        if self.engine is None:
-            return None
-        try:
-            with self.engine.connect() as conn:  # a short read transaction: never pins SQLite's WAL
-                row = conn.execute(self.query, {"url": url}).first()
-        except SQLAlchemyError:
-            return None  # no schema yet: nothing archived before
-        if row is None:
-            return None
-        digest, record_id, fetched_at = row
-        moment = fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=UTC)
-        return digest, record_id, moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-    def close(self) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
