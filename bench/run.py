@@ -25,7 +25,7 @@ FULL = {
     "capture_handover": ["capture_handover.py", "--responses", "5000", "--runs", "5"],
     "update": ["update.py", "--articles", "5000", "--runs", "3"],
     "distributed": ["distributed.py", "--articles", "5000", "--runs", "2", "--workers", "1", "2", "4"],
-    "crawl_memory": ["crawl_memory.py", "--small", "5000", "--large", "50000"],
+    "crawl_memory": ["crawl_memory.py", "--small", "5000", "--large", "50000", "--runs", "3"],
     "export_memory": ["export_memory.py", "--small", "5000", "--large", "50000"],
 }
 QUICK = {
