@@ -12,7 +12,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,12 +54,12 @@ class StoreResult:
     status: str  # "new" | "changed" | "unchanged"
 
 
-_ARTICLES, _VERSIONS = cast(Table, m.Article.__table__), cast(Table, m.ArticleVersion.__table__)
+_ARTICLES, _VERSIONS = _t(m.Article), _t(m.ArticleVersion)
 # Statements of the per-article hot path, built once (SQLAlchemy construction costs more than SQLite's work).
 _CURRENT_VERSION = (select(_VERSIONS.c.id, _VERSIONS.c.content_hash, _VERSIONS.c.version)
                     .select_from(_ARTICLES.join(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id))
                     .where(_ARTICLES.c.id == bindparam("article")))
-_CAPTURES = cast(Table, m.Capture.__table__)
+_CAPTURES = _t(m.Capture)
 _CAPTURE_BY_RECORD = select(_CAPTURES.c.id).where(_CAPTURES.c.record_id == bindparam("record_id"))
 _CAPTURES_BY_RECORD = select(_CAPTURES.c.record_id, _CAPTURES.c.id).where(
     _CAPTURES.c.record_id.in_(bindparam("record_ids", expanding=True)))
@@ -169,11 +169,9 @@ class ArchiveStore:
         return {record_id: capture_id for record_id, capture_id in
                 conn.execute(_CAPTURES_BY_RECORD, {"record_ids": record_ids})}
 
-    def capture_id(self, conn: Connection, record_id: str | None, known: dict[str, int] | None = None) -> int | None:
+    def capture_id(self, conn: Connection, record_id: str | None) -> int | None:
         if record_id is None:
             return None
-        if known and record_id in known:
-            return known[record_id]
         # One statement built at import: building it per article cost more than the query.
         return conn.execute(_CAPTURE_BY_RECORD, {"record_id": record_id}).scalar_one_or_none()
 
@@ -237,7 +235,9 @@ class ArchiveStore:
         if previous is not None and previous.content_hash == digest:
             return StoreResult(article_id, previous.version, "unchanged")
         version = (previous.version if previous else 0) + 1
-        capture_id = self.capture_id(conn, (item.capture or {}).get("record_id"), captures)
+        # ``captures`` holds every capture row this batch's items name: one missing from it is not in the database.
+        record_id = (item.capture or {}).get("record_id")
+        capture_id = captures.get(record_id) if record_id else None
         captured_at = parse_iso((item.capture or {}).get("fetched_at")) or now
         if previous is not None:
             links.insert(conn)  # the previous version may be this batch's: its rows must be there to compare
