@@ -13,7 +13,6 @@ import platform
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import timedelta
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -32,7 +31,7 @@ from ..exceptions import ConfigurationError, WarcError
 from ..storage.db import resolve_db_url
 from ..storage.earlier import EarlierPayloads
 from ..storage.repository import CaptureRecord
-from ..warc.records import EPOCH, RECONSTRUCTED_NOTE, CapturedExchange, RawHeaders, sha1_digest, warc_date
+from ..warc.records import RECONSTRUCTED_NOTE, CapturedExchange, RawHeaders, from_epoch_us, sha1_digest, warc_date
 from ..warc.service import WRITERS, WarcSink, open_sink
 from ..warc.writer import WrittenRecord
 from . import signals as archiver_signals
@@ -178,7 +177,7 @@ class WarcCaptureExtension:
                   written: list[WrittenRecord]) -> None:
         """The writer's answer for one exchange: its records are on disk."""
         status, started_us, content_type, etag, last_modified = described
-        started = EPOCH + timedelta(microseconds=started_us)
+        started = from_epoch_us(started_us)
         remaining = self.in_flight.pop(url) - 1
         if remaining:
             self.in_flight[url] = remaining

@@ -8,15 +8,13 @@ from __future__ import annotations
 import os
 import pickle
 import struct
-from datetime import timedelta
 from typing import Any
 
-from .records import EPOCH, CapturedExchange, Exchange
+from .records import CapturedExchange, Exchange, epoch_us, from_epoch_us
 from .writer import WrittenRecord
 
 LENGTH = struct.Struct(">I")
 READ_SIZE = 1 << 20
-MICROSECOND = timedelta(microseconds=1)
 
 
 def frame(message: Any) -> bytes:
@@ -66,12 +64,11 @@ def exchange_fields(exchange: Exchange) -> tuple[Any, ...]:
     datetime above all (15 µs through copyreg), pickle several times slower."""
     return (exchange.url, exchange.method, exchange.request_headers, exchange.request_body, exchange.status,
             exchange.response_headers, exchange.body, exchange.protocol, exchange.reason, exchange.ip_address,
-            (exchange.started_at - EPOCH) // MICROSECOND, exchange.truncated, exchange.dechunked)
+            epoch_us(exchange.started_at), exchange.truncated, exchange.dechunked)
 
 
 def exchange_from_fields(fields: tuple[Any, ...]) -> Exchange:
-    started = EPOCH + timedelta(microseconds=fields[10])
-    return Exchange(*fields[:10], started, *fields[11:])  # type: ignore[misc,call-arg]
+    return Exchange(*fields[:10], from_epoch_us(fields[10]), *fields[11:])  # type: ignore[misc,call-arg]
 
 
 def exchange_message(exchange: Exchange | CapturedExchange,

@@ -26,6 +26,7 @@ from warcio.warcwriter import WARCWriter
 Headers = list[tuple[str, str]]
 RawHeaders = list[tuple[bytes, list[bytes]]]  # the HTTP client's: a name and its values, repeats kept
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 RECONSTRUCTED_NOTE = (
     "Response status lines, reason phrases and connection headers are as received; bodies keep their "
     "Content-Encoding; a chunked body is stored de-chunked with Transfer-Encoding renamed "
@@ -82,8 +83,18 @@ class CapturedExchange(NamedTuple):
                         request_headers=[("Host", urlsplit(self.url).netloc), *_decoded(self.request_headers)],
                         request_body=self.request_body, status=self.status, response_headers=response_headers,
                         body=self.body, protocol=self.protocol, reason=self.reason, ip_address=self.ip_address,
-                        started_at=EPOCH + timedelta(microseconds=self.started_us), truncated=self.truncated,
+                        started_at=from_epoch_us(self.started_us), truncated=self.truncated,
                         dechunked=dechunked)
+
+
+def epoch_us(moment: datetime) -> int:
+    """Integer microseconds since the epoch: how exchanges carry their time across the writer's pipe (an aware
+    datetime pickles several times slower)."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+def from_epoch_us(microseconds: int) -> datetime:
+    return EPOCH + timedelta(microseconds=microseconds)
 
 
 def _decoded(headers: RawHeaders) -> Headers:
