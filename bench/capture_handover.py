@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import resource
 import statistics
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import time
 from ipaddress import ip_address
 from typing import Any
 
-from common import spread
+from common import children_cpu, spread
 from scrapy import Request, Spider
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
@@ -75,11 +74,6 @@ def run(pairs: list[tuple[HtmlResponse, Request]], writer: str) -> float:
     return cpu / len(pairs) * 1e6
 
 
-def child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--responses", type=int, default=5000)
@@ -90,10 +84,10 @@ def main() -> None:
     child_seconds = 0.0
     for _ in range(args.runs):
         for writer in crawler_us:
-            before = child_cpu()
+            before = children_cpu()
             crawler_us[writer].append(run(pairs, writer))
             if writer == "process":
-                child_seconds += child_cpu() - before
+                child_seconds += children_cpu() - before
     process, inline = (statistics.median(crawler_us[w]) for w in ("process", "inline"))
     json.dump({"responses": args.responses, "runs": args.runs, "body_bytes": len(BODY),
                "crawler_us_per_response": {w: spread(v) for w, v in crawler_us.items()},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -111,6 +112,12 @@ def run_archiver(mode: str, base_url: str, directory: str, *settings: str) -> tu
     """Wall seconds and the JSON run summary of one ``archiver crawl|update`` process."""
     result, summary = run_archiver_measured(mode, base_url, directory, *settings)
     return result.seconds, summary
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of this process's reaped children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def spread(values: list[float]) -> dict[str, float]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import time
 import uuid
 
 import psycopg
-from common import add_server_argument, spread, start_replica
+from common import add_server_argument, children_cpu, spread, start_replica
 
 REDIS = os.environ.get("ARCHIVER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 PG_ADMIN = os.environ.get("ARCHIVER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -39,11 +38,6 @@ def machine_busy_seconds() -> float | None:
         return None
     idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
     return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run(base_url: str, workers: int) -> tuple[float, int, float, float | None]:
