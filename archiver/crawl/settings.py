@@ -36,6 +36,8 @@ REDIRECT_MAX_TIMES = 10
 # entries). 4 gives 169 vs 127 pages/s and 5.8 vs 7.7 CPU-ms per page (docs/benchmarks.md).
 CONCURRENT_ITEMS = 4
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# Scrapy's filter, with fingerprints in about 16 bytes instead of 90: the one thing a crawl keeps per request.
+DUPEFILTER_CLASS = "archiver.crawl.dupefilter.CompactDupeFilter"
 STATS_CLASS = "archiver.crawl.stats.PlainStatsCollector"  # Scrapy's, less a shim on every attribute read
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
