@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python bench/run.py [--quick]``. Writes ``bench/results/<UTC date>.json`` with every
 script's JSON output, the machine and the software versions. ``--quick`` uses small sizes (a smoke run
-of the harness, under two minutes; its figures are not benchmarks).
+of the harness, under two minutes; its figures are not benchmarks). ``--against DIR`` (a checkout of another
+commit) makes the benchmarks that can compare checkouts run that commit's archiver beside this one's.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ QUICK = {
     "crawl_memory": ["crawl_memory.py", "--small", "50", "--large", "200"],
     "export_memory": ["export_memory.py", "--small", "200", "--large", "1000"],
 }
+# Benchmarks that can crawl with another commit's checkout beside this one (``--against DIR``).
+COMPARES_CHECKOUTS = {"crawl_memory"}
 
 
 def _commit() -> str | None:
@@ -57,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", nargs="*", help="Run only these benchmarks.")
     parser.add_argument("--output", help="Result file (default bench/results/<date>.json).")
+    parser.add_argument("--against", help="A checkout of another commit (git worktree add DIR COMMIT) that "
+                        f"{', '.join(sorted(COMPARES_CHECKOUTS))} also run(s), alternating with this one.")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     results: dict[str, object] = {
@@ -71,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and name not in args.only:
             continue
         print(f"bench: {name} …", file=sys.stderr, flush=True)
+        if args.against and name in COMPARES_CHECKOUTS:
+            command = [*command, "--against", str(Path(args.against).resolve())]
         run = subprocess.run([sys.executable, *command], cwd=HERE, capture_output=True, text=True)
         if run.returncode != 0:
             print(run.stderr[-2000:], file=sys.stderr)
