@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from scrapy import Request
 from scrapy.dupefilters import RFPDupeFilter
+from scrapy.utils.request import RequestFingerprinterProtocol
 
 PREFIX_BYTES = 8
 MIN_RECENT = 1024  # below this, merging into the array is not worth its cost
@@ -86,9 +87,11 @@ class FingerprintSet:
 class CompactDupeFilter(RFPDupeFilter):
     """Scrapy's ``RFPDupeFilter`` (same fingerprints, ``JOBDIR`` file, logging and stats) over a ``FingerprintSet``."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._seen = FingerprintSet(getattr(self, "_fingerprints", ()))  # those a JOBDIR file held
+    def __init__(self, path: str | None = None, debug: bool = False, *,
+                 fingerprinter: RequestFingerprinterProtocol | None = None) -> None:
+        super().__init__(path, debug, fingerprinter=fingerprinter)
+        # Those a JOBDIR file held, read by Scrapy's constructor; its set is not used again.
+        self._seen = FingerprintSet(getattr(self, "_fingerprints", ()))
         self._fingerprints = set()
 
     def request_seen(self, request: Request) -> bool:
