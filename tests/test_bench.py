@@ -47,10 +47,10 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
 @pytest.mark.timeout(180)
 def test_crawl_memory_compares_with_another_checkout_in_the_same_run(tmp_path: Path) -> None:
     command = [sys.executable, str(ROOT / "bench" / "crawl_memory.py"), "--small", "20", "--large", "30"]
-    refused = subprocess.run(command + ["--against", str(tmp_path)], capture_output=True, text=True)
+    refused = subprocess.run([*command, "--against", str(tmp_path)], capture_output=True, text=True)
     assert refused.returncode == 2 and "not a checkout of the archiver" in refused.stderr
     # This checkout against itself: both columns come from real crawls of the same replicas.
-    result = subprocess.run(command + ["--against", str(ROOT)], capture_output=True, text=True)
+    result = subprocess.run([*command, "--against", str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(result.stdout)
     for figures in (data, data["baseline"]):
