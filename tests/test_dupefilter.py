@@ -70,6 +70,8 @@ def test_the_crawl_uses_it_and_it_filters_what_scrapys_filter_filters() -> None:
     assert decisions == [scrapys.request_seen(request) for request in requests]
     assert decisions == [False, True, False, False, False, False, True]
     assert ours.seen_count == 5
+    with pytest.raises(NotImplementedError, match="8-byte fingerprint prefixes"):
+        ours.fingerprints  # noqa: B018 -- Scrapy's deprecated view would be empty here, not complete
 
 
 def test_a_job_directory_keeps_the_fingerprints_in_scrapys_format(tmp_path: Path) -> None:

@@ -108,5 +108,11 @@ class CompactDupeFilter(RFPDupeFilter):
     def seen_count(self) -> int:
         return len(self._seen)
 
+    @property
+    def fingerprints(self) -> frozenset[str]:
+        # Scrapy's deprecated view of every whole fingerprint: this filter keeps 8-byte prefixes only, and an
+        # empty set (what the parent's attribute holds) would be a silent lie.
+        raise NotImplementedError("CompactDupeFilter keeps 8-byte fingerprint prefixes, not whole fingerprints")
+
 
 __all__ = ["CompactDupeFilter", "FingerprintSet"]
