@@ -45,9 +45,9 @@ class FingerprintSet:
         self.update(fingerprints)
 
     def __contains__(self, fingerprint: object) -> bool:
-        if not isinstance(fingerprint, bytes):
-            return False
-        key = _key(fingerprint)
+        return isinstance(fingerprint, bytes) and self._has(_key(fingerprint))
+
+    def _has(self, key: int) -> bool:
         if key in self._recent:
             return True
         at = bisect_left(self._sorted, key)
@@ -60,9 +60,10 @@ class FingerprintSet:
         """Add one fingerprint; False if it was already there."""
         if len(fingerprint) < PREFIX_BYTES:
             raise ValueError(f"a fingerprint needs at least {PREFIX_BYTES} bytes, got {len(fingerprint)}")
-        if fingerprint in self:
+        key = _key(fingerprint)
+        if self._has(key):
             return False
-        self._recent.add(_key(fingerprint))
+        self._recent.add(key)
         if len(self._recent) >= max(MIN_RECENT, len(self._sorted) >> 3):
             self._merge()
         return True
