@@ -101,8 +101,9 @@ def archiver_command(mode: str, base_url: str, directory: str, *settings: str, d
     return command
 
 
-def run_archiver_measured(mode: str, base_url: str, directory: str, *settings: str) -> tuple[Measured, dict[str, Any]]:
-    result = measure(archiver_command(mode, base_url, directory, *settings))
+def run_archiver_measured(mode: str, base_url: str, directory: str, *settings: str,
+                          env: dict[str, str] | None = None) -> tuple[Measured, dict[str, Any]]:
+    result = measure(archiver_command(mode, base_url, directory, *settings), env=env)
     if result.returncode != 0:
         raise SystemExit(result.stderr[-2000:])
     return result, json.loads(result.stdout.strip().splitlines()[-1])

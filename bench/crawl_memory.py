@@ -23,19 +23,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import archiver_command, measure, spread, start_replica
+from common import run_archiver_measured, spread, start_replica
 
 HERE = str(Path(__file__).resolve().parents[1])
 
 
 def crawl(base_url: str, tree: str) -> dict[str, float]:
+    paths = [tree] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     with tempfile.TemporaryDirectory() as directory:
-        command = archiver_command("crawl", base_url, directory, "ARCHIVER_FETCH_IMAGES=False")
-        paths = [tree] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-        measured = measure(command, env={"PYTHONPATH": os.pathsep.join(paths)})
-    if measured.returncode != 0:
-        raise SystemExit(measured.stderr[-2000:])
-    summary = json.loads(measured.stdout.strip().splitlines()[-1])
+        measured, summary = run_archiver_measured("crawl", base_url, directory, "ARCHIVER_FETCH_IMAGES=False",
+                                                  env={"PYTHONPATH": os.pathsep.join(paths)})
     return {"responses": summary["responses"], "seconds": measured.seconds, "max_rss_mb": measured.max_rss_mb,
             "pages_per_second": summary["responses"] / measured.seconds}
 
