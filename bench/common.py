@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from front import NginxFront
@@ -102,8 +103,10 @@ def archiver_command(mode: str, base_url: str, directory: str, *settings: str, d
 
 
 def run_archiver_measured(mode: str, base_url: str, directory: str, *settings: str,
-                          env: dict[str, str] | None = None) -> tuple[Measured, dict[str, Any]]:
-    result = measure(archiver_command(mode, base_url, directory, *settings), env=env)
+                          code: Checkout | None = None) -> tuple[Measured, dict[str, Any]]:
+    """One ``archiver crawl|update`` process, of ``code``'s checkout when given (else whatever is installed)."""
+    result = measure(archiver_command(mode, base_url, directory, *settings), cwd=code.cwd if code else None,
+                     env=code.env if code else None)
     if result.returncode != 0:
         raise SystemExit(result.stderr[-2000:])
     return result, json.loads(result.stdout.strip().splitlines()[-1])
@@ -113,6 +116,31 @@ def run_archiver(mode: str, base_url: str, directory: str, *settings: str) -> tu
     """Wall seconds and the JSON run summary of one ``archiver crawl|update`` process."""
     result, summary = run_archiver_measured(mode, base_url, directory, *settings)
     return result.seconds, summary
+
+
+def checkout(parser: argparse.ArgumentParser, directory: str) -> str:
+    """The absolute path of ``--against DIR``, a checkout of another commit; a usage error if it is not one."""
+    if not Path(directory, "archiver", "__init__.py").exists():
+        parser.error(f"--against {directory}: not a checkout of the archiver")
+    return str(Path(directory).resolve())
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """Where and how ``python -m archiver`` runs a checkout's code: in its directory (``-m`` puts the working
+    directory first on ``sys.path``, before PYTHONPATH and this venv's editable install), with this venv's
+    libraries."""
+
+    tree: str
+
+    @property
+    def cwd(self) -> str:
+        return self.tree
+
+    @property
+    def env(self) -> dict[str, str]:
+        paths = [self.tree] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        return {"PYTHONPATH": os.pathsep.join(paths)}
 
 
 def children_cpu() -> float:

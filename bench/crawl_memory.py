@@ -16,23 +16,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import run_archiver_measured, spread, start_replica
+from common import Checkout, checkout, run_archiver_measured, spread, start_replica
 
 HERE = str(Path(__file__).resolve().parents[1])
 
 
 def crawl(base_url: str, tree: str) -> dict[str, float]:
-    paths = [tree] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     with tempfile.TemporaryDirectory() as directory:
         measured, summary = run_archiver_measured("crawl", base_url, directory, "ARCHIVER_FETCH_IMAGES=False",
-                                                  env={"PYTHONPATH": os.pathsep.join(paths)})
+                                                  code=Checkout(tree))
     return {"responses": summary["responses"], "seconds": measured.seconds, "max_rss_mb": measured.max_rss_mb,
             "pages_per_second": summary["responses"] / measured.seconds}
 
@@ -60,9 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     trees = {"this": HERE}
     if args.against:
-        if not Path(args.against, "archiver", "__init__.py").exists():
-            parser.error(f"--against {args.against}: not a checkout of the archiver")
-        trees["baseline"] = str(Path(args.against).resolve())
+        trees["baseline"] = checkout(parser, args.against)
     runs: dict[str, dict[int, list[dict[str, float]]]] = {name: {args.small: [], args.large: []} for name in trees}
     for round_number in range(args.runs):
         for articles in (args.small, args.large):

@@ -8,6 +8,10 @@ one-second idle close included (fixed costs: at 2,000 articles in a fast spell t
 two-worker run, so the default is the crawl benchmark's 5,000). Beside it, what the cores did: the
 workers' CPU per page (reaped children's rusage) and the whole machine's busy cores over the run
 (``/proc/stat``: the workers, PostgreSQL, Redis and the server together). Prints JSON.
+
+``--against DIR``: a checkout of another commit (``git worktree add DIR COMMIT``) runs every worker count
+too, against the same replica, the two checkouts alternating in order from round to round; the result has a
+``baseline`` beside the figures (the comparison of two commits in one spell of the machine).
 """
 
 from __future__ import annotations
@@ -21,11 +25,14 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
+from typing import Any
 
 import psycopg
-from common import add_server_argument, children_cpu, spread, start_replica
+from common import Checkout, add_server_argument, checkout, children_cpu, spread, start_replica
 
 REDIS = os.environ.get("ARCHIVER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+HERE = str(Path(__file__).resolve().parents[1])
 PG_ADMIN = os.environ.get("ARCHIVER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -40,7 +47,7 @@ def machine_busy_seconds() -> float | None:
     return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def run(base_url: str, workers: int) -> tuple[float, int, float, float | None]:
+def run(base_url: str, workers: int, code: Checkout) -> tuple[float, int, float, float | None]:
     """Wall seconds, responses, the workers' CPU seconds and the machine's busy CPU seconds of one run."""
     name = f"archiver_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -53,7 +60,8 @@ def run(base_url: str, workers: int) -> tuple[float, int, float, float | None]:
                 [sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url", base_url, "--db", db,
                  "--warc-dir", f"{directory}/warc", "--distributed", "--redis-url", REDIS, "--worker-id", f"b{i}",
                  "--json", "-s", "LOG_LEVEL=WARNING", "-s", "ARCHIVER_IDLE_CLOSE=1"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(workers)]
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=code.cwd, env={**os.environ, **code.env})
+                for i in range(workers)]
             outputs = [p.communicate() for p in processes]
             elapsed = time.perf_counter() - started
             workers_cpu, busy_after = children_cpu() - cpu_before, machine_busy_seconds()
@@ -68,37 +76,49 @@ def run(base_url: str, workers: int) -> tuple[float, int, float, float | None]:
     return elapsed, responses, workers_cpu, busy
 
 
+def summarize(rates: dict[int, list[float]], pages: dict[int, list[int]], cpu: dict[int, list[float]],
+              cores: dict[int, list[float]]) -> dict[str, Any]:
+    one = statistics.median(next(iter(rates.values())))
+    return {str(n): {"pages_per_second": spread(v), "pages": statistics.median(pages[n]),
+                     "speedup": statistics.median(v) / one,
+                     "worker_cpu_ms_per_page": spread(cpu[n]),
+                     "machine_cores_busy": spread(cores[n]) if cores[n] else None}
+            for n, v in rates.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
+    parser.add_argument("--against", help="a checkout of the commit to compare with, crawling the same replica")
     add_server_argument(parser)
     args = parser.parse_args()
+    trees = {"this": HERE}
+    if args.against:
+        trees["baseline"] = checkout(parser, args.against)
     server, base_url = start_replica(args.articles, args.server)
-    rates: dict[int, list[float]] = {n: [] for n in args.workers}
-    pages: dict[int, list[int]] = {n: [] for n in args.workers}
-    cpu: dict[int, list[float]] = {n: [] for n in args.workers}
-    cores: dict[int, list[float]] = {n: [] for n in args.workers}
+    figures = {name: ({n: [] for n in args.workers}, {n: [] for n in args.workers}, {n: [] for n in args.workers},
+                      {n: [] for n in args.workers}) for name in trees}
     try:
-        for _ in range(args.runs):
+        for round_number in range(args.runs):
             for workers in args.workers:
-                seconds, responses, workers_cpu, busy = run(base_url, workers)
-                rates[workers].append(responses / seconds)
-                pages[workers].append(responses)
-                cpu[workers].append(1000 * workers_cpu / responses)
-                if busy is not None:
-                    cores[workers].append(busy / seconds)
+                order = list(trees.items()) if round_number % 2 == 0 else list(trees.items())[::-1]
+                for name, tree in order:
+                    rates, pages, cpu, cores = figures[name]
+                    seconds, responses, workers_cpu, busy = run(base_url, workers, Checkout(tree))
+                    rates[workers].append(responses / seconds)
+                    pages[workers].append(responses)
+                    cpu[workers].append(1000 * workers_cpu / responses)
+                    if busy is not None:
+                        cores[workers].append(busy / seconds)
     finally:
         server.terminate()
-    one = statistics.median(rates[args.workers[0]])
-    json.dump({"articles": args.articles, "cpus": os.cpu_count(), "server": server.description,
-               "workers": {str(n): {"pages_per_second": spread(v), "pages": statistics.median(pages[n]),
-                                    "speedup": statistics.median(v) / one,
-                                    "worker_cpu_ms_per_page": spread(cpu[n]),
-                                    "machine_cores_busy": spread(cores[n]) if cores[n] else None}
-                           for n, v in rates.items()}},
-              sys.stdout, indent=1)
+    result: dict[str, Any] = {"articles": args.articles, "cpus": os.cpu_count(), "server": server.description,
+                              "workers": summarize(*figures["this"])}
+    if args.against:
+        result["baseline"] = {"tree": trees["baseline"], "workers": summarize(*figures["baseline"])}
+    json.dump(result, sys.stdout, indent=1)
     print()
 
 

@@ -42,7 +42,7 @@ QUICK = {
     "export_memory": ["export_memory.py", "--small", "200", "--large", "1000"],
 }
 # Benchmarks that can crawl with another commit's checkout beside this one (``--against DIR``).
-COMPARES_CHECKOUTS = {"crawl_memory"}
+COMPARES_CHECKOUTS = {"crawl_memory", "distributed"}
 
 
 def _commit() -> str | None:

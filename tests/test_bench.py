@@ -59,6 +59,35 @@ def test_crawl_memory_compares_with_another_checkout_in_the_same_run(tmp_path: P
     assert data["baseline"]["tree"] == str(ROOT)
 
 
+
+@pytest.mark.timeout(180)
+def test_distributed_compares_with_another_checkout_in_the_same_run(tmp_path: Path) -> None:
+    command = [sys.executable, str(ROOT / "bench" / "distributed.py"), "--articles", "20", "--runs", "1",
+               "--workers", "1", "--server", "replica"]
+    refused = subprocess.run([*command, "--against", str(tmp_path)], capture_output=True, text=True)
+    assert refused.returncode == 2 and "not a checkout of the archiver" in refused.stderr
+    result = subprocess.run([*command, "--against", str(ROOT)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(result.stdout)
+    for figures in (data["workers"], data["baseline"]["workers"]):
+        assert figures["1"]["pages"] > 20 and figures["1"]["worker_cpu_ms_per_page"]["n"] == 1
+    assert data["baseline"]["tree"] == str(ROOT)
+
+
+def test_a_checkout_given_with_against_is_the_code_the_archiver_command_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stand-in checkout whose ``python -m archiver`` answers with where it was imported from.
+    tree = tmp_path / "other"
+    (tree / "archiver").mkdir(parents=True)
+    (tree / "archiver" / "__init__.py").write_text("")
+    (tree / "archiver" / "__main__.py").write_text("import json\nprint(json.dumps({'file': __file__}))\n")
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    from common import Checkout, run_archiver_measured
+    # From this checkout's directory, as bench/run.py runs every benchmark: ``-m`` would import this one first.
+    monkeypatch.chdir(ROOT)
+    _, summary = run_archiver_measured("crawl", "http://127.0.0.1:9", str(tmp_path), code=Checkout(str(tree)))
+    assert Path(summary["file"]) == tree / "archiver" / "__main__.py"
+
 def _get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers=headers)
     try:
