@@ -24,8 +24,6 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro, deferred_to_future
-from scrapy.utils.request import request_from_dict
-from scrapy_redis.queue import PriorityQueue
 from twisted.internet import task
 from twisted.python.failure import Failure
 
@@ -35,16 +33,13 @@ from ..warc.repair import repair_open_files
 from ..warc.writer import safe_name_part
 from . import signals as archiver_signals
 from .lock import RunLock
+from .shared_queue import LeasingQueue, SharedDupeFilter, coordinator_of
 
 logger = logging.getLogger(__name__)
 
 
 def default_worker_id() -> str:
     return safe_name_part(f"{socket.gethostname()}-{os.getpid()}")
-
-
-def coordinator_of(crawler: Crawler) -> Coordinator | None:
-    return getattr(crawler, "archiver_coordinator", None)
 
 
 class DistributedAddon:
@@ -80,34 +75,14 @@ class DistributedAddon:
         settings.set("REDIS_URL", url, priority="cmdline")
         settings.set("SCHEDULER", "scrapy_redis.scheduler.Scheduler", priority="cmdline")
         # scrapy-redis' scheduler calls DUPEFILTER_CLASS.from_settings unless the class has from_spider;
-        # Scrapy 2.14+ removed from_settings from its own filter, so the Redis one is required, not optional.
-        settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="cmdline")
-        settings.set("SCHEDULER_QUEUE_CLASS", f"{__name__}.LeasingQueue", priority="cmdline")
+        # Scrapy 2.14+ removed from_settings from its own filter, so a Redis one is required, not optional.
+        settings.set("DUPEFILTER_CLASS", f"{SharedDupeFilter.__module__}.SharedDupeFilter", priority="cmdline")
+        settings.set("SCHEDULER_QUEUE_CLASS", f"{LeasingQueue.__module__}.LeasingQueue", priority="cmdline")
         settings.set("SCHEDULER_QUEUE_KEY", coordinator.keys.requests, priority="cmdline")
         settings.set("SCHEDULER_DUPEFILTER_KEY", coordinator.keys.dupefilter, priority="cmdline")
         # The shared queue and fingerprints outlive any one worker; the last worker of a run removes them.
         settings.set("SCHEDULER_PERSIST", True, priority="cmdline")
         settings["EXTENSIONS"] = {**settings.getdict("EXTENSIONS"), f"{__name__}.DistributedExtension": 50}
-
-
-class LeasingQueue(PriorityQueue):
-    """scrapy-redis' priority queue whose pop leases the request to this worker instead of dropping it."""
-
-    def pop(self, timeout: int = 0) -> Request | None:
-        crawler = self.spider.crawler
-        coordinator = coordinator_of(crawler)
-        if coordinator is None:
-            raise DistributedError("LeasingQueue needs the distributed add-on (ARCHIVER_REDIS_URL)")
-        popped = coordinator.pop()
-        if popped is None:
-            return None
-        token, data = popped
-        request = request_from_dict(self.serializer.loads(data), spider=self.spider)
-        request.meta["archiver_lease"] = token
-        extension: DistributedExtension | None = getattr(crawler, "archiver_distributed", None)
-        if extension is not None:
-            extension.leased[token] = request
-        return request
 
 
 class DistributedExtension:
