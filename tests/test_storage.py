@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from archiver.exceptions import ConfigurationError, DatabaseUnreachable
-from archiver.items import ArticleItem
+from archiver.items import ArticleItem, Credit
 from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
 from archiver.storage.db import alembic_config, check_connection, make_engine, upgrade
@@ -99,6 +99,36 @@ def test_the_entity_cache_keeps_what_comes_back_not_each_articles_images(sqlite_
         assert conn.execute(text("SELECT count(DISTINCT image_id) FROM article_images")).scalar_one() == len(
             {image.url for item in batch for image in item.images})
 
+
+
+def test_a_batchs_images_are_upserted_in_one_statement_and_linked_by_url(db_url: str) -> None:
+    upgrade(db_url)
+    store = ArchiveStore(make_engine(db_url))
+    store.store_articles(items([0]))  # some of the images below exist already
+    batch = items(range(1, 12))
+    shared = batch[0].images[0]
+    batch[1].images.append(copy.deepcopy(shared))  # one image in two articles of the batch
+    batch[1].credits.append(Credit(raw="Bild: Gast", creator="Gast", applies_to=shared.url))
+    batch[2].credits.append(Credit(raw="Bild: nirgends", applies_to="http://elsewhere.test/missing.jpg"))
+    batch[3].images.append(copy.deepcopy(items([0])[0].images[0]))
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    store.store_articles(batch)
+    assert sum("INSERT INTO images" in s for s in statements) == 1
+    with store.engine.connect() as conn:
+        linked = conn.execute(text(
+            "SELECT v.url, i.url, ai.position FROM article_images ai JOIN images i ON i.id = ai.image_id "
+            "JOIN article_versions av ON av.id = ai.version_id JOIN articles v ON v.id = av.article_id")).all()
+        credited = dict(conn.execute(text(
+            "SELECT c.raw, i.url FROM credits c LEFT JOIN images i ON i.id = c.image_id "
+            "WHERE c.raw IN ('Bild: Gast', 'Bild: nirgends')")).all())
+        images = conn.execute(text("SELECT count(*), count(DISTINCT url) FROM images")).one()
+    stored = {(article, position): image for article, image, position in linked}
+    for item in [*items([0]), *batch]:
+        for position, image in enumerate(item.images):
+            assert stored[(item.url, position)] == image.url
+    assert credited == {"Bild: Gast": shared.url, "Bild: nirgends": None}
+    assert images[0] == images[1] == len({i.url for item in [*items([0]), *batch] for i in item.images})
 
 def test_every_item_field_round_trips(db_url: str) -> None:
     upgrade(db_url)

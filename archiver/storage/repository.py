@@ -23,7 +23,7 @@ from ..items import ArticleItem, ExtractionFailure
 from ..normalize.urls import post_id_from_url
 from . import models as m
 from .models import table_of as _t
-from .versions import LinkRows, content_hash, field_diff, parse_iso, summary, version_summary
+from .versions import ImageKey, LinkRows, content_hash, field_diff, parse_iso, summary, version_summary
 
 RETRIES = 6
 
@@ -203,7 +203,7 @@ class ArchiveStore:
                     # A batch's link rows (authors, categories, tags, images, credits, links of each version) go
                     # in one statement per table at its end: a statement per table per article was half of an
                     # article's round trips to PostgreSQL.
-                    links = LinkRows()
+                    links = LinkRows(self._image_ids)
                     for n in order:
                         results[n] = self._store_article(conn, items[n], known, links)
                     links.insert(conn)
@@ -295,9 +295,10 @@ class ArchiveStore:
                                                                    "name": tag.name, "url": tag.url},
                                           ["site_id", "slug"], ("name",), least=("url",))
                    for tag in sorted(item.tags, key=lambda t: t.slug)}
-        # Not through the entity cache: an image belongs to one article (see ENTITY_CACHE_SIZE).
-        image_ids = {url: self._upsert(conn, _t(m.Image), {"site_id": site_id, "url": url}, ["site_id", "url"])
-                     for url in sorted({image.url for image in item.images})}
+        # Images are upserted with the batch's link rows, all in one statement (see _image_ids); until then the
+        # rows name them by natural key.
+        image_keys = {image.url: (site_id, image.url) for image in item.images}
+        links.images.update(image_keys.values())
         primary = item.primary_category.slug if item.primary_category else None
         links.add(_t(m.ArticleAuthor), [
             {"version_id": version_id, "author_id": author_ids[key], "position": n}
@@ -311,11 +312,11 @@ class ArchiveStore:
             {"version_id": version_id, "tag_id": tag_ids[slug], "position": n}
             for n, slug in enumerate(dict.fromkeys(t.slug for t in item.tags))])
         links.add(_t(m.ArticleImage), [
-            {"version_id": version_id, "position": n, "image_id": image_ids[image.url], "alt": image.alt,
+            {"version_id": version_id, "position": n, "image_id": image_keys[image.url], "alt": image.alt,
              "caption": image.caption, "width": image.width, "height": image.height, "is_lead": image.is_lead}
             for n, image in enumerate(item.images)])
         links.add(_t(m.Credit), [
-            {"version_id": version_id, "position": n, "image_id": image_ids.get(credit.applies_to or ""),
+            {"version_id": version_id, "position": n, "image_id": image_keys.get(credit.applies_to or ""),
              "raw": credit.raw, "creator": credit.creator, "license": credit.license,
              "license_url": credit.license_url, "source_url": credit.source_url, "applies_to": credit.applies_to}
             for n, credit in enumerate(item.credits)])
@@ -324,6 +325,21 @@ class ArchiveStore:
              "target_post_id": post_id_from_url(url) if kind == "internal" else None}
             for kind, urls in (("internal", item.links.internal), ("external", item.links.external))
             for n, url in enumerate(urls)])
+
+    def _image_ids(self, conn: Connection, keys: list[ImageKey]) -> dict[ImageKey, int]:
+        """Upsert a batch's images in one statement (one per image was a third of an article's statements), in
+        natural-key order so that concurrent writers lock them in the same order; not through the entity cache:
+        an image belongs to one article (see ENTITY_CACHE_SIZE)."""
+        statement = self._statements.get(("images",))
+        if statement is None:
+            images = _t(m.Image)
+            insert: Any = self._insert(images)
+            statement = (insert.on_conflict_do_update(index_elements=["site_id", "url"],
+                                                      set_={"site_id": insert.excluded.site_id})
+                         .returning(images.c.id, images.c.site_id, images.c.url))
+            self._statements[("images",)] = statement
+        rows = conn.execute(statement, [{"site_id": site_id, "url": url} for site_id, url in keys])
+        return {(row.site_id, row.url): row.id for row in rows}
 
     # --- plumbing ---------------------------------------------------------------------------------
     def _begin(self) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -82,17 +83,33 @@ def version_summary(conn: Connection, version_id: int) -> dict[str, Any]:
     }
 
 
-class LinkRows:
-    """Link rows waiting for one executemany per table, in the order their tables were first given."""
+ImageKey = tuple[int, str]  # (site_id, url): an image row's natural key
 
-    def __init__(self) -> None:
+
+class LinkRows:
+    """Link rows waiting for one executemany per table, in the order their tables were first given.
+
+    Rows that point to an image hold its natural key in ``image_id`` until ``insert``: the batch's images are
+    upserted first, in one statement, by ``upsert_images`` (natural key → id).
+    """
+
+    def __init__(self, upsert_images: Callable[[Connection, list[ImageKey]], dict[ImageKey, int]]) -> None:
         self.rows: dict[Table, list[dict[str, Any]]] = {}
+        self.images: set[ImageKey] = set()
+        self._upsert_images = upsert_images
 
     def add(self, table: Table, rows: list[dict[str, Any]]) -> None:
         if rows:
             self.rows.setdefault(table, []).extend(rows)
 
     def insert(self, conn: Connection) -> None:
+        if self.images:
+            ids = self._upsert_images(conn, sorted(self.images))
+            for rows in self.rows.values():
+                for row in rows:
+                    if isinstance(row.get("image_id"), tuple):
+                        row["image_id"] = ids[row["image_id"]]
+            self.images.clear()
         for table, rows in self.rows.items():
             conn.execute(table.insert(), rows)
         self.rows.clear()
