@@ -130,6 +130,30 @@ def test_a_batchs_images_are_upserted_in_one_statement_and_linked_by_url(db_url:
     assert credited == {"Bild: Gast": shared.url, "Bild: nirgends": None}
     assert images[0] == images[1] == len({i.url for item in [*items([0]), *batch] for i in item.images})
 
+
+def test_a_batchs_articles_and_versions_take_one_statement_each_whatever_its_size(db_url: str) -> None:
+    upgrade(db_url)
+    store = ArchiveStore(make_engine(db_url))
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(" ".join(args[2].split())))
+
+    def per_article_statements() -> list[int]:
+        return [sum(s.startswith(prefix) for s in statements) for prefix in (
+            "INSERT INTO articles", "INSERT INTO article_versions", "UPDATE articles SET current_version_id")]
+
+    store.store_articles(items(range(3)))
+    assert per_article_statements() == [1, 1, 1]
+    statements.clear()
+    store.store_articles(items(range(3, 15)))
+    assert per_article_statements() == [1, 1, 1]
+    statements.clear()
+    # An article twice in one batch (an edit fetched twice): its second copy needs the first as its previous version.
+    edited = copy.deepcopy(items([20])[0])
+    edited.title += " (korrigiert)"
+    results = store.store_articles([*items([20, 21]), edited, *items(range(3))])
+    assert [(r.status, r.version) for r in results] == [("new", 1), ("new", 1), ("changed", 2)] + [("unchanged", 1)] * 3
+    assert per_article_statements() == [2, 2, 2]
+
 def test_every_item_field_round_trips(db_url: str) -> None:
     upgrade(db_url)
     store = ArchiveStore(make_engine(db_url))

@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 
-from ..exceptions import DatabaseUnavailable, StorageError
 from ..items import ArticleItem, ExtractionFailure
 from ..normalize.urls import post_id_from_url
 from . import models as m
 from .models import table_of as _t
+from .transactions import Transaction, is_transient, storage_error
 from .versions import ImageKey, LinkRows, content_hash, field_diff, parse_iso, summary, version_summary
 
 RETRIES = 6
@@ -56,9 +56,11 @@ class StoreResult:
 
 _ARTICLES, _VERSIONS = _t(m.Article), _t(m.ArticleVersion)
 # Statements of the per-article hot path, built once (SQLAlchemy construction costs more than SQLite's work).
-_CURRENT_VERSION = (select(_VERSIONS.c.id, _VERSIONS.c.content_hash, _VERSIONS.c.version)
-                    .select_from(_ARTICLES.join(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id))
-                    .where(_ARTICLES.c.id == bindparam("article")))
+_CURRENT_VERSIONS = (select(_ARTICLES.c.id.label("article_id"), _VERSIONS.c.id, _VERSIONS.c.content_hash,
+                            _VERSIONS.c.version)
+                     .select_from(_ARTICLES.join(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id))
+                     .where(_ARTICLES.c.id.in_(bindparam("articles", expanding=True))))
+_INSERT_VERSION = _VERSIONS.insert().returning(_VERSIONS.c.article_id, _VERSIONS.c.id)
 _CAPTURES = _t(m.Capture)
 _CAPTURE_BY_RECORD = select(_CAPTURES.c.id).where(_CAPTURES.c.record_id == bindparam("record_id"))
 _CAPTURES_BY_RECORD = select(_CAPTURES.c.record_id, _CAPTURES.c.id).where(
@@ -93,14 +95,21 @@ class ArchiveStore:
         smaller of two non-null values, so pages that disagree (``/krypto`` vs ``/krypto/``) give the
         same row whatever order a crawl happens to fetch them in.
         """
-        signature = (table.name, tuple(values), tuple(keys), keep_existing, preserve, least)
+        statement = self._upsert_statement(table, list(values), keys, keep_existing, preserve, least)
+        return int(conn.execute(statement, values).scalar_one())
+
+    def _upsert_statement(self, table: Table, names: list[str], keys: list[str], keep_existing: tuple[str, ...] = (),
+                          preserve: tuple[str, ...] = (), least: tuple[str, ...] = (),
+                          returning: tuple[Any, ...] = ()) -> Any:
+        """``INSERT … ON CONFLICT (keys) DO UPDATE … RETURNING id, *returning``; see ``_upsert``."""
+        signature = (table.name, tuple(names), tuple(keys), keep_existing, preserve, least, returning)
         statement = self._statements.get(signature)
         if statement is None:
             # Built once per shape and executed with parameters: constructing SQLAlchemy statements per row
             # costs more than the database work itself.
             insert: Any = self._insert(table)
             updates: dict[str, Any] = {}
-            for name in values:
+            for name in names:
                 if name in keys or name in preserve:
                     continue
                 column = insert.excluded[name]
@@ -112,9 +121,10 @@ class ArchiveStore:
                     updates[name] = func.coalesce(column, table.c[name]) if name in keep_existing else column
             if not updates:
                 updates = {keys[0]: insert.excluded[keys[0]]}
-            statement = insert.on_conflict_do_update(index_elements=keys, set_=updates).returning(table.c.id)
+            statement = insert.on_conflict_do_update(index_elements=keys, set_=updates).returning(table.c.id,
+                                                                                                  *returning)
             self._statements[signature] = statement
-        return int(conn.execute(statement, values).scalar_one())
+        return statement
 
     def site_id(self, conn: Connection, host: str) -> int:
         if host not in self._site_ids:
@@ -204,56 +214,76 @@ class ArchiveStore:
                     # in one statement per table at its end: a statement per table per article was half of an
                     # article's round trips to PostgreSQL.
                     links = LinkRows(self._image_ids)
-                    for n in order:
-                        results[n] = self._store_article(conn, items[n], known, links)
+                    for segment in _distinct_key_runs(order, items):
+                        results.update(self._store_segment(conn, segment, known, links))
                     links.insert(conn)
                 return [results[n] for n in range(len(items))]
             except DBAPIError as error:
                 self._entity_ids.clear()  # ids cached during the rolled-back transaction may not exist
                 self._site_ids.clear()
-                if not _is_transient(error) or attempt == RETRIES:
-                    raise _storage_error(error) from error
+                if not is_transient(error) or attempt == RETRIES:
+                    raise storage_error(error) from error
                 time.sleep(random.uniform(0.01, 0.05) * attempt)
         raise AssertionError("unreachable")
 
     def store_article(self, item: ArticleItem) -> StoreResult:
         return self.store_articles([item])[0]
 
-    def _store_article(self, conn: Connection, item: ArticleItem, captures: dict[str, int], links: LinkRows
-                       ) -> StoreResult:
-        site_id = self.site_id(conn, item.site)
+    def _store_segment(self, conn: Connection, entries: list[tuple[int, ArticleItem]], captures: dict[str, int],
+                       links: LinkRows) -> dict[int, StoreResult]:
+        """Store articles with distinct natural keys, in their order: one statement each for the articles, their
+        current versions, the new versions and the new current versions (four per article before)."""
+        if not entries:
+            return {}
         now = _now()
-        key = _article_key(item)
-        articles = _t(m.Article)
-        article_id = self._upsert(conn, articles, {"site_id": site_id, "key": key, "post_id": item.post_id,
-                                                   "url": item.url, "first_seen": now, "last_seen": now,
-                                                   "version_count": 0},
-                                  ["site_id", "key"], preserve=("first_seen", "version_count"))
-        digest = content_hash(item)
-        versions = _t(m.ArticleVersion)
-        previous = conn.execute(_CURRENT_VERSION, {"article": article_id}).one_or_none()
-        if previous is not None and previous.content_hash == digest:
-            return StoreResult(article_id, previous.version, "unchanged")
-        version = (previous.version if previous else 0) + 1
-        # ``captures`` holds every capture row this batch's items name: one missing from it is not in the database.
-        record_id = (item.capture or {}).get("record_id")
-        capture_id = captures.get(record_id) if record_id else None
-        captured_at = parse_iso((item.capture or {}).get("fetched_at")) or now
-        if previous is not None:
-            links.insert(conn)  # the previous version may be this batch's: its rows must be there to compare
-        diff = field_diff(version_summary(conn, previous.id), summary(item)) if previous else None
-        version_id = int(conn.execute(versions.insert().returning(versions.c.id), dict(
-            article_id=article_id, version=version, layout=item.layout, title=item.title, lead=item.lead,
-            text=item.text, html=item.html, published=parse_iso(item.published), published_raw=item.published_raw,
-            modified=parse_iso(item.modified), modified_raw=item.modified_raw, language=item.language,
-            word_count=item.word_count, reading_time_minutes=item.reading_time_minutes,
-            comments_url=item.comments_url, breadcrumb=item.breadcrumb, warnings=item.warnings or None,
-            content_hash=digest,
-            captured_at=captured_at, capture_id=capture_id, diff=diff,
-        )).scalar_one())
-        self._store_relations(conn, site_id, version_id, item, links)
-        conn.execute(_SET_CURRENT_VERSION, {"article": article_id, "current": version_id, "count": version})
-        return StoreResult(article_id, version, "changed" if previous else "new")
+        site_ids = [self.site_id(conn, item.site) for _, item in entries]
+        article_ids = self._article_ids(conn, [
+            {"site_id": site_id, "key": _article_key(item), "post_id": item.post_id, "url": item.url,
+             "first_seen": now, "last_seen": now, "version_count": 0}
+            for site_id, (_, item) in zip(site_ids, entries, strict=True)])
+        ids = [article_ids[(site_id, _article_key(item))] for site_id, (_, item) in zip(site_ids, entries, strict=True)]
+        previous = {row.article_id: row for row in conn.execute(_CURRENT_VERSIONS, {"articles": ids})}
+        if previous:
+            links.insert(conn)  # a previous version may be this batch's: its rows must be there to compare
+        results: dict[int, StoreResult] = {}
+        new: list[tuple[int, ArticleItem, int, int, int]] = []  # (n, item, site, article, version)
+        rows: list[dict[str, Any]] = []
+        for site_id, article_id, (n, item) in zip(site_ids, ids, entries, strict=True):
+            digest = content_hash(item)
+            before = previous.get(article_id)
+            if before is not None and before.content_hash == digest:
+                results[n] = StoreResult(article_id, before.version, "unchanged")
+                continue
+            version = (before.version if before else 0) + 1
+            # ``captures`` holds every capture row this batch's items name: one missing is not in the database.
+            record_id = (item.capture or {}).get("record_id")
+            rows.append(dict(
+                article_id=article_id, version=version, layout=item.layout, title=item.title, lead=item.lead,
+                text=item.text, html=item.html, published=parse_iso(item.published),
+                published_raw=item.published_raw, modified=parse_iso(item.modified), modified_raw=item.modified_raw,
+                language=item.language, word_count=item.word_count,
+                reading_time_minutes=item.reading_time_minutes, comments_url=item.comments_url,
+                breadcrumb=item.breadcrumb, warnings=item.warnings or None, content_hash=digest,
+                captured_at=parse_iso((item.capture or {}).get("fetched_at")) or now,
+                capture_id=captures.get(record_id) if record_id else None,
+                diff=field_diff(version_summary(conn, before.id), summary(item)) if before else None))
+            new.append((n, item, site_id, article_id, version))
+            results[n] = StoreResult(article_id, version, "changed" if before else "new")
+        if not rows:
+            return results
+        version_ids: dict[int, int] = {row.article_id: row.id for row in conn.execute(_INSERT_VERSION, rows)}
+        for _, item, site_id, article_id, _ in new:
+            self._store_relations(conn, site_id, version_ids[article_id], item, links)
+        conn.execute(_SET_CURRENT_VERSION, [{"article": article_id, "current": version_ids[article_id],
+                                             "count": version} for _, _, _, article_id, version in new])
+        return results
+
+    def _article_ids(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+        """Upsert articles (distinct keys, in key order) in one statement; (site_id, key) → id."""
+        statement = self._upsert_statement(_ARTICLES, list(rows[0]), ["site_id", "key"],
+                                           preserve=("first_seen", "version_count"),
+                                           returning=(_ARTICLES.c.site_id, _ARTICLES.c.key))
+        return {(row.site_id, row.key): row.id for row in conn.execute(statement, rows)}
 
     def _entity(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
                 keep_existing: tuple[str, ...] = (), least: tuple[str, ...] = ()) -> int:
@@ -330,66 +360,34 @@ class ArchiveStore:
         """Upsert a batch's images in one statement (one per image was a third of an article's statements), in
         natural-key order so that concurrent writers lock them in the same order; not through the entity cache:
         an image belongs to one article (see ENTITY_CACHE_SIZE)."""
-        statement = self._statements.get(("images",))
-        if statement is None:
-            images = _t(m.Image)
-            insert: Any = self._insert(images)
-            statement = (insert.on_conflict_do_update(index_elements=["site_id", "url"],
-                                                      set_={"site_id": insert.excluded.site_id})
-                         .returning(images.c.id, images.c.site_id, images.c.url))
-            self._statements[("images",)] = statement
+        images = _t(m.Image)
+        statement = self._upsert_statement(images, ["site_id", "url"], ["site_id", "url"],
+                                           returning=(images.c.site_id, images.c.url))
         rows = conn.execute(statement, [{"site_id": site_id, "url": url} for site_id, url in keys])
         return {(row.site_id, row.url): row.id for row in rows}
 
     # --- plumbing ---------------------------------------------------------------------------------
     def _begin(self) -> Any:
-        return _Transaction(self.engine)
-
-
-class _Transaction:
-    """``engine.begin()`` that turns driver errors into ``StorageError`` with a one-line reason."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def __enter__(self) -> Connection:
-        try:
-            self.context = self.engine.begin()
-            return self.context.__enter__()
-        except SQLAlchemyError as error:
-            raise _storage_error(error) from error
-
-    def __exit__(self, *exc: Any) -> None:
-        try:
-            self.context.__exit__(*exc)
-        except SQLAlchemyError as error:
-            raise _storage_error(error) from error
-        if exc[0] is not None and isinstance(exc[1], SQLAlchemyError):
-            raise _storage_error(exc[1]) from exc[1]
-
-
-def _storage_error(error: SQLAlchemyError) -> StorageError:
-    """A refusal of one article's rows stays a StorageError; a database that takes no writes at all is
-    DatabaseUnavailable, which stops the crawl instead of failing every later article too."""
-    if isinstance(error, OperationalError) and not _is_transient(error):
-        return DatabaseUnavailable(_one_line(error))
-    return StorageError(_one_line(error))
+        return Transaction(self.engine)
 
 
 def _article_key(item: ArticleItem) -> str:
     return f"post:{item.post_id}" if item.post_id is not None else f"url:{item.url}"
 
 
-def _is_transient(error: DBAPIError) -> bool:
-    """Deadlocks and serialization failures (PostgreSQL) and lock timeouts (SQLite) deserve a retry."""
-    code = getattr(error.orig, "sqlstate", None)
-    return code in ("40P01", "40001") or "database is locked" in str(error.orig)
-
-
-def _one_line(error: BaseException) -> str:
-    orig = getattr(error, "orig", None)
-    text = str(orig if orig is not None else error).strip().splitlines()
-    return f"database error: {text[0] if text else type(error).__name__}"
+def _distinct_key_runs(order: list[int], items: list[ArticleItem]) -> list[list[tuple[int, ArticleItem]]]:
+    """The batch in ``order``, cut where an article comes again (an edit fetched twice in one batch): the second
+    copy must see the first as its previous version."""
+    runs: list[list[tuple[int, ArticleItem]]] = [[]]
+    keys: set[tuple[str, str]] = set()
+    for n in order:
+        key = (items[n].site, _article_key(items[n]))
+        if key in keys:
+            runs.append([])
+            keys.clear()
+        keys.add(key)
+        runs[-1].append((n, items[n]))
+    return runs
 
 
 def _now() -> datetime:
