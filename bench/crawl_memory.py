@@ -7,7 +7,7 @@ are not fetched (``ARCHIVER_FETCH_IMAGES=False``) to keep the large run near ten
 requests, not state that grows.
 
 ``--against DIR``: a checkout of another commit (``git worktree add DIR COMMIT``). Each replica is then
-crawled by both, this checkout's archiver and DIR's (on ``PYTHONPATH``), in alternating order from round to
+crawled by both, this checkout's archiver and DIR's (run in DIR, see common.Checkout), alternating from round to
 round, and the result has a ``baseline`` beside the figures: the comparison of two commits in one spell of
 the machine, which moves a 50,000-article peak by several MB. Prints JSON.
 """

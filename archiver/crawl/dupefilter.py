@@ -2,9 +2,8 @@
 
 Scrapy's ``RFPDupeFilter`` keeps each request's 20-byte fingerprint as a ``bytes`` object in a ``set``: 56 bytes
 for the object and about 35 for its slot in the set's table: 5 MB at 57,000 requests, the one structure of
-a crawl that grows with the site (a 50,000-article crawl's peak RSS fell by 1.6 MB with this filter;
-docs/benchmarks.md, "Crawl memory"). ``FingerprintSet`` holds the fingerprints' first 8 bytes as machine
-integers in a sorted array plus a small set of recent ones.
+a crawl that grows with the site (docs/benchmarks.md, "Crawl memory"). ``FingerprintSet`` holds the
+fingerprints' first 8 bytes as machine integers in a sorted array plus a small set of recent ones.
 
 Exact up to a collision of 64-bit prefixes of SHA-1 fingerprints: for n requests the chance that any two
 share one is about n² / 2⁶⁵ (3·10⁻⁸ at a million requests, 3·10⁻⁴ at a hundred million). A collision would
