@@ -236,12 +236,12 @@ class ArchiveStore:
         if not entries:
             return {}
         now = _now()
-        site_ids = [self.site_id(conn, item.site) for _, item in entries]
+        keys = [(self.site_id(conn, item.site), _article_key(item)) for _, item in entries]
         article_ids = self._article_ids(conn, [
-            {"site_id": site_id, "key": _article_key(item), "post_id": item.post_id, "url": item.url,
+            {"site_id": site_id, "key": key, "post_id": item.post_id, "url": item.url,
              "first_seen": now, "last_seen": now, "version_count": 0}
-            for site_id, (_, item) in zip(site_ids, entries, strict=True)])
-        ids = [article_ids[(site_id, _article_key(item))] for site_id, (_, item) in zip(site_ids, entries, strict=True)]
+            for (site_id, key), (_, item) in zip(keys, entries, strict=True)])
+        site_ids, ids = [site_id for site_id, _ in keys], [article_ids[key] for key in keys]
         previous = {row.article_id: row for row in conn.execute(_CURRENT_VERSIONS, {"articles": ids})}
         if previous:
             links.insert(conn)  # a previous version may be this batch's: its rows must be there to compare
