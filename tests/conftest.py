@@ -16,7 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from hypothesis import settings as hypothesis_settings
+
+from archiver.distributed.coordinator import connect
+from archiver.exceptions import ConfigurationError
 
 # CI replays the same examples every run (a red build must be reproducible); explore locally with
 # HYPOTHESIS_PROFILE=explore for fresh random examples and ten times as many.
@@ -38,6 +42,7 @@ def _find_shared() -> Path:
 SHARED = _find_shared()
 SAMPLES = SHARED / "samples" / "tarnkappe"
 PG_ADMIN_URL = os.environ.get("ARCHIVER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("ARCHIVER_TEST_REDIS", "redis://127.0.0.1:6379/0")
 REPLICA_ARTICLES = 120
 
 
@@ -146,3 +151,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/archive.sqlite3"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> Iterator[redis.Redis]:
+    """This machine's Redis (ARCHIVER_TEST_REDIS), or the test is skipped with the reason."""
+    try:
+        client = connect(REDIS_URL)
+    except ConfigurationError as error:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
+    yield client
+    client.close()

@@ -59,7 +59,6 @@ def test_crawl_memory_compares_with_another_checkout_in_the_same_run(tmp_path: P
     assert data["baseline"]["tree"] == str(ROOT)
 
 
-
 @pytest.mark.timeout(180)
 def test_distributed_compares_with_another_checkout_in_the_same_run(tmp_path: Path) -> None:
     command = [sys.executable, str(ROOT / "bench" / "distributed.py"), "--articles", "20", "--runs", "1",

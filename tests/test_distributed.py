@@ -4,7 +4,6 @@ leases that survive a killed worker, per-worker WARC files, ``archiver status``.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,30 +19,18 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from archiver.distributed.coordinator import Coordinator, RunKeys, connect, lease_token, run_status
-from archiver.exceptions import ConfigurationError
+from archiver.distributed.coordinator import Coordinator, RunKeys, lease_token, run_status
 from archiver.storage.db import make_engine
 from archiver.warc.reader import iter_records
 
-from .conftest import CrawledArchive, Replica, crawl_into, run_cli, start_replica, stop_replica
+from .conftest import REDIS_URL, CrawledArchive, Replica, crawl_into, run_cli, start_replica, stop_replica
 from .test_storage_crawls import comparable
 
-REDIS_URL = os.environ.get("ARCHIVER_TEST_REDIS", "redis://127.0.0.1:6379/0")
 ARTICLES = 2000
 # Short timings for tests; production defaults are 30 s (docs/runbook.md).
 FAST = ("-s", "ARCHIVER_IDLE_CLOSE=3", "-s", "ARCHIVER_HEARTBEAT_TTL=4", "-s", "LOG_LEVEL=INFO")
 # Each worker must read robots.txt itself (it obeys it); the sitemap spider reads it once more for sitemaps.
 PER_WORKER = ("/robots.txt",)
-
-
-@pytest.fixture(scope="module")
-def redis_client() -> Iterator[redis.Redis]:
-    try:
-        client = connect(REDIS_URL)
-    except ConfigurationError as error:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import inspect
-import os
 import random
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,20 +15,6 @@ from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from archiver.crawl.shared_queue import LeasingQueue, SharedDupeFilter
-from archiver.distributed.coordinator import connect
-from archiver.exceptions import ConfigurationError
-
-REDIS_URL = os.environ.get("ARCHIVER_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-def server() -> Iterator[redis.Redis]:
-    try:
-        client = connect(REDIS_URL)
-    except ConfigurationError as error:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
-    yield client
-    client.close()
 
 
 class CountingServer:
@@ -60,10 +44,10 @@ def requests(seed: int, count: int) -> list[Request]:
     return made
 
 
-def test_two_workers_decide_every_request_as_one_scrapy_redis_filter_would(server: redis.Redis) -> None:
+def test_two_workers_decide_every_request_as_one_scrapy_redis_filter_would(redis_client: redis.Redis) -> None:
     run, reference_key = f"test:{uuid.uuid4().hex}:dupefilter", f"test:{uuid.uuid4().hex}:reference"
-    workers = [SharedDupeFilter(CountingServer(server), run), SharedDupeFilter(CountingServer(server), run)]
-    reference = RFPDupeFilter(server, reference_key)
+    workers = [SharedDupeFilter(CountingServer(redis_client), run) for _ in range(2)]
+    reference = RFPDupeFilter(redis_client, reference_key)
     try:
         sequence = requests(3, 600)
         for n, request in enumerate(sequence):
@@ -74,21 +58,21 @@ def test_two_workers_decide_every_request_as_one_scrapy_redis_filter_would(serve
             own = [r for n, r in enumerate(sequence) if n % 3 % 2 == number]
             distinct = {(r.method, r.url, r.body) for r in own}
             assert worker.server.sadds == len(distinct) and worker.answered_locally == len(own) - len(distinct)
-        assert server.smembers(run) == server.smembers(reference_key)
+        assert redis_client.smembers(run) == redis_client.smembers(reference_key)
     finally:
-        server.delete(run, reference_key)
+        redis_client.delete(run, reference_key)
 
 
-def test_a_request_another_worker_added_is_seen_through_redis(server: redis.Redis) -> None:
+def test_a_request_another_worker_added_is_seen_through_redis(redis_client: redis.Redis) -> None:
     run = f"test:{uuid.uuid4().hex}:dupefilter"
-    first, second = SharedDupeFilter(CountingServer(server), run), SharedDupeFilter(CountingServer(server), run)
+    first, second = (SharedDupeFilter(CountingServer(redis_client), run) for _ in range(2))
     try:
         assert not first.request_seen(Request("http://127.0.0.1/a/1.html?x=1&y=2"))
         # The other worker has never met it, nor this spelling of it: Redis answers.
         assert second.request_seen(Request("http://127.0.0.1/a/1.html?y=2&x=1"))
         assert second.server.sadds == 1 and second.answered_locally == 0
     finally:
-        server.delete(run)
+        redis_client.delete(run)
 
 
 class Site(Spider):
