@@ -33,7 +33,7 @@ from ..warc.repair import repair_open_files
 from ..warc.writer import safe_name_part
 from . import signals as archiver_signals
 from .lock import RunLock
-from .shared_queue import LeasingQueue, SharedDupeFilter, coordinator_of
+from .shared_queue import LeasingQueue, SharedDupeFilter, SharedScheduler, coordinator_of
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class DistributedAddon:
         settings.set("ARCHIVER_WARC_PREFIX", f"{prefix}-{worker}", priority="cmdline")
         settings.set("ARCHIVER_DISTRIBUTED_RUN", coordinator.keys.run_id, priority="cmdline")
         settings.set("REDIS_URL", url, priority="cmdline")
-        settings.set("SCHEDULER", "scrapy_redis.scheduler.Scheduler", priority="cmdline")
+        settings.set("SCHEDULER", f"{SharedScheduler.__module__}.SharedScheduler", priority="cmdline")
         # scrapy-redis' scheduler calls DUPEFILTER_CLASS.from_settings unless the class has from_spider;
         # Scrapy 2.14+ removed from_settings from its own filter, so a Redis one is required, not optional.
         settings.set("DUPEFILTER_CLASS", f"{SharedDupeFilter.__module__}.SharedDupeFilter", priority="cmdline")
@@ -98,6 +98,8 @@ class DistributedExtension:
         self.idle_close = idle_close
         self.interval = interval
         self.leased: dict[str, Request] = {}
+        # The shared queue registers itself: the requests it leased but has not handed to the engine yet.
+        self.queue: LeasingQueue | None = None
         self.idle_since: float | None = None
         self.finished = False
         self._responses_reported = 0
@@ -210,11 +212,14 @@ class DistributedExtension:
         self._responses_reported = responses
         return total
 
+    def _waiting(self) -> int:
+        return len(self.queue.waiting) if self.queue is not None else 0
+
     def _wake_engine(self) -> None:
         """An idle engine looks at the scheduler only every 5 s; new work from other workers starts sooner."""
         engine = self.crawler.engine
         slot = getattr(engine, "_slot", None)
-        if slot is not None and not self.leased and self.coordinator.queued():
+        if slot is not None and not self.leased and (self._waiting() or self.coordinator.queued()):
             slot.nextcall.schedule()
 
     def progress(self) -> dict[str, Any]:
@@ -224,7 +229,7 @@ class DistributedExtension:
         return {"host": socket.gethostname(), "pid": os.getpid(), "state": "finishing" if self.finished else "crawling",
                 "responses": values.get("downloader/response_count", 0),
                 "articles": sum(v for k, v in values.items() if k.startswith("archiver/articles/")),
-                "warc_records": values.get("archiver/warc/records", 0), "leased": len(self.leased),
+                "warc_records": values.get("archiver/warc/records", 0), "leased": len(self.leased) + self._waiting(),
                 "reclaimed": values.get("archiver/distributed/reclaimed", 0)}
 
     # --- closing -------------------------------------------------------------------------------------
@@ -244,7 +249,7 @@ class DistributedExtension:
 
     def _run_idle_long_enough(self, seeding: str) -> bool:
         """Whether the whole run (queue, every worker's leases, seeding) has been idle ARCHIVER_IDLE_CLOSE s."""
-        busy = (self.leased or self.coordinator.queued() or self.coordinator.leased_elsewhere()
+        busy = (self.leased or self._waiting() or self.coordinator.queued() or self.coordinator.leased_elsewhere()
                 or seeding.startswith("running") or seeding == "not started")
         if busy:
             self.idle_since = None
@@ -279,8 +284,9 @@ class DistributedExtension:
             self.acknowledge()
         except DistributedError as error:
             logger.error("%s", error)
-        # Requests this worker popped but never finished (closespider, shutdown) go back for the others.
-        released = self.coordinator.release(list(self.leased))
+        # Requests this worker leased but never finished (closespider, shutdown) go back for the others.
+        waiting = self.queue.take_back() if self.queue is not None else []
+        released = self.coordinator.release([*self.leased, *waiting])
         if released:
             logger.warning("gave %d unfinished requests back to the shared queue", released)
             stats.set_value("archiver/distributed/released", released)

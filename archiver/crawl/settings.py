@@ -90,3 +90,4 @@ ARCHIVER_RUN_KEY = None  # join this run id instead of the current one for the s
 ARCHIVER_IDLE_CLOSE = 30.0  # seconds the whole run must be idle before a worker closes
 ARCHIVER_HEARTBEAT_TTL = 30.0  # a worker silent this long is dead; its leased requests go back to the queue
 ARCHIVER_DISTRIBUTED_INTERVAL = 1.0  # seconds between heartbeats and acknowledgements
+ARCHIVER_LEASE_BATCH = 8  # requests leased from the shared queue per round trip

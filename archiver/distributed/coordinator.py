@@ -32,15 +32,29 @@ from ..exceptions import ConfigurationError
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 CURRENT_PREFIX = "archiver:current:"
 
-# Pop the best-scored request and lease it to the worker in one step: a worker killed between the two
-# would otherwise lose the request.
+# Pop the ARGV[1] best-scored requests and lease them to the worker in one step: a worker killed between
+# the two would otherwise lose them. Returns token, request, token, request, ... best first.
 POP_AND_LEASE = """
-local items = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #items == 0 then return false end
-redis.call('ZREM', KEYS[1], items[1])
-local token = redis.sha1hex(items[1])
-redis.call('HSET', KEYS[2], token, items[2] .. '|' .. items[1])
-return {token, items[1]}
+local items = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+if #items == 0 then return {} end
+local leased = {}
+for i = 1, #items, 2 do
+  redis.call('ZREM', KEYS[1], items[i])
+  local token = redis.sha1hex(items[i])
+  redis.call('HSET', KEYS[2], token, items[i + 1] .. '|' .. items[i])
+  leased[#leased + 1] = token
+  leased[#leased + 1] = items[i]
+end
+return leased
+"""
+
+# Add a request's fingerprint to the run's set and, if it was new, the request to the queue, in one step:
+# a worker killed between the two would leave a fingerprint whose request nobody will ever fetch (the parent
+# it came from is fetched again, but its link is then "seen").
+PUSH_IF_NEW = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
 """
 
 # Give a dead worker's leases back to the queue; refuses (-1) while its heartbeat is alive.
@@ -169,6 +183,7 @@ class Coordinator:
         self.worker = worker
         self.heartbeat_ttl = heartbeat_ttl
         self._pop = client.register_script(POP_AND_LEASE)
+        self._push_if_new = client.register_script(PUSH_IF_NEW)
         self._reclaim = client.register_script(RECLAIM)
         self._claim_seed = client.register_script(CLAIM_SEED)
 
@@ -220,11 +235,20 @@ class Coordinator:
 
     # --- queue ---------------------------------------------------------------------------------------
     def pop(self) -> tuple[str, bytes] | None:
-        result = self._pop(keys=[self.keys.requests, self.keys.leases(self.worker)])
-        if not result:
-            return None
-        token, data = result  # type: ignore[misc]
-        return _text(token), bytes(data)
+        leased = self.pop_many(1)
+        return leased[0] if leased else None
+
+    def pop_many(self, count: int) -> list[tuple[str, bytes]]:
+        """Lease up to ``count`` of the best-scored requests to this worker: (token, encoded request), best first."""
+        result = self._pop(keys=[self.keys.requests, self.keys.leases(self.worker)], args=[count])
+        flat = list(result)  # type: ignore[arg-type]
+        return [(_text(flat[i]), bytes(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+    def push_if_new(self, fingerprint: str, score: float, encoded_request: bytes) -> bool:
+        """Queue a request unless its fingerprint is in the run's set (then False); the check and push are one step."""
+        added = self._push_if_new(keys=[self.keys.dupefilter, self.keys.requests],
+                                  args=[fingerprint, score, encoded_request])
+        return bool(added)
 
     def ack(self, tokens: Iterable[str]) -> None:
         batch = list(tokens)
