@@ -17,9 +17,10 @@ from scrapy.utils.test import get_crawler
 from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 
+from archiver.crawl import signals as archiver_signals
 from archiver.crawl.distributed import DistributedExtension
-from archiver.crawl.shared_queue import LeasingQueue, SharedDupeFilter, SharedScheduler
-from archiver.distributed.coordinator import Coordinator, RunKeys
+from archiver.crawl.shared_queue import SharedDupeFilter, SharedQueue, SharedScheduler
+from archiver.distributed.coordinator import Coordinator, Push, RunKeys
 from archiver.exceptions import DistributedError
 
 
@@ -91,8 +92,8 @@ class Site(Spider):
         pass
 
 
-def queue(spider: Spider) -> LeasingQueue:
-    return LeasingQueue(None, spider, "test:%(spider)s:requests", picklecompat)
+def queue(spider: Spider) -> SharedQueue:
+    return SharedQueue(None, spider, "test:%(spider)s:requests", picklecompat)
 
 
 def test_a_request_is_encoded_as_scrapy_encodes_it_without_searching_the_spider(
@@ -102,7 +103,7 @@ def test_a_request_is_encoded_as_scrapy_encodes_it_without_searching_the_spider(
                       priority=3, meta={"k": "v"}, headers={"Referer": "http://127.0.0.1/"})
     expected = request.to_dict(spider=spider)
     monkeypatch.setattr(inspect, "getmembers", lambda *a, **k: pytest.fail("searched the spider's members"))
-    encoded = queue(spider)._encode_request(request)
+    encoded = queue(spider).encode(request)
     assert picklecompat.loads(encoded) == expected
     # The request itself is untouched: the engine still holds it.
     assert request.callback == spider.parse_article and request.errback == spider.article_error
@@ -117,10 +118,10 @@ class Elsewhere:
 
 def test_callbacks_that_are_not_the_spiders_methods_are_left_to_scrapy() -> None:
     spider, other = Site(), Elsewhere()
-    assert picklecompat.loads(queue(spider)._encode_request(Request("http://127.0.0.1/")))["callback"] is None
+    assert picklecompat.loads(queue(spider).encode(Request("http://127.0.0.1/")))["callback"] is None
     request = Request("http://127.0.0.1/", callback=other.parse_article)
     with pytest.raises(ValueError, match="not an instance method"):
-        queue(spider)._encode_request(request)
+        queue(spider).encode(request)
     assert request.callback == other.parse_article  # put back even when Scrapy refuses
 
 
@@ -129,32 +130,35 @@ class CountingCoordinator(Coordinator):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.pushes = self.pops = 0
+        self.exchanges = 0
 
-    def push_if_new(self, fingerprint: str, score: float, encoded_request: bytes) -> bool:
-        self.pushes += 1
-        return super().push_if_new(fingerprint, score, encoded_request)
-
-    def pop_many(self, count: int) -> list[tuple[str, bytes]]:
-        self.pops += 1
-        return super().pop_many(count)
+    def exchange(self, pushes: Any, lease: int) -> Any:
+        self.exchanges += 1
+        return super().exchange(pushes, lease)
 
 
 class Worker:
     """One worker's scheduler, queue and filter over a run's keys, with a stand-in distributed extension."""
 
-    def __init__(self, client: redis.Redis, run: str, name: str, batch: int = 8) -> None:
+    def __init__(self, client: redis.Redis, run: str, name: str, batch: int = 8, extension: Any = None) -> None:
         self.coordinator = CountingCoordinator(client, RunKeys(run), name)
         self.crawler = get_crawler(Site, {"ARCHIVER_LEASE_BATCH": batch})
-        self.extension = SimpleNamespace(leased={}, queue=None)
         self.crawler.archiver_coordinator = self.coordinator  # type: ignore[attr-defined]
+        self.extension = extension or SimpleNamespace(leased={}, scheduler=None)
         self.crawler.archiver_distributed = self.extension  # type: ignore[attr-defined]
         self.spider = Site.from_crawler(self.crawler)
         self.scheduler = SharedScheduler(
             client, persist=True, flush_on_start=False, queue_key=RunKeys(run).requests,
-            queue_cls=LeasingQueue, dupefilter=SharedDupeFilter(client, RunKeys(run).dupefilter))
-        self.scheduler.stats = None
+            queue_cls=SharedQueue, dupefilter=SharedDupeFilter(client, RunKeys(run).dupefilter))
+        self.scheduler.stats = self.crawler.stats
+
+    def open(self) -> Worker:
         self.scheduler.open(self.spider)
+        return self
+
+    def queued(self) -> list[Request]:
+        return [self.scheduler.queue.decode(data)
+                for data in self.scheduler.server.zrange(self.scheduler.queue.key, 0, -1)]
 
 
 @pytest.fixture()
@@ -165,86 +169,110 @@ def run(redis_client: redis.Redis) -> Iterator[str]:
         redis_client.delete(key)
 
 
-def test_two_schedulers_queue_each_new_request_once_in_one_round_trip(redis_client: redis.Redis, run: str) -> None:
-    reference_key = f"test:{uuid.uuid4().hex}:reference"
-    workers = [Worker(redis_client, run, f"w{n}") for n in range(2)]
-    reference = RFPDupeFilter(redis_client, reference_key)
-    try:
-        sequence = requests(5, 500)
-        for n, request in enumerate(sequence):
-            worker = workers[n % 3 % 2]
-            assert worker.scheduler.enqueue_request(request) == (not reference.request_seen(request)), request
-        # Every request scrapy-redis would have let through is queued once, and nothing else.
-        queued = [request_from_dict(picklecompat.loads(data), spider=workers[0].spider)
-                  for data in redis_client.zrange(RunKeys(run).requests, 0, -1)]
-        first_of_each = {}
-        for request in sequence:
-            first_of_each.setdefault(reference_fingerprint(request), request)
-        assert sorted((r.method, r.url) for r in queued) == sorted((r.method, r.url) for r in first_of_each.values())
-        assert redis_client.smembers(RunKeys(run).dupefilter) == redis_client.smembers(reference_key)
-        # One round trip per request a worker had not met, check and push together (scrapy-redis: SADD, ZADD).
-        for number, worker in enumerate(workers):
-            own = [r for n, r in enumerate(sequence) if n % 3 % 2 == number]
-            assert worker.coordinator.pushes == len({(r.method, r.url, r.body) for r in own})
-    finally:
-        redis_client.delete(reference_key)
-
-
 def reference_fingerprint(request: Request) -> str:
     return str(RFPDupeFilter(None, "unused").request_fingerprint(request))
 
 
-def test_a_request_marked_seen_is_always_in_the_queue(redis_client: redis.Redis, run: str) -> None:
-    # The fingerprint and the request go to Redis together: a worker dying in between cannot leave a link
-    # marked seen that nobody fetches.
-    keys = RunKeys(run)
-    coordinator = Coordinator(redis_client, keys, "w")
-    assert coordinator.push_if_new("fp1", -5, b"one") is True
-    assert coordinator.push_if_new("fp1", -5, b"one again") is False
-    assert redis_client.smembers(keys.dupefilter) == {b"fp1"}
-    assert redis_client.zrange(keys.requests, 0, -1, withscores=True) == [(b"one", -5.0)]
-
-
-def test_leases_come_in_batches_and_only_handed_requests_are_tracked_for_acknowledgement(
+def test_two_workers_queue_what_one_scrapy_redis_filter_lets_through_each_once(
         redis_client: redis.Redis, run: str) -> None:
-    worker = Worker(redis_client, run, "w", batch=8)
+    workers = [Worker(redis_client, run, f"w{n}").open() for n in range(2)]
+    sequence = requests(5, 500)
+    for n, request in enumerate(sequence):
+        worker = workers[n % 3 % 2]
+        # False only for a request this worker met before; the run decides the rest when they are sent.
+        met = any((r.method, r.url, r.body) == (request.method, request.url, request.body)
+                  for m, r in enumerate(sequence[:n]) if m % 3 % 2 == n % 3 % 2)
+        assert worker.scheduler.enqueue_request(request) == (not met), request
+        if n % 37 == 0:
+            worker.scheduler.send_staged()
+    for worker in workers:
+        worker.scheduler.send_staged()
+    # One queued request per fingerprint, the same fingerprints scrapy-redis' filter keeps.
+    fingerprints = {reference_fingerprint(r) for r in sequence}
+    queued = workers[0].queued()
+    assert len(queued) == len(fingerprints) and {reference_fingerprint(r) for r in queued} == fingerprints
+    assert {m.decode() for m in redis_client.smembers(RunKeys(run).dupefilter)} == fingerprints
+    # Every request counted once: queued by one worker, or refused as another's (and logged as a duplicate).
+    stats = [w.crawler.stats.get_value("scheduler/enqueued/redis", 0) for w in workers]
+    assert sum(stats) == len(fingerprints)
+    # scrapy-redis: an SADD per request and a ZADD per new one; here one round trip per send.
+    assert all(worker.coordinator.exchanges <= 500 // 37 + 1 for worker in workers)
+
+
+def test_staged_requests_go_out_with_the_next_lease_request_in_one_round_trip(
+        redis_client: redis.Redis, run: str) -> None:
+    worker = Worker(redis_client, run, "w", batch=8).open()
     keys = RunKeys(run)
     for n in range(20):
         assert worker.scheduler.enqueue_request(Request(f"http://127.0.0.1/a/{n}.html", priority=n % 4))
+    assert redis_client.zcard(keys.requests) == 0 and len(worker.scheduler) == 20  # staged, counted as pending
     first = worker.scheduler.next_request()
-    assert worker.coordinator.pops == 1 and redis_client.hlen(keys.leases("w")) == 8
-    assert len(worker.scheduler) == 19 and worker.scheduler.has_pending_requests()
-    # The seven leased requests still waiting in the queue are not the extension's to acknowledge.
+    assert worker.coordinator.exchanges == 1 and redis_client.hlen(keys.leases("w")) == 8
+    assert redis_client.zcard(keys.requests) == 12 and len(worker.scheduler) == 19
+    # The seven leased requests still waiting in the scheduler are not the extension's to acknowledge.
     assert list(worker.extension.leased) == [first.meta["archiver_lease"]]
     handed = [first] + [worker.scheduler.next_request() for _ in range(11)]
-    assert worker.coordinator.pops == 2 and len(worker.extension.leased) == 12
+    assert worker.coordinator.exchanges == 2 and len(worker.extension.leased) == 12
     assert [r.priority for r in handed] == [3] * 5 + [2] * 5 + [1] * 2  # best first, across batches
-    waiting = worker.scheduler.queue.take_back()
+    assert worker.crawler.stats.get_value("scheduler/dequeued/redis") == 12
+    waiting = worker.scheduler.take_back()
     assert len(waiting) == 4 and not set(waiting) & set(worker.extension.leased)
     assert worker.coordinator.release(waiting) == 4 and len(worker.scheduler) == 8
 
 
+def test_staged_requests_are_sent_before_acknowledgement_and_at_close(redis_client: redis.Redis, run: str) -> None:
+    worker = Worker(redis_client, run, "w").open()
+    worker.scheduler.enqueue_request(Request("http://127.0.0.1/a/1.html"))
+    worker.crawler.signals.send_catch_log(archiver_signals.flush_requested)  # what precedes every ack
+    assert redis_client.zcard(RunKeys(run).requests) == 1
+    worker.scheduler.enqueue_request(Request("http://127.0.0.1/a/2.html"))
+    worker.scheduler.close("shutdown")
+    assert redis_client.zcard(RunKeys(run).requests) == 2
+    for n in range(SharedScheduler.MAX_STAGED):  # and whenever enough are staged
+        worker.scheduler.enqueue_request(Request(f"http://127.0.0.1/b/{n}.html"))
+    assert redis_client.zcard(RunKeys(run).requests) == 2 + SharedScheduler.MAX_STAGED
+    assert worker.coordinator.exchanges == 3
+
+
+def test_a_request_marked_seen_is_always_in_the_queue(redis_client: redis.Redis, run: str) -> None:
+    # The fingerprint and the request go to Redis together: a worker dying in between cannot leave a link
+    # marked seen that nobody fetches. Unfiltered requests are queued again.
+    keys = RunKeys(run)
+    coordinator = Coordinator(redis_client, keys, "w")
+    added, leased = coordinator.exchange([Push("fp1", -5, b"one"), Push("fp1", -5, b"one again"),
+                                          Push(None, -1, b"again"), Push(None, -1, b"again too")], 0)
+    assert added == [True, False, True, True] and leased == []
+    assert redis_client.smembers(keys.dupefilter) == {b"fp1"}
+    assert redis_client.zrange(keys.requests, 0, -1, withscores=True) == [
+        (b"one", -5.0), (b"again", -1.0), (b"again too", -1.0)]
+
+
+def test_the_queue_refuses_to_pop_without_a_lease() -> None:
+    with pytest.raises(DistributedError, match="leased"):
+        queue(Site()).pop()
+
+
 def test_a_batch_smaller_than_one_is_refused(redis_client: redis.Redis, run: str) -> None:
     with pytest.raises(DistributedError, match="ARCHIVER_LEASE_BATCH"):
-        Worker(redis_client, run, "w", batch=0)
+        Worker(redis_client, run, "w", batch=0).open()
 
 
 def test_a_stopping_worker_gives_back_what_it_leased_whether_handed_to_the_engine_or_waiting(
         redis_client: redis.Redis, run: str, monkeypatch: pytest.MonkeyPatch) -> None:
     worker = Worker(redis_client, run, "w", batch=8)
     extension = DistributedExtension(worker.crawler, worker.coordinator, idle_close=1, interval=1)
-    worker.crawler.archiver_distributed = extension  # type: ignore[attr-defined]
-    worker.scheduler.open(worker.spider)  # the queue registers with the real extension
+    worker.extension = worker.crawler.archiver_distributed = extension  # type: ignore[attr-defined]
+    worker.open()  # the scheduler registers with the real extension
     for n in range(10):
         worker.scheduler.enqueue_request(Request(f"http://127.0.0.1/a/{n}.html"))
+    assert not extension._run_idle_long_enough("done")  # requests staged in the scheduler keep the run busy
     handed = [worker.scheduler.next_request() for _ in range(3)]
-    assert len(extension.leased) == 3 and len(worker.scheduler.queue.waiting) == 5
+    assert len(extension.leased) == 3 and len(worker.scheduler.waiting) == 5
     assert extension.progress()["leased"] == 8
-    assert not extension._run_idle_long_enough("done")  # leases waiting in the queue keep the run busy
+    assert not extension._run_idle_long_enough("done")
     monkeypatch.setattr(extension, "_in_progress", lambda: set(handed))  # stopped before their responses came
     extension.spider_closed(worker.spider, "shutdown")
     keys = RunKeys(run)
     assert redis_client.hlen(keys.leases("w")) == 0 and redis_client.zcard(keys.requests) == 10
     assert worker.crawler.stats.get_value("archiver/distributed/released") == 8
-    assert {r.url for r in handed} <= {request_from_dict(picklecompat.loads(d), spider=worker.spider).url
-                                       for d in redis_client.zrange(keys.requests, 0, -1)}
+    assert {r.url for r in handed} <= {r.url for r in worker.queued()}

@@ -33,7 +33,7 @@ from ..warc.repair import repair_open_files
 from ..warc.writer import safe_name_part
 from . import signals as archiver_signals
 from .lock import RunLock
-from .shared_queue import LeasingQueue, SharedDupeFilter, SharedScheduler, coordinator_of
+from .shared_queue import SharedDupeFilter, SharedQueue, SharedScheduler, coordinator_of
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class DistributedAddon:
         # scrapy-redis' scheduler calls DUPEFILTER_CLASS.from_settings unless the class has from_spider;
         # Scrapy 2.14+ removed from_settings from its own filter, so a Redis one is required, not optional.
         settings.set("DUPEFILTER_CLASS", f"{SharedDupeFilter.__module__}.SharedDupeFilter", priority="cmdline")
-        settings.set("SCHEDULER_QUEUE_CLASS", f"{LeasingQueue.__module__}.LeasingQueue", priority="cmdline")
+        settings.set("SCHEDULER_QUEUE_CLASS", f"{SharedQueue.__module__}.SharedQueue", priority="cmdline")
         settings.set("SCHEDULER_QUEUE_KEY", coordinator.keys.requests, priority="cmdline")
         settings.set("SCHEDULER_DUPEFILTER_KEY", coordinator.keys.dupefilter, priority="cmdline")
         # The shared queue and fingerprints outlive any one worker; the last worker of a run removes them.
@@ -98,8 +98,9 @@ class DistributedExtension:
         self.idle_close = idle_close
         self.interval = interval
         self.leased: dict[str, Request] = {}
-        # The shared queue registers itself: the requests it leased but has not handed to the engine yet.
-        self.queue: LeasingQueue | None = None
+        # The scheduler registers itself: it holds requests leased but not handed to the engine yet, and
+        # requests staged for the shared queue.
+        self.scheduler: SharedScheduler | None = None
         self.idle_since: float | None = None
         self.finished = False
         self._responses_reported = 0
@@ -213,13 +214,18 @@ class DistributedExtension:
         return total
 
     def _waiting(self) -> int:
-        return len(self.queue.waiting) if self.queue is not None else 0
+        """Requests leased to this worker that its engine has not taken yet."""
+        return len(self.scheduler.waiting) if self.scheduler is not None else 0
+
+    def _held(self) -> int:
+        """Requests only this worker knows of or holds: staged for the shared queue or waiting for the engine."""
+        return len(self.scheduler.staged) + self._waiting() if self.scheduler is not None else 0
 
     def _wake_engine(self) -> None:
         """An idle engine looks at the scheduler only every 5 s; new work from other workers starts sooner."""
         engine = self.crawler.engine
         slot = getattr(engine, "_slot", None)
-        if slot is not None and not self.leased and (self._waiting() or self.coordinator.queued()):
+        if slot is not None and not self.leased and (self._held() or self.coordinator.queued()):
             slot.nextcall.schedule()
 
     def progress(self) -> dict[str, Any]:
@@ -249,7 +255,7 @@ class DistributedExtension:
 
     def _run_idle_long_enough(self, seeding: str) -> bool:
         """Whether the whole run (queue, every worker's leases, seeding) has been idle ARCHIVER_IDLE_CLOSE s."""
-        busy = (self.leased or self._waiting() or self.coordinator.queued() or self.coordinator.leased_elsewhere()
+        busy = (self.leased or self._held() or self.coordinator.queued() or self.coordinator.leased_elsewhere()
                 or seeding.startswith("running") or seeding == "not started")
         if busy:
             self.idle_since = None
@@ -273,7 +279,7 @@ class DistributedExtension:
         assert engine is not None
         async for request in spider.seed_requests():  # type: ignore[attr-defined]
             engine.crawl(request)
-        self.coordinator.seeding_done()
+        seeding_done(self.crawler)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self._loop is not None and self._loop.running:
@@ -285,7 +291,7 @@ class DistributedExtension:
         except DistributedError as error:
             logger.error("%s", error)
         # Requests this worker leased but never finished (closespider, shutdown) go back for the others.
-        waiting = self.queue.take_back() if self.queue is not None else []
+        waiting = self.scheduler.take_back() if self.scheduler is not None else []
         released = self.coordinator.release([*self.leased, *waiting])
         if released:
             logger.warning("gave %d unfinished requests back to the shared queue", released)
@@ -328,6 +334,11 @@ def start_seeding(crawler: Crawler) -> bool:
 
 
 def seeding_done(crawler: Crawler) -> None:
+    """Declare the run seeded, once the seeds are in the shared queue (not only staged in this worker)."""
     coordinator = coordinator_of(crawler)
-    if coordinator is not None:
-        coordinator.seeding_done()
+    if coordinator is None:
+        return
+    extension = getattr(crawler, "archiver_distributed", None)
+    if extension is not None and extension.scheduler is not None:
+        extension.scheduler.send_staged()
+    coordinator.seeding_done()

@@ -7,15 +7,23 @@ fingerprint set (a round trip, and a canonicalised URL hashed on the way): 2.8 p
 request this worker has not met before and remembers the answer: a fingerprint in the run's set stays there
 until the run ends, so "seen" is never stale. Other workers' requests are still found through Redis.
 
-``SharedScheduler`` asks that question and pushes a new request in one step (``Coordinator.push_if_new``, one
-Lua script): one round trip instead of scrapy-redis' ``SADD`` then ``ZADD``, and no worker can die between
-the two and leave a fingerprint whose request is never fetched.
+``SharedScheduler`` does not ask at once. It stages the requests this worker has not met and sends them with
+its next lease request, in one Lua script (``Coordinator.exchange``): each staged request is added to the
+queue if its fingerprint was new to the run (check and push in one step: no worker can die between the two
+and leave a link marked seen that nobody fetches), then the ``ARCHIVER_LEASE_BATCH`` best requests (8) are
+leased to this worker. One round trip per eight responses instead of scrapy-redis' three per response.
+Staged requests are sent before anything they came from is acknowledged (``flush_requested``), before
+seeding is declared done, and when the scheduler closes; a worker that dies with requests staged loses
+nothing, because the response they came from is still leased and is fetched again by another worker.
+What changes for Scrapy: ``enqueue_request`` answers True for a request this worker has not met even when
+another worker has already queued it (the engine then sends ``request_scheduled`` without
+``request_dropped``); the run's queue and fingerprints are what scrapy-redis would hold.
 
-``LeasingQueue`` leases ``ARCHIVER_LEASE_BATCH`` requests per round trip (default 8) and hands them to the
-engine one at a time; each is acknowledged only once the engine is done with it, and the ones still waiting
-here go back to the shared queue when the worker stops (or are reclaimed with its other leases if it dies).
-It encodes requests without Scrapy's method search (``inspect.getmembers`` over the whole spider for each
-callback and errback of each request pushed, 3 % of a worker's profile).
+Leased requests wait in the scheduler until the engine takes them; each is acknowledged only once the engine is
+done with it, and the ones still waiting go back to the shared queue when the worker stops (or are reclaimed
+with its other leases if it dies). ``SharedQueue`` encodes requests without Scrapy's method search
+(``inspect.getmembers`` over the whole spider for each callback and errback of each request pushed, 3 % of a
+worker's profile).
 """
 
 from __future__ import annotations
@@ -25,15 +33,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
-from ..distributed.coordinator import Coordinator
+from ..distributed.coordinator import Coordinator, Push
 from ..exceptions import DistributedError
+from . import signals as archiver_signals
 from .dupefilter import FingerprintSet
 
 
@@ -82,55 +91,87 @@ class SharedDupeFilter(RFPDupeFilter):  # type: ignore[misc]
 
 
 class SharedScheduler(Scheduler):  # type: ignore[misc]
-    """scrapy-redis' scheduler whose duplicate check and push of a new request are one Redis step."""
+    """scrapy-redis' scheduler that stages new requests and sends them with its next lease request."""
 
     df: SharedDupeFilter
-    queue: LeasingQueue
+    queue: SharedQueue
+    # Staged requests are sent at the latest when this many wait (other workers see them sooner).
+    MAX_STAGED = 64
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        crawler = spider.crawler
+        coordinator = coordinator_of(crawler)
+        if coordinator is None:
+            raise DistributedError("SharedScheduler needs the distributed add-on (ARCHIVER_REDIS_URL)")
+        self.coordinator = coordinator
+        self.batch = crawler.settings.getint("ARCHIVER_LEASE_BATCH", 8)
+        if self.batch < 1:
+            raise DistributedError(f"ARCHIVER_LEASE_BATCH must be at least 1, got {self.batch}")
+        self.staged: list[tuple[Request, Push]] = []
+        self.waiting: deque[tuple[str, bytes]] = deque()
+        crawler.signals.connect(self.send_staged, signal=archiver_signals.flush_requested)
+        extension = getattr(crawler, "archiver_distributed", None)
+        if extension is not None:
+            extension.scheduler = self
+
+    def close(self, reason: str) -> None:
+        self.send_staged()
+        super().close(reason)
+
+    def __len__(self) -> int:
+        return len(self.queue) + len(self.waiting) + len(self.staged)
 
     def enqueue_request(self, request: Request) -> bool:
         if request.dont_filter:
-            return bool(super().enqueue_request(request))
+            self._stage(request, Push(None, -request.priority, self.queue.encode(request)))
+            return True
         key = local_key(request)
         if self.df.met_before(key):
             self.df.log(request, self.spider)
             return False
-        added = self.queue.push_if_new(request, self.df.request_fingerprint(request))
         self.df.known.add(key)
-        if not added:
-            self.df.log(request, self.spider)
-            return False
-        if self.stats:
-            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        self._stage(request, Push(self.df.request_fingerprint(request), -request.priority,
+                                  self.queue.encode(request)))
         return True
 
+    def _stage(self, request: Request, push: Push) -> None:
+        self.staged.append((request, push))
+        if len(self.staged) >= self.MAX_STAGED:
+            self.send_staged()
 
-class LeasingQueue(PriorityQueue):  # type: ignore[misc]
-    """scrapy-redis' priority queue whose pop leases requests to this worker, several per round trip."""
-
-    def __init__(self, server: Any, spider: Any, key: str, serializer: Any = None) -> None:
-        super().__init__(server, spider, key, serializer)
-        crawler = getattr(spider, "crawler", None)
-        # Built by scrapy-redis' scheduler with these four values only: the batch size comes from the crawler.
-        self.batch = crawler.settings.getint("ARCHIVER_LEASE_BATCH", 8) if crawler is not None else 8
-        if self.batch < 1:
-            raise DistributedError(f"ARCHIVER_LEASE_BATCH must be at least 1, got {self.batch}")
-        self.waiting: deque[tuple[str, bytes]] = deque()
-        extension = getattr(crawler, "archiver_distributed", None)
+    def next_request(self) -> Request | None:
+        if not self.waiting:
+            self._exchange(self.batch)
+            if not self.waiting:
+                return None
+        token, data = self.waiting.popleft()
+        request = self.queue.decode(data)
+        request.meta["archiver_lease"] = token
+        # Only now does the extension track it: a lease it tracks is acknowledged once the engine no longer
+        # holds the request, which a request still waiting here would pass at once.
+        extension = getattr(self.spider.crawler, "archiver_distributed", None)
         if extension is not None:
-            extension.queue = self
+            extension.leased[token] = request
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
 
-    def __len__(self) -> int:
-        return int(super().__len__()) + len(self.waiting)
+    def send_staged(self) -> None:
+        """Put every staged request in the shared queue (those whose fingerprint is new to the run)."""
+        if self.staged:
+            self._exchange(0)
 
-    def _coordinator(self) -> Coordinator:
-        coordinator = coordinator_of(self.spider.crawler)
-        if coordinator is None:
-            raise DistributedError("LeasingQueue needs the distributed add-on (ARCHIVER_REDIS_URL)")
-        return coordinator
-
-    def push_if_new(self, request: Request, fingerprint: str) -> bool:
-        """Queue the request unless the run has its fingerprint; False if it had."""
-        return self._coordinator().push_if_new(fingerprint, -request.priority, self._encode_request(request))
+    def _exchange(self, lease: int) -> None:
+        staged, self.staged = self.staged, []
+        added, leased = self.coordinator.exchange([push for _, push in staged], lease)
+        for (request, _), new in zip(staged, added, strict=True):
+            if new:
+                if self.stats:
+                    self.stats.inc_value("scheduler/enqueued/redis")
+            else:  # another worker queued it first
+                self.df.log(request, self.spider)
+        self.waiting.extend(leased)
 
     def take_back(self) -> list[str]:
         """Lease tokens of the requests leased but not yet handed to the engine; forgets them here."""
@@ -138,7 +179,11 @@ class LeasingQueue(PriorityQueue):  # type: ignore[misc]
         self.waiting.clear()
         return tokens
 
-    def _encode_request(self, request: Request) -> bytes:
+
+class SharedQueue(PriorityQueue):  # type: ignore[misc]
+    """scrapy-redis' priority queue under the run's key, encoding callbacks by name; SharedScheduler leases."""
+
+    def encode(self, request: Request) -> bytes:
         callback, errback = request.callback, request.errback
         # Names instead of bound methods, so that Request.to_dict does not search the spider for them; put back
         # at once (the request object is the engine's).
@@ -149,6 +194,9 @@ class LeasingQueue(PriorityQueue):  # type: ignore[misc]
             request.callback, request.errback = callback, errback
         return encoded
 
+    def decode(self, data: bytes) -> Request:
+        return request_from_dict(self.serializer.loads(data), spider=self.spider)
+
     def _method_name(self, function: Callable[..., Any] | str | None) -> Any:
         """The spider's method name for a bound method of the spider; anything else as it is (Scrapy decides)."""
         name = getattr(function, "__name__", None)
@@ -158,16 +206,5 @@ class LeasingQueue(PriorityQueue):  # type: ignore[misc]
         return name if same else function
 
     def pop(self, timeout: int = 0) -> Request | None:
-        if not self.waiting:
-            self.waiting.extend(self._coordinator().pop_many(self.batch))
-            if not self.waiting:
-                return None
-        token, data = self.waiting.popleft()
-        request = request_from_dict(self.serializer.loads(data), spider=self.spider)
-        request.meta["archiver_lease"] = token
-        # Only now does the extension track it: a lease it tracks is acknowledged once the engine no longer
-        # holds the request, which a request still waiting here would pass at once.
-        extension = getattr(self.spider.crawler, "archiver_distributed", None)
-        if extension is not None:
-            extension.leased[token] = request
-        return request
+        # scrapy-redis' pop would take a request from the run without leasing it: a worker dying then loses it.
+        raise DistributedError("requests leave the shared queue only leased, through SharedScheduler")

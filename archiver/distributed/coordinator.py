@@ -20,7 +20,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,29 +32,34 @@ from ..exceptions import ConfigurationError
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 CURRENT_PREFIX = "archiver:current:"
 
-# Pop the ARGV[1] best-scored requests and lease them to the worker in one step: a worker killed between
-# the two would otherwise lose them. Returns token, request, token, request, ... best first.
-POP_AND_LEASE = """
-local items = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
-if #items == 0 then return {} end
-local leased = {}
-for i = 1, #items, 2 do
-  redis.call('ZREM', KEYS[1], items[i])
-  local token = redis.sha1hex(items[i])
-  redis.call('HSET', KEYS[2], token, items[i + 1] .. '|' .. items[i])
-  leased[#leased + 1] = token
-  leased[#leased + 1] = items[i]
+# One round trip of a worker with the shared queue. First each staged request (ARGV[2..], three values each:
+# fingerprint, score, encoded request) is queued if its fingerprint is new to the run's set (an empty
+# fingerprint: always). Then the ARGV[1] best-scored requests are leased to the worker: moved into its lease
+# hash, not dropped. Each step is atomic: a worker killed in between would otherwise leave a fingerprint whose
+# request nobody fetches, or lose the requests it popped. Returns {added flags, {token, request, ...}}.
+EXCHANGE = """
+local added = {}
+for i = 2, #ARGV, 3 do
+  if ARGV[i] == '' or redis.call('SADD', KEYS[3], ARGV[i]) == 1 then
+    redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i + 2])
+    added[#added + 1] = 1
+  else
+    added[#added + 1] = 0
+  end
 end
-return leased
-"""
-
-# Add a request's fingerprint to the run's set and, if it was new, the request to the queue, in one step:
-# a worker killed between the two would leave a fingerprint whose request nobody will ever fetch (the parent
-# it came from is fetched again, but its link is then "seen").
-PUSH_IF_NEW = """
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-return 1
+local leased = {}
+local count = tonumber(ARGV[1])
+if count > 0 then
+  local items = redis.call('ZRANGE', KEYS[1], 0, count - 1, 'WITHSCORES')
+  for i = 1, #items, 2 do
+    redis.call('ZREM', KEYS[1], items[i])
+    local token = redis.sha1hex(items[i])
+    redis.call('HSET', KEYS[2], token, items[i + 1] .. '|' .. items[i])
+    leased[#leased + 1] = token
+    leased[#leased + 1] = items[i]
+  end
+end
+return {added, leased}
 """
 
 # Give a dead worker's leases back to the queue; refuses (-1) while its heartbeat is alive.
@@ -85,7 +90,7 @@ return 1
 
 
 def lease_token(encoded_request: bytes) -> str:
-    """The token POP_AND_LEASE gives a request (Redis' sha1hex of its encoded form)."""
+    """The token EXCHANGE gives a request (Redis' sha1hex of its encoded form)."""
     return hashlib.sha1(encoded_request).hexdigest()
 
 
@@ -110,6 +115,15 @@ def _redacted(url: str) -> str:
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")
     return url
+
+
+@dataclass(frozen=True)
+class Push:
+    """A request for the shared queue: its fingerprint (None: queued even if seen), score, encoded form."""
+
+    fingerprint: str | None
+    score: float
+    request: bytes
 
 
 @dataclass(frozen=True)
@@ -182,8 +196,7 @@ class Coordinator:
         self.keys = keys
         self.worker = worker
         self.heartbeat_ttl = heartbeat_ttl
-        self._pop = client.register_script(POP_AND_LEASE)
-        self._push_if_new = client.register_script(PUSH_IF_NEW)
+        self._exchange = client.register_script(EXCHANGE)
         self._reclaim = client.register_script(RECLAIM)
         self._claim_seed = client.register_script(CLAIM_SEED)
 
@@ -235,20 +248,21 @@ class Coordinator:
 
     # --- queue ---------------------------------------------------------------------------------------
     def pop(self) -> tuple[str, bytes] | None:
-        leased = self.pop_many(1)
+        leased = self.exchange([], 1)[1]
         return leased[0] if leased else None
 
-    def pop_many(self, count: int) -> list[tuple[str, bytes]]:
-        """Lease up to ``count`` of the best-scored requests to this worker: (token, encoded request), best first."""
-        result = self._pop(keys=[self.keys.requests, self.keys.leases(self.worker)], args=[count])
-        flat = list(result)  # type: ignore[arg-type]
-        return [(_text(flat[i]), bytes(flat[i + 1])) for i in range(0, len(flat), 2)]
+    def exchange(self, pushes: Sequence[Push], lease: int) -> tuple[list[bool], list[tuple[str, bytes]]]:
+        """Queue each push whose fingerprint is new to the run, then lease up to ``lease`` of the best requests.
 
-    def push_if_new(self, fingerprint: str, score: float, encoded_request: bytes) -> bool:
-        """Queue a request unless its fingerprint is in the run's set (then False); the check and push are one step."""
-        added = self._push_if_new(keys=[self.keys.dupefilter, self.keys.requests],
-                                  args=[fingerprint, score, encoded_request])
-        return bool(added)
+        Returns whether each push was queued, and the leases as (token, encoded request), best first.
+        """
+        args: list[Any] = [lease]
+        for push in pushes:
+            args += [push.fingerprint or "", push.score, push.request]
+        added, leased = self._exchange(keys=[self.keys.requests, self.keys.leases(self.worker), self.keys.dupefilter],
+                                       args=args)  # type: ignore[misc]
+        return ([bool(flag) for flag in added],
+                [(_text(leased[i]), bytes(leased[i + 1])) for i in range(0, len(leased), 2)])
 
     def ack(self, tokens: Iterable[str]) -> None:
         batch = list(tokens)
@@ -362,4 +376,4 @@ def _utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-__all__ = ["Coordinator", "RunKeys", "RunStatus", "connect", "lease_token", "run_status"]
+__all__ = ["Coordinator", "Push", "RunKeys", "RunStatus", "connect", "lease_token", "run_status"]
