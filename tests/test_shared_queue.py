@@ -16,6 +16,7 @@ from scrapy.utils.request import request_from_dict
 from scrapy.utils.test import get_crawler
 from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
+from twisted.python.failure import Failure
 
 from archiver.crawl import signals as archiver_signals
 from archiver.crawl.distributed import DistributedExtension
@@ -276,3 +277,21 @@ def test_a_stopping_worker_gives_back_what_it_leased_whether_handed_to_the_engin
     assert redis_client.hlen(keys.leases("w")) == 0 and redis_client.zcard(keys.requests) == 10
     assert worker.crawler.stats.get_value("archiver/distributed/released") == 8
     assert {r.url for r in handed} <= {r.url for r in worker.queued()}
+
+
+def test_staged_requests_are_kept_when_redis_fails_and_the_acknowledgement_fails_with_them(
+        redis_client: redis.Redis, run: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = Worker(redis_client, run, "w").open()
+    worker.scheduler.enqueue_request(Request("http://127.0.0.1/a/1.html"))
+    real = worker.coordinator.exchange
+
+    def down(*args: Any) -> Any:
+        raise redis.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(worker.coordinator, "exchange", down)
+    results = worker.crawler.signals.send_catch_log(archiver_signals.flush_requested)
+    assert any(isinstance(result, Failure) for _, result in results)  # DistributedExtension then does not ack
+    assert len(worker.scheduler.staged) == 1
+    monkeypatch.setattr(worker.coordinator, "exchange", real)
+    worker.scheduler.send_staged()
+    assert [r.url for r in worker.queued()] == ["http://127.0.0.1/a/1.html"] and not worker.scheduler.staged

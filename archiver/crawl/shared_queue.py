@@ -163,8 +163,11 @@ class SharedScheduler(Scheduler):  # type: ignore[misc]
             self._exchange(0)
 
     def _exchange(self, lease: int) -> None:
-        staged, self.staged = self.staged, []
+        staged = self.staged
         added, leased = self.coordinator.exchange([push for _, push in staged], lease)
+        # Forgotten only once Redis has them: if the exchange fails, whatever acknowledges the responses they
+        # came from fails too, and a retry sends them again (a fingerprint already added is not queued twice).
+        self.staged = []
         for (request, _), new in zip(staged, added, strict=True):
             if new:
                 if self.stats:
