@@ -66,7 +66,9 @@ class SharedDupeFilter(RFPDupeFilter):  # type: ignore[misc]
 
     Decisions are scrapy-redis' own: a request met before (same method, URL and body) was then either added to
     the run's set or found in it, and fingerprints leave the set only with the run. About 16 bytes per distinct
-    request in this worker (``FingerprintSet``).
+    request in this worker (``FingerprintSet``). ``SharedScheduler`` asks only ``met_before`` and sends the
+    fingerprint of a request not met with the request itself; ``request_seen`` (one ``SADD``) serves callers of
+    scrapy-redis' interface.
     """
 
     def __init__(self, server: Any, key: str, debug: bool = False) -> None:
