@@ -141,11 +141,11 @@ class CountingCoordinator(Coordinator):
 class Worker:
     """One worker's scheduler, queue and filter over a run's keys, with a stand-in distributed extension."""
 
-    def __init__(self, client: redis.Redis, run: str, name: str, batch: int = 8, extension: Any = None) -> None:
+    def __init__(self, client: redis.Redis, run: str, name: str, batch: int = 8) -> None:
         self.coordinator = CountingCoordinator(client, RunKeys(run), name)
         self.crawler = get_crawler(Site, {"ARCHIVER_LEASE_BATCH": batch})
         self.crawler.archiver_coordinator = self.coordinator  # type: ignore[attr-defined]
-        self.extension = extension or SimpleNamespace(leased={}, scheduler=None)
+        self.extension: Any = SimpleNamespace(leased={}, scheduler=None)
         self.crawler.archiver_distributed = self.extension  # type: ignore[attr-defined]
         self.spider = Site.from_crawler(self.crawler)
         self.scheduler = SharedScheduler(
