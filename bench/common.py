@@ -42,6 +42,11 @@ class Replica:
                                           str(articles)], stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         self.base_url = self._process.stdout.readline().strip()
+        if not self.base_url.startswith("http://"):
+            # Its own one-line error (a bad --articles, say) is on stderr already; nginx would only add a
+            # confusing complaint about its upstream.
+            code = self._process.wait(timeout=30)
+            raise SystemExit(f"the replica did not start (exit {code}): see its error above")
         self._front: NginxFront | None = None
         self.description = "Python replica (archiver replica serve)"
         if server == "nginx":
