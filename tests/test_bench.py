@@ -87,6 +87,7 @@ def test_a_checkout_given_with_against_is_the_code_the_archiver_command_runs(
     _, summary = run_archiver_measured("crawl", "http://127.0.0.1:9", str(tmp_path), code=Checkout(str(tree)))
     assert Path(summary["file"]) == tree / "archiver" / "__main__.py"
 
+
 @pytest.mark.timeout(60)
 def test_a_replica_that_cannot_start_is_one_clear_error_not_an_nginx_complaint(
         monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
