@@ -113,9 +113,9 @@ class SharedScheduler(Scheduler):  # type: ignore[misc]
         self.staged: list[tuple[Request, Push]] = []
         self.waiting: deque[tuple[str, bytes]] = deque()
         crawler.signals.connect(self.send_staged, signal=archiver_signals.flush_requested)
-        extension = getattr(crawler, "archiver_distributed", None)
-        if extension is not None:
-            extension.scheduler = self
+        self.extension = getattr(crawler, "archiver_distributed", None)
+        if self.extension is not None:
+            self.extension.scheduler = self
 
     def close(self, reason: str) -> None:
         self.send_staged()
@@ -125,16 +125,15 @@ class SharedScheduler(Scheduler):  # type: ignore[misc]
         return len(self.queue) + len(self.waiting) + len(self.staged)
 
     def enqueue_request(self, request: Request) -> bool:
-        if request.dont_filter:
-            self._stage(request, Push(None, -request.priority, self.queue.encode(request)))
-            return True
-        key = local_key(request)
-        if self.df.met_before(key):
-            self.df.log(request, self.spider)
-            return False
-        self.df.known.add(key)
-        self._stage(request, Push(self.df.request_fingerprint(request), -request.priority,
-                                  self.queue.encode(request)))
+        fingerprint = None  # unfiltered: queued even if seen
+        if not request.dont_filter:
+            key = local_key(request)
+            if self.df.met_before(key):
+                self.df.log(request, self.spider)
+                return False
+            self.df.known.add(key)
+            fingerprint = self.df.request_fingerprint(request)
+        self._stage(request, Push(fingerprint, -request.priority, self.queue.encode(request)))
         return True
 
     def _stage(self, request: Request, push: Push) -> None:
@@ -152,9 +151,8 @@ class SharedScheduler(Scheduler):  # type: ignore[misc]
         request.meta["archiver_lease"] = token
         # Only now does the extension track it: a lease it tracks is acknowledged once the engine no longer
         # holds the request, which a request still waiting here would pass at once.
-        extension = getattr(self.spider.crawler, "archiver_distributed", None)
-        if extension is not None:
-            extension.leased[token] = request
+        if self.extension is not None:
+            self.extension.leased[token] = request
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
