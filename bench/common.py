@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from front import NginxFront
+from warcio.archiveiterator import ArchiveIterator
 
 # The archiver's own profile for a server on this machine (archiver.crawl.runner.LOCAL_PROFILE): baselines
 # run with the same concurrency.
@@ -96,6 +98,24 @@ def measure(command: list[str], cwd: str | None = None, env: dict[str, str] | No
         err.seek(0)
         return Measured(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read(), err.read(),
                         process.returncode)
+
+
+def run_wget(base_url: str, directory: str) -> tuple[Measured, int]:
+    """``wget --recursive --warc-file`` over the replica, the archivists' reference: the run and its responses."""
+    binary = shutil.which("wget")
+    if binary is None:
+        raise SystemExit("wget is not installed (make bench installs it: apt-get install wget)")
+    result = measure([binary, "--recursive", "--level=inf", "--no-parent", "--no-verbose", "--execute", "robots=on",
+                      f"--warc-file={directory}/wget", "--directory-prefix", f"{directory}/files", base_url + "/"])
+    # wget exits 8 when a page answered with an error status (the replica's 404s) and 3 when a local file
+    # name clashes with a directory ("/artikel" and "/artikel/page/2/"); its WARC file is complete either way.
+    if result.returncode not in (0, 3, 8):
+        raise SystemExit(f"wget exited {result.returncode}: {result.stderr[-2000:]}")
+    responses = 0
+    with open(f"{directory}/wget.warc.gz", "rb") as handle:
+        for record in ArchiveIterator(handle):
+            responses += record.rec_type == "response"
+    return result, responses
 
 
 def archiver_command(mode: str, base_url: str, directory: str, *settings: str, db_url: str | None = None) -> list[str]:

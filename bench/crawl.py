@@ -15,7 +15,6 @@ import cProfile
 import io
 import json
 import pstats
-import shutil
 import statistics
 import sys
 import tempfile
@@ -29,10 +28,10 @@ from common import (
     archiver_command,
     measure,
     run_archiver_measured,
+    run_wget,
     spread,
     start_replica,
 )
-from warcio.archiveiterator import ArchiveIterator
 
 HERE = Path(__file__).resolve().parent
 
@@ -52,25 +51,8 @@ def bare_scrapy(base_url: str, directory: str) -> tuple[Measured, int]:
     return result, int(json.loads(Path(out).read_text())["responses"])
 
 
-def wget(base_url: str, directory: str) -> tuple[Measured, int]:
-    binary = shutil.which("wget")
-    if binary is None:
-        raise SystemExit("wget is not installed (make bench installs it: apt-get install wget)")
-    result = measure([binary, "--recursive", "--level=inf", "--no-parent", "--no-verbose", "--execute", "robots=on",
-                      f"--warc-file={directory}/wget", "--directory-prefix", f"{directory}/files", base_url + "/"])
-    # wget exits 8 when a page answered with an error status (the replica's 404s) and 3 when a local file
-    # name clashes with a directory ("/artikel" and "/artikel/page/2/"); its WARC file is complete either way.
-    if result.returncode not in (0, 3, 8):
-        raise SystemExit(f"wget exited {result.returncode}: {result.stderr[-2000:]}")
-    responses = 0
-    with open(f"{directory}/wget.warc.gz", "rb") as handle:
-        for record in ArchiveIterator(handle):
-            responses += record.rec_type == "response"
-    return result, responses
-
-
 VARIANTS = {"archiver": lambda url, d: archiver(url, d, True),
-            "archiver_no_capture": lambda url, d: archiver(url, d, False), "bare_scrapy": bare_scrapy, "wget": wget}
+            "archiver_no_capture": lambda url, d: archiver(url, d, False), "bare_scrapy": bare_scrapy, "wget": run_wget}
 
 
 def profile(base_url: str) -> list[dict[str, Any]]:

@@ -9,6 +9,12 @@ two-worker run, so the default is the crawl benchmark's 5,000). Beside it, what 
 workers' CPU per page (reaped children's rusage) and the whole machine's busy cores over the run
 (``/proc/stat``: the workers, PostgreSQL, Redis and the server together). Prints JSON.
 
+Beside them, in every round, ``wget --recursive --warc-file`` over the same replica (the issue's reference for two
+workers; ``--no-wget`` leaves it out): its pages/s, and per worker count the ratio of pages/s (``vs_wget``) and
+of the time each took to archive the whole replica (``site_time_vs_wget``, wget's seconds over the workers'; above
+1 the workers were done sooner). The two differ because wget asks for about twice as many URLs: it follows every
+listing page and image size, the archiver finds the articles through the sitemaps.
+
 ``--against DIR``: a checkout of another commit (``git worktree add DIR COMMIT``) runs every worker count
 too, against the same replica, the two checkouts alternating in order from round to round; the result has a
 ``baseline`` beside the figures (the comparison of two commits in one spell of the machine).
@@ -29,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import Checkout, add_server_argument, checkout, children_cpu, spread, start_replica
+from common import Checkout, add_server_argument, checkout, children_cpu, run_wget, spread, start_replica
 
 REDIS = os.environ.get("ARCHIVER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 HERE = str(Path(__file__).resolve().parents[1])
@@ -77,13 +83,25 @@ def run(base_url: str, workers: int, code: Checkout) -> tuple[float, int, float,
 
 
 def summarize(rates: dict[int, list[float]], pages: dict[int, list[int]], cpu: dict[int, list[float]],
-              cores: dict[int, list[float]]) -> dict[str, Any]:
+              cores: dict[int, list[float]], seconds: dict[int, list[float]],
+              wget: dict[str, Any] | None) -> dict[str, Any]:
     one = statistics.median(next(iter(rates.values())))
-    return {str(n): {"pages_per_second": spread(v), "pages": statistics.median(pages[n]),
-                     "speedup": statistics.median(v) / one,
-                     "worker_cpu_ms_per_page": spread(cpu[n]),
-                     "machine_cores_busy": spread(cores[n]) if cores[n] else None}
-            for n, v in rates.items()}
+    figures: dict[str, Any] = {}
+    for n, v in rates.items():
+        figures[str(n)] = {"pages_per_second": spread(v), "pages": statistics.median(pages[n]),
+                           "speedup": statistics.median(v) / one, "seconds": spread(seconds[n]),
+                           "worker_cpu_ms_per_page": spread(cpu[n]),
+                           "machine_cores_busy": spread(cores[n]) if cores[n] else None}
+        if wget is not None:
+            figures[str(n)]["vs_wget"] = statistics.median(v) / wget["pages_per_second"]["median"]
+            figures[str(n)]["site_time_vs_wget"] = wget["seconds"]["median"] / statistics.median(seconds[n])
+    return figures
+
+
+def run_wget_measured(base_url: str) -> tuple[float, int, float]:
+    with tempfile.TemporaryDirectory() as directory:
+        measured, responses = run_wget(base_url, directory)
+    return measured.seconds, responses, measured.cpu
 
 
 def main() -> None:
@@ -92,32 +110,45 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
     parser.add_argument("--against", help="a checkout of the commit to compare with, crawling the same replica")
+    parser.add_argument("--no-wget", dest="wget", action="store_false", help="leave out the wget baseline")
     add_server_argument(parser)
     args = parser.parse_args()
     trees = {"this": HERE}
     if args.against:
         trees["baseline"] = checkout(parser, args.against)
     server, base_url = start_replica(args.articles, args.server)
-    figures = {name: ({n: [] for n in args.workers}, {n: [] for n in args.workers}, {n: [] for n in args.workers},
-                      {n: [] for n in args.workers}) for name in trees}
+    figures = {name: tuple({n: [] for n in args.workers} for _ in range(5)) for name in trees}
+    wget_runs: list[tuple[float, int, float]] = []
     try:
         for round_number in range(args.runs):
+            if args.wget and round_number % 2 == 0:
+                wget_runs.append(run_wget_measured(base_url))
             for workers in args.workers:
                 order = list(trees.items()) if round_number % 2 == 0 else list(trees.items())[::-1]
                 for name, tree in order:
-                    rates, pages, cpu, cores = figures[name]
-                    seconds, responses, workers_cpu, busy = run(base_url, workers, Checkout(tree))
-                    rates[workers].append(responses / seconds)
+                    rates, pages, cpu, cores, seconds = figures[name]
+                    elapsed, responses, workers_cpu, busy = run(base_url, workers, Checkout(tree))
+                    rates[workers].append(responses / elapsed)
                     pages[workers].append(responses)
                     cpu[workers].append(1000 * workers_cpu / responses)
+                    seconds[workers].append(elapsed)
                     if busy is not None:
-                        cores[workers].append(busy / seconds)
+                        cores[workers].append(busy / elapsed)
+            if args.wget and round_number % 2 == 1:
+                wget_runs.append(run_wget_measured(base_url))
     finally:
         server.terminate()
+    wget = None
+    if wget_runs:
+        wget = {"pages_per_second": spread([p / t for t, p, _ in wget_runs]),
+                "pages": statistics.median(p for _, p, _ in wget_runs), "seconds": spread([t for t, _, _ in wget_runs]),
+                "cpu_ms_per_page": spread([1000 * c / p for _, p, c in wget_runs])}
     result: dict[str, Any] = {"articles": args.articles, "cpus": os.cpu_count(), "server": server.description,
-                              "workers": summarize(*figures["this"])}
+                              "workers": summarize(*figures["this"], wget)}
+    if wget is not None:
+        result["wget"] = wget
     if args.against:
-        result["baseline"] = {"tree": trees["baseline"], "workers": summarize(*figures["baseline"])}
+        result["baseline"] = {"tree": trees["baseline"], "workers": summarize(*figures["baseline"], wget)}
     json.dump(result, sys.stdout, indent=1)
     print()
 

@@ -41,6 +41,12 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
     assert set(data["distributed"]["workers"]) == {"1", "2"}
     assert all(w["worker_cpu_ms_per_page"]["median"] > 0 and w["machine_cores_busy"]["median"] > 0
                for w in data["distributed"]["workers"].values())
+    # wget over the same replica in the same invocation: the baseline of the two-worker target.
+    wget = data["distributed"]["wget"]
+    assert wget["pages"] > 10 and wget["pages_per_second"]["n"] == 1
+    two = data["distributed"]["workers"]["2"]
+    assert two["vs_wget"] == pytest.approx(two["pages_per_second"]["median"] / wget["pages_per_second"]["median"])
+    assert two["site_time_vs_wget"] == pytest.approx(wget["seconds"]["median"] / two["seconds"]["median"])
     assert data["crawl_memory"]["large"]["max_rss_mb"] > 0 and data["export_memory"]
 
 
@@ -70,6 +76,7 @@ def test_distributed_compares_with_another_checkout_in_the_same_run(tmp_path: Pa
     data = json.loads(result.stdout)
     for figures in (data["workers"], data["baseline"]["workers"]):
         assert figures["1"]["pages"] > 20 and figures["1"]["worker_cpu_ms_per_page"]["n"] == 1
+        assert figures["1"]["vs_wget"] > 0 and figures["1"]["site_time_vs_wget"] > 0
     assert data["baseline"]["tree"] == str(ROOT)
 
 
