@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -82,23 +83,41 @@ def run(base_url: str, workers: int, code: Checkout) -> tuple[float, int, float,
     return elapsed, responses, workers_cpu, busy
 
 
-def summarize(rates: dict[int, list[float]], pages: dict[int, list[int]], cpu: dict[int, list[float]],
-              cores: dict[int, list[float]], seconds: dict[int, list[float]],
-              wget: dict[str, Any] | None) -> dict[str, Any]:
-    one = statistics.median(next(iter(rates.values())))
-    figures: dict[str, Any] = {}
-    for n, v in rates.items():
-        figures[str(n)] = {"pages_per_second": spread(v), "pages": statistics.median(pages[n]),
-                           "speedup": statistics.median(v) / one, "seconds": spread(seconds[n]),
-                           "worker_cpu_ms_per_page": spread(cpu[n]),
-                           "machine_cores_busy": spread(cores[n]) if cores[n] else None}
-        if wget is not None:
-            figures[str(n)]["vs_wget"] = statistics.median(v) / wget["pages_per_second"]["median"]
-            figures[str(n)]["site_time_vs_wget"] = wget["seconds"]["median"] / statistics.median(seconds[n])
-    return figures
+@dataclass
+class Series:
+    """One checkout's runs, per worker count."""
+
+    rates: dict[int, list[float]] = field(default_factory=dict)
+    pages: dict[int, list[int]] = field(default_factory=dict)
+    cpu: dict[int, list[float]] = field(default_factory=dict)  # the workers' CPU-ms per page
+    cores: dict[int, list[float]] = field(default_factory=dict)  # the machine's busy cores
+    seconds: dict[int, list[float]] = field(default_factory=dict)
+
+    def add(self, workers: int, elapsed: float, responses: int, workers_cpu: float, busy: float | None) -> None:
+        self.rates.setdefault(workers, []).append(responses / elapsed)
+        self.pages.setdefault(workers, []).append(responses)
+        self.cpu.setdefault(workers, []).append(1000 * workers_cpu / responses)
+        self.seconds.setdefault(workers, []).append(elapsed)
+        if busy is not None:
+            self.cores.setdefault(workers, []).append(busy / elapsed)
+
+    def summary(self, wget: dict[str, Any] | None) -> dict[str, Any]:
+        one = statistics.median(next(iter(self.rates.values())))
+        figures: dict[str, Any] = {}
+        for n, v in self.rates.items():
+            cores = self.cores.get(n)
+            figures[str(n)] = {"pages_per_second": spread(v), "pages": statistics.median(self.pages[n]),
+                               "speedup": statistics.median(v) / one, "seconds": spread(self.seconds[n]),
+                               "worker_cpu_ms_per_page": spread(self.cpu[n]),
+                               "machine_cores_busy": spread(cores) if cores else None}
+            if wget is not None:
+                figures[str(n)]["vs_wget"] = statistics.median(v) / wget["pages_per_second"]["median"]
+                figures[str(n)]["site_time_vs_wget"] = wget["seconds"]["median"] / statistics.median(self.seconds[n])
+        return figures
 
 
 def run_wget_measured(base_url: str) -> tuple[float, int, float]:
+    """Wall seconds, responses and CPU seconds of one wget run over the replica."""
     with tempfile.TemporaryDirectory() as directory:
         measured, responses = run_wget(base_url, directory)
     return measured.seconds, responses, measured.cpu
@@ -117,7 +136,7 @@ def main() -> None:
     if args.against:
         trees["baseline"] = checkout(parser, args.against)
     server, base_url = start_replica(args.articles, args.server)
-    figures = {name: tuple({n: [] for n in args.workers} for _ in range(5)) for name in trees}
+    figures = {name: Series() for name in trees}
     wget_runs: list[tuple[float, int, float]] = []
     try:
         for round_number in range(args.runs):
@@ -126,14 +145,7 @@ def main() -> None:
             for workers in args.workers:
                 order = list(trees.items()) if round_number % 2 == 0 else list(trees.items())[::-1]
                 for name, tree in order:
-                    rates, pages, cpu, cores, seconds = figures[name]
-                    elapsed, responses, workers_cpu, busy = run(base_url, workers, Checkout(tree))
-                    rates[workers].append(responses / elapsed)
-                    pages[workers].append(responses)
-                    cpu[workers].append(1000 * workers_cpu / responses)
-                    seconds[workers].append(elapsed)
-                    if busy is not None:
-                        cores[workers].append(busy / elapsed)
+                    figures[name].add(workers, *run(base_url, workers, Checkout(tree)))
             if args.wget and round_number % 2 == 1:
                 wget_runs.append(run_wget_measured(base_url))
     finally:
@@ -144,11 +156,11 @@ def main() -> None:
                 "pages": statistics.median(p for _, p, _ in wget_runs), "seconds": spread([t for t, _, _ in wget_runs]),
                 "cpu_ms_per_page": spread([1000 * c / p for _, p, c in wget_runs])}
     result: dict[str, Any] = {"articles": args.articles, "cpus": os.cpu_count(), "server": server.description,
-                              "workers": summarize(*figures["this"], wget)}
+                              "workers": figures["this"].summary(wget)}
     if wget is not None:
         result["wget"] = wget
     if args.against:
-        result["baseline"] = {"tree": trees["baseline"], "workers": summarize(*figures["baseline"], wget)}
+        result["baseline"] = {"tree": trees["baseline"], "workers": figures["baseline"].summary(wget)}
     json.dump(result, sys.stdout, indent=1)
     print()
 

@@ -20,7 +20,12 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = False
+# Scrapy's telnet console and its remote control (an HTTP server, on by default since Scrapy 2.19, that runs any
+# Python code sent with the token it writes to ~/.local/state/scrapy/job_files) would let another local process
+# run code inside a crawler holding database credentials. Both are off, and not even imported (EXTENSIONS: the
+# remote control's aiohttp import and server were a tenth of a second of every start).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 DOWNLOAD_TIMEOUT = 60
 # The archiver cuts raw bodies itself at ARCHIVER_MAX_BODY_SIZE (keeping the part that arrived, marked
 # WARC-Truncated: length); Scrapy's own limit stays above it and bounds decompressed sizes.
@@ -54,6 +59,8 @@ DOWNLOADER_MIDDLEWARES = {
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
     "archiver.crawl.capture.WarcCaptureExtension": 100,
     "archiver.crawl.progress.ProgressExtension": 900,
     "archiver.crawl.progress.QueuePeakExtension": 910,

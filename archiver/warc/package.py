@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cdxj_indexer.main import CDXJIndexer
-
 from .. import __version__
 
 WACZ_VERSION = "1.1.1"
@@ -20,6 +18,10 @@ WACZ_VERSION = "1.1.1"
 
 def cdxj_index(warcs: Sequence[Path]) -> str:
     """A sorted CDXJ index of the given files (URLs as SURT keys, 14-digit timestamps, file/offset/length)."""
+    # Imported here: cdxj-indexer pulls in pyamf and pkg_resources, 0.3 s that every CLI start (a crawl included)
+    # paid when this module imported it at the top.
+    from cdxj_indexer.main import CDXJIndexer
+
     output = io.StringIO()
     CDXJIndexer(output=output, inputs=[str(p) for p in warcs], sort=True).process_all()
     return output.getvalue()
