@@ -22,8 +22,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = False
 # Scrapy's telnet console and its remote control (an HTTP server, on by default since Scrapy 2.19, that runs any
 # Python code sent with the token it writes to ~/.local/state/scrapy/job_files) would let another local process
-# run code inside a crawler holding database credentials. Both are off, and not even imported (EXTENSIONS: the
-# remote control's aiohttp import and server were a tenth of a second of every start).
+# run code inside a crawler holding database credentials. Both are off, and not even loaded (EXTENSIONS): loading
+# them imported aiohttp and twisted.conch at every start only to be told they were not configured.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 DOWNLOAD_TIMEOUT = 60
