@@ -6,8 +6,9 @@ moves with whatever else this shared machine does (its runs have spread by half 
 callgrind counts the instructions a process executes, which the noise does not change: for each page and side,
 one process extracts the page once (imports, caches, the parser's first document) and then ``--extractions``
 times more, another extracts it once only; their difference over ``--extractions`` is the cost of one
-extraction. The two processes of a pair run at the same time, one per core. ``PYTHONHASHSEED`` is fixed; what
-still varies (addresses, hence some dict layouts) moves a count by well under 1 %.
+extraction. The two processes of a pair run at the same time, one per core, and read the page from a file the
+parent wrote (building the replica's pages under callgrind took longer than a quick run's counting).
+``PYTHONHASHSEED`` is fixed; what still varies (addresses, hence some dict layouts) moves a count by well under 1 %.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,12 +29,9 @@ SIDES = ("ours", "trafilatura")
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
-def child(page: str, side: str, extractions: int) -> None:
+def child(page_file: str, side: str, extractions: int) -> None:
     """The process callgrind watches: one warm-up extraction, then ``extractions`` more."""
-    sys.path.insert(0, str(HERE))
-    from extraction import pages
-
-    url, html, layout = pages()[page]
+    url, html, layout = json.loads(Path(page_file).read_text(encoding="utf-8"))
     if side == "ours":
         from archiver.pages import Page, extract
 
@@ -48,10 +47,10 @@ def child(page: str, side: str, extractions: int) -> None:
         once()
 
 
-def instructions(page: str, side: str, extractions: int) -> int:
+def instructions(page: str, page_file: str, side: str, extractions: int) -> int:
     """Instructions the whole process executed with ``extractions`` extractions after the warm-up."""
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
-               "--child", page, side, str(extractions)]
+               "--child", page_file, side, str(extractions)]
     run = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     match = _COLLECTED.search(run.stderr)
     if run.returncode != 0 or match is None:
@@ -59,10 +58,10 @@ def instructions(page: str, side: str, extractions: int) -> int:
     return int(match[1])
 
 
-def per_extraction(page: str, side: str, extractions: int) -> float:
+def per_extraction(page: str, page_file: str, side: str, extractions: int) -> float:
     with ThreadPoolExecutor(max_workers=2) as pool:
-        warm_only = pool.submit(instructions, page, side, 0)
-        counted = pool.submit(instructions, page, side, extractions)
+        warm_only = pool.submit(instructions, page, page_file, side, 0)
+        counted = pool.submit(instructions, page, page_file, side, extractions)
         return (counted.result() - warm_only.result()) / extractions
 
 
@@ -71,7 +70,7 @@ def main() -> None:
     parser.add_argument("--extractions", type=int, default=200)
     parser.add_argument("--page", nargs="*", help="Only these pages (names as bench/extraction.py prints them).")
     parser.add_argument("--side", nargs="*", choices=SIDES, default=list(SIDES))
-    parser.add_argument("--child", nargs=3, metavar=("PAGE", "SIDE", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, metavar=("PAGE_FILE", "SIDE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], args.child[1], int(args.child[2]))
@@ -81,9 +80,18 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     from extraction import pages
 
+    # The parent builds the pages (two replica sites) and hands each child just the one it extracts: under
+    # callgrind, building them and importing the other side's extractor took most of a quick run.
+    known = pages()
     results: dict[str, dict[str, float]] = {}
-    for page in args.page or list(pages()):
-        counts = {f"{side}_instructions_per_page": per_extraction(page, side, args.extractions) for side in args.side}
+    for page in args.page or list(known):
+        if page not in known:
+            parser.error(f"--page {page!r}: not one of {', '.join(known)}")
+        with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as page_file:
+            json.dump(known[page], page_file)
+            page_file.flush()
+            counts = {f"{side}_instructions_per_page": per_extraction(page, page_file.name, side, args.extractions)
+                      for side in args.side}
         if len(args.side) == 2:
             counts["ratio"] = counts["trafilatura_instructions_per_page"] / counts["ours_instructions_per_page"]
         results[page] = counts
