@@ -148,3 +148,10 @@ def test_nginx_front_serves_the_replicas_answers_from_its_cache(replica: Replica
         assert after - before == 2 + 1 + 1  # two direct GETs, the stats call itself, the cold 404
     finally:
         front.terminate()
+
+
+def test_an_unknown_page_for_the_instruction_count_is_one_usage_error() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "instructions.py"), "--page", "no such page"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "--page 'no such page': not one of tk-theme (real sample page)" in result.stderr
+    assert "Traceback" not in result.stderr
