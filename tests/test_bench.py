@@ -151,7 +151,8 @@ def test_nginx_front_serves_the_replicas_answers_from_its_cache(replica: Replica
 
 
 def test_an_unknown_page_for_the_instruction_count_is_one_usage_error() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "instructions.py"), "--page", "no such page"],
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "instructions.py"), "--page",
+                             "wordpress (replica, Twenty Twenty-One)", "no such page"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "--page 'no such page': not one of tk-theme (real sample page)" in result.stderr
     assert "Traceback" not in result.stderr
