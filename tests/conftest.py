@@ -100,11 +100,12 @@ class CrawledArchive:
     summary: dict[str, Any]
 
 
-def crawl_into(replica: Replica, directory: Path, *extra: str, db_url: str | None = None) -> CrawledArchive:
+def crawl_into(replica: Replica, directory: Path, *extra: str, db_url: str | None = None,
+               env: dict[str, str] | None = None) -> CrawledArchive:
     db = db_url or f"sqlite:///{directory}/archive.sqlite3"
     warc_dir = directory / "warc"
     result = run_cli("crawl", "tarnkappe", "--base-url", replica.base_url, "--db", db, "--warc-dir", str(warc_dir),
-                     "--json", "-s", "LOG_LEVEL=WARNING", *extra)
+                     "--json", "-s", "LOG_LEVEL=WARNING", *extra, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     return CrawledArchive(replica, directory, db, warc_dir, result, json.loads(result.stdout.strip().splitlines()[-1]))
 

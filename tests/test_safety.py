@@ -11,7 +11,7 @@ import pytest
 
 from archiver.crawl.safety import unsafe_reason
 
-from .conftest import Replica, run_cli
+from .conftest import Replica, crawl_into
 from .test_capture import fetch, fetch_with_log
 
 NOTHING_ALLOWED: frozenset[str] = frozenset()
@@ -71,11 +71,9 @@ def test_a_crawl_opens_no_remote_control_or_telnet_server(replica: Replica, tmp_
     """Scrapy 2.19's remote control (on by default) runs any code sent with a token it writes under the user's
     state directory; the telnet console does the same over telnet. Neither may run inside the archiver."""
     state = tmp_path / "state"
-    result = run_cli("crawl", "tarnkappe", "--base-url", replica.base_url, "--db", f"sqlite:///{tmp_path}/a.sqlite3",
-                     "--warc-dir", str(tmp_path / "warc"), "-s", "LOG_LEVEL=INFO", "-s", "CLOSESPIDER_ITEMCOUNT=3",
-                     env={"XDG_STATE_HOME": str(state)})
-    assert result.returncode == 0, result.stderr[-2000:]
-    enabled = result.stderr.split("Enabled extensions:", 1)[1].split("]", 1)[0]
+    crawl = crawl_into(replica, tmp_path, "-s", "LOG_LEVEL=INFO", "-s", "CLOSESPIDER_ITEMCOUNT=3",
+                       env={"XDG_STATE_HOME": str(state)})  # the later LOG_LEVEL wins: INFO lists the extensions
+    enabled = crawl.result.stderr.split("Enabled extensions:", 1)[1].split("]", 1)[0]
     assert "archiver.crawl.capture.WarcCaptureExtension" in enabled  # the list the check reads is the right one
     assert "RemoteControl" not in enabled and "TelnetConsole" not in enabled
     assert not (state / "scrapy").exists()  # where the remote control writes its job file (token and port)
