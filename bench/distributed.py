@@ -15,6 +15,12 @@ of the time each took to archive the whole replica (``site_time_vs_wget``, wget'
 1 the workers were done sooner). The two differ because wget asks for about twice as many URLs: it follows every
 listing page and image size, the archiver finds the articles through the sitemaps.
 
+And in every round Scrapy's floor (``--no-floor`` leaves it out): as many processes of ``floor_spider.py``, plain
+Scrapy with the same concurrency, fetching the URLs the archiver's first run fetched, split between them, and
+doing nothing with the responses: no discovery, capture, extraction, storage or shared queue. Its pages/s is the
+most any Scrapy crawler of the same pages could reach here; per worker count ``vs_floor`` is the archiver's
+pages/s over the floor's, and the floor's own ``vs_wget`` says what Scrapy alone leaves of the wget target.
+
 ``--against DIR``: a checkout of another commit (``git worktree add DIR COMMIT``) runs every worker count
 too, against the same replica, the two checkouts alternating in order from round to round; the result has a
 ``baseline`` beside the figures (the comparison of two commits in one spell of the machine).
@@ -36,11 +42,16 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import Checkout, add_server_argument, checkout, children_cpu, run_wget, spread, start_replica
+from common import CONCURRENCY, Checkout, add_server_argument, checkout, children_cpu, run_wget, spread, start_replica
+from warcio.archiveiterator import ArchiveIterator
 
 REDIS = os.environ.get("ARCHIVER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 HERE = str(Path(__file__).resolve().parents[1])
 PG_ADMIN = os.environ.get("ARCHIVER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+FLOOR_SPIDER = str(Path(__file__).resolve().parent / "floor_spider.py")
+# The archiver's two speed-ups any Scrapy crawl could have (a misspelt path fails the floor spider's start).
+FLOOR_SETTINGS = ["-s", "STATS_CLASS=archiver.crawl.stats.PlainStatsCollector",
+                  "-s", 'EXTENSIONS={"archiver.crawl.gc_tuning.GarbageCollectorTuning": 0}']
 
 
 def machine_busy_seconds() -> float | None:
@@ -54,8 +65,23 @@ def machine_busy_seconds() -> float | None:
     return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def run(base_url: str, workers: int, code: Checkout) -> tuple[float, int, float, float | None]:
-    """Wall seconds, responses, the workers' CPU seconds and the machine's busy CPU seconds of one run."""
+def response_urls(warc_dir: Path) -> list[str]:
+    """The URL of every response a run archived, robots.txt left out (a crawler asks for it itself)."""
+    urls = []
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                # A revisit stands for a response whose payload an earlier record holds.
+                if record.rec_type in ("response", "revisit") and not url.endswith("/robots.txt"):
+                    urls.append(url)
+    return urls
+
+
+def run(base_url: str, workers: int, code: Checkout,
+        urls_file: Path | None = None) -> tuple[float, int, float, float | None]:
+    """Wall seconds, responses, the workers' CPU seconds and the machine's busy CPU seconds of one run; with
+    ``urls_file``, the URLs it fetched are written there, one per line."""
     name = f"archiver_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -77,15 +103,42 @@ def run(base_url: str, workers: int, code: Checkout) -> tuple[float, int, float,
                 if process.returncode != 0:
                     raise SystemExit(err[-2000:])
             responses = sum(json.loads(out.strip().splitlines()[-1])["responses"] for out, _ in outputs)
+            if urls_file is not None:
+                urls_file.write_text("".join(url + "\n" for url in response_urls(Path(directory, "warc"))))
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return elapsed, responses, workers_cpu, busy
 
 
+def run_floor(urls_file: Path, processes: int) -> tuple[float, int, float, float | None]:
+    """The same four figures for ``processes`` floor spiders fetching every URL of ``urls_file`` between them."""
+    with tempfile.TemporaryDirectory() as directory:
+        started, cpu_before, busy_before = time.perf_counter(), children_cpu(), machine_busy_seconds()
+        # From an empty directory: no scrapy.cfg, so Scrapy's defaults and the settings given here, which include
+        # the archiver's two speed-ups any Scrapy crawl could have (its garbage-collector threshold and stats
+        # collector: 5.1 → 3.8 CPU-ms per page for one floor process), so that the floor is a ceiling on speed.
+        spiders = [subprocess.Popen(
+            [sys.executable, "-m", "scrapy", "runspider", FLOOR_SPIDER, "-a", f"urls={urls_file}", "-a",
+             f"out={directory}/{i}.json", "-a", f"part={i}", "-a", f"parts={processes}", "-s", "LOG_LEVEL=WARNING",
+             "-s", "ROBOTSTXT_OBEY=True", "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False",
+             *FLOOR_SETTINGS, *CONCURRENCY],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=directory)
+            for i in range(processes)]
+        outputs = [spider.communicate() for spider in spiders]
+        elapsed = time.perf_counter() - started
+        cpu, busy_after = children_cpu() - cpu_before, machine_busy_seconds()
+        busy = busy_after - busy_before if busy_after is not None and busy_before is not None else None
+        for spider, (_, err) in zip(spiders, outputs, strict=True):
+            if spider.returncode != 0:
+                raise SystemExit(f"the floor spider failed: {err[-2000:]}")
+        responses = sum(json.loads(Path(directory, f"{i}.json").read_text())["responses"] for i in range(processes))
+    return elapsed, responses, cpu, busy
+
+
 @dataclass
 class Series:
-    """One checkout's runs, per worker count."""
+    """One checkout's runs (or the floor's), per worker count."""
 
     rates: dict[int, list[float]] = field(default_factory=dict)
     pages: dict[int, list[int]] = field(default_factory=dict)
@@ -101,7 +154,7 @@ class Series:
         if busy is not None:
             self.cores.setdefault(workers, []).append(busy / elapsed)
 
-    def summary(self, wget: dict[str, Any] | None) -> dict[str, Any]:
+    def summary(self, wget: dict[str, Any] | None, floor: Series | None = None) -> dict[str, Any]:
         one = statistics.median(next(iter(self.rates.values())))
         figures: dict[str, Any] = {}
         for n, v in self.rates.items():
@@ -113,6 +166,8 @@ class Series:
             if wget is not None:
                 figures[str(n)]["vs_wget"] = statistics.median(v) / wget["pages_per_second"]["median"]
                 figures[str(n)]["site_time_vs_wget"] = wget["seconds"]["median"] / statistics.median(self.seconds[n])
+            if floor is not None and n in floor.rates:
+                figures[str(n)]["vs_floor"] = statistics.median(v) / statistics.median(floor.rates[n])
         return figures
 
 
@@ -130,6 +185,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
     parser.add_argument("--against", help="a checkout of the commit to compare with, crawling the same replica")
     parser.add_argument("--no-wget", dest="wget", action="store_false", help="leave out the wget baseline")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="leave out Scrapy's floor (bare spiders fetching the archiver's URLs)")
     add_server_argument(parser)
     args = parser.parse_args()
     trees = {"this": HERE}
@@ -137,30 +194,43 @@ def main() -> None:
         trees["baseline"] = checkout(parser, args.against)
     server, base_url = start_replica(args.articles, args.server)
     figures = {name: Series() for name in trees}
+    floor = Series() if args.floor else None
     wget_runs: list[tuple[float, int, float]] = []
+    scratch = tempfile.TemporaryDirectory()
+    urls_file = Path(scratch.name, "urls.txt")
     try:
         for round_number in range(args.runs):
-            if args.wget and round_number % 2 == 0:
+            even = round_number % 2 == 0
+            if args.wget and even:
                 wget_runs.append(run_wget_measured(base_url))
             for workers in args.workers:
-                order = list(trees.items()) if round_number % 2 == 0 else list(trees.items())[::-1]
-                for name, tree in order:
-                    figures[name].add(workers, *run(base_url, workers, Checkout(tree)))
-            if args.wget and round_number % 2 == 1:
+                # The floor fetches what the very first archiver run fetched, so it comes after the archiver in
+                # even rounds (the first included) and before it in odd ones.
+                if floor is not None and not even:
+                    floor.add(workers, *run_floor(urls_file, workers))
+                for name, tree in list(trees.items()) if even else list(trees.items())[::-1]:
+                    record = urls_file if floor is not None and not urls_file.exists() else None
+                    figures[name].add(workers, *run(base_url, workers, Checkout(tree), record))
+                if floor is not None and even:
+                    floor.add(workers, *run_floor(urls_file, workers))
+            if args.wget and not even:
                 wget_runs.append(run_wget_measured(base_url))
     finally:
         server.terminate()
+        scratch.cleanup()
     wget = None
     if wget_runs:
         wget = {"pages_per_second": spread([p / t for t, p, _ in wget_runs]),
                 "pages": statistics.median(p for _, p, _ in wget_runs), "seconds": spread([t for t, _, _ in wget_runs]),
                 "cpu_ms_per_page": spread([1000 * c / p for _, p, c in wget_runs])}
     result: dict[str, Any] = {"articles": args.articles, "cpus": os.cpu_count(), "server": server.description,
-                              "workers": figures["this"].summary(wget)}
+                              "workers": figures["this"].summary(wget, floor)}
     if wget is not None:
         result["wget"] = wget
+    if floor is not None:
+        result["floor"] = floor.summary(wget)
     if args.against:
-        result["baseline"] = {"tree": trees["baseline"], "workers": figures["baseline"].summary(wget)}
+        result["baseline"] = {"tree": trees["baseline"], "workers": figures["baseline"].summary(wget, floor)}
     json.dump(result, sys.stdout, indent=1)
     print()
 

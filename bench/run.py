@@ -37,7 +37,7 @@ QUICK = {
     "crawl": ["crawl.py", "--articles", "60", "--runs", "1"],
     "capture_handover": ["capture_handover.py", "--responses", "100", "--runs", "1"],
     "update": ["update.py", "--articles", "100", "--runs", "1"],
-    "distributed": ["distributed.py", "--articles", "60", "--runs", "1", "--workers", "1", "2"],
+    "distributed": ["distributed.py", "--articles", "40", "--runs", "1", "--workers", "1", "2"],
     "crawl_memory": ["crawl_memory.py", "--small", "50", "--large", "200"],
     "export_memory": ["export_memory.py", "--small", "200", "--large", "1000"],
 }

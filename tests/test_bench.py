@@ -47,6 +47,13 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
     two = data["distributed"]["workers"]["2"]
     assert two["vs_wget"] == pytest.approx(two["pages_per_second"]["median"] / wget["pages_per_second"]["median"])
     assert two["site_time_vs_wget"] == pytest.approx(wget["seconds"]["median"] / two["seconds"]["median"])
+    # Scrapy's floor fetched the archiver's own responses again (robots.txt aside: the archiver reads it twice).
+    floor = data["distributed"]["floor"]
+    for n, figures in data["distributed"]["workers"].items():
+        assert figures["pages"] - 2 <= floor[n]["pages"] <= figures["pages"]
+        assert figures["vs_floor"] == pytest.approx(
+            figures["pages_per_second"]["median"] / floor[n]["pages_per_second"]["median"])
+    assert floor["2"]["vs_wget"] > 0 and floor["2"]["worker_cpu_ms_per_page"]["median"] > 0
     assert data["crawl_memory"]["large"]["max_rss_mb"] > 0 and data["export_memory"]
 
 
@@ -76,7 +83,7 @@ def test_distributed_compares_with_another_checkout_in_the_same_run(tmp_path: Pa
     data = json.loads(result.stdout)
     for figures in (data["workers"], data["baseline"]["workers"]):
         assert figures["1"]["pages"] > 20 and figures["1"]["worker_cpu_ms_per_page"]["n"] == 1
-        assert figures["1"]["vs_wget"] > 0 and figures["1"]["site_time_vs_wget"] > 0
+        assert figures["1"]["vs_wget"] > 0 and figures["1"]["site_time_vs_wget"] > 0 and figures["1"]["vs_floor"] > 0
     assert data["baseline"]["tree"] == str(ROOT)
 
 
