@@ -78,6 +78,31 @@ def response_urls(warc_dir: Path) -> list[str]:
     return urls
 
 
+@dataclass(frozen=True)
+class Together:
+    """Processes started together and waited for: their standard outputs, the wall seconds from the first start
+    to the last exit, their CPU seconds and the machine's busy CPU seconds over that time."""
+
+    outputs: list[str]
+    seconds: float
+    cpu: float
+    busy: float | None
+
+
+def run_together(commands: list[list[str]], what: str, cwd: str, env: dict[str, str] | None = None) -> Together:
+    started, cpu_before, busy_before = time.perf_counter(), children_cpu(), machine_busy_seconds()
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+                                  env=env) for command in commands]
+    outputs = [process.communicate() for process in processes]
+    elapsed = time.perf_counter() - started
+    cpu, busy_after = children_cpu() - cpu_before, machine_busy_seconds()
+    for process, (_, err) in zip(processes, outputs, strict=True):
+        if process.returncode != 0:
+            raise SystemExit(f"{what} failed (exit {process.returncode}): {err[-2000:]}")
+    busy = busy_after - busy_before if busy_after is not None and busy_before is not None else None
+    return Together([out for out, _ in outputs], elapsed, cpu, busy)
+
+
 def run(base_url: str, workers: int, code: Checkout,
         urls_file: Path | None = None) -> tuple[float, int, float, float | None]:
     """Wall seconds, responses, the workers' CPU seconds and the machine's busy CPU seconds of one run; with
@@ -88,52 +113,34 @@ def run(base_url: str, workers: int, code: Checkout,
     db = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     try:
         with tempfile.TemporaryDirectory() as directory:
-            started, cpu_before, busy_before = time.perf_counter(), children_cpu(), machine_busy_seconds()
-            processes = [subprocess.Popen(
-                [sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url", base_url, "--db", db,
-                 "--warc-dir", f"{directory}/warc", "--distributed", "--redis-url", REDIS, "--worker-id", f"b{i}",
-                 "--json", "-s", "LOG_LEVEL=WARNING", "-s", "ARCHIVER_IDLE_CLOSE=1"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=code.cwd, env={**os.environ, **code.env})
-                for i in range(workers)]
-            outputs = [p.communicate() for p in processes]
-            elapsed = time.perf_counter() - started
-            workers_cpu, busy_after = children_cpu() - cpu_before, machine_busy_seconds()
-            busy = busy_after - busy_before if busy_after is not None and busy_before is not None else None
-            for process, (_, err) in zip(processes, outputs, strict=True):
-                if process.returncode != 0:
-                    raise SystemExit(err[-2000:])
-            responses = sum(json.loads(out.strip().splitlines()[-1])["responses"] for out, _ in outputs)
+            done = run_together(
+                [[sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url", base_url, "--db", db,
+                  "--warc-dir", f"{directory}/warc", "--distributed", "--redis-url", REDIS, "--worker-id", f"b{i}",
+                  "--json", "-s", "LOG_LEVEL=WARNING", "-s", "ARCHIVER_IDLE_CLOSE=1"] for i in range(workers)],
+                "a worker", code.cwd, {**os.environ, **code.env})
+            responses = sum(json.loads(out.strip().splitlines()[-1])["responses"] for out in done.outputs)
             if urls_file is not None:
                 urls_file.write_text("".join(url + "\n" for url in response_urls(Path(directory, "warc"))))
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return elapsed, responses, workers_cpu, busy
+    return done.seconds, responses, done.cpu, done.busy
 
 
 def run_floor(urls_file: Path, processes: int) -> tuple[float, int, float, float | None]:
     """The same four figures for ``processes`` floor spiders fetching every URL of ``urls_file`` between them."""
     with tempfile.TemporaryDirectory() as directory:
-        started, cpu_before, busy_before = time.perf_counter(), children_cpu(), machine_busy_seconds()
         # From an empty directory: no scrapy.cfg, so Scrapy's defaults and the settings given here, which include
         # the archiver's two speed-ups any Scrapy crawl could have (its garbage-collector threshold and stats
         # collector: 5.1 → 3.8 CPU-ms per page for one floor process), so that the floor is a ceiling on speed.
-        spiders = [subprocess.Popen(
-            [sys.executable, "-m", "scrapy", "runspider", FLOOR_SPIDER, "-a", f"urls={urls_file}", "-a",
-             f"out={directory}/{i}.json", "-a", f"part={i}", "-a", f"parts={processes}", "-s", "LOG_LEVEL=WARNING",
-             "-s", "ROBOTSTXT_OBEY=True", "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False",
-             *FLOOR_SETTINGS, *CONCURRENCY],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=directory)
-            for i in range(processes)]
-        outputs = [spider.communicate() for spider in spiders]
-        elapsed = time.perf_counter() - started
-        cpu, busy_after = children_cpu() - cpu_before, machine_busy_seconds()
-        busy = busy_after - busy_before if busy_after is not None and busy_before is not None else None
-        for spider, (_, err) in zip(spiders, outputs, strict=True):
-            if spider.returncode != 0:
-                raise SystemExit(f"the floor spider failed: {err[-2000:]}")
+        done = run_together(
+            [[sys.executable, "-m", "scrapy", "runspider", FLOOR_SPIDER, "-a", f"urls={urls_file}", "-a",
+              f"out={directory}/{i}.json", "-a", f"part={i}", "-a", f"parts={processes}", "-s", "LOG_LEVEL=WARNING",
+              "-s", "ROBOTSTXT_OBEY=True", "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False",
+              *FLOOR_SETTINGS, *CONCURRENCY] for i in range(processes)],
+            "the floor spider", directory)
         responses = sum(json.loads(Path(directory, f"{i}.json").read_text())["responses"] for i in range(processes))
-    return elapsed, responses, cpu, busy
+    return done.seconds, responses, done.cpu, done.busy
 
 
 @dataclass
