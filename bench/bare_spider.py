@@ -10,6 +10,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy import Spider
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import CrawlSpider, Rule
 
@@ -26,6 +27,11 @@ class BareSpider(CrawlSpider):
         super().__init__(*args, **kwargs)
 
     def closed(self, reason: str) -> None:
-        stats = self.crawler.stats.get_stats()
-        with open(self.out, "w", encoding="utf-8") as handle:
-            json.dump({"reason": reason, "responses": stats.get("downloader/response_count", 0)}, handle)
+        write_responses(self, self.out, reason)
+
+
+def write_responses(spider: Spider, out: str, reason: str) -> None:
+    """What the benchmark reads of a bare spider's run: why it closed and how many responses it downloaded."""
+    stats = spider.crawler.stats.get_stats()
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump({"reason": reason, "responses": stats.get("downloader/response_count", 0)}, handle)

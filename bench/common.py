@@ -23,6 +23,10 @@ from warcio.archiveiterator import ArchiveIterator
 # run with the same concurrency.
 CONCURRENCY = ["-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "DOWNLOAD_DELAY=0",
                "-s", "AUTOTHROTTLE_ENABLED=False"]
+# The bare Scrapy spiders the archiver is measured against (bench/bare_spider.py, bench/floor_spider.py): quiet,
+# robots.txt obeyed as the archiver obeys it, no telnet console, the archiver's concurrency.
+BARE_SCRAPY_SETTINGS = ["-s", "LOG_LEVEL=WARNING", "-s", "ROBOTSTXT_OBEY=True", "-s", "TELNETCONSOLE_ENABLED=False",
+                        *CONCURRENCY]
 
 
 SERVERS = ("nginx", "replica")

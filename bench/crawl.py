@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from common import (
-    CONCURRENCY,
+    BARE_SCRAPY_SETTINGS,
     Measured,
     add_server_argument,
     archiver_command,
@@ -44,8 +44,7 @@ def archiver(base_url: str, directory: str, capture: bool) -> tuple[Measured, in
 def bare_scrapy(base_url: str, directory: str) -> tuple[Measured, int]:
     out = f"{directory}/stats.json"
     result = measure([sys.executable, "-m", "scrapy", "runspider", str(HERE / "bare_spider.py"), "-a",
-                      f"base_url={base_url}", "-a", f"out={out}", "-s", "LOG_LEVEL=WARNING", "-s",
-                      "ROBOTSTXT_OBEY=True", "-s", "TELNETCONSOLE_ENABLED=False", *CONCURRENCY], cwd=directory)
+                      f"base_url={base_url}", "-a", f"out={out}", *BARE_SCRAPY_SETTINGS], cwd=directory)
     if result.returncode != 0:
         raise SystemExit(result.stderr[-2000:])
     return result, int(json.loads(Path(out).read_text())["responses"])

@@ -42,7 +42,16 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import CONCURRENCY, Checkout, add_server_argument, checkout, children_cpu, run_wget, spread, start_replica
+from common import (
+    BARE_SCRAPY_SETTINGS,
+    Checkout,
+    add_server_argument,
+    checkout,
+    children_cpu,
+    run_wget,
+    spread,
+    start_replica,
+)
 from warcio.archiveiterator import ArchiveIterator
 
 REDIS = os.environ.get("ARCHIVER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -135,9 +144,8 @@ def run_floor(urls_file: Path, processes: int) -> tuple[float, int, float, float
         # collector: 5.1 → 3.8 CPU-ms per page for one floor process), so that the floor is a ceiling on speed.
         done = run_together(
             [[sys.executable, "-m", "scrapy", "runspider", FLOOR_SPIDER, "-a", f"urls={urls_file}", "-a",
-              f"out={directory}/{i}.json", "-a", f"part={i}", "-a", f"parts={processes}", "-s", "LOG_LEVEL=WARNING",
-              "-s", "ROBOTSTXT_OBEY=True", "-s", "TELNETCONSOLE_ENABLED=False", "-s", "REMOTE_CONTROL_ENABLED=False",
-              *FLOOR_SETTINGS, *CONCURRENCY] for i in range(processes)],
+              f"out={directory}/{i}.json", "-a", f"part={i}", "-a", f"parts={processes}", *BARE_SCRAPY_SETTINGS,
+              "-s", "REMOTE_CONTROL_ENABLED=False", *FLOOR_SETTINGS] for i in range(processes)],
             "the floor spider", directory)
         responses = sum(json.loads(Path(directory, f"{i}.json").read_text())["responses"] for i in range(processes))
     return done.seconds, responses, done.cpu, done.busy

@@ -9,10 +9,10 @@ JSON to ``out``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+from bare_spider import write_responses  # scrapy runspider imports this file with its directory on sys.path
 from scrapy import Request, Spider
 from scrapy.http import Response
 
@@ -40,6 +40,4 @@ class FloorSpider(Spider):
         return ()
 
     def closed(self, reason: str) -> None:
-        stats = self.crawler.stats.get_stats()
-        with open(self.out, "w", encoding="utf-8") as handle:
-            json.dump({"reason": reason, "responses": stats.get("downloader/response_count", 0)}, handle)
+        write_responses(self, self.out, reason)
