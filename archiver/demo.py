@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .cli import main as cli_main
+from .locations import DEFAULT_DB_URL
 from .warc.verify import verify_file
 
 
@@ -46,8 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         replica.terminate()
         replica.wait(timeout=30)
-    metadata = Path(__file__).parent / "storage" / "datasette-metadata.json"
-    (archive / "metadata.json").write_text(metadata.read_text(encoding="utf-8"), encoding="utf-8")
     problems = 0
     files = sorted((archive / "warc").glob("*.warc.gz"))
     for path in files:
@@ -58,9 +57,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"verified {len(files)} WARC files: {'all valid' if not problems else f'{problems} with problems'}",
           file=sys.stderr)
     print(f"demo finished in {time.monotonic() - started:.1f} s; database {archive}/archive.sqlite3, "
-          f"WARC files in {archive}/warc; browse with: datasette {archive}/archive.sqlite3 -m {archive}/metadata.json",
-          file=sys.stderr)
+          f"WARC files in {archive}/warc", file=sys.stderr)
+    print(f"browse the archive with: {serve_command(archive)}", file=sys.stderr)
     return code or (1 if problems else 0)
+
+
+def serve_command(archive: Path) -> str:
+    """The command that browses this archive, as it can be pasted into the shell make demo ran in."""
+    script = Path(sys.executable).parent / "archiver"
+    try:
+        program = str(script.relative_to(Path.cwd()))
+    except ValueError:
+        program = str(script)
+    database = f"sqlite:///{archive}/archive.sqlite3"
+    return f"{program} serve" + ("" if database == DEFAULT_DB_URL else f" --db {database}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ class ConfigurationError(ArchiverError):
     """A setting, argument or URL is invalid; the CLI answers with exit code 2."""
 
 
+class ArchiveNotFound(ConfigurationError):
+    """A command that reads the archive was pointed at a database that does not exist."""
+
+
 class ExtractionError(ArchiverError):
     """A page could not be turned into an article item (not an article, or a required field missing)."""
 

@@ -26,18 +26,12 @@ from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
 from archiver.replica.wp_theme import wp_path
 
-
-def _shared_sample() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "samples" / "tarnkappe" / "live-approx-311235.html"
-        if candidate.exists():
-            return candidate
-    raise SystemExit("shared/samples/tarnkappe/live-approx-311235.html not found beside the checkout")
+SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "tarnkappe" / "live-approx-311235.html"
 
 
 def pages() -> dict[str, tuple[str, str, str]]:
     """page -> (url, html, layout given to ``extract``)."""
-    sample = _shared_sample().read_text(encoding="utf-8")
+    sample = SAMPLE.read_text(encoding="utf-8")
     tk = ReplicaApp(articles=300)
     seed = tk.site.article(tk.site.seed_index)
     wp = ReplicaApp(articles=300, kind="wp-classic")

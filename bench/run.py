@@ -28,6 +28,7 @@ FULL = {
     "distributed": ["distributed.py", "--articles", "5000", "--runs", "2", "--workers", "1", "2", "4"],
     "crawl_memory": ["crawl_memory.py", "--small", "5000", "--large", "50000", "--runs", "3"],
     "export_memory": ["export_memory.py", "--small", "5000", "--large", "50000"],
+    "cli_startup": ["cli_startup.py", "--runs", "30"],
 }
 QUICK = {
     "extraction": ["extraction.py", "--runs", "1", "--seconds", "0.3"],
@@ -40,6 +41,7 @@ QUICK = {
     "distributed": ["distributed.py", "--articles", "40", "--runs", "1", "--workers", "1", "2"],
     "crawl_memory": ["crawl_memory.py", "--small", "50", "--large", "200"],
     "export_memory": ["export_memory.py", "--small", "200", "--large", "1000"],
+    "cli_startup": ["cli_startup.py", "--runs", "2"],
 }
 # Benchmarks that can crawl with another commit's checkout beside this one (``--against DIR``).
 COMPARES_CHECKOUTS = {"crawl_memory", "distributed"}

@@ -25,13 +25,13 @@ from twisted.python.failure import Failure
 from archiver.crawl.distributed import seeding_done, share, shared, start_seeding
 from archiver.exceptions import ConfigurationError, ExtractionError
 from archiver.items import ExtractionFailure, NotModified
+from archiver.locations import resolve_db_url
 from archiver.normalize.charset import correct_decoding
 from archiver.normalize.dates import parse_date
 from archiver.normalize.rest import RestIndex, complete_from_rest
 from archiver.normalize.urls import is_article_url, post_id_from_url, strip_tracking
 from archiver.pages import Page, extract
 from archiver.pages.listing import ListingPage
-from archiver.storage.db import resolve_db_url
 from archiver.storage.state import ArchiveState, load_state
 
 # The queue is the crawl's memory: it must hold about one listing's or one sitemap's worth of requests, not the

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import redis
@@ -29,18 +30,47 @@ hypothesis_settings.register_profile("explore", max_examples=2000, deadline=None
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
 
-def _find_shared() -> Path:
-    """The steering repo's shared/ folder: beside the checkout (as in CI), or $ARCHIVER_SHARED_DIR."""
-    if os.environ.get("ARCHIVER_SHARED_DIR"):
-        return Path(os.environ["ARCHIVER_SHARED_DIR"])
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "shared" / "samples" / "tarnkappe").is_dir():
-            return parent / "shared"
-    raise RuntimeError("shared/samples/tarnkappe not found beside the checkout; set ARCHIVER_SHARED_DIR")
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Real pages of tarnkappe.info with their expected values (tests/fixtures/tarnkappe/README.md says where from).
+SAMPLES = FIXTURES / "tarnkappe"
+ROOT = Path(__file__).resolve().parents[1]
+
+# What a tool-bound test needs beside Python, and how a person gets it. `.ci/run` installs every one of them
+# before `make test`; in CI (CI=true) a missing tool or service fails the test instead of skipping it, so a
+# green CI run has run everything.
+TOOLS: dict[str, str] = {
+    "nginx": "apt-get install nginx-light (as root; .ci/run does it)",
+    "valgrind": "apt-get install valgrind (as root; .ci/run does it)",
+    "wget": "apt-get install wget (as root; .ci/run does it)",
+    "pywb": "make test installs it into .venv-pywb (pip, no root needed)",
+}
 
 
-SHARED = _find_shared()
-SAMPLES = SHARED / "samples" / "tarnkappe"
+def find_tool(name: str) -> str | None:
+    """The tool's executable on PATH; nginx also in /usr/sbin, which a user's PATH often lacks."""
+    if name == "pywb":
+        wayback = ROOT / ".venv-pywb" / "bin" / "wayback"
+        return str(wayback) if wayback.exists() else None
+    found = shutil.which(name)
+    if found is None and name == "nginx" and Path("/usr/sbin/nginx").exists():
+        found = "/usr/sbin/nginx"
+    return found
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip a test that cannot run on this machine, naming what is missing; in CI, fail it instead."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI runs every test, but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in item.iter_markers("needs"):
+        missing = [tool for tool in marker.args if find_tool(tool) is None]
+        if missing:
+            skip_or_fail("; ".join(f"{tool} not found: {TOOLS[tool]}" for tool in missing))
+
+
 PG_ADMIN_URL = os.environ.get("ARCHIVER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("ARCHIVER_TEST_REDIS", "redis://127.0.0.1:6379/0")
 REPLICA_ARTICLES = 120
@@ -131,7 +161,7 @@ def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
     reason = _pg_available()
     if reason:
-        pytest.skip(reason)
+        skip_or_fail(reason)
     import psycopg
 
     name = f"archiver_test_{uuid.uuid4().hex[:12]}"
@@ -160,6 +190,6 @@ def redis_client() -> Iterator[redis.Redis]:
     try:
         client = connect(REDIS_URL)
     except ConfigurationError as error:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
+        skip_or_fail(f"Redis not reachable at {REDIS_URL}: {error}")
     yield client
     client.close()

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.needs("nginx", "valgrind", "wget")
 def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
     output = tmp_path / "results.json"
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--output", str(output)],
@@ -55,6 +56,8 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
             figures["pages_per_second"]["median"] / floor[n]["pages_per_second"]["median"])
     assert floor["2"]["vs_wget"] > 0 and floor["2"]["worker_cpu_ms_per_page"]["median"] > 0
     assert data["crawl_memory"]["large"]["max_rss_mb"] > 0 and data["export_memory"]
+    startup = data["cli_startup"]["commands"]
+    assert startup["archiver --help"]["imports"] == [] and startup["archiver --help"]["vs_python"] > 0
 
 
 @pytest.mark.timeout(180)
@@ -73,6 +76,7 @@ def test_crawl_memory_compares_with_another_checkout_in_the_same_run(tmp_path: P
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.needs("wget")
 def test_distributed_compares_with_another_checkout_in_the_same_run(tmp_path: Path) -> None:
     command = [sys.executable, str(ROOT / "bench" / "distributed.py"), "--articles", "20", "--runs", "1",
                "--workers", "1", "--server", "replica"]
@@ -122,6 +126,7 @@ def _get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.needs("nginx")
 def test_nginx_front_serves_the_replicas_answers_from_its_cache(replica: Replica) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     try:

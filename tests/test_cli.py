@@ -71,3 +71,12 @@ def test_extract_a_url_from_the_replica(replica: Replica) -> None:
     item = json.loads(result.stdout)
     assert item["title"].startswith("Telegram gewinnt") and "html" not in item
     assert run_cli("extract", replica.base_url + "/impressum").returncode == 2
+
+
+def test_the_cli_choices_written_out_are_the_librarys() -> None:
+    """The CLI lists layouts and tables itself so that --help imports neither the extractor nor SQLAlchemy."""
+    from archiver.cli.data import LAYOUT_NAMES, TABLE_NAMES
+    from archiver.pages import LAYOUTS
+    from archiver.storage.exporters import TABLES
+
+    assert tuple(LAYOUTS) == LAYOUT_NAMES and TABLE_NAMES == TABLES

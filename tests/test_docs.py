@@ -14,7 +14,11 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 def leaf_commands(group: click.Group, prefix: str = "archiver") -> list[tuple[str, click.Command]]:
     found = []
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    # list_commands/get_command, not .commands: the top-level group imports its commands when asked.
+    for name in sorted(group.list_commands(context)):
+        command = group.get_command(context, name)
+        assert command is not None
         if isinstance(command, click.Group):
             found.extend(leaf_commands(command, f"{prefix} {name}"))
         else:

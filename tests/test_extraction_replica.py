@@ -47,7 +47,7 @@ def test_every_article_in_both_themes(theme: str) -> None:
 
 @pytest.mark.parametrize("theme", ["tk-theme", "hueman"])
 def test_seed_article_rows(theme: str) -> None:
-    """shared/seed-article.md: title, lead, body, sub-headings, author Antonia with bio, the credit row."""
+    """tests/fixtures/seed-article.md: title, lead, body, sub-headings, author Antonia with bio, the credit row."""
     item = extract_article(APP.site.seed_index, theme)
     assert item["layout"] == theme
     assert item["title"] == "Telegram gewinnt aufgrund von Facebook-Ausfall drei Mio. neue Nutzer"

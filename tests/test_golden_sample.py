@@ -1,4 +1,4 @@
-"""Golden test: shared/samples/tarnkappe/live-approx-311235.expected.json, field by field, on both sample files."""
+"""Golden test: tests/fixtures/tarnkappe/live-approx-311235.expected.json, field by field, on both sample files."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.skipif(not (PYWB / "wayback").exists(), reason="pywb is installed by `make test` into .venv-pywb")
+@pytest.mark.needs("pywb")
 def test_pywb_replays_an_archived_article(crawled: CrawledArchive, tmp_path: Path) -> None:
     subprocess.run([str(PYWB / "wb-manager"), "init", "archive"], cwd=tmp_path, check=True, capture_output=True)
     for warc in crawled.warc_dir.glob("*.warc.gz"):

@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from sqlalchemy import event, text
 
-from archiver.exceptions import ConfigurationError, DatabaseUnreachable
+from archiver.exceptions import ArchiveNotFound, ConfigurationError, DatabaseUnreachable
 from archiver.items import ArticleItem, Credit
 from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
@@ -217,8 +217,10 @@ def test_bad_database_urls_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(DatabaseUnreachable) as info:
         check_connection(make_engine("postgresql+psycopg://u:topsecret@127.0.0.1:1/db"))
     assert "topsecret" not in str(info.value) and "***" in str(info.value)
-    with pytest.raises(DatabaseUnreachable):
+    with pytest.raises(ArchiveNotFound, match=r"missing\.sqlite3 .*: run `make demo` or `archiver crawl SPIDER`"):
         make_engine(f"sqlite:///{tmp_path}/missing.sqlite3", readonly=True)
+    with pytest.raises(ConfigurationError, match=r"'postgresql://u:\*\*\*@h:port/d'.*sqlite:///path/to/archive"):
+        make_engine("postgresql://u:topsecret@h:port/d")
 
 
 def test_search_one_function_for_both_backends(db_url: str) -> None:

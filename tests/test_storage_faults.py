@@ -20,7 +20,7 @@ from sqlalchemy import text
 from archiver.storage.db import make_engine
 from archiver.warc.reader import read_record_at
 
-from .conftest import Replica, crawl_into, run_cli
+from .conftest import Replica, crawl_into, run_cli, skip_or_fail
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True,
                             text=True)
     if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+        skip_or_fail(f"cannot mount a tmpfs here (needs root, as in CI): {result.stderr.strip()}")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)
 

@@ -1,9 +1,14 @@
-"""Command line interface: ``archiver COMMAND``. Exit codes are documented in ``archiver --help``."""
+"""Command line interface: ``archiver COMMAND``. Exit codes are documented in ``archiver --help``.
+
+The commands live in their own modules and are imported only when called (``--help`` imports their
+light modules for the one-line help, but none of them imports Scrapy, Twisted, Redis or SQLAlchemy at
+the top): a researcher's ``search`` must not wait for the crawler's libraries to load.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
 import click
 
@@ -22,8 +27,19 @@ Examples:
   archiver export --format jsonl -o articles.jsonl
 """
 
+# Command name -> (module in this package, attribute).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "crawl": ("crawl", "crawl"), "update": ("crawl", "update"), "status": ("status", "status"),
+    "replica": ("replica", "replica"), "extract": ("data", "extract"), "db": ("data", "db"),
+    "export": ("data", "export"), "warc": ("warc", "warc"), "reparse": ("warc", "reparse"),
+    "search": ("research", "search"), "show": ("research", "show"), "cite": ("research", "cite"),
+    "stats": ("research", "stats"), "serve": ("research", "serve"),
+}
+
 
 def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(name)
     except PackageNotFoundError:
@@ -35,38 +51,44 @@ def version_text() -> str:
             f"SQLAlchemy {_dist_version('sqlalchemy')}, Python {sys.version.split()[0]})")
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(message="%(version)s", version=version_text(), prog_name="archiver")
-def app() -> None:
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    # Read from the installed distributions only when asked: that scan costs every other command time.
+    if value and not ctx.resilient_parsing:
+        click.echo(version_text())
+        ctx.exit()
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported from their modules when they are looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, epilog=EPILOG, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the versions of archiver, Scrapy, warcio, SQLAlchemy and Python, and exit.")
+@click.pass_context
+def app(ctx: click.Context) -> int:
     """Archive WordPress news sites (tarnkappe.info first) into WARC files and a research database."""
-
-
-def _register() -> None:
-    from . import crawl, data, replica, research, status, warc
-
-    app.add_command(crawl.crawl)
-    app.add_command(crawl.update)
-    app.add_command(status.status)
-    app.add_command(replica.replica)
-    app.add_command(data.extract)
-    app.add_command(data.db)
-    app.add_command(data.export)
-    app.add_command(warc.warc)
-    app.add_command(warc.reparse)
-    for command in (research.search, research.show, research.cite, research.stats, research.serve):
-        app.add_command(command)
-
-
-_register()
+    if ctx.invoked_subcommand is None:  # a bare `archiver` (or `python -m archiver`) shows what it can do
+        click.echo(ctx.get_help())
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one clear line on stderr for every error, never a stack trace for bad input."""
     try:
         result = app.main(args=argv, prog_name="archiver", standalone_mode=False)
-    except click.UsageError as error:
-        click.echo(f"archiver: error: {error.format_message()}", err=True)
-        return EXIT_USAGE
     except click.ClickException as error:
         click.echo(f"archiver: error: {error.format_message()}", err=True)
         return EXIT_USAGE

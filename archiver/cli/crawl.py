@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..crawl.capture import DEFAULT_WARC_DIR
-from ..crawl.distributed import default_worker_id
-from ..crawl.lock import LOCK_NAME, RunLock
-from ..crawl.runner import CrawlResult, parse_setting_overrides, run_crawl
-from ..distributed.coordinator import connect
 from ..exceptions import ConfigurationError
-from ..storage.db import make_engine, resolve_db_url
-from ..storage.summary import archive_counts, newest_publication
-from ..warc.writer import safe_name_part
+from ..locations import resolve_warc_dir
+
+if TYPE_CHECKING:
+    from ..crawl.runner import CrawlResult
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 EXAMPLES = {
     "crawl": "\b\nExamples:\n  archiver crawl tarnkappe --base-url http://127.0.0.1:8000 -s CLOSESPIDER_ITEMCOUNT=50\n"
@@ -38,7 +35,8 @@ def run_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.argument("spider"),
         click.option("--base-url", help="Site to crawl (default: the spider's own site, e.g. https://tarnkappe.info)."),
         click.option("--db", "db_url", envvar="ARCHIVER_DB_URL",
-                     help="Database URL [env ARCHIVER_DB_URL; default sqlite:///archive/archive.sqlite3]."),
+                     help="Database: a URL (sqlite:///FILE, postgresql+psycopg://user@host/db) or a SQLite file "
+                          "path [env ARCHIVER_DB_URL; default archive/archive.sqlite3]."),
         click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR",
                      help="WARC directory [env ARCHIVER_WARC_DIR; default archive/warc]."),
         click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE",
@@ -51,6 +49,9 @@ def run_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--redis-url", envvar="ARCHIVER_REDIS_URL",
                      help="Redis of the distributed run [env ARCHIVER_REDIS_URL], e.g. redis://127.0.0.1:6379/0."),
         click.option("--worker-id", help="Name of this worker (WARC prefix, captures.worker) [default: HOST-PID]."),
+        click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's INFO log (same as --log-level INFO)."),
+        click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False),
+                     help="Scrapy's log level [default WARNING: the summary and warnings only]."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -73,12 +74,21 @@ def update(**options: Any) -> int:
 
 def _run(mode: str, spider: str, base_url: str | None, db_url: str | None, warc_dir: str | None,
          settings: tuple[str, ...], politeness: str, as_json: bool, distributed: bool, redis_url: str | None,
-         worker_id: str | None) -> int:
+         worker_id: str | None, verbose: bool, log_level: str | None) -> int:
+    # The crawler's libraries load here, not when the CLI starts: `--help` and the research commands stay fast.
+    from ..crawl.distributed import default_worker_id
+    from ..crawl.lock import LOCK_NAME, RunLock
+    from ..crawl.runner import parse_setting_overrides, run_crawl
+    from ..distributed.coordinator import connect
+    from ..warc.writer import safe_name_part
+
     started = time.monotonic()
     overrides = parse_setting_overrides(settings)
     if sys.stderr.isatty():
         overrides.setdefault("ARCHIVER_PROGRESS", "True")
-    directory = warc_dir or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
+    # The summary is the report; Scrapy's INFO log (a hundred lines a run) only when asked. -s LOG_LEVEL wins.
+    overrides.setdefault("LOG_LEVEL", (log_level or ("INFO" if verbose else "WARNING")).upper())
+    directory = resolve_warc_dir(warc_dir)
     lock_name = LOCK_NAME
     if distributed:
         if not redis_url:
@@ -101,6 +111,9 @@ def _run(mode: str, spider: str, base_url: str | None, db_url: str | None, warc_
 
 
 def _summary(result: CrawlResult, elapsed: float) -> dict[str, Any]:
+    from ..storage.db import make_engine
+    from ..storage.summary import archive_counts, newest_publication
+
     stats = result.stats
     engine = make_engine(result.db_url, readonly=True)
     counts = archive_counts(engine)
@@ -133,6 +146,8 @@ def _summary(result: CrawlResult, elapsed: float) -> dict[str, Any]:
 
 def _exit_code(result: CrawlResult, summary: dict[str, Any], overrides: dict[str, str]) -> tuple[int, str]:
     stats = result.stats
+    if stats.get("archiver/site_unreachable"):
+        return 1, f"site unreachable: {stats['archiver/site_unreachable']}"
     if stats.get("archiver/robots_unavailable"):
         return 1, f"{stats['archiver/robots_unavailable']}: the site's robots.txt forbids crawling (RFC 9309)"
     # CLOSESPIDER_* limits are the operator's own stopping rule, not a failure.
@@ -176,4 +191,4 @@ def _print_summary(s: dict[str, Any]) -> None:
     print("\n".join(lines), file=sys.stderr)
 
 
-__all__ = ["crawl", "resolve_db_url", "update"]
+__all__ = ["crawl", "update"]

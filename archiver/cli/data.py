@@ -10,22 +10,27 @@ from pathlib import Path
 import click
 
 from ..exceptions import ConfigurationError, ExtractionError
-from ..pages import LAYOUTS, Page
-from ..pages import extract as extract_page
-from ..storage.db import make_engine, redact, resolve_db_url, upgrade
-from ..storage.exporters import TABLES, iter_rows, write_csv, write_jsonl, write_parquet
+from .options import DB_OPTION, archive_engine
+
+# The choices, written out so that `--help` need not import the extractor or SQLAlchemy;
+# tests/test_cli.py holds them equal to archiver.pages.LAYOUTS and archiver.storage.exporters.TABLES.
+LAYOUT_NAMES = ("tk-theme", "hueman", "wordpress", "fallback")
+TABLE_NAMES = ("articles", "authors", "credits", "images")
 
 
 @click.command(epilog="\b\nExample:\n  archiver extract saved-page.html --url https://tarnkappe.info/artikel/x-1.html")
 @click.argument("source", metavar="FILE_OR_URL")
 @click.option("--url", help="The page's URL (for a file; resolves relative links).")
-@click.option("--layout", type=click.Choice(["auto", *LAYOUTS]), default="auto", show_default=True)
+@click.option("--layout", type=click.Choice(["auto", *LAYOUT_NAMES]), default="auto", show_default=True)
 @click.option("--html/--no-html", "with_html", default=True, show_default=True, help="Include the body HTML.")
 def extract(source: str, url: str | None, layout: str, with_html: bool) -> int:
     """Extract one article page (a saved file, - for stdin, or an http(s) URL) and print the item as JSON.
 
     A URL is fetched once and not archived; use 'archiver crawl' to archive pages.
     """
+    from ..pages import Page
+    from ..pages import extract as extract_page
+
     if source.startswith(("http://", "https://")):
         html, page_url = fetch_page(source)
         page_url = url or page_url
@@ -73,9 +78,12 @@ def db() -> None:
 
 
 @db.command("upgrade", epilog="\b\nExample:\n  archiver db upgrade --db postgresql+psycopg://archiver@db/archive")
-@click.option("--db", "db_url", envvar="ARCHIVER_DB_URL", help="Database URL [env ARCHIVER_DB_URL].")
+@DB_OPTION
 def db_upgrade(db_url: str | None) -> int:
     """Create the archive schema or upgrade it to this version (Alembic migrations)."""
+    from ..locations import resolve_db_url
+    from ..storage.db import redact, upgrade
+
     url = resolve_db_url(db_url)
     upgrade(url)
     click.echo(f"database {redact(url)} is at the current schema", err=True)
@@ -85,9 +93,9 @@ def db_upgrade(db_url: str | None) -> int:
 @click.command(epilog="\b\nExamples:\n  archiver export --format jsonl --versions all -o - | head\n"
                       "  archiver export --table credits --format csv -o credits.csv\n"
                       "  archiver export --format parquet -o articles.parquet --since 2019-01-01")
-@click.option("--db", "db_url", envvar="ARCHIVER_DB_URL", help="Database URL [env ARCHIVER_DB_URL].")
+@DB_OPTION
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
-@click.option("--table", type=click.Choice(list(TABLES)), default="articles", show_default=True)
+@click.option("--table", type=click.Choice(TABLE_NAMES), default="articles", show_default=True)
 @click.option("--versions", type=click.Choice(["latest", "all"]), default="latest", show_default=True)
 @click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
 @click.option("-o", "--output", default="-", show_default=True, help="Output file, or - for stdout.")
@@ -97,7 +105,9 @@ def export(db_url: str | None, fmt: str, table: str, versions: str, since: str |
     CSV is UTF-8 with ISO 8601 UTC dates; cells that start with =, +, - or @ are neutralized with a
     leading apostrophe so no spreadsheet runs them.
     """
-    engine = make_engine(resolve_db_url(db_url), readonly=True)
+    from ..storage.exporters import iter_rows, write_csv, write_jsonl, write_parquet
+
+    engine = archive_engine(db_url)
     start = None
     if since:
         try:

@@ -10,18 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Engine, text
 
-from ..exceptions import ConfigurationError
-from ..storage.db import make_engine, resolve_db_url
-from ..storage.reader import iter_articles
-from ..storage.search import search_articles
-
-DB_OPTION = click.option("--db", "db_url", envvar="ARCHIVER_DB_URL", help="Database URL [env ARCHIVER_DB_URL].")
-
-
-def _engine(db_url: str | None) -> Engine:
-    return make_engine(resolve_db_url(db_url), readonly=True)
+from ..exceptions import ArchiveNotFound, ConfigurationError
+from .options import DB_OPTION, archive_engine
 
 
 def _date(value: str | None, name: str) -> datetime | None:
@@ -55,7 +46,9 @@ Example:
 def search(query: str, db_url: str | None, author: str | None, category: str | None, tag: str | None,
            since: str | None, until: str | None, limit: int, as_json: bool) -> int:
     """Full-text search over title, lead and text of the current versions, best match first."""
-    hits = search_articles(_engine(db_url), query, limit, author, category, tag, _date(since, "--since"),
+    from ..storage.search import search_articles
+
+    hits = search_articles(archive_engine(db_url), query, limit, author, category, tag, _date(since, "--since"),
                            _date(until, "--until"))
     for hit in hits:
         if as_json:
@@ -69,42 +62,18 @@ def search(query: str, db_url: str | None, author: str | None, category: str | N
     return 0
 
 
-def find_article(engine: Engine, reference: str) -> int:
-    """Article ID from an ID, a URL or a WordPress post ID (``post:311235`` or a bare number)."""
-    with engine.connect() as conn:
-        if reference.startswith(("http://", "https://")):
-            found = conn.execute(text("SELECT id FROM articles WHERE url = :u"), {"u": reference}).scalar()
-        elif reference.startswith("post:") and reference[5:].isdigit():
-            found = conn.execute(text("SELECT id FROM articles WHERE post_id = :p"),
-                                 {"p": int(reference[5:])}).scalar()
-        elif reference.isdigit():
-            found = conn.execute(text("SELECT id FROM articles WHERE id = :i OR post_id = :i ORDER BY "
-                                      "CASE WHEN id = :i THEN 0 ELSE 1 END"), {"i": int(reference)}).scalar()
-        else:
-            raise ConfigurationError(f"ARTICLE must be an ID, a post ID or a URL, got {reference!r}")
-    if found is None:
-        raise ConfigurationError(f"no article {reference!r} in the archive")
-    return int(found)
-
-
-def _versions(engine: Engine, article_id: int) -> list[dict[str, Any]]:
-    return [row for row in iter_articles(engine, versions="all") if row["id"] == article_id]
-
-
 @click.command(epilog="\b\nExample:\n  archiver show 311235\n  archiver show https://tarnkappe.info/artikel/x-311235.html")
 @click.argument("article")
 @DB_OPTION
 @click.option("--json", "as_json", is_flag=True)
 def show(article: str, db_url: str | None, as_json: bool) -> int:
     """An article's current version with authors, credits, images, categories, tags and its version history."""
-    engine = _engine(db_url)
+    from ..storage.queries import article_versions, find_article, version_diffs
+
+    engine = archive_engine(db_url)
     article_id = find_article(engine, article)
-    versions = _versions(engine, article_id)
-    with engine.connect() as conn:
-        diffs: dict[int, Any] = {
-            version: json.loads(diff) if isinstance(diff, str) else diff
-            for version, diff in conn.execute(text("SELECT version, diff FROM article_versions WHERE article_id = :a"),
-                                              {"a": article_id})}
+    versions = article_versions(engine, article_id)
+    diffs = version_diffs(engine, article_id)
     current = versions[-1]
     history = [{"version": v["version"], "captured_at": v["captured_at"], "title": v["title"],
                 "diff": diffs[v["version"]]} for v in versions]
@@ -147,8 +116,10 @@ def citation(row: dict[str, Any], collection: str) -> dict[str, Any]:
 @click.option("--collection", default="archive", show_default=True, help="pywb collection name for the replay path.")
 def cite(article: str, db_url: str | None, fmt: str, collection: str) -> int:
     """A citation that finds the exact archived page again (WARC record, digest, replay address)."""
-    engine = _engine(db_url)
-    current = _versions(engine, find_article(engine, article))[-1]
+    from ..storage.queries import article_versions, find_article
+
+    engine = archive_engine(db_url)
+    current = article_versions(engine, find_article(engine, article))[-1]
     data = citation(current, collection)
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False))
@@ -167,42 +138,26 @@ def cite(article: str, db_url: str | None, fmt: str, collection: str) -> int:
     return 0
 
 
-STATS_QUERIES = {
-    "articles_per_year": "SELECT substr(CAST(v.published AS TEXT), 1, 4) AS year, count(*) FROM articles a JOIN "
-                         "article_versions v ON v.id = a.current_version_id GROUP BY 1 ORDER BY 1",
-    "articles_per_category": "SELECT c.slug, count(*) FROM article_categories ac JOIN categories c ON c.id = "
-                             "ac.category_id JOIN articles a ON a.current_version_id = ac.version_id GROUP BY 1 "
-                             "ORDER BY 2 DESC, 1",
-    "authors_by_articles": "SELECT au.name, count(*) FROM article_authors aa JOIN authors au ON au.id = aa.author_id "
-                           "JOIN articles a ON a.current_version_id = aa.version_id GROUP BY 1 ORDER BY 2 DESC, 1",
-    "credits_by_license": "SELECT coalesce(cr.license, '(none)'), count(*) FROM credits cr JOIN articles a ON "
-                          "a.current_version_id = cr.version_id GROUP BY 1 ORDER BY 2 DESC, 1",
-    "captures_by_type": "SELECT record_type, count(*) FROM captures GROUP BY 1 ORDER BY 1",
-    "versions_per_article": "SELECT version_count, count(*) FROM articles GROUP BY 1 ORDER BY 1",
-}
-
-
 @click.command(epilog="\b\nExample:\n  archiver stats --json | jq .credits_by_license")
 @DB_OPTION
 @click.option("--json", "as_json", is_flag=True)
 def stats(db_url: str | None, as_json: bool) -> int:
     """Articles per year and category, authors by article count, credits by license, captures, versions, runs."""
-    engine = _engine(db_url)
-    report: dict[str, Any] = {}
-    with engine.connect() as conn:
-        for name, sql in STATS_QUERIES.items():
-            report[name] = {str(key): count for key, count in conn.execute(text(sql))}
-        report["last_runs"] = [
-            {"id": r[0], "spider": r[1], "mode": r[2], "started_at": str(r[3]), "finish_reason": r[4]}
-            for r in conn.execute(text("SELECT id, spider, mode, started_at, finish_reason FROM crawl_runs "
-                                       "ORDER BY id DESC LIMIT 5"))]
+    from ..storage.queries import archive_statistics
+
+    report = archive_statistics(archive_engine(db_url))
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
         return 0
     for name, values in report.items():
         click.echo(name.replace("_", " ") + ":")
-        for entry in values if isinstance(values, list) else values.items():
-            click.echo(f"  {entry}" if isinstance(values, list) else f"  {entry[0]}: {entry[1]}")
+        if name == "last_runs":
+            for run in values:
+                click.echo(f"  run {run['id']}: {run['mode']} {run['spider']}, started {run['started_at']}, "
+                           f"finished {run['finished_at'] or '-'} ({run['finish_reason'] or 'unfinished'})")
+        else:
+            for key, count in values.items():
+                click.echo(f"  {key}: {count}")
     return 0
 
 
@@ -212,16 +167,20 @@ def stats(db_url: str | None, as_json: bool) -> int:
 @click.option("--port", type=int, default=8001, show_default=True)
 def serve(db_url: str | None, host: str, port: int) -> int:
     """Browse the SQLite archive with Datasette, read-only, with the documented schema and full-text search."""
+    from ..locations import resolve_db_url
+    from ..storage.db import missing_archive_message
+
     url = resolve_db_url(db_url)
     if not url.startswith("sqlite:///"):
         raise ConfigurationError("archiver serve works on a SQLite archive (Datasette reads SQLite files)")
     database = url.removeprefix("sqlite:///")
     if not Path(database).exists():
-        raise ConfigurationError(f"no archive database at {database}")
+        raise ArchiveNotFound(missing_archive_message(database))
     try:
         import datasette  # noqa: F401
     except ImportError:
-        raise ConfigurationError("archiver serve needs Datasette: pip install 'archiver[serve]'") from None
+        raise ConfigurationError(f"archiver serve needs Datasette: {sys.executable} -m pip install "
+                                 "'datasette>=0.64'") from None
     metadata = Path(__file__).resolve().parents[1] / "storage" / "datasette-metadata.json"
     # --immutable opens the file read-only; the replica's own pages are never served from this origin.
     command = [sys.executable, "-m", "datasette", "serve", "--immutable", database, "--metadata", str(metadata),

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
 from ..exceptions import ConfigurationError
-from ..storage.db import make_engine, resolve_db_url
-from ..storage.reader import iter_articles
-from ..warc.package import cdxj_index, write_wacz
-from ..warc.reader import warc_files
-from ..warc.verify import verify_file
-
-DEFAULT_WARC_DIR = "archive/warc"
+from ..locations import DEFAULT_WARC_DIR, resolve_warc_dir
+from .options import DB_OPTION, archive_engine
 
 
 def _paths(paths: tuple[str, ...], warc_dir: str | None) -> list[Path]:
+    from ..warc.reader import warc_files
+
     if paths:
         found: list[Path] = []
         for path in map(Path, paths):
             found.extend(warc_files(path) if path.is_dir() else [path])
         return found
-    directory = warc_dir or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
+    directory = resolve_warc_dir(warc_dir)
     found = warc_files(directory)
     if not found:
         raise ConfigurationError(f"no WARC files in {directory}")
@@ -40,6 +36,8 @@ def warc() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def verify(paths: tuple[str, ...]) -> int:
     """Check WARC files structurally (stronger than warcio check); exit 1 with the first problem per file."""
+    from ..warc.verify import verify_file
+
     bad = 0
     for path in _paths(paths, None):
         result = verify_file(path)
@@ -57,6 +55,8 @@ def verify(paths: tuple[str, ...]) -> int:
 @click.option("-o", "--output", default="-", show_default=True, help="Output file, or - for stdout.")
 def index(paths: tuple[str, ...], warc_dir: str | None, output: str) -> int:
     """Write a sorted CDXJ index of the WARC files (pywb / ReplayWeb.page format)."""
+    from ..warc.package import cdxj_index
+
     text = cdxj_index(_paths(paths, warc_dir))
     if output == "-":
         sys.stdout.write(text)
@@ -68,10 +68,13 @@ def index(paths: tuple[str, ...], warc_dir: str | None, output: str) -> int:
 @warc.command(epilog="\b\nExample:\n  archiver warc wacz -o tarnkappe.wacz")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="WACZ file to write.")
 @click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR", help="WARC directory [default archive/warc].")
-@click.option("--db", "db_url", envvar="ARCHIVER_DB_URL", help="Database URL, for the pages list.")
+@DB_OPTION
 def wacz(output: str, warc_dir: str | None, db_url: str | None) -> int:
     """Package the WARC files as a WACZ whose pages.jsonl lists every article (title, date, authors)."""
-    engine = make_engine(resolve_db_url(db_url), readonly=True)
+    from ..storage.reader import iter_articles
+    from ..warc.package import write_wacz
+
+    engine = archive_engine(db_url)
     pages = ({"url": row["url"], "ts": (row["capture"] or {}).get("fetched_at") or row["captured_at"],
               "title": row["title"], "published": row["published"],
               "authors": [a["name"] for a in row["authors"]]} for row in iter_articles(engine))
@@ -85,11 +88,13 @@ def wacz(output: str, warc_dir: str | None, db_url: str | None) -> int:
 @click.option("--db", "db_url", envvar="ARCHIVER_DB_URL", required=True, help="Database to (re)build.")
 def reparse(warc_dir: str, db_url: str) -> int:
     """Rebuild the database from the WARC files alone, with no network."""
+    from ..locations import resolve_db_url
     from ..reparse import reparse as rebuild
+    from ..warc.reader import warc_files
 
     if not warc_files(warc_dir):
         raise ConfigurationError(f"no WARC files in {warc_dir}")
-    result = rebuild(warc_dir, db_url)
+    result = rebuild(warc_dir, resolve_db_url(db_url))
     click.echo(f"reparsed {result.files} WARC files: {result.captures} captures, {result.articles} articles, "
                f"{result.failures} extraction failures", err=True)
     return 0

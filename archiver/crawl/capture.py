@@ -8,7 +8,6 @@ retries, robots.txt, 404s and images all pass through it.
 from __future__ import annotations
 
 import logging
-import os
 import platform
 import time
 from collections import OrderedDict
@@ -28,7 +27,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from .. import __version__
 from ..exceptions import ConfigurationError, WarcError
-from ..storage.db import resolve_db_url
+from ..locations import resolve_db_url, resolve_warc_dir
 from ..storage.earlier import EarlierPayloads
 from ..storage.repository import CaptureRecord
 from ..warc.records import RECONSTRUCTED_NOTE, CapturedExchange, RawHeaders, from_epoch_us, sha1_digest, warc_date
@@ -38,7 +37,6 @@ from . import signals as archiver_signals
 from . import wire
 
 logger = logging.getLogger(__name__)
-DEFAULT_WARC_DIR = "archive/warc"
 # This run's last payloads, kept for revisit records; earlier runs' are found in the database. The duplicate
 # filter makes a second fetch of a URL within one run rare (robots.txt, a REST page read twice), so a short
 # memory is enough: 10,000 entries were 5.4 MB, a third of what a 50,000-article crawl's memory grew by.
@@ -101,7 +99,7 @@ class WarcCaptureExtension:
         settings = crawler.settings
         if not settings.getbool("ARCHIVER_WARC_ENABLED", True):
             raise NotConfigured("WARC capture disabled (ARCHIVER_WARC_ENABLED=False)")
-        directory = settings.get("ARCHIVER_WARC_DIR") or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
+        directory = resolve_warc_dir(settings.get("ARCHIVER_WARC_DIR"))
         versions = software_versions()
         fields = {
             "software": " ".join(f"{k}/{v}" for k, v in versions.items()),

@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 
 from ..distributed.coordinator import Coordinator, connect
 from ..exceptions import ConfigurationError, DistributedError, RunLocked, StorageError
+from ..locations import resolve_warc_dir
 from ..warc.repair import repair_open_files
 from ..warc.writer import safe_name_part
 from . import signals as archiver_signals
@@ -114,7 +115,7 @@ class DistributedExtension:
         settings = crawler.settings
         extension = cls(crawler, coordinator, settings.getfloat("ARCHIVER_IDLE_CLOSE", 30.0),
                         settings.getfloat("ARCHIVER_DISTRIBUTED_INTERVAL", 1.0),
-                        settings.get("ARCHIVER_WARC_DIR") or os.environ.get("ARCHIVER_WARC_DIR"),
+                        resolve_warc_dir(settings.get("ARCHIVER_WARC_DIR")),
                         settings.get("ARCHIVER_WARC_PREFIX", "archiver"))
         crawler.archiver_distributed = extension  # type: ignore[attr-defined]
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)

@@ -28,12 +28,52 @@ class DisallowAll:
         return False
 
 
+# Why a host could not be reached at all, by exception class name: Scrapy 2.19 raises its own download errors,
+# older releases Twisted's; both are matched along the class hierarchy.
+UNREACHABLE = {
+    "CannotResolveHostError": "its name does not resolve (DNS lookup failed)",
+    "DNSLookupError": "its name does not resolve (DNS lookup failed)",
+    "DownloadConnectionRefusedError": "the connection was refused",
+    "ConnectionRefusedError": "the connection was refused",
+    "DownloadTimeoutError": "the connection timed out",
+    "TCPTimedOutError": "the connection timed out",
+    "TimeoutError": "the connection timed out",
+    "NoRouteError": "there is no route to it",
+}
+
+
+def unreachable_reason(error: BaseException) -> str | None:
+    """What kept a host out of reach, when the error says so; None for every other failure."""
+    for cls in type(error).__mro__:
+        if cls.__name__ in UNREACHABLE:
+            return UNREACHABLE[cls.__name__]
+    return None
+
+
+class _UnreachableWithoutTraceback(logging.Filter):
+    """Scrapy logs a failed robots.txt download with its traceback; for a host out of reach the one line says
+    all there is (the run summary names the reason), so the forty lines of Twisted frames are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None and unreachable_reason(record.exc_info[1]):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class RobotsPolicyMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, but an unreachable or failing robots.txt forbids everything.
 
     Every request to that host is then refused; the run report carries the reason in the stat
-    ``archiver/robots_unavailable`` and the CLI exits 1 naming it.
+    ``archiver/robots_unavailable`` and the CLI exits 1 naming it. A host that cannot be reached at all
+    (DNS, refused, timeout) is reported as unreachable instead (``archiver/site_unreachable``): nothing
+    forbade anything there.
     """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        scrapy_logger = logging.getLogger(RobotsTxtMiddleware.__module__)
+        if not any(isinstance(f, _UnreachableWithoutTraceback) for f in scrapy_logger.filters):
+            scrapy_logger.addFilter(_UnreachableWithoutTraceback())
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if response.status < 500 and response.status != 429:
@@ -45,6 +85,9 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        why = unreachable_reason(exc)
+        if why is not None:
+            self._stats.set_value("archiver/site_unreachable", f"{netloc}: {why} ({type(exc).__name__})")
         self._disallow(netloc, f"robots.txt could not be fetched ({type(exc).__name__})")
 
     def _disallow(self, netloc: str, reason: str) -> None:

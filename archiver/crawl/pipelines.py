@@ -18,7 +18,8 @@ from scrapy.utils.defer import deferred_from_coro
 
 from ..exceptions import DatabaseUnavailable, StorageError
 from ..items import ArticleItem, ExtractionFailure, NotModified
-from ..storage.db import ensure_schema, make_engine, resolve_db_url
+from ..locations import resolve_db_url
+from ..storage.db import ensure_schema, make_engine
 from ..storage.repository import ArchiveStore, CaptureRecord
 from . import signals as archiver_signals
 from .capture import software_versions

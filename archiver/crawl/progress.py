@@ -22,7 +22,7 @@ class ProgressExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
         if not crawler.settings.getbool("ARCHIVER_PROGRESS", False):
-            raise NotConfigured("progress display off (stderr is not a terminal)")
+            raise NotConfigured  # off unless stderr is a terminal: the normal case, not worth a warning
         extension = cls(crawler, Console(stderr=True))
         crawler.signals.connect(extension.opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.update, signal=signals.response_received)

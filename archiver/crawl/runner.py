@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,9 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
 from ..exceptions import ConfigurationError
-from ..storage.db import ensure_schema, resolve_db_url
-from .capture import DEFAULT_WARC_DIR, warc_writer_kind
+from ..locations import resolve_db_url, resolve_warc_dir
+from ..storage.db import ensure_schema
+from .capture import warc_writer_kind
 from .stats import finish_reason
 
 # Politeness is pointless (and slow) toward a server on this machine; never relaxed for others.
@@ -79,7 +79,7 @@ def run_crawl(spider: str, base_url: str | None = None, db_url: str | None = Non
     if mode not in ("crawl", "update"):
         raise ConfigurationError(f"mode must be crawl or update, got {mode!r}")
     db = resolve_db_url(db_url)
-    warcs = warc_dir or os.environ.get("ARCHIVER_WARC_DIR") or DEFAULT_WARC_DIR
+    warcs = resolve_warc_dir(warc_dir)
     settings = build_settings(db, warcs, mode, politeness, base_url, overrides or {})
     warc_writer_kind(settings)  # a bad value is one line and exit 2, before anything starts
     loader = SpiderLoader.from_settings(settings)

@@ -1,6 +1,6 @@
 """Fixed facts of the replica site: authors, the category tree, tags and the word pool.
 
-Modelled on ``shared/site-model.md`` (sections 3, 7 and 8). Nothing here is computed
+Modelled on ``tests/fixtures/site-model.md`` (sections 3, 7 and 8). Nothing here is computed
 by, or shared with, the archiver's extraction code.
 """
 

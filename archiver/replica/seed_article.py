@@ -1,4 +1,4 @@
-"""The seed article (shared/seed-article.md, seed.txt), typed in by hand from the seed text.
+"""The seed article (tests/fixtures/seed-article.md and seed.txt), typed in by hand from the seed text.
 
 The replica places it at its publication date (14 March 2019) in the article sequence.
 """

@@ -1,4 +1,4 @@
-"""tk-theme templates (tarnkappe.info since about 2021), built from the real page in shared/samples."""
+"""tk-theme templates (tarnkappe.info since about 2021), built from the real page in tests/fixtures/tarnkappe."""
 
 from __future__ import annotations
 

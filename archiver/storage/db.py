@@ -7,7 +7,7 @@ so several processes can write the same file without "database is locked".
 from __future__ import annotations
 
 import fcntl
-import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,10 +17,12 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from ..exceptions import ConfigurationError, DatabaseUnreachable
+from ..exceptions import ArchiveNotFound, ConfigurationError, DatabaseUnreachable
 
-DEFAULT_DB_URL = "sqlite:///archive/archive.sqlite3"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+URL_FORMS = "sqlite:///path/to/archive.sqlite3, a plain file path, or postgresql+psycopg://user@host/database"
 
 
 def redact(url: str) -> str:
@@ -28,18 +30,15 @@ def redact(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
-        return "<unparseable database URL>"
-
-
-def resolve_db_url(url: str | None) -> str:
-    return url or os.environ.get("ARCHIVER_DB_URL") or DEFAULT_DB_URL
+        # Unparseable, yet it may hold a password: mask whatever stands between "user:" and "@".
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def make_engine(url: str, readonly: bool = False) -> Engine:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as error:
-        raise ConfigurationError(f"invalid database URL: {redact(url)}") from error
+        raise ConfigurationError(f"invalid database URL {redact(url)!r}: write {URL_FORMS}") from error
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url, parsed.database, readonly)
@@ -53,7 +52,7 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
                 # psycopg 3 starts every transaction of this connection READ ONLY.
                 dbapi_connection.read_only = True
         return engine
-    raise ConfigurationError(f"unsupported database backend {backend!r} (use sqlite or postgresql)")
+    raise ConfigurationError(f"unsupported database backend {backend!r}: write {URL_FORMS}")
 
 
 def _sqlite_engine(url: str, database: str | None, readonly: bool) -> Engine:
@@ -61,7 +60,7 @@ def _sqlite_engine(url: str, database: str | None, readonly: bool) -> Engine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     if readonly:
         if not database or not Path(database).exists():
-            raise DatabaseUnreachable(f"no archive database at {database}")
+            raise ArchiveNotFound(missing_archive_message(database))
         engine = create_engine(f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true", future=True)
     else:
         engine = create_engine(url, future=True, connect_args={"timeout": 60})
@@ -83,6 +82,12 @@ def _sqlite_engine(url: str, database: str | None, readonly: bool) -> Engine:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def missing_archive_message(database: str | None) -> str:
+    where = f"{database} ({Path(database).resolve()})" if database else "an empty path"
+    return (f"no archive database at {where}: run `make demo` or `archiver crawl SPIDER` to create one, "
+            f"or pass --db (or set ARCHIVER_DB_URL) to the archive to read")
 
 
 def check_connection(engine: Engine) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..exceptions import StorageError
+from ..exceptions import ArchiveNotFound, StorageError
 from . import models as m
 from .models import table_of as _t
 
@@ -29,7 +29,7 @@ class EarlierPayloads:
                       .order_by(captures.c.fetched_at.desc()).limit(1))
         try:
             self.engine: Engine | None = make_engine(db_url, readonly=True)
-        except StorageError:
+        except (ArchiveNotFound, StorageError):  # a first crawl: the database is created after this
             self.engine = None
         if self.engine is not None and not self._archive_has_captures():
             # A first crawl: nothing to compare with, so no query per response (this run's own payloads are

@@ -98,9 +98,13 @@ def write_parquet(rows: Iterable[dict[str, Any]], path: str, batch: int = 1000) 
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as error:
+        import sys
+
         from ..exceptions import ConfigurationError
 
-        raise ConfigurationError("Parquet export needs pyarrow: pip install 'archiver[parquet]'") from error
+        # The interpreter's own pip: the hint works as pasted, in or outside a virtual environment.
+        raise ConfigurationError(f"Parquet export needs pyarrow: {sys.executable} -m pip install 'pyarrow>=14'") \
+            from error
     writer = None
     buffer: list[dict[str, Any]] = []
     count = 0

@@ -27,8 +27,8 @@ def iso(value: datetime | None) -> str | None:
 
 
 def iter_articles(engine: Engine, versions: str = "latest", since: datetime | None = None,
-                  with_html: bool = False) -> Iterator[Row]:
-    """Yield one item-shaped dict per article (``latest``) or per stored version (``all``)."""
+                  with_html: bool = False, article_id: int | None = None) -> Iterator[Row]:
+    """Yield one item-shaped dict per article (``latest``) or per stored version (``all``), or one article's."""
     a, v, s = m.Article.__table__, m.ArticleVersion.__table__, m.Site.__table__
     join_on = (v.c.id == a.c.current_version_id) if versions == "latest" else (v.c.article_id == a.c.id)
     query = (select(a.c.id.label("article_id"), a.c.url, a.c.post_id, a.c.version_count, s.c.host, v)
@@ -36,6 +36,8 @@ def iter_articles(engine: Engine, versions: str = "latest", since: datetime | No
              .order_by(a.c.id, v.c.version))
     if since is not None:
         query = query.where(v.c.published >= since)
+    if article_id is not None:
+        query = query.where(a.c.id == article_id)
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
         for partition in result.mappings().partitions(BATCH):

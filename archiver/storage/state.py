@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..exceptions import StorageError
+from ..exceptions import ArchiveNotFound, StorageError
 from . import models as m
 from .db import make_engine
 
@@ -83,7 +83,7 @@ def load_state(db_url: str, host: str, current_run: int | None = None) -> Archiv
     state = ArchiveState()
     try:
         engine = make_engine(db_url, readonly=True)
-    except StorageError:
+    except (ArchiveNotFound, StorageError):
         return state
     a, v, s, c, r = (m.Article.__table__, m.ArticleVersion.__table__, m.Site.__table__, m.Capture.__table__,
                      m.CrawlRun.__table__)

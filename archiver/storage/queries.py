@@ -1,0 +1,74 @@
+"""The researcher commands' reads: find an article, its versions with their diffs, the archive's statistics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+
+from ..exceptions import ConfigurationError
+from . import models as m
+from .reader import iso, iter_articles
+
+
+def find_article(engine: Engine, reference: str) -> int:
+    """Article ID from an ID, a URL or a WordPress post ID (``post:311235`` or a bare number)."""
+    with engine.connect() as conn:
+        if reference.startswith(("http://", "https://")):
+            found = conn.execute(text("SELECT id FROM articles WHERE url = :u"), {"u": reference}).scalar()
+        elif reference.startswith("post:") and reference[5:].isdigit():
+            found = conn.execute(text("SELECT id FROM articles WHERE post_id = :p"),
+                                 {"p": int(reference[5:])}).scalar()
+        elif reference.isdigit():
+            found = conn.execute(text("SELECT id FROM articles WHERE id = :i OR post_id = :i ORDER BY "
+                                      "CASE WHEN id = :i THEN 0 ELSE 1 END"), {"i": int(reference)}).scalar()
+        else:
+            raise ConfigurationError(f"ARTICLE must be an ID, a post ID or a URL, got {reference!r}")
+    if found is None:
+        raise ConfigurationError(f"no article {reference!r} in the archive")
+    return int(found)
+
+
+def article_versions(engine: Engine, article_id: int) -> list[dict[str, Any]]:
+    """Every stored version of one article in the item shape, oldest first."""
+    return list(iter_articles(engine, versions="all", article_id=article_id))
+
+
+def version_diffs(engine: Engine, article_id: int) -> dict[int, Any]:
+    """Version number -> the field diff against the version before it (None for the first)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT version, diff FROM article_versions WHERE article_id = :a"),
+                            {"a": article_id})
+        return {version: json.loads(diff) if isinstance(diff, str) else diff for version, diff in rows}
+
+
+STATS_QUERIES = {
+    "articles_per_year": "SELECT substr(CAST(v.published AS TEXT), 1, 4) AS year, count(*) FROM articles a JOIN "
+                         "article_versions v ON v.id = a.current_version_id GROUP BY 1 ORDER BY 1",
+    "articles_per_category": "SELECT c.slug, count(*) FROM article_categories ac JOIN categories c ON c.id = "
+                             "ac.category_id JOIN articles a ON a.current_version_id = ac.version_id GROUP BY 1 "
+                             "ORDER BY 2 DESC, 1",
+    "authors_by_articles": "SELECT au.name, count(*) FROM article_authors aa JOIN authors au ON au.id = aa.author_id "
+                           "JOIN articles a ON a.current_version_id = aa.version_id GROUP BY 1 ORDER BY 2 DESC, 1",
+    "credits_by_license": "SELECT coalesce(cr.license, '(none)'), count(*) FROM credits cr JOIN articles a ON "
+                          "a.current_version_id = cr.version_id GROUP BY 1 ORDER BY 2 DESC, 1",
+    "captures_by_type": "SELECT record_type, count(*) FROM captures GROUP BY 1 ORDER BY 1",
+    "versions_per_article": "SELECT version_count, count(*) FROM articles GROUP BY 1 ORDER BY 1",
+}
+
+
+def archive_statistics(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
+    """Counts per year, category, author, credit license, capture type and version count; the last runs."""
+    report: dict[str, Any] = {}
+    with engine.connect() as conn:
+        for name, sql in STATS_QUERIES.items():
+            report[name] = {str(key): count for key, count in conn.execute(text(sql))}
+        runs = m.CrawlRun.__table__
+        report["last_runs"] = [
+            {"id": r.id, "spider": r.spider, "mode": r.mode, "started_at": iso(r.started_at),
+             "finished_at": iso(r.finished_at), "finish_reason": r.finish_reason}
+            for r in conn.execute(select(runs.c.id, runs.c.spider, runs.c.mode, runs.c.started_at,
+                                         runs.c.finished_at, runs.c.finish_reason)
+                                  .order_by(runs.c.id.desc()).limit(last_runs))]
+    return report
