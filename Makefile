@@ -9,7 +9,14 @@ PYWB_VENV := .venv-pywb
 PYWB_STAMP := $(PYWB_VENV)/.installed
 DEMO_ARTICLES ?= 300
 
-.PHONY: demo test lint typecheck pytest bench bench-quick bench-tools test-tools clean
+# The oldest Scrapy of the range pyproject.toml allows: the crawl and capture tests run on it too (make test runs
+# everything on the newest, which pip picks).
+SCRAPY_OLDEST := 2.19.0
+OLDEST_VENV := .venv-scrapy-oldest
+SCRAPY_RANGE_TESTS := tests/test_spider.py tests/test_capture.py tests/test_crawl_e2e.py tests/test_update.py \
+	tests/test_warc_service.py tests/test_hostile.py
+
+.PHONY: demo test lint typecheck pytest bench bench-quick bench-tools test-tools test-scrapy-oldest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +61,16 @@ MISSING_TOOLS := $(if $(shell command -v wget 2>/dev/null),,wget) \
 	$(if $(shell command -v valgrind 2>/dev/null),,valgrind)
 IS_ROOT := $(filter 0,$(shell id -u))
 
+# Skipped (with a line saying so) while the newest release of the range is the oldest.
+test-scrapy-oldest: $(TEST_STAMP)
+	@if [ "$$($(BIN)/python -c 'import scrapy; print(scrapy.__version__)')" = "$(SCRAPY_OLDEST)" ]; then \
+		echo "test-scrapy-oldest: Scrapy $(SCRAPY_OLDEST) is both ends of the range; make test ran it"; \
+	else \
+		test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV); \
+		$(OLDEST_VENV)/bin/python -m pip install --quiet -e '.[test]' 'scrapy==$(SCRAPY_OLDEST)' && \
+		$(OLDEST_VENV)/bin/python -m pytest -q $(SCRAPY_RANGE_TESTS); \
+	fi
+
 bench: $(TEST_STAMP) bench-tools
 	$(BIN)/python bench/run.py
 
@@ -66,6 +83,9 @@ endif
 # The tests run without them: as root they are installed; otherwise the tests that need them are skipped,
 # each naming the tool and how to get it (CI installs them first and skips nothing).
 test-tools:
+ifneq ($(IS_ROOT),)
+	bash tests/wordpress/install.sh || echo "note: could not install the WordPress stack; the real-WordPress tests will be skipped"
+endif
 ifneq ($(strip $(MISSING_TOOLS)),)
 ifneq ($(IS_ROOT),)
 	apt-get install -y --no-install-recommends $(MISSING_TOOLS) || echo "note: could not install $(strip $(MISSING_TOOLS)); the tests that need them will be skipped"
@@ -78,4 +98,4 @@ bench-quick: $(TEST_STAMP) bench-tools
 	$(BIN)/python bench/run.py --quick
 
 clean:
-	rm -rf archive .pytest_cache .mypy_cache .ruff_cache $(PYWB_VENV)
+	rm -rf archive .pytest_cache .mypy_cache .ruff_cache $(PYWB_VENV) $(OLDEST_VENV)

@@ -141,7 +141,7 @@ def run_floor(urls_file: Path, processes: int) -> tuple[float, int, float, float
     with tempfile.TemporaryDirectory() as directory:
         # From an empty directory: no scrapy.cfg, so Scrapy's defaults and the settings given here, which include
         # the archiver's two speed-ups any Scrapy crawl could have (its garbage-collector threshold and stats
-        # collector: 5.1 → 3.8 CPU-ms per page for one floor process), so that the floor is a ceiling on speed.
+        # collector), so that the floor is a ceiling on speed.
         done = run_together(
             [[sys.executable, "-m", "scrapy", "runspider", FLOOR_SPIDER, "-a", f"urls={urls_file}", "-a",
               f"out={directory}/{i}.json", "-a", f"part={i}", "-a", f"parts={processes}", *BARE_SCRAPY_SETTINGS,

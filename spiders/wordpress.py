@@ -1,57 +1,50 @@
-"""The generic WordPress news spider: discovery by sitemaps, feeds and listings; pages by page objects.
+"""The generic WordPress news spider: says what to fetch and hands every article page to its page object.
 
-``scrapy crawl wordpress -a base_url=URL`` or ``archiver crawl wordpress --base-url URL``.
-The spider only decides what to fetch; every selector that reads an article lives in
-``archiver.pages``.
+``scrapy crawl wordpress -a base_url=URL`` or ``archiver crawl wordpress --base-url URL``. Discovery: robots.txt
+→ post sitemaps, the feed, the front page and its pagination, the REST posts. Each request carries its role
+(``meta["archiver_role"]``) and what its source said of it; what the archive already holds decides what is
+really fetched (``archiver.crawl.policy``), and pages that would queue hundreds of requests wait
+(``archiver.crawl.backlog``). Every selector lives in ``archiver.pages``.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from scrapy import Request, Spider, signals
-from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
-from scrapy.http import Response, TextResponse
-from scrapy.spiders import SitemapSpider
+from scrapy import Request, Spider
+from scrapy.http import Response, TextResponse, XmlResponse
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from archiver.crawl.distributed import seeding_done, share, shared, start_seeding
+from archiver.crawl.archive_view import ArchiveView
+from archiver.crawl.backlog import BACKLOG
+from archiver.crawl.rest import RestIndexExtension, rest_records, total_pages
 from archiver.exceptions import ConfigurationError, ExtractionError
 from archiver.items import ExtractionFailure, NotModified
-from archiver.locations import resolve_db_url
 from archiver.normalize.charset import correct_decoding
 from archiver.normalize.dates import parse_date
-from archiver.normalize.rest import RestIndex, complete_from_rest
-from archiver.normalize.urls import is_article_url, post_id_from_url, strip_tracking
+from archiver.normalize.urls import is_article_url, strip_tracking
 from archiver.pages import Page, extract
-from archiver.pages.listing import ListingPage
-from archiver.storage.state import ArchiveState, load_state
+from archiver.pages.listing import ListingPage, is_listing_trap, pages_after
 
-# The queue is the crawl's memory: it must hold about one listing's or one sitemap's worth of requests, not the
-# site. So what completes an article comes first (its images), then articles, then the next listing page (each
-# adds ~10 articles); the next sitemap or REST page (1,000 or 100 articles) waits until the queue is empty
-# (``_backlog``). With equal priorities Scrapy's LIFO queue walked the whole pagination chain first, queueing
-# every article of it: 10,905 waiting requests at 6,000 responses on a 20,000-article site.
-IMAGE_PRIORITY = 20
-LISTING_PRIORITY = -5
-# On a shared (Redis) queue the backlog is the queue itself: there the next pages just come last, and the
-# pagination chain, which can only be walked one page after the other, goes first instead of being the slow
-# tail of the run (170 listing pages one by one after every article was done, on 2,000 articles).
-DISCOVERY_BACKLOG_PRIORITY = -100
-SHARED_QUEUE_LISTING_PRIORITY = 15
-# Pagination is a chain (page N names only page N+1). Under load each step waited ~400 ms behind the responses
-# ahead of it, so the walk became the critical path of a fast crawl; a full crawl asks for the next few
-# WordPress-numbered pages at once. Pages past the last answer 404: archived, a handful per run.
+# What completes a page comes first (its images), then articles, then the next listing page (each adds ~10
+# articles): the queue then holds about one listing's worth of requests, not the whole pagination chain.
+IMAGE_PRIORITY, FEED_PRIORITY, LISTING_PRIORITY = 20, 5, -5
+# Pagination is a chain (page N names only page N+1): a full crawl asks for the next few pages at once, so the
+# walk is not the critical path. Pages past the last answer 404: archived, a handful per run.
 LISTING_LOOKAHEAD = 4
-PAGE_NUMBER = re.compile(r"/page/(\d+)/?$")
 ARTICLE_NEIGHBOURS = "//a[@rel='prev' or @rel='next']/@href"
+
+
+def _utc_date(raw: Any) -> datetime | None:
+    """A REST record's ``*_gmt`` time: UTC without an offset."""
+    return parse_date(raw, timezone=ZoneInfo("UTC")) if isinstance(raw, str) else None
 
 
 def article_page(response: TextResponse) -> tuple[Page, str | None]:
@@ -63,275 +56,125 @@ def article_page(response: TextResponse) -> tuple[Page, str | None]:
     return Page(response.url, corrected[0]), corrected[1]
 
 
-class WordPressSpider(SitemapSpider):
+class WordPressSpider(Spider):
     name = "wordpress"
     # None: any permalink shape WordPress produces (see archiver.normalize.urls.is_article_url), and every
     # URL a post source names (post sitemaps, feed items, REST posts). Site spiders set their own grammar.
     article_url_re: ClassVar[str | None] = None
-    sitemap_follow = [r"post-sitemap\d*\.xml$", r"wp-sitemap-posts-post-\d+\.xml$",
-                      r"sitemap_index\.xml$", r"wp-sitemap\.xml$"]
-    rest_routes: ClassVar[tuple[str, ...]] = ("users", "categories", "tags")
-    rest_max_pages: ClassVar[int] = 50
+    sitemap_follow: ClassVar[list[str]] = [r"post-sitemap\d*\.xml$", r"wp-sitemap-posts-post-\d+\.xml$",
+                                           r"sitemap_index\.xml$", r"wp-sitemap\.xml$"]
     default_base_url: ClassVar[str | None] = None
     layout: ClassVar[str] = "auto"
 
     def __init__(self, base_url: str | None = None, mode: str = "crawl", *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         base = (base_url or self.default_base_url or "").rstrip("/")
-        if not base:
-            raise ConfigurationError("the wordpress spider needs -a base_url=URL")
         parts = urlsplit(base)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
+        if not base or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(f"the {self.name} spider needs -a base_url=URL (http or https), got {base_url!r}")
         if mode not in ("crawl", "update"):
             raise ConfigurationError(f"mode must be crawl or update, got {mode!r}")
-        self.base_url = base
-        self.mode = mode
-        self.host = parts.netloc.lower()
-        self.sitemap_urls = [f"{base}/robots.txt"]
-        # Only post sitemaps are followed, so every URL in them is a post.
-        # Sitemap rules match whole URLs, the permalink grammar matches paths.
-        rule = "^https?://[^/]+" + self.article_url_re.removeprefix("^") if self.article_url_re else ""
-        self.sitemap_rules = [(rule, "parse_article")]
-        super().__init__(*args, **kwargs)
-        hostname = parts.hostname.lower()
-        self.allowed_domains = [hostname.removeprefix("www.")]
+        self.base_url, self.mode, self.host = base, mode, parts.netloc.lower()
+        self.allowed_domains = [parts.hostname.lower().removeprefix("www.")]
         self._article_re = re.compile(self.article_url_re) if self.article_url_re else None
-        self.rest = RestIndex()
-        self.state = ArchiveState()  # what the archive already holds; filled in update mode
-        self._done_posts: set[int | None] = set()
-        self._lastmod: dict[str, datetime | None] = {}
-        self._backlog: deque[Request] = deque()
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.release_backlog, signal=signals.spider_idle)
-        return spider
+        self._follow = [re.compile(pattern) for pattern in self.sitemap_follow]
 
     # --- discovery -------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
-        # In a distributed run only one worker seeds the shared queue (and reads the REST taxonomies, which
-        # it shares); the others take from the queue.
-        seeder = start_seeding(self.crawler)
-        await self.prepare(load_rest=seeder)
-        if not seeder:
-            records = await shared(self.crawler, "rest", timeout=self.crawler.settings.getfloat("ARCHIVER_IDLE_CLOSE"))
-            if records is None:
-                await self.load_rest_taxonomies()  # the seeding worker died first
-            else:
-                for route, page in records.items():
-                    self.rest.add(route, page)
-            return
-        share(self.crawler, "rest", self.rest.records())
+        archive = self.crawler.get_extension(ArchiveView)
+        rest = self.crawler.get_extension(RestIndexExtension)
+        assert archive is not None and rest is not None, "both are among the archiver's EXTENSIONS"
+        archive.load(self.host, self.mode, self.is_article)
+        await rest.load(self.base_url)  # the REST taxonomies complete every article, so they come first
         async for request in self.seed_requests():
             yield request
-        seeding_done(self.crawler)
-
-    async def prepare(self, load_rest: bool = True) -> None:
-        """Load what the archive knows and the site's REST taxonomies; every worker needs both."""
-        run_id = self.crawler.stats.get_value("archiver/run_id")  # type: ignore[union-attr]
-        self.state = load_state(resolve_db_url(self.crawler.settings.get("ARCHIVER_DB_URL")), self.host, run_id)
-        if self.crawler.settings.get("ARCHIVER_DISTRIBUTED_RUN"):
-            # The shared queue and its leases are what a distributed run resumes from, and other workers'
-            # unfinished database runs are alive, not interrupted.
-            self.state.done_in_interrupted_runs = set()
-        # An interrupted run's article page counts as done only if its article reached the database; its capture
-        # row may have been committed before the article's batch was.
-        self.state.done_in_interrupted_runs = {
-            url for url in self.state.done_in_interrupted_runs
-            if self.state.is_known(url) or post_id_from_url(url) in self.state.post_ids
-            or not self.is_article(url, trusted=False)}
-        self._done_posts = {post_id_from_url(url) for url in self.state.done_in_interrupted_runs} - {None}
-        if self.mode == "crawl":
-            # A full crawl uses the archive only to resume: what an interrupted run finished is not fetched again.
-            self.state = ArchiveState(done_in_interrupted_runs=self.state.done_in_interrupted_runs)
-        if self.state.done_in_interrupted_runs:
-            self.logger.warning("resuming: %d pages were archived by the interrupted run",
-                                len(self.state.done_in_interrupted_runs))
-        self.logger.info("%s: %d known articles", self.mode, len(self.state.articles))
-        if load_rest:
-            await self.load_rest_taxonomies()
 
     async def seed_requests(self) -> AsyncIterator[Request]:
-        """Where discovery starts: robots.txt → sitemaps, the feed, the front page, the REST posts."""
-        async for request in super().start():
-            yield request
-        # Discovery pages are fetched in full: a 304 would hide entries an earlier, interrupted run never reached.
+        """Where discovery starts: robots.txt → sitemaps, the feed, the front page, the REST posts, re-checks."""
+        archive = self.crawler.get_extension(ArchiveView)
+        assert archive is not None
+        yield Request(f"{self.base_url}/robots.txt", callback=self.parse_robots)
         yield Request(f"{self.base_url}/feed", callback=self.parse_feed, priority=10)
-        yield Request(f"{self.base_url}/", callback=self.parse_listing, priority=self.listing_priority)
+        yield self.listing_request(f"{self.base_url}/")
         posts = f"{self.base_url}/wp-json/wp/v2/posts?per_page=100&page=1"
-        if self.mode == "update" and self.state.last_run_started is not None:
-            posts += "&modified_after=" + self.state.last_run_started.strftime("%Y-%m-%dT%H:%M:%S")
+        if archive.mode == "update" and archive.last_run_started is not None:
+            # UTC said explicitly: WordPress reads a time without an offset in the site's own time zone.
+            posts += "&orderby=modified&modified_after=" + archive.last_run_started.strftime("%Y-%m-%dT%H:%M:%SZ")
         yield Request(posts, callback=self.parse_rest_posts, priority=5)
-        if self.mode == "update":
-            # Silent edits leave no trace in feeds or listings: known articles are re-checked on a schedule
-            # that decays with their age, with conditional requests (a 304 costs almost nothing).
-            for url in sorted(self.state.articles):
-                if self.state.due_for_recheck(url):
-                    self.crawler.stats.inc_value("archiver/update/rechecks")  # type: ignore[union-attr]
-                    yield self._known_request(url)
-
-    # --- update mode -----------------------------------------------------------------------------
-    def _conditional(self, request: Request) -> Request:
-        """In update mode, ask only for what changed since the archived copy (If-None-Match / -Modified-Since)."""
-        if self.mode != "update":
-            return request
-        headers = self.state.conditional_headers(request.url)
-        if headers:
-            request = request.replace(meta={**request.meta, "handle_httpstatus_list": [304]})
-            for name, value in headers.items():
-                request.headers[name] = value
-        return request
-
-    def _known_request(self, url: str, changed: bool = False) -> Request:
-        return self._conditional(Request(url, callback=self.parse_article, errback=self.article_error,
-                                         meta={"archiver_changed": changed, "handle_httpstatus_list": [304]}))
-
-    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        for entry in entries:
-            loc = entry.get("loc", "")
-            if self.mode == "update" and not any(re.search(p, loc) for p in self.sitemap_follow):
-                lastmod = parse_date(entry.get("lastmod"))
-                self._lastmod[loc] = lastmod
-                if self.state.is_known(loc) and not self.state.changed_since_seen(loc, lastmod) \
-                        and not self.state.due_for_recheck(loc):
-                    self.crawler.stats.inc_value("archiver/update/skipped_unchanged")  # type: ignore[union-attr]
-                    continue
-            yield entry
-
-    def _parse_sitemap(self, response: Response) -> Iterable[Request]:
-        for request in super()._parse_sitemap(response):
-            if request.callback == self.parse_article and request.url in self.state.done_in_interrupted_runs:
-                continue
-            if request.callback == self.parse_article and self.state.is_known(request.url):
-                changed = self.state.changed_since_seen(request.url, self._lastmod.get(request.url))
-                yield self._known_request(request.url, changed)
-            elif request.callback == self.parse_article:
-                yield request.replace(errback=self.article_error)
-            elif request.callback == self._parse_sitemap:
-                yield from self.later(request)
-            else:
+        for url in archive.due_for_recheck():
+            if (request := self.article_request(url, trusted=True, recheck=True)) is not None:
                 yield request
 
-    @property
-    def shared_queue(self) -> bool:
-        return bool(self.crawler.settings.get("ARCHIVER_DISTRIBUTED_RUN"))
+    def parse_robots(self, response: Response) -> Iterable[Request]:
+        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+            yield Request(url, callback=self.parse_sitemap)
 
-    @property
-    def listing_priority(self) -> int:
-        return SHARED_QUEUE_LISTING_PRIORITY if self.shared_queue else LISTING_PRIORITY
-
-    def later(self, request: Request) -> Iterable[Request]:
-        """A discovery page that would queue hundreds of articles: held back until the queue is empty."""
-        if self.shared_queue:
-            yield request.replace(priority=DISCOVERY_BACKLOG_PRIORITY)
-        else:
-            self._backlog.append(request)
-
-    def release_backlog(self, spider: Spider) -> None:
-        """The queue is empty: the next held-back sitemap or REST page, in the order they were found."""
-        if self._backlog:
-            assert self.crawler.engine is not None
-            self.crawler.engine.crawl(self._backlog.popleft())
-            raise DontCloseSpider
-
-    async def load_rest_taxonomies(self) -> None:
-        """Read users, categories and tags from the REST API before any article is parsed, where it answers."""
-        assert self.crawler.engine is not None
-        for route in self.rest_routes:
-            for page in range(1, self.rest_max_pages + 1):
-                url = f"{self.base_url}/wp-json/wp/v2/{route}?per_page=100&page={page}"
-                try:
-                    response = await self.crawler.engine.download_async(Request(url, dont_filter=True))
-                except IgnoreRequest:
-                    break  # robots.txt forbids it: the site does not want the API crawled
-                records = self._rest_records(response)
-                if records is None:
-                    self.crawler.stats.inc_value(f"archiver/rest/{route}/unavailable")  # type: ignore[union-attr]
-                    break
-                self.rest.add(route, records)
-                if page >= int(response.headers.get(b"X-WP-TotalPages", b"1") or 1):
-                    break
-
-    def _rest_records(self, response: Response) -> list[Any] | None:
-        if response.status != 200 or not isinstance(response, TextResponse):
-            return None
-        try:
-            data = json.loads(response.text)
-        except ValueError:
-            return None
-        return data if isinstance(data, list) else None
+    def parse_sitemap(self, response: Response) -> Iterable[Request]:
+        body = response.body if isinstance(response, XmlResponse) or not gzip_magic_number(response) else \
+            gunzip(response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        sitemap = Sitemap(body) if body.lstrip()[:1] == b"<" else None
+        if sitemap is None or sitemap.type not in ("sitemapindex", "urlset"):
+            self.logger.warning("not a sitemap: %s", response.url)
+            return
+        for entry in sitemap:
+            loc = entry.get("loc", "")
+            if sitemap.type == "sitemapindex" and any(pattern.search(loc) for pattern in self._follow):
+                # The next sitemap queues up to 1,000 articles: it waits until the queue is empty.
+                yield Request(loc, callback=self.parse_sitemap, meta={BACKLOG: True})
+            elif sitemap.type == "urlset" and (request := self.article_request(
+                    loc, trusted=True, lastmod=parse_date(entry.get("lastmod")))) is not None:
+                yield request
 
     def parse_rest_posts(self, response: Response) -> Iterable[Request]:
-        records = self._rest_records(response)
-        if records is None:
-            return
-        for record in records:
+        records = rest_records(response)
+        for record in records or ():
             link = record.get("link") if isinstance(record, dict) else None
-            if isinstance(link, str):
-                yield from self._article_request(link, response, trusted=True)
+            if isinstance(link, str) and (request := self.article_request(
+                    link, trusted=True, modified=_utc_date(record.get("modified_gmt")))):
+                yield request
         page = int(re.search(r"[?&]page=(\d+)", response.url)[1])  # type: ignore[index]
-        if page < min(int(response.headers.get(b"X-WP-TotalPages", b"1") or 1), self.rest_max_pages * 10):
-            # Like sitemaps: the next 100 posts once the queue has drained, not all pages up front.
-            yield from self.later(Request(re.sub(r"([?&]page=)\d+", rf"\g<1>{page + 1}", response.url),
-                                          callback=self.parse_rest_posts))
+        if records and page < total_pages(response):
+            yield Request(re.sub(r"([?&]page=)\d+", rf"\g<1>{page + 1}", response.url),
+                          callback=self.parse_rest_posts, meta={BACKLOG: True})
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
         for link in response.xpath("//item/link/text()").getall():
-            yield from self._article_request(link.strip(), response, priority=5, trusted=True)
+            if (request := self.article_request(link.strip(), priority=FEED_PRIORITY, trusted=True)) is not None:
+                yield request
 
     def parse_listing(self, response: Response) -> Iterable[Request]:
         if not isinstance(response, TextResponse):
             return
         listing = ListingPage(Page(response.url, response.text))
-        teasers, titles = listing.teaser_links(), listing.post_title_links()
-        for url in teasers:
-            yield from self._article_request(url, response)
-        for url in titles:
-            yield from self._article_request(url, response, trusted=True)
-        articles = [url for url in map(strip_tracking, teasers + titles) if self.is_article(url, trusted=True)]
-        if self.mode == "update" and articles and all(self.state.is_known(url) for url in articles):
-            return  # newest first: a page of only known articles means the rest is known too
+        for url, trusted in [(u, False) for u in listing.teaser_links()] + \
+                            [(u, True) for u in listing.post_title_links()]:
+            if (request := self.article_request(url, trusted=trusted)) is not None:
+                yield request
         for url in listing.next_page_links():
             if self.is_listing_trap(url):
                 self.crawler.stats.inc_value("archiver/traps_avoided")  # type: ignore[union-attr]
                 continue
-            yield Request(url, callback=self.parse_listing, priority=self.listing_priority)
-            if self.mode == "crawl":
-                yield from self._pages_after(url)
+            yield self.listing_request(url)
+            for ahead in pages_after(url, LISTING_LOOKAHEAD):
+                if self.is_listing_trap(ahead):
+                    break
+                yield self.listing_request(ahead, lookahead=True)
 
-    def _pages_after(self, url: str) -> Iterable[Request]:
-        parts = urlsplit(url)
-        number = PAGE_NUMBER.search(parts.path)
-        if number is None:
-            return
-        for ahead in range(1, LISTING_LOOKAHEAD + 1):
-            path = parts.path[:number.start(1)] + str(int(number[1]) + ahead) + parts.path[number.end(1):]
-            candidate = parts._replace(path=path).geturl()
-            if self.is_listing_trap(candidate):
-                return
-            yield Request(candidate, callback=self.parse_listing, priority=self.listing_priority)
+    def listing_request(self, url: str, lookahead: bool = False) -> Request:
+        return Request(url, callback=self.parse_listing, priority=LISTING_PRIORITY,
+                       meta={"archiver_role": "listing", "archiver_lookahead": lookahead})
 
     def is_listing_trap(self, url: str) -> bool:
-        """Pagination that never ends: date archives (?m=, /2026/11/), search results, absurd page numbers."""
-        parts = urlsplit(url)
-        if parts.netloc.lower() != self.host or re.search(r"(?:^|&)(?:m|s|year|monthnum|day)=", parts.query):
-            return True
-        page = PAGE_NUMBER.search(parts.path) or re.search(r"(?:^|&)paged=(\d+)", parts.query)
-        return page is not None and int(page[1]) > self.crawler.settings.getint("ARCHIVER_MAX_LISTING_PAGES", 5000)
+        return is_listing_trap(url, self.host, self.settings.getint("ARCHIVER_MAX_LISTING_PAGES"))
 
-    def _article_request(self, url: str, response: Response, priority: int = 0,
-                         trusted: bool = False) -> Iterable[Request]:
+    def article_request(self, url: str, priority: int = 0, trusted: bool = False, **signals: Any) -> Request | None:
+        """The request for an article page; None when the URL is not one. ``signals``: ``lastmod``, ``modified``
+        (when a source says it last changed), ``recheck`` (the archive's re-check is due)."""
         url = strip_tracking(url)
-        if not self.is_article(url, trusted) or url in self.state.done_in_interrupted_runs:
-            return
-        if self._done_posts and post_id_from_url(url) in self._done_posts:
-            return  # another path (moved category, ?p=) to an article the interrupted run finished
-        if self.mode == "update" and self.state.is_known(url):
-            if self.state.due_for_recheck(url):
-                yield self._known_request(url)
-            return
-        yield Request(url, callback=self.parse_article, errback=self.article_error, priority=priority)
+        if not self.is_article(url, trusted):
+            return None
+        meta = {"archiver_role": "article", **{f"archiver_{name}": value for name, value in signals.items() if value}}
+        return Request(url, callback=self.parse_article, errback=self.article_error, priority=priority, meta=meta)
 
     def is_article(self, url: str, trusted: bool = False) -> bool:
         """Same host, and the site's permalink grammar (or any post permalink, or a post source vouches)."""
@@ -345,15 +188,15 @@ class WordPressSpider(SitemapSpider):
     # --- articles --------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterable[Any]:
         capture = response.meta.get("warc_capture")
-        if capture is None and self.crawler.settings.getbool("ARCHIVER_WARC_ENABLED", True):
+        if capture is None and self.settings.getbool("ARCHIVER_WARC_ENABLED"):
             return  # the WARC writer failed and is stopping the crawl: store nothing it did not archive
         if response.status == 304:
             self.crawler.stats.inc_value("archiver/articles/not_modified")  # type: ignore[union-attr]
             yield NotModified(url=response.url, capture=capture)
             return
         if not isinstance(response, TextResponse):
-            yield self._failure(response, "response is not text (Content-Type "
-                                f"{(response.headers.get(b'Content-Type') or b'').decode('latin-1')!r})", capture)
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            yield self._failure(response, f"response is not text (Content-Type {content_type!r})", capture)
             return
         if "dataloss" in response.flags:
             yield self._failure(response, "body truncated (connection lost before Content-Length)", capture)
@@ -361,32 +204,24 @@ class WordPressSpider(SitemapSpider):
         page, warning = article_page(response)
         try:
             item = extract(page, layout=self.layout)
-            if warning is not None:
-                item.warnings.append(warning)
-                self.crawler.stats.inc_value("archiver/charset_corrected")  # type: ignore[union-attr]
         except ExtractionError as error:
             yield self._failure(response, error.reason, capture, error.layout)
             return
-        if self.rest:
-            complete_from_rest(item, self.rest)
-        item.fetched_url = response.url
-        item.capture = capture
+        if warning is not None:
+            item.warnings.append(warning)
+            self.crawler.stats.inc_value("archiver/charset_corrected")  # type: ignore[union-attr]
+        item.fetched_url, item.capture = response.url, capture
         self.crawler.stats.inc_value(f"archiver/layout/{item.layout}")  # type: ignore[union-attr]
         yield item
-        yield from self.follow_from_article(response, page, item)
-
-    def follow_from_article(self, response: Response, page: Page, item: Any) -> Iterable[Request]:
         # The page's own tree: response.xpath would parse the page a second time.
-        for href in page.doc.select(ARTICLE_NEIGHBOURS):
-            yield from self._article_request(response.urljoin(href), response)
-        for url in item.links.internal:
-            yield from self._article_request(url, response)
-        new_or_changed = not self.state.is_known(response.url) or response.meta.get("archiver_changed")
-        if self.crawler.settings.getbool("ARCHIVER_FETCH_IMAGES", True) and (self.mode == "crawl" or new_or_changed):
+        for url in [response.urljoin(href) for href in page.doc.select(ARTICLE_NEIGHBOURS)] + item.links.internal:
+            if (request := self.article_request(url)) is not None:
+                yield request
+        if self.settings.getbool("ARCHIVER_FETCH_IMAGES"):
             for image in item.images:
-                if urlsplit(image.url).scheme in ("http", "https") and \
-                        image.url not in self.state.done_in_interrupted_runs:
-                    yield Request(image.url, callback=self.parse_image, priority=IMAGE_PRIORITY)
+                if urlsplit(image.url).scheme in ("http", "https"):
+                    yield Request(image.url, callback=self.parse_image, priority=IMAGE_PRIORITY,
+                                  meta={"archiver_role": "image"})
 
     def article_error(self, failure: Failure) -> Iterable[Any]:
         """An article response that arrived (and is archived) but could not be handled, e.g. a decompression
@@ -398,14 +233,12 @@ class WordPressSpider(SitemapSpider):
         reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
         if "DOWNLOAD_MAXSIZE" in reason:
             reason = f"decoded body larger than DOWNLOAD_MAXSIZE, not extracted (truncated): {reason}"
-        self.crawler.stats.inc_value("archiver/extraction_failures")  # type: ignore[union-attr]
-        self.logger.warning("article %s failed after download: %s", request.url, reason)
-        yield ExtractionFailure(url=request.url, reason=reason, capture=capture)
+        yield self._failure(request, reason, capture)
 
     def parse_image(self, response: Response) -> Iterable[Any]:
         return ()  # archived by the WARC extension; nothing to extract
 
-    def _failure(self, response: Response, reason: str, capture: dict[str, Any] | None,
+    def _failure(self, response: Response | Request, reason: str, capture: dict[str, Any] | None,
                  layout: str | None = None) -> ExtractionFailure:
         self.crawler.stats.inc_value("archiver/extraction_failures")  # type: ignore[union-attr]
         self.logger.warning("extraction failed for %s: %s", response.url, reason)

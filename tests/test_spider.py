@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response
 from scrapy.selector import Selector
-from scrapy.utils.test import get_crawler
+from scrapy.settings import Settings
+from scrapy.statscollectors import MemoryStatsCollector
 
+from archiver.crawl import settings as archiver_settings
+from archiver.crawl.archive_view import ArchiveView
+from archiver.crawl.policy import OutputPolicy
 from archiver.items import ArticleItem, ExtractionFailure
 from archiver.pages import Page
 from archiver.pages.query import Document
+from archiver.storage.state import KnownArticle
 from spiders.tarnkappe import TarnkappeSpider
 
 from .conftest import SAMPLES
@@ -21,9 +29,20 @@ URL = "https://tarnkappe.info/artikel/krypto/krypto-boerse-garantex-keine-geldwa
 CAPTURE = {"record_id": "<urn:uuid:1>", "warc_file": "a.warc.gz", "offset": 0}
 
 
-def spider() -> TarnkappeSpider:
-    crawler = get_crawler(TarnkappeSpider, {"ARCHIVER_FETCH_IMAGES": False})
-    crawler.stats.open_spider()  # type: ignore[union-attr]
+def project_crawler(**overrides: Any) -> Crawler:
+    """A crawler with the archiver's own settings (archiver.crawl.settings), as `archiver crawl` runs it, but
+    nothing built from them: these tests call the spider's callbacks and start no crawl (no WARC writer)."""
+    settings = Settings()
+    settings.setmodule(archiver_settings, priority="project")
+    settings.setdict(overrides, priority="cmdline")
+    crawler = Crawler(TarnkappeSpider, settings)
+    crawler.stats = MemoryStatsCollector(crawler)
+    crawler.stats.open_spider()
+    return crawler
+
+
+def spider(**overrides: Any) -> TarnkappeSpider:
+    crawler = project_crawler(**{"ARCHIVER_FETCH_IMAGES": False, **overrides})
     return crawler._create_spider(base_url="https://tarnkappe.info")  # type: ignore[no-any-return]
 
 
@@ -68,16 +87,24 @@ LISTING = (b'<html><body><main><article><h2><a href="/artikel/x/eins-1.html">Ein
 
 
 def test_a_full_crawl_asks_for_the_next_listing_pages_at_once_an_update_for_one() -> None:
-    """Pagination is a chain; walked one page at a time it was the slow tail of a fast crawl."""
-    def listings(mode: str) -> list[str]:
-        instance = spider()
-        instance.mode = mode
-        response = respond(LISTING, url="https://tarnkappe.info/page/7/")
-        return [r.url for r in instance.parse_listing(response)
-                if isinstance(r, Request) and r.callback == instance.parse_listing]
-
-    assert listings("crawl") == [f"https://tarnkappe.info/page/{n}/" for n in range(8, 13)]
-    assert listings("update") == ["https://tarnkappe.info/page/8/"]
+    """Pagination is a chain; walked one page at a time it was the slow tail of a fast crawl. An update run (the
+    policy middleware) asks for the next page only."""
+    instance = spider()
+    response = respond(LISTING, url="https://tarnkappe.info/page/7/")
+    output = list(instance.parse_listing(response))
+    listings = [r.url for r in output if isinstance(r, Request) and r.callback == instance.parse_listing]
+    assert listings == [f"https://tarnkappe.info/page/{n}/" for n in range(8, 13)]
+    view = ArchiveView(instance.crawler, "sqlite://", distributed=False)
+    view.mode = "update"
+    policy = OutputPolicy(view, instance.crawler, response)
+    kept = [request for obj in output for request in policy.take(obj)] + policy.finish()
+    assert [r.url for r in kept if r.callback == instance.parse_listing] == ["https://tarnkappe.info/page/8/"]
+    # A listing page whose articles are all known: the older pages are known too, none is asked for.
+    view.state.articles["https://tarnkappe.info/artikel/x/eins-1.html"] = KnownArticle(
+        "https://tarnkappe.info/artikel/x/eins-1.html", 1, None, None, datetime.now(UTC))
+    policy = OutputPolicy(view, instance.crawler, response)
+    kept = [request for obj in output for request in policy.take(obj)] + policy.finish()
+    assert [r.url for r in kept if r.callback == instance.parse_listing] == []
 
 
 def test_articles_come_before_listings_and_images_before_articles() -> None:
@@ -88,9 +115,7 @@ def test_articles_come_before_listings_and_images_before_articles() -> None:
     article = next(r for r in requests if r.callback == instance.parse_article)
     listing = next(r for r in requests if r.callback == instance.parse_listing)
     assert article.priority > listing.priority
-    crawler = get_crawler(TarnkappeSpider, {"ARCHIVER_FETCH_IMAGES": True})
-    crawler.stats.open_spider()  # type: ignore[union-attr]
-    with_images = crawler._create_spider(base_url="https://tarnkappe.info")
+    with_images = spider(ARCHIVER_FETCH_IMAGES=True)
     found = [r for r in with_images.parse_article(respond((SAMPLES / "live-approx-311235.html").read_bytes()))
              if isinstance(r, Request)]
     images = [r for r in found if r.callback == with_images.parse_image]

@@ -34,12 +34,12 @@ from ..warc.records import RECONSTRUCTED_NOTE, CapturedExchange, RawHeaders, fro
 from ..warc.service import WRITERS, WarcSink, open_sink
 from ..warc.writer import WrittenRecord
 from . import signals as archiver_signals
-from . import wire
+from ._compat import install_wire_hook
 
 logger = logging.getLogger(__name__)
 # This run's last payloads, kept for revisit records; earlier runs' are found in the database. The duplicate
 # filter makes a second fetch of a URL within one run rare (robots.txt, a REST page read twice), so a short
-# memory is enough: 10,000 entries were 5.4 MB, a third of what a 50,000-article crawl's memory grew by.
+# memory is enough; a long one was a large share of what a big crawl's memory grew by (docs/benchmarks.md).
 SEEN_IN_RUN = 1_000
 
 
@@ -109,7 +109,7 @@ class WarcCaptureExtension:
             "isPartOf": settings.get("ARCHIVER_COLLECTION", "") or "archiver",
             "description": RECONSTRUCTED_NOTE,
         }
-        wire.install()
+        install_wire_hook()
         writer = open_sink(warc_writer_kind(settings), directory, settings.get("ARCHIVER_WARC_PREFIX", "archiver"),
                            settings.getint("ARCHIVER_WARC_MAX_SIZE", 1_000_000_000), fields)
         for name in writer.repaired:
@@ -124,7 +124,6 @@ class WarcCaptureExtension:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.article_stored, signal=archiver_signals.article_stored)
         crawler.signals.connect(extension.settle, signal=archiver_signals.settle_captures)
-        crawler.warc_capture = extension  # type: ignore[attr-defined]
         return extension
 
     def bytes_received(self, data: bytes, request: Request, spider: Spider) -> None:

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from ..locations import resolve_warc_dir
 from ..warc.repair import repair_open_files
 from ..warc.writer import safe_name_part
 from . import signals as archiver_signals
+from ._compat import engine_in_progress, wake_engine
 from .lock import RunLock
 from .shared_queue import SharedDupeFilter, SharedQueue, SharedScheduler, coordinator_of
 
@@ -84,6 +86,8 @@ class DistributedAddon:
         # The shared queue and fingerprints outlive any one worker; the last worker of a run removes them.
         settings.set("SCHEDULER_PERSIST", True, priority="cmdline")
         settings["EXTENSIONS"] = {**settings.getdict("EXTENSIONS"), f"{__name__}.DistributedExtension": 50}
+        # Outermost, so that nothing another middleware adds to the start requests escapes it.
+        settings["SPIDER_MIDDLEWARES"] = {**settings.getdict("SPIDER_MIDDLEWARES"), f"{__name__}.SeedingMiddleware": 10}
 
 
 class DistributedExtension:
@@ -179,20 +183,11 @@ class DistributedExtension:
         except RunLocked:
             logger.warning("worker %s missed its heartbeat but still holds its lock; its files stay open", worker)
 
-    def _in_progress(self) -> set[Request]:
-        engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None)
-        inprogress = getattr(slot, "inprogress", None)
-        if inprogress is None:
-            # Pinned Scrapy versions keep this set; a future one without it must fail loudly, not ack early.
-            raise DistributedError("this Scrapy version has no engine slot in-progress set; see docs/runbook.md")
-        return inprogress  # type: ignore[no-any-return]
-
     def acknowledge(self) -> int:
         """Acknowledge every leased request the engine is done with, once its rows are committed."""
         if not self.leased:
             return 0
-        busy = self._in_progress()
+        busy = engine_in_progress(self.crawler.engine)
         done = [token for token, request in self.leased.items() if request not in busy]
         if not done:
             return 0
@@ -224,10 +219,8 @@ class DistributedExtension:
 
     def _wake_engine(self) -> None:
         """An idle engine looks at the scheduler only every 5 s; new work from other workers starts sooner."""
-        engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None)
-        if slot is not None and not self.leased and (self._held() or self.coordinator.queued()):
-            slot.nextcall.schedule()
+        if not self.leased and (self._held() or self.coordinator.queued()):
+            wake_engine(self.crawler.engine)
 
     def progress(self) -> dict[str, Any]:
         stats = self.crawler.stats
@@ -247,6 +240,7 @@ class DistributedExtension:
         seeding = self.coordinator.seeding_state()
         if seeding.startswith("running:") and self.coordinator.claim_seeding():
             # The worker that seeded died before it finished: seed again (the duplicate filter drops repeats).
+            self.coordinator.seeder = True
             logger.warning("the seeding worker died (%s); this worker seeds the run again", seeding)
             deferred_from_coro(self._reseed(spider))
             raise DontCloseSpider
@@ -328,10 +322,14 @@ async def shared(crawler: Crawler, name: str, timeout: float) -> Any:
     return value
 
 
-def start_seeding(crawler: Crawler) -> bool:
-    """Whether this worker seeds the shared queue (always, outside a distributed run)."""
+def is_seeder(crawler: Crawler) -> bool:
+    """Whether this worker seeds the shared queue (always, outside a distributed run); claimed once per crawl."""
     coordinator = coordinator_of(crawler)
-    return coordinator is None or coordinator.claim_seeding()
+    if coordinator is None:
+        return True
+    if coordinator.seeder is None:
+        coordinator.seeder = coordinator.claim_seeding()
+    return coordinator.seeder
 
 
 def seeding_done(crawler: Crawler) -> None:
@@ -343,3 +341,26 @@ def seeding_done(crawler: Crawler) -> None:
     if extension is not None and extension.scheduler is not None:
         extension.scheduler.send_staged()
     coordinator.seeding_done()
+
+
+class SeedingMiddleware:
+    """Spider middleware: in a distributed run only the worker that claimed the seeding passes the spider's
+    start requests on (and declares the run seeded after the last); the others take their work from the queue.
+    The spider's ``start`` still runs on every worker, for what it prepares (the REST taxonomies)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SeedingMiddleware:
+        if coordinator_of(crawler) is None:
+            raise NotConfigured
+        return cls(crawler)
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        seeder = is_seeder(self.crawler)
+        async for request_or_item in start:
+            if seeder:
+                yield request_or_item
+        if seeder:
+            seeding_done(self.crawler)

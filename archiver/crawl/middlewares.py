@@ -15,7 +15,8 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
 from twisted.internet import reactor as _reactor
-from twisted.internet.defer import Deferred
+
+from ._compat import RobotsTxtHooks
 
 logger = logging.getLogger(__name__)
 reactor: Any = _reactor
@@ -60,7 +61,7 @@ class _UnreachableWithoutTraceback(logging.Filter):
         return True
 
 
-class RobotsPolicyMiddleware(RobotsTxtMiddleware):
+class RobotsPolicyMiddleware(RobotsTxtHooks):
     """Scrapy's robots.txt middleware, but an unreachable or failing robots.txt forbids everything.
 
     Every request to that host is then refused; the run report carries the reason in the stat
@@ -75,29 +76,25 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
         if not any(isinstance(f, _UnreachableWithoutTraceback) for f in scrapy_logger.filters):
             scrapy_logger.addFilter(_UnreachableWithoutTraceback())
 
-    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+    def robots_answer(self, response: Response, netloc: str) -> bool:
         if response.status < 500 and response.status != 429:
-            await super()._parse_robots(response, netloc, request)
-            return
-        self._stats.inc_value("robotstxt/response_count")
-        self._stats.inc_value(f"robotstxt/response_status_count/{response.status}")
+            return False  # Scrapy parses it
+        self.robots_stats.inc_value("robotstxt/response_count")
+        self.robots_stats.inc_value(f"robotstxt/response_status_count/{response.status}")
         self._disallow(netloc, f"robots.txt answered {response.status}")
+        return True
 
-    def _robots_error(self, exc: Exception, netloc: str) -> None:
-        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
-        why = unreachable_reason(exc)
+    def robots_failure(self, error: Exception, netloc: str) -> None:
+        self.robots_stats.inc_value(f"robotstxt/exception_count/{type(error)}")
+        why = unreachable_reason(error)
         if why is not None:
-            self._stats.set_value("archiver/site_unreachable", f"{netloc}: {why} ({type(exc).__name__})")
-        self._disallow(netloc, f"robots.txt could not be fetched ({type(exc).__name__})")
+            self.robots_stats.set_value("archiver/site_unreachable", f"{netloc}: {why} ({type(error).__name__})")
+        self._disallow(netloc, f"robots.txt could not be fetched ({type(error).__name__})")
 
     def _disallow(self, netloc: str, reason: str) -> None:
-        self._stats.set_value("archiver/robots_unavailable", reason)
+        self.robots_stats.set_value("archiver/robots_unavailable", reason)
         logger.error("%s for %s: treating the whole host as disallowed", reason, netloc)
-        pending = self._parsers[netloc]
-        policy: Any = DisallowAll()  # duck-typed RobotParser: only allowed() is ever called
-        self._parsers[netloc] = policy
-        if isinstance(pending, Deferred):
-            pending.callback(policy)
+        self.disallow_host(netloc, DisallowAll())  # duck-typed RobotParser: only allowed() is ever called
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

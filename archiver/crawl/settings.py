@@ -37,8 +37,8 @@ RETRY_TIMES = 3
 HTTPERROR_ALLOW_ALL = False
 REDIRECT_MAX_TIMES = 10
 # Scrapy starts CONCURRENT_ITEMS asyncio tasks for *every* response's output; our callbacks yield a few
-# dozen objects to synchronous pipelines, so 100 tasks per page were pure overhead (the profile's top
-# entries). 4 gives 169 vs 127 pages/s and 5.8 vs 7.7 CPU-ms per page (docs/benchmarks.md).
+# dozen objects to synchronous pipelines, so Scrapy's 100 tasks per page were pure overhead (the profile's
+# top entries).
 CONCURRENT_ITEMS = 4
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # Scrapy's filter, with fingerprints in about 16 bytes instead of 90: the one thing a crawl keeps per request.
@@ -58,9 +58,18 @@ DOWNLOADER_MIDDLEWARES = {
 }
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
+# Crawl policy on what the spiders yield: what the archive holds (resume, update filtering, conditional
+# requests), then the discovery backlog. The distributed add-on puts its seeding filter in front of both.
+SPIDER_MIDDLEWARES = {
+    "archiver.crawl.policy.ArchivePolicyMiddleware": 600,
+    "archiver.crawl.backlog.DiscoveryBacklogMiddleware": 650,
+}
+
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
+    "archiver.crawl.archive_view.ArchiveView": 10,
+    "archiver.crawl.rest.RestIndexExtension": 20,
     "archiver.crawl.capture.WarcCaptureExtension": 100,
     "archiver.crawl.progress.ProgressExtension": 900,
     "archiver.crawl.progress.QueuePeakExtension": 910,
@@ -69,6 +78,7 @@ EXTENSIONS = {
 # Inert unless ARCHIVER_REDIS_URL is set: then this process is one worker of a distributed run.
 ADDONS = {"archiver.crawl.distributed.DistributedAddon": 0}
 ITEM_PIPELINES = {
+    "archiver.crawl.rest.RestCompletionPipeline": 400,
     "archiver.crawl.pipelines.StoragePipeline": 500,
 }
 
@@ -89,6 +99,7 @@ ARCHIVER_DB_BATCH_SIZE = 50
 ARCHIVER_RUN_MODE = "crawl"
 ARCHIVER_GC_THRESHOLD = 7000  # young objects between garbage collections during a crawl (0: Python's 700)
 ARCHIVER_MAX_LISTING_PAGES = 5000  # listing /page/N/ beyond this is a trap, not an archive (tarnkappe: ~1,800)
+ARCHIVER_REST_MAX_PAGES = 50  # pages of 100 read per REST taxonomy (users, categories, tags)
 
 # Distributed runs (scrapy-redis; docs/runbook.md "Many workers")
 ARCHIVER_REDIS_URL = None  # set: join or start the distributed run for this spider and site

@@ -196,6 +196,7 @@ class Coordinator:
         self.keys = keys
         self.worker = worker
         self.heartbeat_ttl = heartbeat_ttl
+        self.seeder: bool | None = None  # whether this worker claimed the seeding (asked once per crawl)
         self._exchange = client.register_script(EXCHANGE)
         self._reclaim = client.register_script(RECLAIM)
         self._claim_seed = client.register_script(CLAIM_SEED)

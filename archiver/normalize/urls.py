@@ -13,7 +13,7 @@ TRACKING_PARAMS = frozenset({
     "phpsessid", "sid", "sessionid", "jsessionid", "wt_mc", "wtmc", "pk_campaign", "pk_kwd",
 })
 # A post permalink /<categories>/<slug>-<id>.html, tested as two unambiguous parts split at the last "/": one regex
-# over the whole path backtracked through every way of splitting it into categories and slug (2 µs a path).
+# over the whole path backtracked through every way of splitting it into categories and slug.
 _CATEGORIES_RE = re.compile(r"(?:/[a-z0-9-]+)+")
 _SLUG_ID_RE = re.compile(r"[a-z0-9-]+-(?P<id>\d+)")
 # WordPress date permalinks: /%year%/%monthnum%/%day%/%postname%/ and /%year%/%monthnum%/%postname%/
@@ -36,7 +36,7 @@ def join_url(base: str, href: str) -> str:
 
 # A URL that strip_tracking's parse-and-rebuild returns unchanged: http(s), a lower-case host without port, a path
 # of unreserved characters with no empty, "." or ".." segment, nothing percent-encoded, no query, no fragment. Most
-# canonical links are; the rebuild costs 5 µs (w3lib's safe_url_string alone 3).
+# canonical links are, and the rebuild (w3lib's safe_url_string most of it) is the costly part.
 _SEGMENT = r"[a-zA-Z0-9_~-][a-zA-Z0-9._~-]*"
 _PLAIN_CANONICAL_RE = re.compile(rf"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*/(?:{_SEGMENT}/)*(?:{_SEGMENT})?")
 

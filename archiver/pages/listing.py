@@ -9,7 +9,9 @@ piled up: 15 MB of the crawl's peak memory.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from ..normalize.urls import join_url
 from .base import Page
@@ -19,6 +21,29 @@ TEASER_LINKS = "//article//a/@href | //h2/a/@href | //h3/a/@href"
 # WordPress marks a teaser's headline ``entry-title``: those links are posts even when their URL does not say so.
 POST_TITLE_LINKS = "//*[contains(@class, 'entry-title')]//a/@href"
 NEXT_PAGE_LINKS = "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ') or @rel='next']/@href"
+PAGE_NUMBER = re.compile(r"/page/(\d+)/?$")
+# Archives that page without end: date archives (?m=, ?year=), search results.
+ENDLESS_QUERY = re.compile(r"(?:^|&)(?:m|s|year|monthnum|day)=")
+PAGED_QUERY = re.compile(r"(?:^|&)paged=(\d+)")
+
+
+def is_listing_trap(url: str, host: str, max_pages: int) -> bool:
+    """Pagination that never ends: another host, date archives, search results, absurd page numbers."""
+    parts = urlsplit(url)
+    if parts.netloc.lower() != host or ENDLESS_QUERY.search(parts.query):
+        return True
+    page = PAGE_NUMBER.search(parts.path) or PAGED_QUERY.search(parts.query)
+    return page is not None and int(page[1]) > max_pages
+
+
+def pages_after(url: str, count: int) -> list[str]:
+    """The ``count`` WordPress-numbered listing pages after ``url`` (/page/N/ → N+1 …); none for other URLs."""
+    parts = urlsplit(url)
+    number = PAGE_NUMBER.search(parts.path)
+    if number is None:
+        return []
+    return [parts._replace(path=parts.path[:number.start(1)] + str(int(number[1]) + ahead)
+                           + parts.path[number.end(1):]).geturl() for ahead in range(1, count + 1)]
 
 
 class ListingPage:
@@ -50,4 +75,4 @@ class ListingPage:
         return self._links(NEXT_PAGE_LINKS)
 
 
-__all__ = ["NEXT_PAGE_LINKS", "POST_TITLE_LINKS", "TEASER_LINKS", "ListingPage"]
+__all__ = ["NEXT_PAGE_LINKS", "POST_TITLE_LINKS", "TEASER_LINKS", "ListingPage", "is_listing_trap", "pages_after"]

@@ -70,8 +70,8 @@ _SET_CURRENT_VERSION = (update(_ARTICLES).where(_ARTICLES.c.id == bindparam("art
 
 
 # Entity IDs this process wrote (authors, categories, tags); the hot ones come back at once. Images are not
-# remembered: nearly every image belongs to one article, so their entries only filled the cache (half a kB each,
-# 9 MB of a 50,000-article crawl's memory) and emptied it of the authors and tags that do come back.
+# remembered: nearly every image belongs to one article, so their entries only filled the cache (and a big
+# crawl's memory) and emptied it of the authors and tags that do come back.
 ENTITY_CACHE_SIZE = 20_000
 
 
@@ -162,7 +162,7 @@ class ArchiveStore:
 
     def _insert_captures(self, conn: Connection, records: list[CaptureRecord], run_id: int | None) -> None:
         statement = self._insert(_t(m.Capture)).on_conflict_do_nothing(index_elements=["record_id"])
-        # vars(), not dataclasses.asdict: asdict deep-copies every value (50 µs a record, for the datetime).
+        # vars(), not dataclasses.asdict: asdict deep-copies every value, the datetime included.
         conn.execute(statement, [{**vars(record), "run_id": run_id} for record in records])
 
     def mark_seen(self, urls: list[str]) -> None:
@@ -207,12 +207,12 @@ class ArchiveStore:
                 with self.engine.begin() as conn:
                     if captures:
                         self._insert_captures(conn, captures, run_id)
-                    # One query for the batch's capture rows: a query per article cost a tenth of storing it.
+                    # One query for the batch's capture rows, not one per article.
                     record_ids = [record_id for item in items if (record_id := (item.capture or {}).get("record_id"))]
                     known = self._capture_ids(conn, record_ids)
                     # A batch's link rows (authors, categories, tags, images, credits, links of each version) go
-                    # in one statement per table at its end: a statement per table per article was half of an
-                    # article's round trips to PostgreSQL.
+                    # in one statement per table at its end, not one per table per article (round trips to
+                    # PostgreSQL).
                     links = LinkRows(self._image_ids)
                     for segment in _distinct_key_runs(order, items):
                         results.update(self._store_segment(conn, segment, known, links))

@@ -18,7 +18,7 @@ WACZ_VERSION = "1.1.1"
 
 def cdxj_index(warcs: Sequence[Path]) -> str:
     """A sorted CDXJ index of the given files (URLs as SURT keys, 14-digit timestamps, file/offset/length)."""
-    # Imported here: cdxj-indexer pulls in pyamf and pkg_resources, 0.3 s that every CLI start (a crawl included)
+    # Imported here: cdxj-indexer pulls in pyamf and pkg_resources, slow imports every CLI start (a crawl included)
     # paid when this module imported it at the top.
     from cdxj_indexer.main import CDXJIndexer
 

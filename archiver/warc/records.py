@@ -103,7 +103,7 @@ def _decoded(headers: RawHeaders) -> Headers:
 
 # A URL warc_uri would return unchanged: lower-case scheme and host, a port without a leading zero, no user info,
 # fragment or empty query, and only characters quote() keeps in the path and query. Most crawled URLs are; the
-# general path (IDNA, quoting) costs 20 µs and runs two or three times per response.
+# general path (IDNA, quoting) is costly and runs two or three times per response.
 _PLAIN_URI_RE = re.compile(r"https?://[a-z0-9.-]+(?::(?P<port>[1-9][0-9]{0,4}))?(?:/[A-Za-z0-9_.~/%:@!$&'()*+,;=-]*)?"
                            r"(?:\?[A-Za-z0-9_.~/%:@!$&'()*+,;=?-]+)?")
 MAX_PORT = 65535
@@ -260,7 +260,7 @@ def sha1_digest(data: bytes) -> str:
 
 
 # Base32 of a SHA-1 digest (160 bits: 32 characters, no padding) ten bits at a time. base64.b32encode is pure
-# Python before 3.13 and takes twice as long; a crawl encodes three or four digests per response.
+# Python before 3.13 and slower; a crawl encodes three or four digests per response.
 _BASE32_PAIRS = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"]
 _SHIFTS = tuple(range(150, -1, -10))
 

@@ -23,9 +23,9 @@ from .repair import repair_open_files
 
 DEFAULT_MAX_SIZE = 1_000_000_000
 GZIP_LEVEL = 6  # as small as warcio's level 9 on HTML, and markedly faster
-# A payload the server already compressed (Content-Encoding, JPEG…) does not shrink again: level 6 spent
-# 0.4 ms on a 13 kB gzipped page to save 64 bytes (0.5 %). Such records are stored (level 0) in their
-# gzip member: still one valid member per record, at a fortieth of the cost.
+# A payload the server already compressed (Content-Encoding, JPEG…) does not shrink again: compressing it
+# spends time to save almost nothing. Such records are stored (level 0) in their gzip member: still one valid
+# member per record, at a small fraction of the cost.
 STORED_LEVEL = 0
 COMPRESSED_ENCODINGS = frozenset({"gzip", "x-gzip", "br", "deflate", "zstd", "compress"})
 COMPRESSED_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "video/", "audio/",

@@ -1,4 +1,5 @@
-"""Cross-checking an extracted item against the WordPress REST API (``/wp-json/wp/v2/…``).
+"""The WordPress REST API's records (``/wp-json/wp/v2/users|categories|tags``) as an index, and completing an
+extracted item from it.
 
 The page is what we preserve; the REST data only completes what the HTML leaves out (an author's
 numeric ID and bio, the names of categories and tags that a theme shows as CSS classes only).
@@ -10,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..items import ArticleItem
-from .text import clean_inline
-from .urls import canonical_url
+from ..normalize.text import clean_inline
+from ..normalize.urls import canonical_url
 
 
 @dataclass

@@ -1,0 +1,134 @@
+"""Crawl policy for the requests a spider yields: resume, update filtering, conditional requests.
+
+The spider says what a request is (``meta["archiver_role"]``: ``article``, ``image`` or ``listing``) and what its
+source said about it (a sitemap's ``lastmod``, a REST record's ``modified``); this spider middleware decides,
+from what the archive holds (``ArchiveView``), whether it is fetched and how — as Scrapy's offsite and depth
+middlewares filter requests:
+
+- any run drops what an interrupted run already archived and stored (resume);
+- an update run fetches a known article only when a source names it changed or its re-check is due, and then
+  conditionally (``If-None-Match`` / ``If-Modified-Since``; a 304 is archived and costs almost nothing);
+- an update run follows images only from new or changed articles, asks for no listing pages ahead, and stops
+  paging a listing whose articles are all known (newest first: the rest is known too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from .archive_view import ArchiveView
+
+ROLE = "archiver_role"
+CHANGE_SIGNALS = ("archiver_lastmod", "archiver_modified")  # datetimes a source gave for the article
+
+
+def conditional(request: Request, view: ArchiveView, changed: bool) -> Request:
+    """The known article's request, asking only for what changed since the archived copy."""
+    meta = {**request.meta, "archiver_changed": changed, "handle_httpstatus_list": [304]}
+    request = request.replace(meta=meta)
+    for name, value in view.state.conditional_headers(request.url).items():
+        request.headers[name] = value
+    return request
+
+
+class OutputPolicy:
+    """The policy over one callback's output; listing pages wait until the output's articles are seen."""
+
+    def __init__(self, view: ArchiveView, crawler: Crawler, response: Response | None) -> None:
+        self.view, self.stats, self.response = view, crawler.stats, response
+        self.listings: list[Request] = []
+        self.articles = self.known = 0
+
+    @property
+    def update(self) -> bool:
+        # Read at each request: the start requests' filter exists before the spider's start loads the view.
+        return self.view.mode == "update"
+
+    def take(self, obj: Any) -> Iterator[Any]:
+        role = obj.meta.get(ROLE) if isinstance(obj, Request) else None
+        if role == "article":
+            request = self._article(obj)
+            if request is not None:
+                yield request
+        elif role == "image":
+            if not self.view.finished_before(obj.url) and (not self.update or self._from_new_or_changed()):
+                yield obj
+        elif role == "listing" and self.update:
+            if not obj.meta.get("archiver_lookahead"):
+                self.listings.append(obj)
+        else:
+            yield obj
+
+    def finish(self) -> list[Request]:
+        if self.articles and self.known == self.articles:
+            return []  # a listing page of only known articles: the older pages are known too
+        return self.listings
+
+    def _from_new_or_changed(self) -> bool:
+        response = self.response
+        return response is None or not self.view.state.is_known(response.url) or \
+            bool(response.meta.get("archiver_changed"))
+
+    def _article(self, request: Request) -> Request | None:
+        assert self.stats is not None
+        url, state = request.url, self.view.state
+        if self.view.finished_before(url):
+            self.stats.inc_value("archiver/resume/skipped")
+            return None
+        if not self.update:
+            return request
+        self.articles += 1
+        if not state.is_known(url):
+            return request
+        self.known += 1
+        signals: list[datetime] = [request.meta[key] for key in CHANGE_SIGNALS if request.meta.get(key)]
+        if any(state.changed_since_seen(url, moment) for moment in signals):
+            self.stats.inc_value("archiver/update/changed")
+            return conditional(request, self.view, changed=True)
+        if request.meta.get("archiver_recheck") or state.due_for_recheck(url):
+            self.stats.inc_value("archiver/update/rechecks")
+            return conditional(request, self.view, changed=False)
+        self.stats.inc_value("archiver/update/skipped_unchanged")
+        return None
+
+
+class ArchivePolicyMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePolicyMiddleware:
+        return cls(crawler)
+
+    def _filter(self, response: Response | None) -> OutputPolicy:
+        view = self.crawler.get_extension(ArchiveView)
+        assert view is not None, "ArchiveView is one of the archiver's EXTENSIONS"
+        return OutputPolicy(view, self.crawler, response)
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        policy = self._filter(None)
+        async for obj in start:
+            for kept in policy.take(obj):
+                yield kept
+
+    def process_spider_output(self, response: Response, result: Iterable[Any],
+                              spider: Spider | None = None) -> Iterable[Any]:
+        policy = self._filter(response)
+        for obj in result:
+            yield from policy.take(obj)
+        yield from policy.finish()
+
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any],
+                                          spider: Spider | None = None) -> AsyncIterator[Any]:
+        policy = self._filter(response)
+        async for obj in result:
+            for kept in policy.take(obj):
+                yield kept
+        for kept in policy.finish():
+            yield kept

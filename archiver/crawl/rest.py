@@ -1,0 +1,103 @@
+"""The site's REST taxonomies (users, categories, tags), read once before any article is parsed, and the item
+pipeline that completes each article from them.
+
+``RestIndexExtension`` is reached through ``crawler.get_extension(RestIndexExtension)``. In a distributed run
+only the seeding worker reads the API; it shares the records and the other workers take them from Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+
+from ..items import ArticleItem
+from ..pages.rest import RestIndex, complete_from_rest
+from .distributed import is_seeder, share, shared
+
+logger = logging.getLogger(__name__)
+ROUTES = ("users", "categories", "tags")
+
+
+def rest_records(response: Response) -> list[Any] | None:
+    """The JSON list a REST collection answered, or None (an error page, not JSON, not a list)."""
+    if response.status != 200 or not isinstance(response, TextResponse):
+        return None
+    try:
+        data = json.loads(response.text)
+    except ValueError:
+        return None
+    return data if isinstance(data, list) else None
+
+
+def total_pages(response: Response) -> int:
+    return int(response.headers.get(b"X-WP-TotalPages", b"1") or 1)
+
+
+class RestIndexExtension:
+    def __init__(self, crawler: Crawler, max_pages: int) -> None:
+        self.crawler = crawler
+        self.max_pages = max_pages
+        self.index = RestIndex()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RestIndexExtension:
+        return cls(crawler, crawler.settings.getint("ARCHIVER_REST_MAX_PAGES"))
+
+    async def load(self, base_url: str) -> None:
+        """Fill the index from the site (or, on a worker that does not seed, from the seeding worker)."""
+        if not is_seeder(self.crawler):
+            timeout = self.crawler.settings.getfloat("ARCHIVER_IDLE_CLOSE")
+            records = await shared(self.crawler, "rest", timeout=timeout)
+            if records is not None:
+                for route, page in records.items():
+                    self.index.add(route, page)
+                return
+            logger.warning("the seeding worker shared no REST records; reading them from the site")
+        await self._download(base_url)
+        share(self.crawler, "rest", self.index.records())
+
+    async def _download(self, base_url: str) -> None:
+        engine = self.crawler.engine
+        stats = self.crawler.stats
+        assert engine is not None and stats is not None
+        for route in ROUTES:
+            for page in range(1, self.max_pages + 1):
+                url = f"{base_url}/wp-json/wp/v2/{route}?per_page=100&page={page}"
+                try:
+                    response = await engine.download_async(Request(url, dont_filter=True))
+                except IgnoreRequest:
+                    break  # robots.txt forbids it: the site does not want the API crawled
+                records = rest_records(response)
+                if records is None:
+                    stats.inc_value(f"archiver/rest/{route}/unavailable")
+                    break
+                self.index.add(route, records)
+                if page >= total_pages(response):
+                    break
+
+
+class RestCompletionPipeline:
+    """Fills what an article's page left empty from the REST records; never overwrites what the page says."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.index: RestIndex | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RestCompletionPipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        extension = self.crawler.get_extension(RestIndexExtension)
+        self.index = extension.index if extension is not None else None
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, ArticleItem) and self.index:
+            complete_from_rest(item, self.index)
+        return item
