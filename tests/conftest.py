@@ -22,6 +22,7 @@ from hypothesis import settings as hypothesis_settings
 
 from archiver.distributed.coordinator import connect
 from archiver.exceptions import ConfigurationError
+from tests.wordpress.site import RealWordPress, WordPressUnavailable
 
 # CI replays the same examples every run (a red build must be reproducible); explore locally with
 # HYPOTHESIS_PROFILE=explore for fresh random examples and ten times as many.
@@ -43,11 +44,17 @@ TOOLS: dict[str, str] = {
     "valgrind": "apt-get install valgrind (as root; .ci/run does it)",
     "wget": "apt-get install wget (as root; .ci/run does it)",
     "pywb": "make test installs it into .venv-pywb (pip, no root needed)",
+    "wordpress": "run tests/wordpress/install.sh as root (Debian's wordpress, its three themes, apache2, mod_php; "
+                 ".ci/run does it)",
 }
 
 
 def find_tool(name: str) -> str | None:
     """The tool's executable on PATH; nginx also in /usr/sbin, which a user's PATH often lacks."""
+    if name == "wordpress":
+        from tests.wordpress.site import WP_ROOT, missing_packages
+
+        return None if missing_packages() else str(WP_ROOT)
     if name == "pywb":
         wayback = ROOT / ".venv-pywb" / "bin" / "wayback"
         return str(wayback) if wayback.exists() else None
@@ -193,3 +200,20 @@ def redis_client() -> Iterator[redis.Redis]:
         skip_or_fail(f"Redis not reachable at {REDIS_URL}: {error}")
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def real_wordpress() -> Iterator[RealWordPress]:
+    """Debian's WordPress on a private Apache and a fresh MariaDB database, filled by tests/wordpress/fill.php;
+    stopped and dropped when the session ends. Where it cannot run, skipped with the reason (failed in CI)."""
+    from tests.wordpress.site import missing
+
+    reason = missing()
+    if reason:
+        skip_or_fail(reason)
+    try:
+        site = RealWordPress.start()
+    except WordPressUnavailable as error:
+        skip_or_fail(f"the real WordPress did not start: {error}")
+    yield site
+    site.stop()

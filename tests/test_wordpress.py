@@ -140,3 +140,51 @@ def test_shared_body_junk_rules(attributes: str, junk: bool) -> None:
     doc = Document.parse(f"<html><body><div><p>Kept.</p><div {attributes}><p>Furniture.</p></div></div></body></html>")
     body = BodyReader("http://wp.test/a/", "wp.test").read(doc.root.find("body/div"))
     assert body.blocks == (["Kept."] if junk else ["Kept.", "Furniture."])
+
+
+# Author markup as WordPress 6.1's stock themes print it (read from Debian's wordpress-theme-* packages).
+TT1_AUTHOR_BOX = """<footer class="entry-footer default-max-width"><div class="posted-by"><span class="posted-on">
+Published <time class="entry-date published updated" datetime="2019-03-31T00:30:00+01:00">March 31, 2019</time>
+</span></div></footer>
+<div class="author-bio "><div class="author-bio-content"><h2 class="author-title">By Anna Schröder</h2>
+<p class="author-description"> Anna ist Juristin &amp; erklärt Urheberrecht.</p><!-- .author-description -->
+<a class="author-link" href="/author/aschroeder/" rel="author">View all of Anna Schröder&#039;s posts.</a>
+</div></div>"""
+TT1_BYLINE = """<div class="posted-by"><span class="byline">By <a href="/author/pkrause/" rel="author">Peter Krause</a>
+</span></div>"""
+BLOCK_POST_AUTHOR = """<div class="wp-block-post-author has-small-font-size"><div class="wp-block-post-author__content">
+<p class="wp-block-post-author__name">Jürgen Weiß</p></div></div>"""
+BLOCK_POST_AUTHOR_WITH_BIO = """<div class="wp-block-post-author"><div class="wp-block-post-author__content">
+<p class="wp-block-post-author__byline">Written by</p><p class="wp-block-post-author__name">Jürgen Weiß</p>
+<p class="wp-block-post-author__bio">Schreibt über Netzpolitik.</p></div></div>"""
+BLOCK_AUTHOR_NAME = """<div class="wp-block-post-author-name">Lena Hoffmann</div>
+<div class="wp-block-post-author-biography">Lena schreibt über KI.</div>"""
+TT1_BOX_WITHOUT_HEADING = """<div class="author-bio"><div class="author-bio-content">
+<p class="author-description">Bio.</p><a class="author-link" href="/author/katrin-meyer/" rel="author">View all of
+Katrin Meyer's posts.</a></div></div>"""
+RANK_MATH_GRAPH = """<script type="application/ld+json" class="rank-math-schema">{"@context": "https://schema.org",
+"@graph": [{"@type": "Person", "@id": "http://wp.test/author/tbauer/", "name": "Thomas Bauer",
+"url": "http://wp.test/author/tbauer/", "description": "Thomas testet Spiele."},
+{"@type": "BlogPosting", "headline": "T", "author": {"@id": "http://wp.test/author/tbauer/", "name": ""}}]}</script>"""
+META_AUTHOR = '<meta name="author" content="Katrin Meyer">'
+
+
+@pytest.mark.parametrize(("head", "markup", "name", "url", "bio"), [
+    ("", TT1_AUTHOR_BOX, "Anna Schröder", "http://wp.test/author/aschroeder/",
+     "Anna ist Juristin & erklärt Urheberrecht."),
+    ("", TT1_BYLINE, "Peter Krause", "http://wp.test/author/pkrause/", None),
+    ("", BLOCK_POST_AUTHOR, "Jürgen Weiß", None, None),
+    ("", BLOCK_POST_AUTHOR_WITH_BIO, "Jürgen Weiß", None, "Schreibt über Netzpolitik."),
+    ("", BLOCK_AUTHOR_NAME, "Lena Hoffmann", None, "Lena schreibt über KI."),
+    ("", TT1_BOX_WITHOUT_HEADING, "Katrin Meyer", "http://wp.test/author/katrin-meyer/", "Bio."),
+    (RANK_MATH_GRAPH, "", "Thomas Bauer", "http://wp.test/author/tbauer/", "Thomas testet Spiele."),
+    (META_AUTHOR, "", "Katrin Meyer", None, None),
+], ids=["tt1-author-box", "tt1-byline", "block-post-author", "block-post-author-bio", "block-post-author-name",
+        "author-box-slug", "rank-math-graph", "meta-author"])
+def test_author_markup_of_the_stock_themes(head: str, markup: str, name: str, url: str | None,
+                                           bio: str | None) -> None:
+    page = f"""<html lang="de-DE"><head>{head}</head><body class="post-template-default single single-post postid-7">
+<article id="post-7" class="post-7 post type-post"><h1 class="entry-title">T</h1>
+<div class="entry-content"><p>Text.</p></div>{markup}</article></body></html>"""
+    item = extract(Page("http://wp.test/2024/05/01/t/", page))
+    assert [(a.name, a.url, a.bio) for a in item.authors] == [(name, url, bio)]

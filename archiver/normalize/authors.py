@@ -8,7 +8,8 @@ from .text import clean_inline
 
 AGENCIES = frozenset({"dpa", "afp", "ap", "reuters", "epd", "kna", "sid", "apa", "sda", "dts", "ddp", "red",
                       "redaktion", "heise online", "golem.de"})
-_PREFIX = re.compile(r"^(?:von|by|autor(?:in)?:?|verfasst von)\s+", re.IGNORECASE)
+_PREFIX = re.compile(r"^(?:von|by|autor(?:in)?:?|verfasst von|geschrieben von|written by|posted by)\s+",
+                     re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*(?:,|;|\bund\b|\band\b|&|\+)\s*", re.IGNORECASE)
 
 
@@ -28,6 +29,11 @@ def split_byline(byline: str) -> list[tuple[str, bool]]:
             if name and entry not in names:
                 names.append(entry)
     return names
+
+
+def strip_byline_prefix(text: str) -> str:
+    """"By Jürgen Weiß" / "Von Jürgen Weiß" -> "Jürgen Weiß" (an author box's heading)."""
+    return _PREFIX.sub("", clean_inline(text)).strip()
 
 
 def author_id_from_url(url: str | None) -> int | None:

@@ -2,7 +2,7 @@
 
 Handles the patterns of site model §7: ``Bildquelle: NAME``, ``Bildquelle: NAME, <a>Lizenz</a>``,
 ``Foto NAME, thx! (Pixabay Lizenz)``, ``Foto:``, ``Fotos:``, ``Bild:``, ``Titelbild:``,
-``Beitragsbild:``, ``Quelle:``, ``©``, ``picture alliance/dpa``, ``(Symbolbild)`` and the license
+``Beitragsbild:``, ``Grafik:``, ``Quelle:``, ``©``, ``picture alliance/dpa``, ``(Symbolbild)`` and the license
 names Pixabay, CC0, CC BY x.y, CC BY-SA x.y.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .text import collapse_whitespace
 
-_PREFIXES = r"Bildquellen?|Fotos?|Bilder|Bild|Titelbild|Beitragsbild|Headerbild|Quelle|Image|Photo|Credits?"
+_PREFIXES = r"Bildquellen?|Fotos?|Bilder|Bild|Titelbild|Beitragsbild|Headerbild|Grafik|Quelle|Image|Photo|Credits?"
 _LICENSE = (
     r"(?:Pixabay|Unsplash|Pexels)[ -](?:Lizenz|License)|CC0(?: 1\.0)?|CC[ -]BY(?:-(?:SA|ND|NC|NC-SA|NC-ND))?"
     r"(?: \d\.\d)?|Public Domain|Gemeinfrei|Lizenz|License"

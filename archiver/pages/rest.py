@@ -21,6 +21,8 @@ class RestIndex:
     categories_by_slug: dict[str, dict[str, Any]] = field(default_factory=dict)
     category_slug_by_id: dict[int, str] = field(default_factory=dict)
     tags_by_slug: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Display name -> the users of that name: the block themes print the author's name without a link.
+    users_by_name: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def add(self, route: str, records: list[Any]) -> int:
         """Add one page of ``users``, ``categories`` or ``tags``; returns how many records were usable."""
@@ -31,6 +33,9 @@ class RestIndex:
             used += 1
             if route == "users" and isinstance(record.get("link"), str):
                 self.users_by_link[canonical_url(record["link"]).rstrip("/")] = record
+                name = _text(record.get("name"))
+                if name and record not in self.users_by_name.setdefault(name, []):
+                    self.users_by_name[name].append(record)
             elif route == "categories":
                 self.categories_by_slug[record["slug"]] = record
                 if isinstance(record.get("id"), int):
@@ -56,8 +61,13 @@ def complete_from_rest(item: ArticleItem, index: RestIndex) -> ArticleItem:
     """Fill fields the page left empty from the REST records; never overwrite what the page says."""
     for author in item.authors:
         record = index.users_by_link.get(canonical_url(author.url).rstrip("/")) if author.url else None
+        if record is None and not author.url:
+            namesakes = index.users_by_name.get(author.name, [])
+            record = namesakes[0] if len(namesakes) == 1 else None  # two users of one name: neither
         if record is None:
             continue
+        if author.url is None and isinstance(record.get("link"), str):
+            author.url = record["link"]
         if author.site_author_id is None and isinstance(record.get("id"), int):
             author.site_author_id = record["id"]
         author.bio = author.bio or _text(record.get("description"))

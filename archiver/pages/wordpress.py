@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 
 from ..exceptions import ExtractionError
 from ..items import Author, Category, Image, Tag
-from ..normalize.authors import author_id_from_url, split_byline
 from ..normalize.text import collapse_whitespace
 from .base import ArticlePage
 from .body import Body, first, int_attr
 from .query import Document, Element, attribute_tokens, text_of
+from .wp_authors import read_authors
 
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle"}
 BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", ".article-content",
@@ -86,9 +86,10 @@ class WordPressPage(ArticlePage):
         return {}
 
     def _ld_node(self, ref: Any) -> dict[str, Any]:
-        if isinstance(ref, dict) and "@id" in ref and len(ref) == 1:
+        """A node of the graph as itself, or the node its ``{"@id": …}`` reference points to (Yoast, Rank Math)."""
+        if isinstance(ref, dict) and "@id" in ref and not ref.get("name"):
             for node in self.json_ld:
-                if node.get("@id") == ref["@id"]:
+                if node.get("@id") == ref["@id"] and node is not ref:
                     return node
         return ref if isinstance(ref, dict) else {}
 
@@ -121,29 +122,8 @@ class WordPressPage(ArticlePage):
                 or self.meta("article:modified_time") or first([self.ld_article.get("dateModified")]))
 
     def authors(self) -> list[Author]:
-        authors: list[Author] = []
-        links = self.doc.select(".byline a, .author.vcard a, .wp-block-post-author-name a") or self.doc.select(
-            "//a[@rel='author'][not(ancestor::*[contains(@class, 'author-bio')])]")
-        for link in links:
-            name = text_of(link)
-            url = self.absolute(link.get("href"))
-            if name and not any(a.name == name for a in authors):
-                authors.append(Author(name=name, url=url, site_author_id=author_id_from_url(url)))
-        if not authors:
-            for ref in _as_list(self.ld_article.get("author")):
-                node = self._ld_node(ref)
-                name, url = first([node.get("name")]), first([node.get("url")])
-                if name:
-                    authors.append(Author(name=name, url=url))
-        if not authors and self.meta("author"):
-            authors = [Author(name=n, is_organization=org) for n, org in split_byline(self.meta("author") or "")]
-        bio = text_of(self.doc.select_one(".author-bio .author-description p, .author-description, "
-                                          ".wp-block-post-author-biography, .author-info .author-description"))
-        if bio and len(authors) == 1:
-            authors[0].bio = bio
-            authors[0].avatar_url = self.absolute(self.doc.select_str(
-                ".author-bio img.avatar::attr(src), .author-info img.avatar::attr(src)"))
-        return authors
+        return read_authors(self.doc, self.absolute, self.meta("author"),
+                            lambda: _as_list(self.ld_article.get("author")), self._ld_node)
 
     def categories(self) -> list[Category]:
         return list(self._categories)

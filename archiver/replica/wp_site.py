@@ -184,7 +184,8 @@ def wordpress_truth(site: SiteModel, base: str, flavour: str, a: Article) -> Ite
         "published_raw": pub.isoformat(),
         "modified_raw": (a.modified.astimezone(BERLIN).isoformat() if flavour == "classic"
                          else a.modified.strftime("%Y-%m-%dT%H:%M:%S+00:00")),
-        "authors": [{"name": x.name, "url": f"{base}/author/{author_slug(x.id)}/", "site_author_id": None,
+        "authors": [{"name": x.name, "url": f"{base}/author/{author_slug(x.id)}/" if flavour == "classic" else None,
+                     "site_author_id": None,
                      "bio": " ".join(x.bio.split()) if single else None,
                      "avatar_url": f"{base}/wp-content/uploads/{x.avatar}" if single and flavour == "classic" else None,
                      "forum_url": None, "is_organization": False} for x in authors],

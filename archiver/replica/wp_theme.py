@@ -1,4 +1,4 @@
-"""A stock WordPress news site: Twenty Twenty-One (classic theme) or a block theme (Twenty Twenty-Four
+"""A stock WordPress news site: Twenty Twenty-One (classic theme) or a block theme (Twenty Twenty-Two/-Three
 style, with Yoast-like meta and JSON-LD), permalinks ``/%year%/%monthnum%/%day%/%postname%/``.
 
 It reuses the replica's article model so the same content is served in unfamiliar markup; the
@@ -100,14 +100,19 @@ class WordPressTheme:
         cats = ", ".join(f'<a href="{b}{category_path(s)}" rel="category tag">{esc(cat.CATEGORIES[s].name)}</a>'
                          for s in a.category_slugs)
         tags = ", ".join(f'<a href="{b}/tag/{t}/" rel="tag">{esc(cat.TAGS_BY_SLUG[t].name)}</a>' for t in a.tags)
+        # Twenty Twenty-One (inc/template-tags.php, template-parts/post/author-bio.php) prints the byline only for an
+        # author without a bio; an author with one gets the author box instead, whose link text is not the name.
         bio = ""
-        if len(authors) == 1:
+        if len(authors) == 1 and authors[0].bio:
             x = authors[0]
+            byline = ""
             bio = (f'<div class="author-bio show-avatars"><img alt="" src="{b}/wp-content/uploads/{x.avatar}" '
                    f'class="avatar avatar-85 photo" height="85" width="85" /><div class="author-bio-content">'
                    f'<h2 class="author-title">Von {esc(x.name)}</h2><p class="author-description"> {esc(x.bio)}</p>'
                    f'<a class="author-link" href="{b}/author/{author_slug(x.id)}/" rel="author">Alle Beiträge von '
                    f'{esc(x.name)} anzeigen</a></div></div>')
+        else:
+            byline = f'<span class="byline">Von {byline}</span>'
         return self._head(a.title, f'<link rel="canonical" href="{self.url(a)}" />\n'
                                    f"<link rel='shortlink' href='{b}/?p={a.post_id}' />\n") + f"""
 <body class="post-template-default single single-post postid-{a.post_id} single-format-standard wp-embed-responsive">
@@ -120,7 +125,7 @@ class WordPressTheme:
 <div class="entry-content">
 {self.body(a)}
 </div>
-<footer class="entry-footer default-max-width"><div class="posted-by"><span class="posted-on">Veröffentlicht <time class="entry-date published" datetime="{pub.isoformat()}">{pub.day}. {ENGLISH_MONTHS[pub.month - 1]} {pub.year}</time><time class="updated" datetime="{mod.isoformat()}" hidden>{mod.isoformat()}</time></span><span class="byline">Von {byline}</span></div>
+<footer class="entry-footer default-max-width"><div class="posted-by"><span class="posted-on">Veröffentlicht <time class="entry-date published" datetime="{pub.isoformat()}">{pub.day}. {ENGLISH_MONTHS[pub.month - 1]} {pub.year}</time><time class="updated" datetime="{mod.isoformat()}" hidden>{mod.isoformat()}</time></span>{byline}</div>
 <div class="post-taxonomies"><span class="cat-links">Kategorisiert in {cats} </span><span class="tags-links">Verschlagwortet mit {tags}</span></div></footer>
 {bio}
 </article>
@@ -156,25 +161,29 @@ class WordPressTheme:
             image = (f'<figure class="wp-block-post-featured-image"><img width="{img.width}" height="{img.height}" '
                      f'src="{b}{img.src}" class="attachment-post-thumbnail size-post-thumbnail wp-post-image" '
                      f'alt="{esc(img.alt)}" decoding="async" /></figure>')
-        names = "".join(f'<a href="{b}/author/{author_slug(x.id)}/" target="_self" class="wp-block-post-author-name__link">'
-                        f"{esc(x.name)}</a>" for x in authors)
+        # The core/post-author block of Twenty Twenty-Two and -Three (wp-includes/blocks/post-author.php): the name
+        # without a link; here with the block's "byline" label and "showBio" set, as a site's editor may set them.
+        single = len(authors) == 1
+        names = "".join(f'<div class="wp-block-post-author"><div class="wp-block-post-author__content">'
+                        f'<p class="wp-block-post-author__byline">Geschrieben von</p>'
+                        f'<p class="wp-block-post-author__name">{esc(x.name)}</p>'
+                        + (f'<p class="wp-block-post-author__bio">{esc(x.bio)}</p>' if single else "")
+                        + "</div></div>" for x in authors)
         cats = '<span class="wp-block-post-terms__separator">, </span>'.join(
             f'<a href="{b}{category_path(s)}" rel="tag">{esc(cat.CATEGORIES[s].name)}</a>' for s in a.category_slugs)
         tags = '<span class="wp-block-post-terms__separator">, </span>'.join(
             f'<a href="{b}/tag/{t}/" rel="tag">{esc(cat.TAGS_BY_SLUG[t].name)}</a>' for t in a.tags)
-        bio = (f'<div class="wp-block-post-author-biography">{esc(authors[0].bio)}</div>' if len(authors) == 1 else "")
         return self._head(a.title, meta) + f"""
 <body class="post-template-default single single-post postid-{a.post_id} single-format-standard wp-embed-responsive">
 <div class="wp-site-blocks"><header class="wp-block-template-part"><div class="wp-block-group"><p class="wp-block-site-title"><a href="{b}/" rel="home">Netzwelt Nachrichten</a></p></div></header>
 <main class="wp-block-group" style="margin-top:var(--wp--preset--spacing--50)">
 <div class="wp-block-group">{image}<h1 class="wp-block-post-title">{esc(a.title)}</h1>
 <div class="wp-block-group"><div class="wp-block-post-date"><time datetime="{pub.isoformat()}">{pub.day}. {ENGLISH_MONTHS[pub.month - 1]} {pub.year}</time></div>
-<div class="wp-block-post-author-name">{names}</div></div></div>
+{names}</div></div>
 <div class="entry-content alignfull wp-block-post-content has-global-padding is-layout-constrained">
 {self.body(a)}
 </div>
-<div class="wp-block-group"><div class="taxonomy-category wp-block-post-terms">{cats}</div><div class="taxonomy-post_tag wp-block-post-terms">{tags}</div>
-{bio}</div>
+<div class="wp-block-group"><div class="taxonomy-category wp-block-post-terms">{cats}</div><div class="taxonomy-post_tag wp-block-post-terms">{tags}</div></div>
 <nav class="wp-block-group" aria-label="Beitragsnavigation"><div class="post-navigation-link-previous wp-block-post-navigation-link"><a href="{b}/" rel="prev">Zurück</a></div></nav>
 <div class="wp-block-comments"><h2 class="wp-block-heading">Kommentare</h2></div>
 </main>

@@ -1,0 +1,114 @@
+"""The WordPress spider against a real WordPress (Debian's package, Apache, PHP, MariaDB) under the three stock
+themes Debian ships, compared post by post with what WordPress itself reports (tests/wordpress/truth.php).
+
+The site is the session fixture ``real_wordpress`` (tests/wordpress/site.py; tests/wordpress/install.sh installs
+the packages). Each theme is crawled once; every field test reads that one crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.wordpress.site import THEMES, RealWordPress
+
+from .conftest import run_cli
+
+pytestmark = pytest.mark.needs("wordpress")
+
+
+@dataclass
+class ThemeCrawl:
+    theme: str
+    truth: list[dict[str, Any]]
+    rows: dict[str, dict[str, Any]]  # the exported articles by URL
+    summary: dict[str, Any]
+    seconds: float
+
+
+@pytest.fixture(scope="module", params=THEMES)
+def theme_crawl(request: pytest.FixtureRequest, real_wordpress: RealWordPress,
+                tmp_path_factory: pytest.TempPathFactory) -> ThemeCrawl:
+    theme = str(request.param)
+    real_wordpress.use_theme(theme)
+    directory = tmp_path_factory.mktemp(theme)
+    db = f"sqlite:///{directory}/archive.sqlite3"
+    started = time.monotonic()
+    crawl = run_cli("crawl", "wordpress", "--base-url", real_wordpress.base_url, "--db", db, "--warc-dir",
+                    str(directory / "warc"), "--json", "-s", "LOG_LEVEL=WARNING", timeout=300)
+    seconds = time.monotonic() - started
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    export = run_cli("export", "--db", db, "--format", "jsonl")
+    assert export.returncode == 0, export.stderr[-3000:]
+    rows = [json.loads(line) for line in export.stdout.splitlines() if line.strip()]
+    return ThemeCrawl(theme, real_wordpress.truth(), {row["url"]: row for row in rows},
+                      json.loads(crawl.stdout.strip().splitlines()[-1]), seconds)
+
+
+def test_every_post_is_archived(theme_crawl: ThemeCrawl) -> None:
+    assert theme_crawl.summary["finish_reason"] == "finished"
+    assert theme_crawl.summary["extraction_failures"] == 0
+    assert sorted(theme_crawl.rows) == sorted(post["permalink"] for post in theme_crawl.truth)
+    assert len(theme_crawl.truth) == 30
+
+
+def _terms(entries: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(entry["name"], entry["slug"]) for entry in entries]
+
+
+def _credits_match(row: dict[str, Any], post: dict[str, Any]) -> bool:
+    """One credit per figure caption, its raw text the caption as printed, or the caption's last part
+    ("Der Serverraum in Frankfurt. Foto: Jürgen Weiß" -> "Foto: Jürgen Weiß")."""
+    raws = [credit["raw"] for credit in row["credits"]]
+    return len(raws) == len(post["credits"]) and all(
+        caption == raw or caption.endswith(" " + raw) for caption, raw in zip(post["credits"], raws, strict=True))
+
+
+def _bio(row: dict[str, Any]) -> str | None:
+    return row["authors"][0]["bio"] if len(row["authors"]) == 1 else "(not one author)"
+
+
+# field -> (what the archive says, what WordPress says)
+FIELDS: dict[str, Callable[[dict[str, Any], dict[str, Any]], tuple[Any, Any]]] = {
+    "title": lambda row, post: (row["title"], post["title"]),
+    "published": lambda row, post: (row["published"], post["date_gmt"]),
+    "categories": lambda row, post: (_terms(row["categories"]), _terms(post["categories"])),
+    "tags": lambda row, post: (_terms(row["tags"]), _terms(post["tags"])),
+    "credits": lambda row, post: (_credits_match(row, post), True),
+    "author": lambda row, post: ([a["name"] for a in row["authors"]], [post["author"]["name"]]),
+    "bio": lambda row, post: (_bio(row), post["author"]["bio"]),
+}
+
+
+def mismatches(crawl: ThemeCrawl, field: str) -> list[tuple[str, Any, Any]]:
+    wrong = []
+    for post in crawl.truth:
+        row = crawl.rows.get(post["permalink"])
+        if row is None:
+            continue  # test_every_post_is_archived reports it
+        got, expected = FIELDS[field](row, post)
+        if got != expected:
+            wrong.append((post["permalink"], got, expected))
+    return wrong
+
+
+@pytest.mark.parametrize("field", list(FIELDS))
+def test_field_equals_wordpress(theme_crawl: ThemeCrawl, field: str) -> None:
+    wrong = mismatches(theme_crawl, field)
+    exact = len(theme_crawl.truth) - len(wrong)
+    examples = "; ".join(f"{url}: got {got!r}, WordPress says {expected!r}" for url, got, expected in wrong[:3])
+    assert not wrong, f"{theme_crawl.theme}: {field} exact on {exact} of {len(theme_crawl.truth)} posts; {examples}"
+
+
+def test_the_fixture_edits_posts_through_php(real_wordpress: RealWordPress, tmp_path: Path) -> None:
+    """php() runs with WordPress loaded, so later tests can edit, trash and unpublish posts."""
+    first = real_wordpress.truth()[0]
+    title = real_wordpress.php(f"echo get_post({first['id']})->post_title;")
+    assert title == first["title"]
+    assert real_wordpress.php("echo get_option('timezone_string');") == "Europe/Berlin"
