@@ -127,6 +127,9 @@ class WordPressSpider(Spider):
 
     def parse_rest_posts(self, response: Response) -> Iterable[Request]:
         records = rest_records(response)
+        rest = self.crawler.get_extension(RestIndexExtension)
+        if records and rest is not None:
+            rest.index.add("posts", records)  # each names its author by ID: it completes the article
         for record in records or ():
             link = record.get("link") if isinstance(record, dict) else None
             if isinstance(link, str) and (request := self.article_request(

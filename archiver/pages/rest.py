@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..items import ArticleItem
+from ..items import ArticleItem, Author
 from ..normalize.text import clean_inline
 from ..normalize.urls import canonical_url
 
@@ -23,15 +23,23 @@ class RestIndex:
     tags_by_slug: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Display name -> the users of that name: the block themes print the author's name without a link.
     users_by_name: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    users_by_id: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The post records the crawl reads for discovery (/wp/v2/posts): each names its author by ID.
+    posts_by_id: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, route: str, records: list[Any]) -> int:
-        """Add one page of ``users``, ``categories`` or ``tags``; returns how many records were usable."""
+        """Add one page of ``users``, ``categories``, ``tags`` or ``posts``; returns how many records were usable."""
         used = 0
         for record in records:
             if not isinstance(record, dict) or not isinstance(record.get("slug"), str):
                 continue
             used += 1
-            if route == "users" and isinstance(record.get("link"), str):
+            if route == "posts":
+                if isinstance(record.get("id"), int):
+                    self.posts_by_id[record["id"]] = record
+            elif route == "users" and isinstance(record.get("link"), str):
+                if isinstance(record.get("id"), int):
+                    self.users_by_id[record["id"]] = record
                 self.users_by_link[canonical_url(record["link"]).rstrip("/")] = record
                 name = _text(record.get("name"))
                 if name and record not in self.users_by_name.setdefault(name, []):
@@ -45,22 +53,44 @@ class RestIndex:
         return used
 
     def records(self) -> dict[str, list[dict[str, Any]]]:
-        """Every record by route, as ``add`` takes them (workers of a distributed run share them)."""
+        """Every taxonomy record by route, as ``add`` takes them (workers of a distributed run share them)."""
         return {"users": list(self.users_by_link.values()), "categories": list(self.categories_by_slug.values()),
                 "tags": list(self.tags_by_slug.values())}
 
     def __bool__(self) -> bool:
-        return bool(self.users_by_link or self.categories_by_slug or self.tags_by_slug)
+        return bool(self.users_by_link or self.categories_by_slug or self.tags_by_slug or self.posts_by_id)
 
 
 def _text(value: Any) -> str | None:
     return clean_inline(value) or None if isinstance(value, str) else None
 
 
+def _author(record: dict[str, Any]) -> Author | None:
+    name = _text(record.get("name"))
+    if name is None:
+        return None
+    return Author(name=name, url=record["link"] if isinstance(record.get("link"), str) else None,
+                  site_author_id=record["id"] if isinstance(record.get("id"), int) else None,
+                  bio=_text(record.get("description")))
+
+
+def _post_author(item: ArticleItem, index: RestIndex) -> dict[str, Any] | None:
+    """The user the REST post record of this article names as its author."""
+    post = index.posts_by_id.get(item.post_id) if item.post_id is not None else None
+    author_id = post.get("author") if post is not None else None
+    return index.users_by_id.get(author_id) if isinstance(author_id, int) else None
+
+
 def complete_from_rest(item: ArticleItem, index: RestIndex) -> ArticleItem:
-    """Fill fields the page left empty from the REST records; never overwrite what the page says."""
+    """Fill fields the page left empty from the REST records; never overwrite what the page says, and warn
+    where the page and the REST post record disagree."""
+    by_id = _post_author(item, index)
+    if by_id is not None and not item.authors and (author := _author(by_id)) is not None:
+        item.authors = [author]  # the theme printed no author at all
     for author in item.authors:
         record = index.users_by_link.get(canonical_url(author.url).rstrip("/")) if author.url else None
+        if record is None and by_id is not None and _text(by_id.get("name")) == author.name:
+            record = by_id
         if record is None and not author.url:
             namesakes = index.users_by_name.get(author.name, [])
             record = namesakes[0] if len(namesakes) == 1 else None  # two users of one name: neither
@@ -71,6 +101,9 @@ def complete_from_rest(item: ArticleItem, index: RestIndex) -> ArticleItem:
         if author.site_author_id is None and isinstance(record.get("id"), int):
             author.site_author_id = record["id"]
         author.bio = author.bio or _text(record.get("description"))
+    if by_id is not None and item.authors and _text(by_id.get("name")) not in {a.name for a in item.authors}:
+        item.warnings.append(f"authors: the page names {', '.join(a.name for a in item.authors)}, "
+                             f"the REST post record {by_id.get('name')!r}")
     for category in item.categories:
         record = index.categories_by_slug.get(category.slug)
         if record is None:
