@@ -6,7 +6,6 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,7 +101,7 @@ def _run(mode: str, spider: str, base_url: str | None, db_url: str | None, warc_
     with RunLock(directory, f"archiver {mode} {spider}", name=lock_name):
         result = run_crawl(spider, base_url, db_url, directory, mode, politeness, overrides)
     summary = _summary(result, time.monotonic() - started)
-    code, reason = _exit_code(result, summary, overrides)
+    code, reason = _exit_code(result)
     summary["exit_code"], summary["exit_reason"] = code, reason
     if as_json:
         click.echo(json.dumps(summary))
@@ -144,34 +143,12 @@ def _summary(result: CrawlResult, elapsed: float) -> dict[str, Any]:
     }
 
 
-def _exit_code(result: CrawlResult, summary: dict[str, Any], overrides: dict[str, str]) -> tuple[int, str]:
+def _exit_code(result: CrawlResult) -> tuple[int, str]:
+    """The verdict the quality gates recorded when the spider closed (archiver.crawl.gates)."""
     stats = result.stats
-    if stats.get("archiver/site_unreachable"):
-        return 1, f"site unreachable: {stats['archiver/site_unreachable']}"
-    if stats.get("archiver/robots_unavailable"):
-        return 1, f"{stats['archiver/robots_unavailable']}: the site's robots.txt forbids crawling (RFC 9309)"
-    # CLOSESPIDER_* limits are the operator's own stopping rule, not a failure.
-    if result.finish_reason != "finished" and not result.finish_reason.startswith("closespider_"):
+    if "archiver/verdict/code" not in stats:  # the crawl ended before its spider closed
         return 1, f"run ended with {result.finish_reason}"
-    if not summary["responses"]:
-        if not summary["run_responses"]:  # outside a distributed run, the same as this process's responses
-            return 1, "nothing was fetched"
-        return 0, f"ok (this worker found no work left; the run fetched {summary['run_responses']} responses)"
-    errors = summary["failed_requests"] + sum(v for k, v in stats.items()
-                                              if k.startswith("downloader/response_status_count/5"))
-    max_error_rate = float(overrides.get("ARCHIVER_MAX_ERROR_RATE", "0.5"))
-    if errors / max(1, summary["requests"]) > max_error_rate:
-        return 1, f"error rate {errors}/{summary['requests']} above {max_error_rate:.0%}"
-    parsed = summary["articles_new"] + summary["articles_changed"] + summary["articles_unchanged"]
-    max_failure_rate = float(overrides.get("ARCHIVER_MAX_FAILURE_RATE", "0.2"))
-    if summary["extraction_failures"] / max(1, parsed + summary["extraction_failures"]) > max_failure_rate:
-        return 3, f"extraction failure rate above {max_failure_rate:.0%}"
-    stale_days = int(overrides.get("ARCHIVER_STALE_DAYS", "0"))
-    newest = summary["newest_publication"]
-    cutoff = datetime.now(UTC) - timedelta(days=stale_days)
-    if stale_days and (newest is None or datetime.fromisoformat(newest) < cutoff):
-        return 3, f"no article published in the last {stale_days} days"
-    return 0, "ok"
+    return int(stats["archiver/verdict/code"]), str(stats["archiver/verdict/reason"])
 
 
 def _print_summary(s: dict[str, Any]) -> None:

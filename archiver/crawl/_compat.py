@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
 from twisted.internet.defer import Deferred
@@ -77,17 +78,17 @@ def install_wire_hook() -> bool:
 # slot (ExecutionEngine._slot: inprogress, nextcall) is the only record of that, and the only way to wake an idle
 # engine sooner than its 5-second heartbeat.
 
-def engine_in_progress(engine: Any) -> set[Request]:
-    """The requests the engine is still working on; raises rather than acknowledging too early."""
-    inprogress = getattr(getattr(engine, "_slot", None), "inprogress", None)
+def engine_in_progress(crawler: Crawler) -> set[Request]:
+    """The requests the crawler's engine is still working on; raises rather than acknowledging too early."""
+    inprogress = getattr(getattr(crawler.engine, "_slot", None), "inprogress", None)
     if inprogress is None:
         raise DistributedError("this Scrapy version has no engine slot in-progress set; see docs/runbook.md")
     return inprogress  # type: ignore[no-any-return]
 
 
-def wake_engine(engine: Any) -> None:
+def wake_engine(crawler: Crawler) -> None:
     """Have an idle engine look at its scheduler now rather than at its next heartbeat."""
-    slot = getattr(engine, "_slot", None)
+    slot = getattr(crawler.engine, "_slot", None)
     if slot is not None:
         slot.nextcall.schedule()
 

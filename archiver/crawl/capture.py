@@ -97,27 +97,27 @@ class WarcCaptureExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
         settings = crawler.settings
-        if not settings.getbool("ARCHIVER_WARC_ENABLED", True):
+        if not settings.getbool("ARCHIVER_WARC_ENABLED"):
             raise NotConfigured("WARC capture disabled (ARCHIVER_WARC_ENABLED=False)")
         directory = resolve_warc_dir(settings.get("ARCHIVER_WARC_DIR"))
         versions = software_versions()
         fields = {
             "software": " ".join(f"{k}/{v}" for k, v in versions.items()),
-            "operator": settings.get("ARCHIVER_WARC_OPERATOR", ""),
+            "operator": settings.get("ARCHIVER_WARC_OPERATOR"),
             "http-header-user-agent": settings.get("USER_AGENT", ""),
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-            "isPartOf": settings.get("ARCHIVER_COLLECTION", "") or "archiver",
+            "isPartOf": settings.get("ARCHIVER_COLLECTION") or "archiver",
             "description": RECONSTRUCTED_NOTE,
         }
         install_wire_hook()
-        writer = open_sink(warc_writer_kind(settings), directory, settings.get("ARCHIVER_WARC_PREFIX", "archiver"),
-                           settings.getint("ARCHIVER_WARC_MAX_SIZE", 1_000_000_000), fields)
+        writer = open_sink(warc_writer_kind(settings), directory, settings.get("ARCHIVER_WARC_PREFIX"),
+                           settings.getint("ARCHIVER_WARC_MAX_SIZE"), fields)
         for name in writer.repaired:
             logger.warning("repaired WARC file left open by an earlier run: %s", name)
         earlier = None
-        if settings.getbool("ARCHIVER_WARC_REVISITS", True):
+        if settings.getbool("ARCHIVER_WARC_REVISITS"):
             earlier = EarlierPayloads(resolve_db_url(settings.get("ARCHIVER_DB_URL")))
-        extension = cls(writer, crawler, settings.getint("ARCHIVER_MAX_BODY_SIZE", 0), earlier,
+        extension = cls(writer, crawler, settings.getint("ARCHIVER_MAX_BODY_SIZE"), earlier,
                         settings.get("ARCHIVER_WORKER_ID") or None)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.bytes_received, signal=signals.bytes_received)

@@ -66,12 +66,12 @@ class DistributedAddon:
         client = connect(url)
         host = getattr(spider, "host", None) or (getattr(spider, "allowed_domains", None) or ["any"])[0]
         coordinator, started = Coordinator.join(
-            client, spider.name, host, worker, settings.getfloat("ARCHIVER_HEARTBEAT_TTL", 30.0),
+            client, spider.name, host, worker, settings.getfloat("ARCHIVER_HEARTBEAT_TTL"),
             run_id=settings.get("ARCHIVER_RUN_KEY") or None)
         logger.info("%s distributed run %s as worker %s", "started" if started else "joined",
                     coordinator.keys.run_id, worker)
         self.crawler.archiver_coordinator = coordinator  # type: ignore[attr-defined]
-        prefix = settings.get("ARCHIVER_WARC_PREFIX", "archiver")
+        prefix = settings.get("ARCHIVER_WARC_PREFIX")
         settings.set("ARCHIVER_WORKER_ID", worker, priority="cmdline")
         settings.set("ARCHIVER_WARC_PREFIX", f"{prefix}-{worker}", priority="cmdline")
         settings.set("ARCHIVER_DISTRIBUTED_RUN", coordinator.keys.run_id, priority="cmdline")
@@ -117,10 +117,10 @@ class DistributedExtension:
         if coordinator is None:
             raise NotConfigured("not a distributed run")
         settings = crawler.settings
-        extension = cls(crawler, coordinator, settings.getfloat("ARCHIVER_IDLE_CLOSE", 30.0),
-                        settings.getfloat("ARCHIVER_DISTRIBUTED_INTERVAL", 1.0),
+        extension = cls(crawler, coordinator, settings.getfloat("ARCHIVER_IDLE_CLOSE"),
+                        settings.getfloat("ARCHIVER_DISTRIBUTED_INTERVAL"),
                         resolve_warc_dir(settings.get("ARCHIVER_WARC_DIR")),
-                        settings.get("ARCHIVER_WARC_PREFIX", "archiver"))
+                        settings.get("ARCHIVER_WARC_PREFIX"))
         crawler.archiver_distributed = extension  # type: ignore[attr-defined]
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
@@ -187,7 +187,7 @@ class DistributedExtension:
         """Acknowledge every leased request the engine is done with, once its rows are committed."""
         if not self.leased:
             return 0
-        busy = engine_in_progress(self.crawler.engine)
+        busy = engine_in_progress(self.crawler)
         done = [token for token, request in self.leased.items() if request not in busy]
         if not done:
             return 0
@@ -220,7 +220,7 @@ class DistributedExtension:
     def _wake_engine(self) -> None:
         """An idle engine looks at the scheduler only every 5 s; new work from other workers starts sooner."""
         if not self.leased and (self._held() or self.coordinator.queued()):
-            wake_engine(self.crawler.engine)
+            wake_engine(self.crawler)
 
     def progress(self) -> dict[str, Any]:
         stats = self.crawler.stats

@@ -28,7 +28,7 @@ class GarbageCollectorTuning:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> GarbageCollectorTuning:
-        threshold = crawler.settings.getint("ARCHIVER_GC_THRESHOLD", DEFAULT_THRESHOLD)
+        threshold = crawler.settings.getint("ARCHIVER_GC_THRESHOLD")
         if threshold <= 0:
             raise NotConfigured("garbage collector left at Python's thresholds (ARCHIVER_GC_THRESHOLD=0)")
         extension = cls(threshold)

@@ -129,7 +129,7 @@ class RetryAfterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
-        return cls(crawler, crawler.settings.getfloat("ARCHIVER_RETRY_AFTER_MAX", 600.0))
+        return cls(crawler, crawler.settings.getfloat("ARCHIVER_RETRY_AFTER_MAX"))
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         if response.status not in (429, 503):

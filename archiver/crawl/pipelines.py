@@ -52,8 +52,8 @@ class StoragePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
         settings = crawler.settings
-        pipeline = cls(resolve_db_url(settings.get("ARCHIVER_DB_URL")), settings.getint("ARCHIVER_DB_BATCH_SIZE", 50),
-                       settings.get("ARCHIVER_RUN_MODE", "crawl"), crawler,
+        pipeline = cls(resolve_db_url(settings.get("ARCHIVER_DB_URL")), settings.getint("ARCHIVER_DB_BATCH_SIZE"),
+                       settings.get("ARCHIVER_RUN_MODE"), crawler,
                        settings.get("ARCHIVER_WORKER_ID") or os.environ.get("ARCHIVER_WORKER_ID"),
                        bool(settings.get("ARCHIVER_DISTRIBUTED_RUN")))
         crawler.signals.connect(pipeline.captures_archived, signal=archiver_signals.captures_archived)

@@ -21,7 +21,7 @@ class ProgressExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
-        if not crawler.settings.getbool("ARCHIVER_PROGRESS", False):
+        if not crawler.settings.getbool("ARCHIVER_PROGRESS"):
             raise NotConfigured  # off unless stderr is a terminal: the normal case, not worth a warning
         extension = cls(crawler, Console(stderr=True))
         crawler.signals.connect(extension.opened, signal=signals.spider_opened)

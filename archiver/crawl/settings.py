@@ -74,6 +74,8 @@ EXTENSIONS = {
     "archiver.crawl.progress.ProgressExtension": 900,
     "archiver.crawl.progress.QueuePeakExtension": 910,
     "archiver.crawl.gc_tuning.GarbageCollectorTuning": 950,
+    # Last: its verdict reads what the other extensions recorded when the spider closed.
+    "archiver.crawl.gates.QualityGatesExtension": 990,
 }
 # Inert unless ARCHIVER_REDIS_URL is set: then this process is one worker of a distributed run.
 ADDONS = {"archiver.crawl.distributed.DistributedAddon": 0}
@@ -93,10 +95,16 @@ ARCHIVER_WARC_REVISITS = True
 ARCHIVER_RETRY_AFTER_MAX = 600
 ARCHIVER_ALLOWED_HOSTS: list[str] = []  # hosts on private/loopback addresses the operator allows
 ARCHIVER_PROGRESS = False  # the CLI turns it on when stderr is a terminal
-ARCHIVER_WARC_OPERATOR = ""
+ARCHIVER_WARC_OPERATOR = ""  # warcinfo "operator": who runs the crawl (a name and contact)
+ARCHIVER_COLLECTION = ""  # warcinfo "isPartOf": the collection the WARC files belong to (default: "archiver")
+ARCHIVER_WARC_WRITER = None  # "process" (a writer process on another core) or "inline"; default by run kind
 ARCHIVER_FETCH_IMAGES = True
 ARCHIVER_DB_BATCH_SIZE = 50
-ARCHIVER_RUN_MODE = "crawl"
+ARCHIVER_RUN_MODE = "crawl"  # "crawl" or "update" (archiver update, or scrapy crawl -a mode=update)
+# Quality gates (archiver.crawl.gates): the run's verdict and exit code.
+ARCHIVER_MAX_ERROR_RATE = 0.5  # failed or 5xx requests per request above this: the crawl failed (exit 1)
+ARCHIVER_MAX_FAILURE_RATE = 0.2  # extraction failures per parsed article page above this: exit 3
+ARCHIVER_STALE_DAYS = 0  # 0 = off; the newest stored article older than this many days: exit 3
 ARCHIVER_GC_THRESHOLD = 7000  # young objects between garbage collections during a crawl (0: Python's 700)
 ARCHIVER_MAX_LISTING_PAGES = 5000  # listing /page/N/ beyond this is a trap, not an archive (tarnkappe: ~1,800)
 ARCHIVER_REST_MAX_PAGES = 50  # pages of 100 read per REST taxonomy (users, categories, tags)
@@ -109,3 +117,4 @@ ARCHIVER_IDLE_CLOSE = 30.0  # seconds the whole run must be idle before a worker
 ARCHIVER_HEARTBEAT_TTL = 30.0  # a worker silent this long is dead; its leased requests go back to the queue
 ARCHIVER_DISTRIBUTED_INTERVAL = 1.0  # seconds between heartbeats and acknowledgements
 ARCHIVER_LEASE_BATCH = 8  # requests leased from the shared queue per round trip
+ARCHIVER_DISTRIBUTED_RUN = None  # set by the distributed add-on to the run's id; not for operators

@@ -107,7 +107,7 @@ class SharedScheduler(Scheduler):  # type: ignore[misc]
         if coordinator is None:
             raise DistributedError("SharedScheduler needs the distributed add-on (ARCHIVER_REDIS_URL)")
         self.coordinator = coordinator
-        self.batch = crawler.settings.getint("ARCHIVER_LEASE_BATCH", 8)
+        self.batch = crawler.settings.getint("ARCHIVER_LEASE_BATCH")
         if self.batch < 1:
             raise DistributedError(f"ARCHIVER_LEASE_BATCH must be at least 1, got {self.batch}")
         self.staged: list[tuple[Request, Push]] = []
