@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from archiver.storage.ddl import create_search_and_views, drop_search_and_views
+from archiver.storage.migrations.schema_0001 import create_search_and_views, drop_search_and_views
 
 revision = "0003"
 down_revision = "0002"

@@ -1,6 +1,10 @@
-"""Hand-written DDL the models cannot express: full-text search and researcher views, per dialect.
+"""Hand-written DDL the models cannot express, as revision 0001 created it: full-text search and researcher views,
+per dialect.
 
-Used by the migrations only (the app never creates schema outside them).
+Part of the migrations, never of the live code: a migration must create the same schema whenever it runs, so this
+file is frozen. A revision that changes the search index or the views writes its own snapshot beside it
+(``schema_NNNN.py``) and leaves this one as it is. Revisions 0002 and 0003 drop and recreate these objects around
+their table changes.
 """
 
 from __future__ import annotations
