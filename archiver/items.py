@@ -12,6 +12,37 @@ from typing import Any
 
 
 @dataclass
+class CaptureRef:
+    """Where an item's response lies in the WARC files: the handshake between capture and storage.
+
+    The WARC extension creates it when it hands an exchange to the writer (``request.meta["warc_capture"]``) and
+    fills in the record's place when the writer answers that the record is on disk. An item carries the same
+    object; storage settles every pending answer (the ``settle_captures`` signal) before it writes, so a row only
+    ever points at a record that is on disk, and an item whose capture is still not ``archived`` after settling
+    (the write failed) is not stored.
+    """
+
+    status: int | None = None
+    truncated: str | None = None  # WARC-Truncated: "length" or "disconnect"
+    record_id: str | None = None  # WARC-Record-ID, once the record is on disk
+    record_type: str | None = None  # "response" or "revisit"
+    warc_file: str | None = None
+    offset: int | None = None
+    length: int | None = None
+    payload_digest: str | None = None
+    fetched_at: str | None = None  # ISO 8601 UTC: when the request was sent
+
+    @property
+    def archived(self) -> bool:
+        return self.record_id is not None
+
+
+def archived(capture: CaptureRef | None) -> bool:
+    """Whether an item's response is in the WARC files (capture off: None, nothing to wait for)."""
+    return capture is None or capture.archived
+
+
+@dataclass
 class Author:
     name: str
     url: str | None = None
@@ -94,7 +125,7 @@ class ArticleItem:
     warnings: list[str] = field(default_factory=list)
     # Crawl context (not extracted from the page): where the page came from.
     fetched_url: str | None = None
-    capture: dict[str, Any] | None = None
+    capture: CaptureRef | None = None
 
     def to_dict(self, with_html: bool = True, with_context: bool = False) -> dict[str, Any]:
         """The item as plain dicts and lists, equal to ``dataclasses.asdict`` without the left-out fields."""
@@ -123,7 +154,7 @@ class ExtractionFailure:
     url: str
     reason: str
     layout: str | None = None
-    capture: dict[str, Any] | None = None
+    capture: CaptureRef | None = None
 
 
 @dataclass
@@ -131,4 +162,4 @@ class NotModified:
     """A known article answered 304 Not Modified to a conditional request: it was seen, unchanged."""
 
     url: str
-    capture: dict[str, Any] | None = None
+    capture: CaptureRef | None = None

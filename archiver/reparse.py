@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .crawl.capture import software_versions
 from .exceptions import ExtractionError
-from .items import ArticleItem, ExtractionFailure
+from .items import ArticleItem, CaptureRef, ExtractionFailure
 from .normalize.charset import decode_page
 from .pages import Page, extract
 from .storage.db import ensure_schema, make_engine
@@ -57,9 +57,9 @@ def reparse(warc_dir: str | Path, db_url: str) -> ReparseResult:
             result.captures += 1
             if record.record_type != "response" or record.record_id not in article_records or record.body is None:
                 continue  # a revisit of an article repeats a payload already stored: it adds no version
-            capture = {"warc_file": record.warc_file, "offset": record.offset, "length": record.length,
-                       "record_id": record.record_id, "payload_digest": record.payload_digest,
-                       "fetched_at": record.date.isoformat()}
+            capture = CaptureRef(status=record.status, record_id=record.record_id, record_type=record.record_type,
+                                 warc_file=record.warc_file, offset=record.offset, length=record.length,
+                                 payload_digest=record.payload_digest, fetched_at=record.date.isoformat())
             html, warning = decode_page(record.body, record.content_type)
             try:
                 item = extract(Page(record.target_uri, html))

@@ -30,6 +30,7 @@ from scrapy.utils.test import get_crawler
 
 from archiver.crawl import signals as archiver_signals
 from archiver.crawl.capture import WarcCaptureExtension
+from archiver.crawl.settings import archiver_defaults
 
 BODY = b"<!DOCTYPE html><html><body>" + b"<p>Ein Absatz mit Text.</p>" * 660 + b"</body></html>"
 REQUEST_HEADERS = {"User-Agent": "archiver/0.1 (+https://example.org/archiver)",
@@ -55,8 +56,8 @@ def exchanges(count: int) -> list[tuple[HtmlResponse, Request]]:
 def run(pairs: list[tuple[HtmlResponse, Request]], writer: str) -> float:
     """Microseconds of this process's CPU per response: hand-over, answers and capture rows announced."""
     with tempfile.TemporaryDirectory() as directory:
-        crawler = get_crawler(Spider, {"ARCHIVER_WARC_DIR": directory, "ARCHIVER_WARC_REVISITS": False,
-                                       "ARCHIVER_WARC_WRITER": writer})
+        crawler = get_crawler(Spider, {**archiver_defaults(), "ARCHIVER_WARC_DIR": directory,
+                                       "ARCHIVER_WARC_REVISITS": False, "ARCHIVER_WARC_WRITER": writer})
         extension = WarcCaptureExtension.from_crawler(crawler)
         rows: list[Any] = []
         crawler.signals.connect(lambda records: rows.extend(records), signal=archiver_signals.captures_archived,

@@ -26,7 +26,7 @@ from archiver.crawl.archive_view import ArchiveView
 from archiver.crawl.backlog import BACKLOG
 from archiver.crawl.rest import RestIndexExtension, rest_records, total_pages
 from archiver.exceptions import ConfigurationError, ExtractionError
-from archiver.items import ExtractionFailure, NotModified
+from archiver.items import CaptureRef, ExtractionFailure, NotModified
 from archiver.normalize.charset import correct_decoding
 from archiver.normalize.dates import parse_date
 from archiver.normalize.urls import is_article_url, strip_tracking
@@ -241,7 +241,7 @@ class WordPressSpider(Spider):
     def parse_image(self, response: Response) -> Iterable[Any]:
         return ()  # archived by the WARC extension; nothing to extract
 
-    def _failure(self, response: Response | Request, reason: str, capture: dict[str, Any] | None,
+    def _failure(self, response: Response | Request, reason: str, capture: CaptureRef | None,
                  layout: str | None = None) -> ExtractionFailure:
         self.crawler.stats.inc_value("archiver/extraction_failures")  # type: ignore[union-attr]
         self.logger.warning("extraction failed for %s: %s", response.url, reason)

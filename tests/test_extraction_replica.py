@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from archiver.exceptions import ExtractionError
+from archiver.items import CaptureRef
 from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
 from archiver.replica.truth import GroundTruth
@@ -129,7 +130,7 @@ def test_item_as_dict_equals_dataclasses_asdict(theme: str | None) -> None:
         query = f"theme={theme}" if theme else ""
         item = extract(Page("http://replica.test" + article.path,
                             APP.handle(article.path, query, "replica.test", False).body.decode()))
-        item.capture = {"record_id": "<urn:uuid:1>", "offset": 7, "nested": [{"a": (1, 2)}]}
+        item.capture = CaptureRef(record_id="<urn:uuid:1>", offset=7)
         full = asdict(item)
         assert item.to_dict(with_html=True, with_context=True) == full
         assert item.to_dict() == {k: v for k, v in full.items() if k not in ("fetched_url", "capture")}

@@ -18,7 +18,8 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from archiver.items import ExtractionFailure
+from archiver.crawl.settings import archiver_defaults
+from archiver.items import CaptureRef, ExtractionFailure
 from archiver.pages import extract
 from archiver.replica.model import SiteModel
 from archiver.replica.truth import GroundTruth
@@ -125,12 +126,12 @@ def test_decompression_bombs_stop_at_the_decoded_limit_with_bounded_memory(
 def test_a_bomb_on_an_article_url_is_a_recorded_failure(replica: Replica) -> None:
     """Scrapy's own middleware refuses the bomb; the spider's errback turns that into a recorded failure."""
     body, _ = get(replica, "/_faults/bomb/gzip/64")
-    crawler = get_crawler(WordPressSpider, {"DOWNLOAD_MAXSIZE": 1024 * 1024})
+    crawler = get_crawler(WordPressSpider, {**archiver_defaults(), "DOWNLOAD_MAXSIZE": 1024 * 1024})
     spider = WordPressSpider.from_crawler(crawler, base_url=replica.base_url)
     crawler.spider = spider
     middleware = HttpCompressionMiddleware.from_crawler(crawler)
     article = SiteModel(replica.articles).article(0)
-    request = Request(replica.base_url + article.path, meta={"warc_capture": {"record_id": "<urn:uuid:x>"}})
+    request = Request(replica.base_url + article.path, meta={"warc_capture": CaptureRef(record_id="<urn:uuid:x>")})
     response = HtmlResponse(request.url, body=body, request=request,
                             headers={"Content-Encoding": "gzip", "Content-Type": "text/html"})
     with pytest.raises(IgnoreRequest) as refused:

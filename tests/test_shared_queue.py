@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from archiver.crawl import distributed
 from archiver.crawl import signals as archiver_signals
 from archiver.crawl.distributed import DistributedExtension
+from archiver.crawl.settings import archiver_defaults
 from archiver.crawl.shared_queue import SharedDupeFilter, SharedQueue, SharedScheduler
 from archiver.distributed.coordinator import Coordinator, Push, RunKeys
 from archiver.exceptions import DistributedError
@@ -144,7 +145,7 @@ class Worker:
 
     def __init__(self, client: redis.Redis, run: str, name: str, batch: int = 8) -> None:
         self.coordinator = CountingCoordinator(client, RunKeys(run), name)
-        self.crawler = get_crawler(Site, {"ARCHIVER_LEASE_BATCH": batch})
+        self.crawler = get_crawler(Site, {**archiver_defaults(), "ARCHIVER_LEASE_BATCH": batch})
         self.crawler.archiver_coordinator = self.coordinator  # type: ignore[attr-defined]
         self.extension: Any = SimpleNamespace(leased={}, scheduler=None)
         self.crawler.archiver_distributed = self.extension  # type: ignore[attr-defined]

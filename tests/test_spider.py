@@ -17,7 +17,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from archiver.crawl import settings as archiver_settings
 from archiver.crawl.archive_view import ArchiveView
 from archiver.crawl.policy import OutputPolicy
-from archiver.items import ArticleItem, ExtractionFailure
+from archiver.items import ArticleItem, CaptureRef, ExtractionFailure
 from archiver.pages import Page
 from archiver.pages.query import Document
 from archiver.storage.state import KnownArticle
@@ -26,7 +26,7 @@ from spiders.tarnkappe import TarnkappeSpider
 from .conftest import SAMPLES
 
 URL = "https://tarnkappe.info/artikel/krypto/krypto-boerse-garantex-keine-geldwaesche-mehr-fuer-ganoven-311235.html"
-CAPTURE = {"record_id": "<urn:uuid:1>", "warc_file": "a.warc.gz", "offset": 0}
+CAPTURE = CaptureRef(record_id="<urn:uuid:1>", warc_file="a.warc.gz", offset=0)
 
 
 def project_crawler(**overrides: Any) -> Crawler:

@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import event, text
 
 from archiver.exceptions import ArchiveNotFound, ConfigurationError, DatabaseUnreachable
-from archiver.items import ArticleItem, Credit
+from archiver.items import ArticleItem, CaptureRef, Credit
 from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
 from archiver.storage.db import alembic_config, check_connection, make_engine, upgrade
@@ -283,7 +283,7 @@ def test_captures_stored_with_a_batch_are_there_for_its_articles_to_point_at(db_
     captures = []
     for n, item in enumerate(batch):
         record_id = f"<urn:uuid:00000000-0000-4000-8000-{n:012d}>"
-        item.capture = {"record_id": record_id, "fetched_at": "2026-11-27T05:00:00+00:00"}
+        item.capture = CaptureRef(record_id=record_id, fetched_at="2026-11-27T05:00:00+00:00")
         captures.append(CaptureRecord(url=item.url, status=200, fetched_at=datetime(2026, 11, 27, tzinfo=UTC),
                                       warc_file="a.warc.gz", warc_offset=1000 * n, warc_length=900,
                                       record_id=record_id, record_type="response", payload_digest="sha1:X"))

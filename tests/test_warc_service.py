@@ -212,7 +212,7 @@ def test_a_killed_crawler_takes_its_writer_along_and_leaves_a_repairable_file(tm
 
 
 def test_the_capture_extension_settles_before_anyone_reads_a_capture(tmp_path: Path) -> None:
-    """Capture dicts are filled and capture rows announced when the writer answers; the same URL again while its
+    """Captures are filled and capture rows announced when the writer answers; the same URL again while its
     first exchange is still in flight becomes a revisit of it, not a second copy."""
     from scrapy import Request, Spider
     from scrapy.http import HtmlResponse
@@ -220,8 +220,10 @@ def test_the_capture_extension_settles_before_anyone_reads_a_capture(tmp_path: P
 
     from archiver.crawl import signals as archiver_signals
     from archiver.crawl.capture import WarcCaptureExtension
+    from archiver.crawl.settings import archiver_defaults
 
-    crawler = get_crawler(Spider, {"ARCHIVER_WARC_DIR": str(tmp_path / "warc"), "ARCHIVER_WARC_REVISITS": False})
+    crawler = get_crawler(Spider, {**archiver_defaults(), "ARCHIVER_WARC_DIR": str(tmp_path / "warc"),
+                                   "ARCHIVER_WARC_REVISITS": False})
     extension = WarcCaptureExtension.from_crawler(crawler)
     announced: list[Any] = []
     crawler.signals.connect(lambda records: announced.extend(records), signal=archiver_signals.captures_archived,
@@ -235,9 +237,9 @@ def test_the_capture_extension_settles_before_anyone_reads_a_capture(tmp_path: P
         extension.response_downloaded(response, request, spider)
         captures.append(request.meta["warc_capture"])
     crawler.signals.send_catch_log(archiver_signals.settle_captures)
-    assert [c["record_type"] for c in captures] == ["response", "revisit"]
-    assert all(c["record_id"] and c["warc_file"] and c["offset"] is not None for c in captures)
-    assert [r.record_id for r in announced] == [c["record_id"] for c in captures]
+    assert [c.record_type for c in captures] == ["response", "revisit"]
+    assert all(c.record_id and c.warc_file and c.offset is not None for c in captures)
+    assert [r.record_id for r in announced] == [c.record_id for c in captures]
     extension.spider_closed(spider, "finished")
     assert crawler.stats.get_value("archiver/warc/run_records") == 5  # type: ignore[union-attr]
 

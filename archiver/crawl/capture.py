@@ -27,6 +27,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from .. import __version__
 from ..exceptions import ConfigurationError, WarcError
+from ..items import CaptureRef
 from ..locations import resolve_db_url, resolve_warc_dir
 from ..storage.earlier import EarlierPayloads
 from ..storage.repository import CaptureRecord
@@ -151,11 +152,8 @@ class WarcCaptureExtension:
             wire.get("protocol") or getattr(response, "protocol", None) or "HTTP/1.1", wire.get("phrase"),
             str(response.ip_address) if response.ip_address else None, started_us,
             meta.get("archiver_truncated") or _truncation(response))
-        # Filled in when the writer answers (settle_captures): an item holds this same dict, and storage settles
-        # before it writes, so a row only ever points at a record that is on disk. A record_id still None after
-        # settling means the write failed.
-        capture: dict[str, Any] = {"record_id": None, "fetched_at": None, "status": response.status,
-                                   "truncated": captured.truncated}
+        # Filled in when the writer answers (CaptureRef says how storage relies on that).
+        capture = CaptureRef(status=response.status, truncated=captured.truncated)
         described = (response.status, started_us, _last(headers, b"Content-Type"), _last(headers, b"Etag"),
                      _last(headers, b"Last-Modified"))
         try:
@@ -169,7 +167,7 @@ class WarcCaptureExtension:
             self._announce()
         meta["warc_capture"] = capture
 
-    def _archived(self, url: str, capture: dict[str, Any],
+    def _archived(self, url: str, capture: CaptureRef,
                   described: tuple[int, int, str | None, str | None, str | None],
                   written: list[WrittenRecord]) -> None:
         """The writer's answer for one exchange: its records are on disk."""
@@ -183,9 +181,10 @@ class WarcCaptureExtension:
             self.seen[url] = (primary.payload_digest, primary.record_id, warc_date(started))
             if len(self.seen) > SEEN_IN_RUN:
                 self.seen.popitem(last=False)
-        capture.update(warc_file=primary.warc_file, offset=primary.offset, length=primary.length,
-                       record_id=primary.record_id, payload_digest=primary.payload_digest,
-                       record_type=primary.record_type, fetched_at=started.isoformat())
+        capture.warc_file, capture.offset, capture.length = primary.warc_file, primary.offset, primary.length
+        capture.payload_digest, capture.record_type = primary.payload_digest, primary.record_type
+        capture.fetched_at = started.isoformat()
+        capture.record_id = primary.record_id  # last: from here on the capture counts as archived
         self.crawler.stats.inc_value("archiver/warc/records", len(written))  # type: ignore[union-attr]
         self.answered.append(CaptureRecord(
             url=url, status=status, fetched_at=started, warc_file=primary.warc_file,
@@ -226,15 +225,15 @@ class WarcCaptureExtension:
         return previous if sha1_digest(exchange.body) == previous[0] else None
 
     def article_stored(self, item: Any, article_id: int, version: int, status: str) -> None:
-        capture = getattr(item, "capture", None) or {}
-        if self.failed or not capture.get("record_id"):
+        capture: CaptureRef | None = getattr(item, "capture", None)
+        if self.failed or capture is None or capture.record_id is None:
             return
         fields = {"article-id": str(article_id), "version": str(version), "store-status": status,
                   "post-id": str(item.post_id or ""), "title": item.title, "published": item.published or "",
                   "authors": "; ".join(a.name for a in item.authors), "layout": item.layout,
                   "word-count": str(item.word_count)}
         try:
-            self.writer.write_metadata(item.fetched_url or item.url, capture["record_id"], fields)
+            self.writer.write_metadata(item.fetched_url or item.url, capture.record_id, fields)
         except WarcError as error:
             self._fail(str(error), self.crawler.spider)
         finally:

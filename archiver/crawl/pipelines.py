@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from ..exceptions import DatabaseUnavailable, StorageError
-from ..items import ArticleItem, ExtractionFailure, NotModified
+from ..items import ArticleItem, ExtractionFailure, NotModified, archived
 from ..locations import resolve_db_url
 from ..storage.db import ensure_schema, make_engine
 from ..storage.repository import ArchiveStore, CaptureRecord
@@ -26,11 +26,6 @@ from .capture import software_versions
 from .stats import finish_reason
 
 logger = logging.getLogger(__name__)
-
-
-def archived(capture: dict[str, Any] | None) -> bool:
-    """Whether an item's response is in the WARC files (capture off: None, nothing to wait for)."""
-    return capture is None or capture.get("record_id") is not None
 
 
 class StoragePipeline:

@@ -118,3 +118,8 @@ ARCHIVER_HEARTBEAT_TTL = 30.0  # a worker silent this long is dead; its leased r
 ARCHIVER_DISTRIBUTED_INTERVAL = 1.0  # seconds between heartbeats and acknowledgements
 ARCHIVER_LEASE_BATCH = 8  # requests leased from the shared queue per round trip
 ARCHIVER_DISTRIBUTED_RUN = None  # set by the distributed add-on to the run's id; not for operators
+
+
+def archiver_defaults() -> dict[str, object]:
+    """Every ARCHIVER_* setting with its default, for a crawler built without this module (benchmarks, tests)."""
+    return {name: value for name, value in globals().items() if name.startswith("ARCHIVER_")}

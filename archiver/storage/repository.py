@@ -187,7 +187,7 @@ class ArchiveStore:
 
     def record_failure(self, failure: ExtractionFailure, run_id: int | None) -> None:
         with self._begin() as conn:
-            capture_id = self.capture_id(conn, (failure.capture or {}).get("record_id"))
+            capture_id = self.capture_id(conn, failure.capture.record_id if failure.capture else None)
             conn.execute(_t(m.ExtractionFailure).insert().values(
                 run_id=run_id, capture_id=capture_id, url=failure.url, reason=failure.reason,
                 layout=failure.layout, created_at=_now()))
@@ -208,7 +208,7 @@ class ArchiveStore:
                     if captures:
                         self._insert_captures(conn, captures, run_id)
                     # One query for the batch's capture rows, not one per article.
-                    record_ids = [record_id for item in items if (record_id := (item.capture or {}).get("record_id"))]
+                    record_ids = [item.capture.record_id for item in items if item.capture and item.capture.record_id]
                     known = self._capture_ids(conn, record_ids)
                     # A batch's link rows (authors, categories, tags, images, credits, links of each version) go
                     # in one statement per table at its end, not one per table per article (round trips to
@@ -256,7 +256,7 @@ class ArchiveStore:
                 continue
             version = (before.version if before else 0) + 1
             # ``captures`` holds every capture row this batch's items name: one missing is not in the database.
-            record_id = (item.capture or {}).get("record_id")
+            record_id = item.capture.record_id if item.capture else None
             rows.append(dict(
                 article_id=article_id, version=version, layout=item.layout, title=item.title, lead=item.lead,
                 text=item.text, html=item.html, published=parse_iso(item.published),
@@ -264,7 +264,7 @@ class ArchiveStore:
                 language=item.language, word_count=item.word_count,
                 reading_time_minutes=item.reading_time_minutes, comments_url=item.comments_url,
                 breadcrumb=item.breadcrumb, warnings=item.warnings or None, content_hash=digest,
-                captured_at=parse_iso((item.capture or {}).get("fetched_at")) or now,
+                captured_at=parse_iso(item.capture.fetched_at if item.capture else None) or now,
                 capture_id=captures.get(record_id) if record_id else None,
                 diff=field_diff(version_summary(conn, before.id), summary(item)) if before else None))
             new.append((n, item, site_id, article_id, version))
