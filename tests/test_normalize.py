@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from hypothesis import given, settings
@@ -87,6 +87,58 @@ def test_urls() -> None:
     for variant in ("https://tarnkappe.info/a/b-1.html?utm_medium=x", "https://tarnkappe.info/a/b-1.html#c",
                     "https://TARNKAPPE.info/a/b-1.html?replytocom=5&share=twitter"):
         assert canonical_url(variant) == "https://tarnkappe.info/a/b-1.html"
+
+
+def test_tracking_parameters_are_courlans_list() -> None:
+    """Trackers only courlan's list knows are removed: the list is the library's, not a copy."""
+    from courlan.clean import TRACKERS_RE
+
+    assert urls._library_trackers() is TRACKERS_RE
+    library_only = ["mtm_campaign", "yclid", "gbraid", "wbraid", "twclid", "xtor", "oly_anon_id", "itm_source",
+                    "mkt_tok", "vero_id", "_gl", "utm_creative_format"]
+    for name in library_only:
+        assert name not in urls.PROJECT_TRACKING_PARAMS
+        url = f"https://tarnkappe.info/a/b-1.html?page=2&{name}=x&q=1"
+        assert strip_tracking(url) == "https://tarnkappe.info/a/b-1.html?page=2&q=1", name
+
+
+def test_project_tracking_parameters_are_only_those_courlan_lacks() -> None:
+    """The project's own list stays short: every entry is one courlan keeps, and every one is removed."""
+    from courlan.clean import TRACKERS_RE
+
+    for name in sorted(urls.PROJECT_TRACKING_PARAMS):
+        assert TRACKERS_RE.search(name) is None, f"{name} is courlan's already: drop it from the project list"
+        url = f"https://tarnkappe.info/a/b-1.html?{name.upper()}=1&page=2"
+        assert strip_tracking(url) == "https://tarnkappe.info/a/b-1.html?page=2", name
+
+
+# WordPress's public query variables (wp-includes/class-wp.php) and the replica's own: a site's content, never
+# tracking.
+WORDPRESS_QUERY_VARS = ["m", "p", "posts", "w", "cat", "withcomments", "withoutcomments", "s", "search", "exact",
+                        "sentence", "calendar", "page", "paged", "more", "tb", "pb", "author", "order", "orderby",
+                        "year", "monthnum", "day", "hour", "minute", "second", "name", "category_name", "tag", "feed",
+                        "author_name", "pagename", "page_id", "error", "attachment", "attachment_id", "subpost",
+                        "subpost_id", "preview", "robots", "favicon", "taxonomy", "term", "cpage", "post_type",
+                        "embed", "rest_route", "sitemap", "sitemap-subtype", "ical", "lang"]
+
+
+def test_wordpress_query_variables_are_kept_in_order() -> None:
+    query = "&".join(f"{name}={n}" for n, name in enumerate(WORDPRESS_QUERY_VARS))
+    url = f"https://tarnkappe.info/?utm_source=a&{query}&fbclid=b#x"
+    assert strip_tracking(url) == f"https://tarnkappe.info/?{query}"
+
+
+def test_replica_crawler_traps_lose_their_tracking_parameters() -> None:
+    """The hostile replica's trap links with a query: each one is the article itself once cleaned."""
+    from archiver.replica.hostile import trap_links
+
+    path = "/artikel/krypto/x-311235.html"
+    hrefs = re.findall(r'href="([^"]+)"', trap_links(path, 311235, "202503"))
+    traps = [h for h in hrefs if h.startswith(path + "?")]
+    assert {urlsplit(h).query.partition("=")[0] for h in traps} == {"replytocom", "share", "PHPSESSID", "utm_source"}
+    # Jetpack's nb=1 beside share=facebook is no tracker and stays, as it always did.
+    cleaned = {canonical_url("https://tarnkappe.info" + h) for h in traps}
+    assert cleaned == {"https://tarnkappe.info" + path, "https://tarnkappe.info" + path + "?nb=1"}, cleaned
 
 
 @given(st.text(max_size=100).map(lambda s: "https://tarnkappe.info/" + s))

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
-TRACKING_PARAMS = frozenset({
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "fbclid", "gclid",
-    "dclid", "msclkid", "mc_cid", "mc_eid", "_ga", "igshid", "ref", "share", "replytocom", "amp",
-    "phpsessid", "sid", "sessionid", "jsessionid", "wt_mc", "wtmc", "pk_campaign", "pk_kwd",
+# Tracking parameters are courlan's (trafilatura's URL library): its TRACKERS_RE follows the AdGuard, ClearURLs and
+# Firefox query-stripping lists (utm_*, fbclid, gclid, msclkid, mc_*, pk_*, mtm_*, _ga, ref, source, session…).
+# These few it leaves alone, and a WordPress crawl meets them on every article (archiver.replica.hostile builds its
+# crawler traps from them): comment-reply links, Jetpack share buttons, AMP variants, session IDs, Webtrekk.
+PROJECT_TRACKING_PARAMS = frozenset({
+    "replytocom",  # ?replytocom=<comment ID>#respond: the same article once per comment
+    "share",  # Jetpack sharing buttons: ?share=twitter, ?share=facebook&nb=1
+    "amp",  # ?amp=1: the AMP plugin's variant of the same post
+    "phpsessid", "jsessionid", "sid",  # session IDs (PHP, Java servlets, generic)
+    "wt_mc", "wtmc",  # Webtrekk campaign IDs
 })
 # A post permalink /<categories>/<slug>-<id>.html, tested as two unambiguous parts split at the last "/": one regex
 # over the whole path backtracked through every way of splitting it into categories and slug.
@@ -54,10 +61,25 @@ def strip_tracking(url: str) -> str:
         return url.strip()
 
 
+@functools.cache
+def _library_trackers() -> re.Pattern[str]:
+    # Imported on the first URL with a query: courlan's package imports babel and tld (80 ms), a cost every CLI
+    # start would pay. Its clean_query is not used: it sorts the parameters and drops those without a value.
+    from courlan.clean import TRACKERS_RE
+
+    return TRACKERS_RE
+
+
+@functools.lru_cache(maxsize=4096)
+def is_tracking_param(name: str) -> bool:
+    """A query parameter to drop: one of courlan's trackers or of PROJECT_TRACKING_PARAMS (case-insensitive)."""
+    key = name.lower()
+    return key in PROJECT_TRACKING_PARAMS or _library_trackers().search(key) is not None
+
+
 def _strip_tracking(url: str) -> str:
     parts = urlsplit(safe_url_string(url.strip()))
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")]
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
 
 

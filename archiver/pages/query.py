@@ -13,8 +13,12 @@ indexes its elements by class name and id in one pass, and a CSS query over the 
 each alternative from the elements of its first compound that names a class or id (``.entry-inner`` in
 ``article .entry-inner p``, the compounds before it checked as ancestors): none when the page lacks the
 class. The XPath is cssselect's own translation, only anchored there. Simple queries (a class, id or tag, the
-compounds before it as ancestors, descendant steps after it) do not run even that: ``css_match`` answers them
+compounds before it as ancestors, descendant steps after it) do not run even that: ``_css_match`` answers them
 from the index in Python.
+
+It is kept beside parsel for speed only, and must answer what parsel answers: tests/test_query.py runs every
+selector the page objects use (collected from their source) on the real sample pages and the replica's pages and
+compares the results with parsel's, element for element, besides random pages and queries.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from ..normalize.text import clean_inline
-from .css_match import attribute_tokens, plan, split_compounds
+from ._css_match import attribute_tokens, plan, split_compounds
 
 Element: TypeAlias = etree._Element  # lxml names its element type only privately
 XPATH_STARTS = ("/", "./", "(")

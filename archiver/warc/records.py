@@ -201,7 +201,7 @@ class RecordFactory:
         else:
             # The hot path of every crawl, serialized directly: warcio's record objects cost several times
             # more than the digests and the compression together. The layout is warcio's, byte for byte
-            # (tests/test_warc_writer.py holds the golden record).
+            # (tests/test_warc_writer.py holds golden records and compares every record type with warcio's).
             head = f"{exchange.protocol} {exchange.status} {reason}".rstrip() + "\r\n"
             block_head = (head + "".join(f"{k}: {v}\r\n" for k, v in response_headers_as_stored(exchange))
                           + "\r\n").encode("latin-1", "replace")
