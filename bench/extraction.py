@@ -24,7 +24,7 @@ import trafilatura
 
 from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
-from archiver.replica.wp_theme import wp_path
+from archiver.replica.wordpress import wp_path
 
 SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "tarnkappe" / "live-approx-311235.html"
 

@@ -20,7 +20,7 @@ import pytest
 import redis
 from hypothesis import settings as hypothesis_settings
 
-from archiver.distributed.coordinator import connect
+from archiver.crawl.distributed.coordinator import connect
 from archiver.exceptions import ConfigurationError
 from tests.wordpress.site import RealWordPress, WordPressUnavailable
 

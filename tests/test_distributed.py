@@ -19,7 +19,7 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from archiver.distributed.coordinator import Coordinator, RunKeys, lease_token, run_status
+from archiver.crawl.distributed.coordinator import Coordinator, RunKeys, lease_token, run_status
 from archiver.storage.db import make_engine
 from archiver.warc.reader import iter_records
 

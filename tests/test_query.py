@@ -338,7 +338,7 @@ REPLICA_HOST = "replica.test:8000"
 
 def _replica_pages() -> dict[str, str]:
     from archiver.replica.app import ReplicaApp
-    from archiver.replica.wp_theme import wp_path
+    from archiver.replica.wordpress import wp_path
 
     pages: dict[str, str] = {}
     for kind in ("tarnkappe", "wp-classic", "wp-block"):

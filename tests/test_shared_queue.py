@@ -18,12 +18,12 @@ from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 from twisted.python.failure import Failure
 
-from archiver.crawl import distributed
 from archiver.crawl import signals as archiver_signals
-from archiver.crawl.distributed import DistributedExtension
+from archiver.crawl.distributed import worker as distributed
+from archiver.crawl.distributed.coordinator import Coordinator, Push, RunKeys
+from archiver.crawl.distributed.shared_queue import SharedDupeFilter, SharedQueue, SharedScheduler
+from archiver.crawl.distributed.worker import DistributedExtension
 from archiver.crawl.settings import archiver_defaults
-from archiver.crawl.shared_queue import SharedDupeFilter, SharedQueue, SharedScheduler
-from archiver.distributed.coordinator import Coordinator, Push, RunKeys
 from archiver.exceptions import DistributedError
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
+from archiver.replica.wordpress import wp_path
 from archiver.replica.wp_site import wordpress_truth
-from archiver.replica.wp_theme import wp_path
 from archiver.storage.db import make_engine
 from archiver.storage.reader import iter_articles
 

@@ -75,10 +75,10 @@ def _run(mode: str, spider: str, base_url: str | None, db_url: str | None, warc_
          settings: tuple[str, ...], politeness: str, as_json: bool, distributed: bool, redis_url: str | None,
          worker_id: str | None, verbose: bool, log_level: str | None) -> int:
     # The crawler's libraries load here, not when the CLI starts: `--help` and the research commands stay fast.
-    from ..crawl.distributed import default_worker_id
+    from ..crawl.distributed.coordinator import connect
+    from ..crawl.distributed.worker import default_worker_id
     from ..crawl.lock import LOCK_NAME, RunLock
     from ..crawl.runner import parse_setting_overrides, run_crawl
-    from ..distributed.coordinator import connect
     from ..warc.writer import safe_name_part
 
     started = time.monotonic()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from ..distributed.coordinator import RunStatus
+    from ..crawl.distributed.coordinator import RunStatus
 
 EXAMPLE = ("\b\nExample (while workers run; refresh with watch):\n"
            "  watch -n 5 archiver status --redis-url redis://127.0.0.1:6379/0")
@@ -20,7 +20,7 @@ EXAMPLE = ("\b\nExample (while workers run; refresh with watch):\n"
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(redis_url: str, as_json: bool) -> int:
     """Queue length, seen requests, live and dead workers with their progress, per distributed run."""
-    from ..distributed.coordinator import connect, run_status
+    from ..crawl.distributed.coordinator import connect, run_status
 
     client = connect(redis_url)
     runs = run_status(client)

@@ -18,7 +18,7 @@ from scrapy.http import Response, TextResponse
 
 from ..items import ArticleItem
 from ..pages.rest import RestIndex, complete_from_rest
-from .distributed import is_seeder, share, shared
+from .distributed.worker import is_seeder, share, shared
 
 logger = logging.getLogger(__name__)
 ROUTES = ("users", "categories", "tags")

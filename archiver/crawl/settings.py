@@ -78,7 +78,7 @@ EXTENSIONS = {
     "archiver.crawl.gates.QualityGatesExtension": 990,
 }
 # Inert unless ARCHIVER_REDIS_URL is set: then this process is one worker of a distributed run.
-ADDONS = {"archiver.crawl.distributed.DistributedAddon": 0}
+ADDONS = {"archiver.crawl.distributed.worker.DistributedAddon": 0}
 ITEM_PIPELINES = {
     "archiver.crawl.rest.RestCompletionPipeline": 400,
     "archiver.crawl.pipelines.StoragePipeline": 500,

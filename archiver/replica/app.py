@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, unquote
 
 from . import catalog as cat
 from . import feeds, hostile
+from .hueman import HuemanTheme
 from .model import SiteModel
-from .theme_hueman import HuemanTheme
-from .theme_tk import TkTheme
+from .tk_theme import TkTheme
 from .wp_site import WordPressReplica
 
 SITE_KINDS = ("tarnkappe", "wp-classic", "wp-block")

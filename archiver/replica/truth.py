@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from . import catalog as cat
 from .model import BERLIN, Article, Credit, Image, SiteModel
-from .theme_tk import TkTheme
+from .tk_theme import TkTheme
 
 Item = dict[str, Any]
 

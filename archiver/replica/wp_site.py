@@ -19,7 +19,7 @@ from .feeds import simple_sitemap
 from .html_util import esc_utf8 as esc
 from .model import BERLIN, Article, SiteModel
 from .truth import GroundTruth, Item
-from .wp_theme import WordPressTheme, author_slug, category_path, wp_path
+from .wordpress import WordPressTheme, author_slug, category_path, wp_path
 
 CATEGORY_IDS = {slug: n + 1 for n, slug in enumerate(cat.CATEGORIES)}
 TAG_IDS = {t.slug: 1000 + n for n, t in enumerate(cat.TAGS)}

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from ..exceptions import ConfigurationError
+from ...exceptions import ConfigurationError
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 CURRENT_PREFIX = "archiver:current:"

@@ -28,14 +28,14 @@ from scrapy.utils.defer import deferred_from_coro, deferred_to_future
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from ..distributed.coordinator import Coordinator, connect
-from ..exceptions import ConfigurationError, DistributedError, RunLocked, StorageError
-from ..locations import resolve_warc_dir
-from ..warc.repair import repair_open_files
-from ..warc.writer import safe_name_part
-from . import signals as archiver_signals
-from ._compat import engine_in_progress, wake_engine
-from .lock import RunLock
+from ...exceptions import ConfigurationError, DistributedError, RunLocked, StorageError
+from ...locations import resolve_warc_dir
+from ...warc.repair import repair_open_files
+from ...warc.writer import safe_name_part
+from .. import signals as archiver_signals
+from .._compat import engine_in_progress, wake_engine
+from ..lock import RunLock
+from .coordinator import Coordinator, connect
 from .shared_queue import SharedDupeFilter, SharedQueue, SharedScheduler, coordinator_of
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from datetime import datetime
 from . import catalog as cat
 from .html_util import esc_utf8 as esc
 from .model import BERLIN, Article, Block
-from .theme_tk import TkTheme
+from .tk_theme import TkTheme
 
 GERMAN_MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
                  "November", "Dezember"]

@@ -40,10 +40,10 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
-from ..distributed.coordinator import Coordinator, Push
-from ..exceptions import DistributedError
-from . import signals as archiver_signals
-from .dupefilter import FingerprintSet
+from ...exceptions import DistributedError
+from .. import signals as archiver_signals
+from ..dupefilter import FingerprintSet
+from .coordinator import Coordinator, Push
 
 
 def coordinator_of(crawler: Crawler) -> Coordinator | None:

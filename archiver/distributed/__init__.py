@@ -1,1 +1,0 @@
-"""Coordination of many crawler processes through Redis (scrapy-redis queue and duplicate filter)."""
