@@ -163,3 +163,13 @@ class NotModified:
 
     url: str
     capture: CaptureRef | None = None
+
+
+@dataclass
+class Removed:
+    """A known article that is gone: ``status`` is ``404``, ``410``, ``redirect:<final url>`` or ``unpublished``
+    (the site's REST API no longer lists it). The response that showed it is archived like any other."""
+
+    url: str
+    status: str
+    capture: CaptureRef | None = None

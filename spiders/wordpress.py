@@ -24,9 +24,10 @@ from twisted.python.failure import Failure
 
 from archiver.crawl.archive_view import ArchiveView
 from archiver.crawl.backlog import BACKLOG
-from archiver.crawl.rest import RestIndexExtension, rest_records, total_pages
+from archiver.crawl.policy import removal, removed_url
+from archiver.crawl.rest import RestIndexExtension, rest_check_url, rest_records, total_pages
 from archiver.exceptions import ConfigurationError, ExtractionError
-from archiver.items import CaptureRef, ExtractionFailure, NotModified
+from archiver.items import CaptureRef, ExtractionFailure, NotModified, Removed
 from archiver.normalize.charset import correct_decoding
 from archiver.normalize.dates import parse_date
 from archiver.normalize.urls import is_article_url, strip_tracking
@@ -101,8 +102,18 @@ class WordPressSpider(Spider):
             # UTC said explicitly: WordPress reads a time without an offset in the site's own time zone.
             posts += "&orderby=modified&modified_after=" + archive.last_run_started.strftime("%Y-%m-%dT%H:%M:%SZ")
         yield Request(posts, callback=self.parse_rest_posts, priority=5)
-        for url in archive.due_for_recheck():
+        for url in archive.due_for_recheck(with_post_id=False):
             if (request := self.article_request(url, trusted=True, recheck=True)) is not None:
+                yield request
+        for batch in archive.rest_check_batches():  # the rest are re-checked after the REST check (take-downs)
+            yield Request(rest_check_url(self.base_url, [post_id for post_id, _ in batch]), priority=5,
+                          callback=self.parse_rest_check, errback=self.parse_rest_check,
+                          meta={"archiver_rest_check": batch, "handle_httpstatus_all": True})
+
+    def parse_rest_check(self, answer: Response | Failure) -> Iterable[Request]:
+        archive = self.crawler.get_extension(ArchiveView)
+        for url, unpublished in archive.after_rest_check(answer) if archive is not None else ():
+            if request := self.article_request(url, trusted=True, recheck=True, unpublished=unpublished):
                 yield request
 
     def parse_robots(self, response: Response) -> Iterable[Request]:
@@ -193,6 +204,9 @@ class WordPressSpider(Spider):
         capture = response.meta.get("warc_capture")
         if capture is None and self.settings.getbool("ARCHIVER_WARC_ENABLED"):
             return  # the WARC writer failed and is stopping the crawl: store nothing it did not archive
+        if (status := removal(response, self.is_article)) is not None:
+            yield Removed(url=removed_url(response), status=status, capture=capture)
+            return
         if response.status == 304:
             self.crawler.stats.inc_value("archiver/articles/not_modified")  # type: ignore[union-attr]
             yield NotModified(url=response.url, capture=capture)

@@ -12,10 +12,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from ..locations import resolve_db_url
 from ..normalize.urls import post_id_from_url
 from ..storage.state import ArchiveState, load_state
+from .rest import REST_CHECK_BATCH, published_ids
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,28 @@ class ArchiveView:
         return url in self.state.done_in_interrupted_runs or (
             bool(self.done_posts) and post_id_from_url(url) in self.done_posts)
 
-    def due_for_recheck(self) -> list[str]:
-        """Known articles whose re-check is due (update runs): silent edits leave no other trace."""
-        return [url for url in sorted(self.state.articles) if self.state.due_for_recheck(url)]
+    def due_for_recheck(self, with_post_id: bool = True) -> list[str]:
+        """Known articles whose re-check is due (update runs): silent edits leave no other trace. Taken-down
+        articles are always due. ``with_post_id=False``: only those the REST check cannot ask about."""
+        return [url for url, known in sorted(self.state.articles.items()) if self.state.due_for_recheck(url)
+                and (with_post_id or known.post_id is None)]
+
+    def rest_check_batches(self) -> list[list[tuple[int, str]]]:
+        """Every known article with a post ID, as (post ID, URL), REST_CHECK_BATCH to a batch: the REST check
+        asks for all of them in each update run, a few hundred bytes per hundred articles."""
+        known = sorted((a.post_id, url) for url, a in self.state.articles.items() if a.post_id is not None)
+        return [known[n:n + REST_CHECK_BATCH] for n in range(0, len(known), REST_CHECK_BATCH)]
+
+    def after_rest_check(self, answer: Response | Failure) -> list[tuple[str, bool]]:
+        """The pages a REST check's answer calls for, as (URL, unpublished): the posts it no longer lists (their
+        page says how they were taken down), the taken-down posts it lists again and the due re-checks. When
+        the API does not answer (an error, not JSON, robots.txt), every due one of the batch."""
+        request = answer.request if isinstance(answer, Response) else getattr(answer, "request", None)
+        if request is None:
+            return []
+        batch: list[tuple[int, str]] = request.meta["archiver_rest_check"]
+        listed = published_ids(answer) if isinstance(answer, Response) else None
+        if listed is None:
+            return [(url, False) for _, url in batch if self.state.due_for_recheck(url)]
+        return [(url, post_id not in listed) for post_id, url in batch
+                if post_id not in listed or self.state.due_for_recheck(url)]

@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from ..exceptions import DatabaseUnavailable, StorageError
-from ..items import ArticleItem, ExtractionFailure, NotModified, archived
+from ..items import ArticleItem, ExtractionFailure, NotModified, Removed, archived
 from ..locations import resolve_db_url
 from ..storage.db import ensure_schema, make_engine
 from ..storage.repository import ArchiveStore, CaptureRecord
@@ -40,6 +40,7 @@ class StoragePipeline:
         self.pending_articles: list[ArticleItem] = []
         self.pending_captures: list[CaptureRecord] = []
         self.pending_seen: list[str] = []
+        self.pending_removed: list[tuple[str, str]] = []  # (URL, removed_status) of articles taken down
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.failed: str | None = None  # the database took no writes: nothing more is stored this run
         self.distributed = distributed
@@ -89,6 +90,8 @@ class StoragePipeline:
                 self._guarded(self.flush)
         elif isinstance(item, NotModified):
             self.pending_seen.append(item.url)
+        elif isinstance(item, Removed):
+            self.pending_removed.append((item.url, item.status))
         elif isinstance(item, ExtractionFailure):
             self._guarded(lambda: self._record_failure(item))
         return item
@@ -116,7 +119,7 @@ class StoragePipeline:
         if self.failed:
             return
         self.failed = str(error)
-        self.pending_articles, self.pending_captures, self.pending_seen = [], [], []
+        self.pending_articles, self.pending_captures, self.pending_seen, self.pending_removed = [], [], [], []
         stats = self.crawler.stats
         assert stats is not None
         stats.set_value("archiver/storage/error", self.failed)
@@ -136,6 +139,9 @@ class StoragePipeline:
             self.store.mark_seen(seen)
         stats = self.crawler.stats
         assert stats is not None
+        if self.pending_removed and self.store is not None:
+            removed, self.pending_removed = self.pending_removed, []
+            stats.inc_value("archiver/articles/removed", self.store.mark_removed(removed))
         items, self.pending_articles = self.pending_articles, []
         unarchived = sum(not archived(item.capture) for item in items)
         if unarchived:  # the WARC writer failed before their records were on disk: they are not stored

@@ -8,33 +8,82 @@ middlewares filter requests:
 - any run drops what an interrupted run already archived and stored (resume);
 - an update run fetches a known article only when a source names it changed or its re-check is due, and then
   conditionally (``If-None-Match`` / ``If-Modified-Since``; a 304 is archived and costs almost nothing);
+- a known article that answers 404 or 410, redirects away from itself, or that the REST API no longer lists is
+  taken down (``removal``); a taken-down article is asked for again, unconditionally, in every update run;
 - an update run follows images only from new or changed articles, asks for no listing pages ahead, and stops
   paging a listing whose articles are all known (newest first: the rest is known too).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from ..normalize.urls import post_id_from_url
 from .archive_view import ArchiveView
 
 ROLE = "archiver_role"
+REMOVED_STATUSES = [404, 410]
 CHANGE_SIGNALS = ("archiver_lastmod", "archiver_modified")  # datetimes a source gave for the article
+
+
+# A known article's answers that the spider must see: 304 (unchanged) and the take-downs (Scrapy's
+# HttpErrorMiddleware would drop them before the callback). Redirects are followed; ``removal`` judges them.
+KNOWN_STATUSES = [304, *REMOVED_STATUSES]
 
 
 def conditional(request: Request, view: ArchiveView, changed: bool) -> Request:
     """The known article's request, asking only for what changed since the archived copy."""
-    meta = {**request.meta, "archiver_changed": changed, "handle_httpstatus_list": [304]}
+    meta = {**request.meta, "archiver_changed": changed, "archiver_known": True,
+            "handle_httpstatus_list": KNOWN_STATUSES}
     request = request.replace(meta=meta)
     for name, value in view.state.conditional_headers(request.url).items():
         request.headers[name] = value
     return request
+
+
+def removed_again(request: Request) -> Request:
+    """A taken-down article's request: unconditional, so that a restore brings the whole page back."""
+    return request.replace(meta={**request.meta, "archiver_changed": True, "archiver_known": True,
+                                 "handle_httpstatus_list": KNOWN_STATUSES})
+
+
+def removal(response: Response, is_article: Callable[[str], bool]) -> str | None:
+    """How a known article's answer says it was taken down (``404``, ``410``, ``redirect:<url>``,
+    ``unpublished``), or None while it is there. A redirect to the article's own post (the same post ID, the
+    path with or without its trailing slash, or another permalink) is a move, not a take-down."""
+    meta = response.meta
+    if not meta.get("archiver_known"):
+        return None
+    if response.status in REMOVED_STATUSES:
+        return str(response.status)
+    redirects = meta.get("redirect_urls")
+    if redirects and not _same_article(redirects[0], response.url, is_article):
+        return f"redirect:{response.url}"
+    if meta.get("archiver_unpublished"):  # the REST API no longer lists it, whatever a cache still serves
+        return "unpublished"
+    return None
+
+
+def removed_url(response: Response) -> str:
+    """The archived article's URL (the one asked for, before any redirect)."""
+    redirects = response.meta.get("redirect_urls")
+    return str(redirects[0]) if redirects else response.url
+
+
+def _same_article(asked: str, final: str, is_article: Callable[[str], bool]) -> bool:
+    before, after = post_id_from_url(asked), post_id_from_url(final)
+    if before is not None and after is not None:
+        return before == after
+    if urlsplit(asked).path.rstrip("/") == urlsplit(final).path.rstrip("/"):
+        return True
+    return is_article(final)
 
 
 class OutputPolicy:
@@ -91,6 +140,9 @@ class OutputPolicy:
         if any(state.changed_since_seen(url, moment) for moment in signals):
             self.stats.inc_value("archiver/update/changed")
             return conditional(request, self.view, changed=True)
+        if state.is_removed(url):
+            self.stats.inc_value("archiver/update/removed_rechecks")
+            return removed_again(request)
         if request.meta.get("archiver_recheck") or state.due_for_recheck(url):
             self.stats.inc_value("archiver/update/rechecks")
             return conditional(request, self.view, changed=False)

@@ -35,6 +35,25 @@ def rest_records(response: Response) -> list[Any] | None:
     return data if isinstance(data, list) else None
 
 
+# Post IDs per REST check request: WordPress answers at most 100 records a page.
+REST_CHECK_BATCH = 100
+
+
+def rest_check_url(base_url: str, post_ids: list[int]) -> str:
+    """The REST posts that are still published among ``post_ids`` (WordPress lists only published posts to an
+    anonymous client), their IDs only."""
+    return (f"{base_url}/wp-json/wp/v2/posts?include={','.join(map(str, post_ids))}"
+            f"&per_page={REST_CHECK_BATCH}&_fields=id")
+
+
+def published_ids(response: Response) -> set[int] | None:
+    """The post IDs a REST check listed; None when the API did not answer with a list."""
+    records = rest_records(response)
+    if records is None:
+        return None
+    return {record["id"] for record in records if isinstance(record, dict) and isinstance(record.get("id"), int)}
+
+
 def total_pages(response: Response) -> int:
     return int(response.headers.get(b"X-WP-TotalPages", b"1") or 1)
 

@@ -101,6 +101,10 @@ class Article(Base):
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("article_versions.id", use_alter=True, name="fk_articles_current_version_id_article_versions"))
     version_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Taken down: when an update first found it gone, and how ("404", "410", "redirect:<url>", "unpublished").
+    # Kept, never deleted; both are cleared when the article answers again (docs/schema.md).
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    removed_status: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("site_id", "key", name="uq_articles_site_key"),
                       Index("ix_articles_site_post", "site_id", "post_id"))

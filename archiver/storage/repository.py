@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from ..items import ArticleItem, ExtractionFailure
 from ..normalize.urls import post_id_from_url
 from . import models as m
+from . import removals
 from .models import table_of as _t
 from .transactions import Transaction, is_transient, storage_error
 from .versions import ImageKey, LinkRows, content_hash, field_diff, parse_iso, summary, version_summary
@@ -51,13 +52,13 @@ class CaptureRecord:
 class StoreResult:
     article_id: int
     version: int
-    status: str  # "new" | "changed" | "unchanged"
+    status: str  # "new" | "changed" | "unchanged" | "restored" (answers again after a take-down)
 
 
 _ARTICLES, _VERSIONS = _t(m.Article), _t(m.ArticleVersion)
 # Statements of the per-article hot path, built once (SQLAlchemy construction costs more than SQLite's work).
 _CURRENT_VERSIONS = (select(_ARTICLES.c.id.label("article_id"), _VERSIONS.c.id, _VERSIONS.c.content_hash,
-                            _VERSIONS.c.version)
+                            _VERSIONS.c.version, _ARTICLES.c.removed_at, _ARTICLES.c.removed_status)
                      .select_from(_ARTICLES.join(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id))
                      .where(_ARTICLES.c.id.in_(bindparam("articles", expanding=True))))
 _INSERT_VERSION = _VERSIONS.insert().returning(_VERSIONS.c.article_id, _VERSIONS.c.id)
@@ -66,7 +67,8 @@ _CAPTURE_BY_RECORD = select(_CAPTURES.c.id).where(_CAPTURES.c.record_id == bindp
 _CAPTURES_BY_RECORD = select(_CAPTURES.c.record_id, _CAPTURES.c.id).where(
     _CAPTURES.c.record_id.in_(bindparam("record_ids", expanding=True)))
 _SET_CURRENT_VERSION = (update(_ARTICLES).where(_ARTICLES.c.id == bindparam("article"))
-                        .values(current_version_id=bindparam("current"), version_count=bindparam("count")))
+                        .values(current_version_id=bindparam("current"), version_count=bindparam("count"),
+                                removed_at=None, removed_status=None))
 
 
 # Entity IDs this process wrote (authors, categories, tags); the hot ones come back at once. Images are not
@@ -172,6 +174,13 @@ class ArchiveStore:
         with self._begin() as conn:
             conn.execute(update(_ARTICLES).where(_ARTICLES.c.url.in_(urls)).values(last_seen=_now()))
 
+    def mark_removed(self, removed: list[tuple[str, str]]) -> int:
+        """Articles taken down, as (URL, status); how many were live until now (see ``removals``)."""
+        if not removed:
+            return 0
+        with self._begin() as conn:
+            return removals.mark_removed(conn, removed, _now())
+
     @staticmethod
     def _capture_ids(conn: Connection, record_ids: list[str]) -> dict[str, int]:
         if not record_ids:
@@ -251,7 +260,8 @@ class ArchiveStore:
         for site_id, article_id, (n, item) in zip(site_ids, ids, entries, strict=True):
             digest = content_hash(item)
             before = previous.get(article_id)
-            if before is not None and before.content_hash == digest:
+            restored = before is not None and before.removed_at is not None
+            if before is not None and before.content_hash == digest and not restored:
                 results[n] = StoreResult(article_id, before.version, "unchanged")
                 continue
             version = (before.version if before else 0) + 1
@@ -267,8 +277,10 @@ class ArchiveStore:
                 captured_at=parse_iso(item.capture.fetched_at if item.capture else None) or now,
                 capture_id=captures.get(record_id) if record_id else None,
                 diff=field_diff(version_summary(conn, before.id), summary(item)) if before else None))
+            if restored and before is not None:
+                rows[-1]["diff"] = removals.restored_diff(rows[-1]["diff"], before.removed_at, before.removed_status)
             new.append((n, item, site_id, article_id, version))
-            results[n] = StoreResult(article_id, version, "changed" if before else "new")
+            results[n] = StoreResult(article_id, version, "restored" if restored else "changed" if before else "new")
         if not rows:
             return results
         version_ids: dict[int, int] = {row.article_id: row.id for row in conn.execute(_INSERT_VERSION, rows)}

@@ -31,6 +31,7 @@ class KnownArticle:
     published: datetime | None
     modified: datetime | None
     last_seen: datetime
+    removed: bool = False  # taken down (docs/schema.md): asked for again in every update run
 
 
 @dataclass
@@ -46,6 +47,10 @@ class ArchiveState:
     def is_known(self, url: str) -> bool:
         return url in self.articles
 
+    def is_removed(self, url: str) -> bool:
+        known = self.articles.get(url)
+        return known is not None and known.removed
+
     def changed_since_seen(self, url: str, lastmod: datetime | None) -> bool:
         known = self.articles.get(url)
         if known is None or lastmod is None:
@@ -55,7 +60,7 @@ class ArchiveState:
 
     def due_for_recheck(self, url: str, now: datetime | None = None) -> bool:
         known = self.articles.get(url)
-        if known is None:
+        if known is None or known.removed:
             return True
         now = now or datetime.now(UTC)
         age = now - (known.published or known.last_seen)
@@ -89,13 +94,14 @@ def load_state(db_url: str, host: str, current_run: int | None = None) -> Archiv
                      m.CrawlRun.__table__)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(select(a.c.url, a.c.post_id, a.c.last_seen, v.c.published, v.c.modified)
+            rows = conn.execute(select(a.c.url, a.c.post_id, a.c.last_seen, v.c.published, v.c.modified,
+                                       a.c.removed_at)
                                 .select_from(a.join(s, s.c.id == a.c.site_id)
                                              .join(v, v.c.id == a.c.current_version_id))
                                 .where(s.c.host == host))
-            for url, post_id, last_seen, published, modified in rows:
+            for url, post_id, last_seen, published, modified, removed_at in rows:
                 state.articles[url] = KnownArticle(url, post_id, _utc(published), _utc(modified), _utc(last_seen)
-                                                   or datetime.now(UTC))
+                                                   or datetime.now(UTC), removed_at is not None)
                 if post_id is not None:
                     state.post_ids.add(post_id)
             prefix = f"%://{host}/%"
