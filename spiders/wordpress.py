@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 
 from archiver.crawl.archive_view import ArchiveView
 from archiver.crawl.backlog import BACKLOG
-from archiver.crawl.policy import removal, removed_url
+from archiver.crawl.policy import moved, removal
 from archiver.crawl.rest import RestIndexExtension, rest_check_url, rest_records, total_pages
 from archiver.exceptions import ConfigurationError, ExtractionError
 from archiver.items import CaptureRef, ExtractionFailure, NotModified, Removed
@@ -205,7 +205,10 @@ class WordPressSpider(Spider):
         if capture is None and self.settings.getbool("ARCHIVER_WARC_ENABLED"):
             return  # the WARC writer failed and is stopping the crawl: store nothing it did not archive
         if (status := removal(response, self.is_article)) is not None:
-            yield Removed(url=removed_url(response), status=status, capture=capture)
+            yield Removed(url=response.url, status=status, capture=capture)
+            return
+        if (request := moved(response)) is not None:
+            yield request
             return
         if response.status == 304:
             self.crawler.stats.inc_value("archiver/articles/not_modified")  # type: ignore[union-attr]

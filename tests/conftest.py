@@ -89,25 +89,26 @@ class Replica:
     articles: int
     day: int
     process: subprocess.Popen[str]
+    removed: int = 0
 
     def truth(self, theme: str = "default") -> dict[str, Any]:
         output = subprocess.run(
             [sys.executable, "-m", "archiver", "replica", "truth", "--base-url", self.base_url, "--articles",
-             str(self.articles), "--day", str(self.day), "--theme", theme], check=True, capture_output=True,
-            text=True).stdout
+             str(self.articles), "--day", str(self.day), "--theme", theme, "--removed", str(self.removed)],
+            check=True, capture_output=True, text=True).stdout
         return dict(json.loads(output))
 
 
 def start_replica(articles: int, day: int = 0, port: int = 0, kind: str = "tarnkappe",
-                  robots_status: int = 200, traps: bool = False) -> Replica:
+                  robots_status: int = 200, traps: bool = False, removed: int = 0) -> Replica:
     process = subprocess.Popen(
         [sys.executable, "-m", "archiver", "replica", "serve", "--port", str(port), "--articles", str(articles),
-         "--day", str(day), "--site", kind, "--robots-status", str(robots_status), *(["--traps"] if traps else [])],
-        stdout=subprocess.PIPE, text=True)
+         "--day", str(day), "--site", kind, "--robots-status", str(robots_status), *(["--traps"] if traps else []),
+         "--removed", str(removed)], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     base_url = process.stdout.readline().strip()
     assert base_url.startswith("http://127.0.0.1:"), base_url
-    return Replica(base_url, articles, day, process)
+    return Replica(base_url, articles, day, process, removed)
 
 
 def stop_replica(replica: Replica) -> None:

@@ -127,6 +127,8 @@ def _summary(result: CrawlResult, elapsed: float) -> dict[str, Any]:
         "articles_changed": stats.get("archiver/articles/changed", 0),
         "articles_unchanged": stats.get("archiver/articles/unchanged", 0),
         "articles_not_modified": stats.get("archiver/articles/not_modified", 0),
+        "articles_removed": stats.get("archiver/articles/removed", 0),
+        "articles_restored": stats.get("archiver/articles/restored", 0),
         "extraction_failures": stats.get("archiver/extraction_failures", 0),
         "failed_requests": stats.get("downloader/exception_count", 0),
         "robots_blocked": stats.get("robotstxt/forbidden", 0),
@@ -157,7 +159,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"{s['mode']} {s['spider']}: {s['finish_reason']} in {s['seconds']} s, {s['requests']} requests "
         f"(exit {s['exit_code']}: {s['exit_reason']})",
         f"  this run: {s['articles_new']} new, {s['articles_changed']} changed, {s['articles_unchanged']} unchanged, "
-        f"{s['articles_not_modified']} not modified articles, {s['extraction_failures']} extraction failures, "
+        f"{s['articles_not_modified']} not modified, {s['articles_removed']} removed, {s['articles_restored']} "
+        f"restored articles, {s['extraction_failures']} extraction failures, "
         f"{s['failed_requests']} failed requests, {s['robots_blocked']} blocked by robots.txt, "
         f"{s['unsafe_refused']} unsafe targets refused",
         f"  archive:  {archive['articles']} articles ({archive['versions']} versions), {archive['authors']} authors, "

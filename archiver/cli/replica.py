@@ -13,6 +13,9 @@ _site_options = [
     click.option("--day", type=click.IntRange(min=0), default=0, show_default=True,
                  help="Site time: each day adds new articles and edits some."),
     click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated content."),
+    click.option("--removed", type=click.IntRange(min=0), default=0, show_default=True,
+                 help="Fault switch: this many articles taken down (answering 404, 410 or a redirect to the front "
+                      "page, in turn; gone from the REST posts)."),
     click.option("--site", "kind", type=click.Choice(["tarnkappe", "wp-classic", "wp-block"]), default="tarnkappe",
                  show_default=True, help="tarnkappe.info, or a stock WordPress site (classic or block theme)."),
 ]
@@ -37,14 +40,14 @@ def replica() -> None:
 @click.option("--traps", is_flag=True, help="Fault switch: crawler traps in every article (calendars, replytocom, "
               "share and session-ID links).")
 @site_options
-def serve(host: str, port: int, robots_status: int, traps: bool, articles: int, day: int, seed: int,
+def serve(host: str, port: int, robots_status: int, traps: bool, articles: int, day: int, seed: int, removed: int,
           kind: str) -> int:
     """Serve the replica in the foreground; prints its base URL, stops on SIGTERM or Ctrl-C."""
     from ..replica.app import ReplicaApp
     from ..replica.server import serve as serve_forever
 
     serve_forever(host, port, ReplicaApp(articles=articles, day=day, seed=seed, kind=kind,
-                                         robots_status=robots_status, traps=traps))
+                                         robots_status=robots_status, traps=traps, removed=removed))
     return 0
 
 
@@ -54,13 +57,14 @@ def serve(host: str, port: int, robots_status: int, traps: bool, articles: int, 
 @click.option("--theme", type=click.Choice(["default", "tk-theme", "hueman"]), default="default", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True)
 @site_options
-def truth(base_url: str, theme: str, output: str, articles: int, day: int, seed: int, kind: str) -> int:
+def truth(base_url: str, theme: str, output: str, articles: int, day: int, seed: int, removed: int,
+          kind: str) -> int:
     """Write the ground truth (every article's expected item fields) as JSON."""
     from ..replica.model import SiteModel
     from ..replica.truth import GroundTruth
     from ..replica.wp_site import wordpress_truth
 
-    site = SiteModel(articles=articles, day=day, seed=seed)
+    site = SiteModel(articles=articles, day=day, seed=seed, removed=removed)
     if kind == "tarnkappe":
         items = GroundTruth(site, base_url).all_items(None if theme == "default" else theme)
     else:
@@ -69,7 +73,9 @@ def truth(base_url: str, theme: str, output: str, articles: int, day: int, seed:
     document = {"base_url": base_url, "articles": articles, "day": day, "seed": seed,
                 "seed_article_post_id": site.post_id(site.seed_index),
                 "edited_today": [site.post_id(i) for i in site.edited_on(day)],
-                "new_today": [site.post_id(i) for i in site.new_on(day)], "items": items}
+                "new_today": [site.post_id(i) for i in site.new_on(day)],
+                "removed": {str(site.post_id(i)): status for i, status in sorted(site.removed.items())},
+                "items": items}
     text = json.dumps(document, ensure_ascii=False, indent=1)
     if output == "-":
         sys.stdout.write(text + "\n")

@@ -85,6 +85,8 @@ def show(article: str, db_url: str | None, as_json: bool) -> int:
              f"version {current['version']} of {current['versions']}",
              "categories: " + ", ".join(c["slug"] for c in current["categories"]),
              "tags: " + ", ".join(t["slug"] for t in current["tags"])]
+    if current["removed_at"]:
+        lines.insert(2, f"removed {current['removed_at']} ({current['removed_status']}); the archived copy stays")
     lines += [f"image: {i['url']} ({i['caption'] or i['alt'] or ''})" for i in current["images"]]
     lines += [f"credit: {c['raw']} → creator {c['creator']}, license {c['license']}" for c in current["credits"]]
     lines.append("")
@@ -92,6 +94,9 @@ def show(article: str, db_url: str | None, as_json: bool) -> int:
     lines.append("")
     for entry in history:
         changed = ", ".join(sorted(entry["diff"] or {})) or "first capture"
+        if entry["diff"] and "restored" in entry["diff"]:
+            gone = entry["diff"]["restored"]
+            changed += f" (back after removal {gone['removed_at']}, {gone['removed_status']})"
         lines.append(f"version {entry['version']} captured {entry['captured_at']}: {changed}")
         if entry["diff"] and "text" in entry["diff"]:
             lines.append(entry["diff"]["text"]["unified"])
@@ -142,7 +147,8 @@ def cite(article: str, db_url: str | None, fmt: str, collection: str) -> int:
 @DB_OPTION
 @click.option("--json", "as_json", is_flag=True)
 def stats(db_url: str | None, as_json: bool) -> int:
-    """Articles per year and category, authors by article count, credits by license, captures, versions, runs."""
+    """Articles per year and category, authors by article count, credits by license, captures, versions,
+    removals per month, runs."""
     from ..storage.queries import archive_statistics
 
     report = archive_statistics(archive_engine(db_url))

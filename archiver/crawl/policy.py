@@ -33,14 +33,17 @@ REMOVED_STATUSES = [404, 410]
 CHANGE_SIGNALS = ("archiver_lastmod", "archiver_modified")  # datetimes a source gave for the article
 
 
-# A known article's answers that the spider must see: 304 (unchanged) and the take-downs (Scrapy's
-# HttpErrorMiddleware would drop them before the callback). Redirects are followed; ``removal`` judges them.
-KNOWN_STATUSES = [304, *REMOVED_STATUSES]
+# A known article's answers that the spider must see: 304 (unchanged), the take-downs and the redirects (Scrapy's
+# HttpErrorMiddleware would drop them before the callback). Its redirects are not followed by Scrapy: the
+# redirect to a page this run already fetched (the front page) would be dropped as a duplicate, and the spider
+# never told; ``removal`` judges the redirect and ``moved`` follows one to the article's own new place.
+REDIRECTS = [301, 302, 303, 307, 308]
+KNOWN_STATUSES = [304, *REMOVED_STATUSES, *REDIRECTS]
 
 
 def conditional(request: Request, view: ArchiveView, changed: bool) -> Request:
     """The known article's request, asking only for what changed since the archived copy."""
-    meta = {**request.meta, "archiver_changed": changed, "archiver_known": True,
+    meta = {**request.meta, "archiver_changed": changed, "archiver_known": True, "dont_redirect": True,
             "handle_httpstatus_list": KNOWN_STATUSES}
     request = request.replace(meta=meta)
     for name, value in view.state.conditional_headers(request.url).items():
@@ -51,7 +54,7 @@ def conditional(request: Request, view: ArchiveView, changed: bool) -> Request:
 def removed_again(request: Request) -> Request:
     """A taken-down article's request: unconditional, so that a restore brings the whole page back."""
     return request.replace(meta={**request.meta, "archiver_changed": True, "archiver_known": True,
-                                 "handle_httpstatus_list": KNOWN_STATUSES})
+                                 "dont_redirect": True, "handle_httpstatus_list": KNOWN_STATUSES})
 
 
 def removal(response: Response, is_article: Callable[[str], bool]) -> str | None:
@@ -63,18 +66,26 @@ def removal(response: Response, is_article: Callable[[str], bool]) -> str | None
         return None
     if response.status in REMOVED_STATUSES:
         return str(response.status)
-    redirects = meta.get("redirect_urls")
-    if redirects and not _same_article(redirects[0], response.url, is_article):
-        return f"redirect:{response.url}"
+    target = _redirect_target(response)
+    if target is not None and not _same_article(response.url, target, is_article):
+        return f"redirect:{target}"
     if meta.get("archiver_unpublished"):  # the REST API no longer lists it, whatever a cache still serves
         return "unpublished"
     return None
 
 
-def removed_url(response: Response) -> str:
-    """The archived article's URL (the one asked for, before any redirect)."""
-    redirects = response.meta.get("redirect_urls")
-    return str(redirects[0]) if redirects else response.url
+def moved(response: Response) -> Request | None:
+    """A known article redirected to its own new place: the request there, Scrapy following what comes next."""
+    target = _redirect_target(response) if response.meta.get("archiver_known") else None
+    if target is None:
+        return None
+    meta = {**response.meta, "archiver_known": False, "dont_redirect": False, "handle_httpstatus_list": [304]}
+    return response.request.replace(url=target, meta=meta)  # type: ignore[union-attr]
+
+
+def _redirect_target(response: Response) -> str | None:
+    location = response.headers.get(b"Location") if response.status in REDIRECTS else None
+    return response.urljoin(location.decode("latin-1")) if location else None
 
 
 def _same_article(asked: str, final: str, is_article: Callable[[str], bool]) -> bool:

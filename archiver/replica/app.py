@@ -77,12 +77,12 @@ def tiny_png(seed: int) -> bytes:
 
 class ReplicaApp:
     def __init__(self, articles: int = 300, day: int = 0, seed: int = 1, kind: str = "tarnkappe",
-                 robots_status: int = 200, traps: bool = False) -> None:
+                 robots_status: int = 200, traps: bool = False, removed: int = 0) -> None:
         self.robots_status = robots_status
         self.traps = traps  # links into endless calendars, reply/share/session variants (hardening tests)
         if kind not in SITE_KINDS:
             raise ValueError(f"site kind must be one of {', '.join(SITE_KINDS)}")
-        self.site = SiteModel(articles=articles, day=day, seed=seed)
+        self.site = SiteModel(articles=articles, day=day, seed=seed, removed=removed)
         self.wordpress = WordPressReplica(self.site, kind.removeprefix("wp-")) if kind != "tarnkappe" else None
         self._category_members: dict[str, list[int]] | None = None
         self._author_members: dict[int, list[int]] | None = None
@@ -184,6 +184,8 @@ class ReplicaApp:
         index = self.site.index_of_post(int(match["id"]))
         if index is None:
             return self._not_found(tk)
+        if index in self.site.removed:
+            return self._taken_down(tk, self.site.removed[index])
         article = self.site.article(index)
         if match.group(0) != article.path:
             return Response(301, b"", headers=[("Location", tk.base + article.path)])
@@ -259,6 +261,11 @@ class ReplicaApp:
         base_path = "/" if key == "" else f"/{key}/"
         html = tk.listing(heading, (self.site.article(i) for i in newest_first), page, pages, base_path)
         return Response(200, html.encode(), chunked=True)
+
+    def _taken_down(self, tk: TkTheme, status: int) -> Response:
+        if status == 301:
+            return Response(301, b"", headers=[("Location", tk.base + "/")])
+        return Response(status, tk.static_page("Seite nicht gefunden", "Dieser Beitrag wurde entfernt.").encode())
 
     def _not_found(self, tk: TkTheme) -> Response:
         return Response(404, tk.static_page("Seite nicht gefunden", "Hier ist nichts.").encode())

@@ -23,6 +23,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 SITE_START = datetime(2014, 4, 2, 8, 0, tzinfo=UTC)
 SITE_END = datetime(2025, 3, 7, 6, 25, 18, tzinfo=UTC)
 HUEMAN_BEFORE = datetime(2020, 1, 1, tzinfo=UTC)
+REMOVED_ANSWERS = (404, 410, 301)
 SEED_DATE = datetime.fromisoformat(seed.SEED_PUBLISHED_LOCAL).replace(tzinfo=BERLIN).astimezone(UTC)
 
 LICENSE_URLS = {
@@ -137,7 +138,7 @@ def _rng(*parts: object) -> random.Random:
 class SiteModel:
     """All articles of one replica configuration: ``articles`` at day 0, growing with ``day``."""
 
-    def __init__(self, articles: int = 300, day: int = 0, seed: int = 1) -> None:
+    def __init__(self, articles: int = 300, day: int = 0, seed: int = 1, removed: int = 0) -> None:
         if articles < 10:
             raise ValueError("the replica needs at least 10 articles")
         if day < 0:
@@ -157,6 +158,10 @@ class SiteModel:
             for i in _rng(seed, "edit", d).sample(range(population), self.edits_per_day):
                 self._edits.setdefault(i, []).append(d)
         self._cache = lru_cache(maxsize=4096)(self._build)
+        # Fault switch: articles taken down, index → what their page answers (404, 410, or 301 to the front
+        # page, in turn). They stay in sitemaps, feed and listings; the REST posts no longer list them.
+        chosen = sorted(_rng(seed, "removed").sample(range(articles), min(removed, articles)))
+        self.removed = {index: REMOVED_ANSWERS[n % len(REMOVED_ANSWERS)] for n, index in enumerate(chosen)}
 
     # --- identity -----------------------------------------------------------------------------
     def post_id(self, index: int) -> int:

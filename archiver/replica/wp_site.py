@@ -58,6 +58,10 @@ class WordPressReplica:
             return self._feed(params, theme)
         if POST_PATH_RE.match(path):
             index = self.index_of_path(path)
+            if index in self.site.removed:  # taken down (fault switch): gone, or sent to the front page
+                status = self.site.removed[index]
+                return status, html, b"<html><body><h1>Seite nicht gefunden</h1></body></html>", \
+                    [("Location", base + "/")] if status == 301 else []
             if index is not None:
                 return 200, html, theme.article(self.site.article(index)).encode(), [
                     ("Link", f'<{base}/wp-json/>; rel="https://api.w.org/"'),
@@ -123,7 +127,12 @@ class WordPressReplica:
         page = int(params.get("page", ["1"])[0] or 1)
         records: list[dict[str, Any]]
         if route == "posts":
-            indices = range(self.site.count - 1, -1, -1)
+            # Only published posts, as WordPress answers an anonymous client; ``include``: these IDs only.
+            indices = [i for i in range(self.site.count - 1, -1, -1)  # type: ignore[assignment]
+                       if i not in self.site.removed]
+            if "include" in params:
+                wanted = {int(n) for n in params["include"][0].split(",") if n.isdigit()}
+                indices = [i for i in indices if self.site.post_id(i) in wanted]
             if "modified_after" in params:
                 since = datetime.fromisoformat(params["modified_after"][0].replace("Z", "+00:00"))
                 indices = [i for i in indices if self.site.article(i).modified > since]  # type: ignore[assignment]

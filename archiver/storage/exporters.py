@@ -132,7 +132,7 @@ def write_parquet(rows: Iterable[dict[str, Any]], path: str, batch: int = 1000) 
     return count
 
 
-DATE_COLUMNS = {"published", "modified", "captured_at"}
+DATE_COLUMNS = {"published", "modified", "captured_at", "removed_at"}
 
 
 def _parquet_column(pa: Any, name: str, values: list[Any]) -> Any:

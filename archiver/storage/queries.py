@@ -55,6 +55,9 @@ STATS_QUERIES = {
                           "a.current_version_id = cr.version_id GROUP BY 1 ORDER BY 2 DESC, 1",
     "captures_by_type": "SELECT record_type, count(*) FROM captures GROUP BY 1 ORDER BY 1",
     "versions_per_article": "SELECT version_count, count(*) FROM articles GROUP BY 1 ORDER BY 1",
+    # Articles taken down and not back, by the month (UTC) an update first found them gone.
+    "removals_per_month": "SELECT substr(CAST(removed_at AS TEXT), 1, 7) AS month, count(*) FROM articles "
+                          "WHERE removed_at IS NOT NULL GROUP BY 1 ORDER BY 1",
 }
 
 

@@ -31,7 +31,8 @@ def iter_articles(engine: Engine, versions: str = "latest", since: datetime | No
     """Yield one item-shaped dict per article (``latest``) or per stored version (``all``), or one article's."""
     a, v, s = m.Article.__table__, m.ArticleVersion.__table__, m.Site.__table__
     join_on = (v.c.id == a.c.current_version_id) if versions == "latest" else (v.c.article_id == a.c.id)
-    query = (select(a.c.id.label("article_id"), a.c.url, a.c.post_id, a.c.version_count, s.c.host, v)
+    query = (select(a.c.id.label("article_id"), a.c.url, a.c.post_id, a.c.version_count, a.c.removed_at,
+                    a.c.removed_status, s.c.host, v)
              .select_from(a.join(s, s.c.id == a.c.site_id).join(v, join_on))
              .order_by(a.c.id, v.c.version))
     if since is not None:
@@ -66,6 +67,8 @@ def _assemble(conn: Connection, rows: Sequence[Any], with_html: bool) -> Iterato
             "links": {"internal": relations["internal"][vid], "external": relations["external"][vid]},
             "breadcrumb": r["breadcrumb"] or [], "warnings": r["warnings"] or [], "captured_at": iso(r["captured_at"]),
             "capture": relations["capture"].get(r["capture_id"]),
+            # The article's state now (not this version's): null while it is live.
+            "removed_at": iso(r["removed_at"]), "removed_status": r["removed_status"],
         }
         if with_html:
             item["html"] = r["html"]
