@@ -8,11 +8,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse, Response
 from sqlalchemy import text
 
-from archiver.storage.db import make_engine
+from archiver.crawl.policy import moved, removal
+from archiver.normalize.urls import is_article_url
+from archiver.storage.db import make_engine, upgrade
+from archiver.storage.reader import iter_articles
+from archiver.storage.repository import ArchiveStore
 
 from .conftest import Replica, run_cli, start_replica, stop_replica
+from .test_storage import items
 from .test_update import query, run, summary
 
 ARTICLES, REMOVED = 40, 3
@@ -111,3 +119,65 @@ def test_the_rest_check_finds_take_downs_that_are_not_due(tmp_path: Path) -> Non
     article_pages = query(tmp_path, "SELECT count(*) FROM captures WHERE run_id = :run AND url NOT LIKE '%wp-json%' "
                                     "AND status IN (301, 404, 410)", run=gone["run_id"])[0][0]
     assert article_pages == REMOVED
+
+
+ARTICLE = "https://example.org/2024/05/03/ein-beitrag/"
+
+
+def answer(status: int, location: str | None = None, url: str = ARTICLE, **meta: Any) -> Response:
+    request = Request(url, meta={"archiver_known": True, **meta})
+    headers = {"Location": location} if location else {}
+    return HtmlResponse(url, status=status, headers=headers, body=b"<html></html>", request=request)
+
+
+@pytest.mark.parametrize(("response", "expected"), [
+    (answer(404), "404"),
+    (answer(410), "410"),
+    (answer(301, "/"), "redirect:https://example.org/"),
+    (answer(302, "https://example.org/category/netzpolitik/"), "redirect:https://example.org/category/netzpolitik/"),
+    (answer(301, "https://example.org/krypto/neu-311235.html", url="https://example.org/krypto/alt-311234.html"),
+     "redirect:https://example.org/krypto/neu-311235.html"),  # another post's page
+    (answer(301, ARTICLE.rstrip("/")), None),  # its own path without the trailing slash
+    (answer(301, "https://example.org/krypto/neu-311235.html", url="https://example.org/alt/neu-311235.html"),
+     None),  # its own post, moved to another category
+    (answer(301, "https://example.org/2024/05/03/ein-neuer-titel/"), None),  # another permalink: the post renamed
+    (answer(200), None),
+    (answer(304), None),
+    (answer(200, archiver_unpublished=True), "unpublished"),  # the REST API dropped it, a cache still serves it
+    (answer(404, archiver_unpublished=True), "404"),  # the page's own answer says how
+])
+def test_which_answers_of_a_known_article_are_take_downs(response: Response, expected: str | None) -> None:
+    assert removal(response, is_article_url) == expected
+    if expected is None and response.status in (301, 302):  # a move: followed to the article's new place
+        follow = moved(response)
+        assert follow is not None and follow.url == response.urljoin(response.headers["Location"].decode())
+
+
+def test_answers_to_requests_for_unknown_pages_are_never_take_downs() -> None:
+    response = HtmlResponse(ARTICLE, status=404, body=b"", request=Request(ARTICLE))
+    assert removal(response, is_article_url) is None
+
+
+def test_marking_keeps_the_first_time_and_a_restore_is_a_version_naming_the_removal(db_url: str) -> None:
+    upgrade(db_url)
+    store = ArchiveStore(make_engine(db_url))
+    batch = items(range(5))
+    store.store_articles(batch)
+    assert store.mark_removed([(batch[1].url, "unpublished"), (batch[2].url, "410")]) == 2
+    first = {row["url"]: row["removed_at"] for row in iter_articles(store.engine)}
+    assert store.mark_removed([(batch[1].url, "404")]) == 0  # already removed: the latest answer, the first time
+    rows = {row["url"]: row for row in iter_articles(store.engine)}
+    assert {url: row["removed_status"] for url, row in rows.items() if row["removed_at"]} == {
+        batch[1].url: "404", batch[2].url: "410"}
+    assert rows[batch[1].url]["removed_at"] == first[batch[1].url] is not None
+    results = store.store_articles(batch)
+    assert [r.status for r in results] == ["unchanged", "restored", "restored", "unchanged", "unchanged"]
+    rows = {row["url"]: row for row in iter_articles(store.engine)}
+    assert all(row["removed_at"] is None and row["removed_status"] is None for row in rows.values())
+    assert rows[batch[1].url]["version"] == 2 and rows[batch[0].url]["version"] == 1
+    with store.engine.connect() as conn:
+        diffs = [d if isinstance(d, dict) else json.loads(d) for (d,) in conn.execute(
+            text("SELECT diff FROM article_versions WHERE version = 2 ORDER BY article_id"))]
+    assert [d["restored"]["removed_status"] for d in diffs] == ["404", "410"]
+    assert diffs[0]["restored"]["removed_at"] == first[batch[1].url]
+    store.engine.dispose()
