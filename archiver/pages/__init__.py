@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..exceptions import ExtractionError, NotAnArticle
 from ..items import ArticleItem
+from ..normalize.charset import correct_decoding
 from .base import ArticlePage, Page
 from .hueman import HuemanPage
 from .query import Document
@@ -17,7 +18,16 @@ LAYOUTS: dict[str, type[ArticlePage]] = {
     "fallback": FallbackPage,
 }
 
-__all__ = ["LAYOUTS", "ArticlePage", "Page", "extract", "select_layout"]
+__all__ = ["LAYOUTS", "ArticlePage", "Page", "extract", "page_of", "select_layout"]
+
+
+def page_of(url: str, body: bytes, declared_encoding: str, decoded: str) -> tuple[Page, str | None]:
+    """The page to extract from: the HTTP client's decoding, unless the site's charset label is wrong (then the
+    right text, and a warning saying what was wrong)."""
+    corrected = correct_decoding(body, declared_encoding)
+    if corrected is None:
+        return Page(url, decoded), None
+    return Page(url, corrected[0]), corrected[1]
 
 
 def select_layout(doc: Document, allow_fallback: bool = True) -> type[ArticlePage]:
