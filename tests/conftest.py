@@ -217,3 +217,23 @@ def real_wordpress() -> Iterator[RealWordPress]:
         skip_or_fail(f"the real WordPress did not start: {error}")
     yield site
     site.stop()
+
+
+def export_rows(db_url: str) -> dict[tuple[str, int], dict[str, Any]]:
+    """Every stored version as `archiver export --versions all` gives it, by (URL, version)."""
+    result = run_cli("export", "--db", db_url, "--format", "jsonl", "--versions", "all")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {(row["url"], row["version"]): row for row in map(json.loads, result.stdout.splitlines())}
+
+
+def assert_reparse_equals_crawl(crawl_db: str, warc_dir: Path, tmp_path: Path) -> int:
+    """`archiver reparse` of a crawl's WARC files gives the crawl's export, field by field; returns the rows."""
+    rebuilt = f"sqlite:///{tmp_path}/reparsed.sqlite3"
+    result = run_cli("reparse", "--warc-dir", str(warc_dir), "--db", rebuilt)
+    assert result.returncode == 0, result.stderr[-2000:]
+    crawled, reparsed = export_rows(crawl_db), export_rows(rebuilt)
+    assert sorted(crawled) == sorted(reparsed)
+    differences = [(key, field, row[field], reparsed[key].get(field)) for key, row in crawled.items()
+                   for field in row if row[field] != reparsed[key].get(field)]
+    assert not differences, f"{len(differences)} fields differ, e.g. {differences[:3]}"
+    return len(crawled)

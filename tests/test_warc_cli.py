@@ -18,7 +18,7 @@ from warcio.warcwriter import WARCWriter
 
 from archiver.warc.package import CHUNK
 
-from .conftest import CrawledArchive, run_cli
+from .conftest import CrawledArchive, assert_reparse_equals_crawl, run_cli, start_replica, stop_replica
 
 
 def test_verify_passes_good_files_and_fails_a_damaged_one(crawled: CrawledArchive, tmp_path: Path) -> None:
@@ -146,3 +146,19 @@ def test_reparse_command(crawled: CrawledArchive, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert f"{crawled.replica.articles} articles" in result.stderr
     assert run_cli("reparse", "--warc-dir", str(tmp_path / "none"), "--db", "sqlite:///x").returncode == 2
+
+
+def test_reparse_equals_crawl_on_the_replica(crawled: CrawledArchive, tmp_path: Path) -> None:
+    """Everything the crawl derives is derivable from the WARC files alone, the REST answers included."""
+    assert assert_reparse_equals_crawl(crawled.db_url, crawled.warc_dir, tmp_path) == crawled.replica.articles
+
+
+def test_reparse_equals_crawl_on_a_wordpress_replica_with_rest(tmp_path: Path) -> None:
+    site = start_replica(40, kind="wp-classic")
+    try:
+        result = run_cli("crawl", "wordpress", "--base-url", site.base_url, "--db",
+                         f"sqlite:///{tmp_path}/c.sqlite3", "--warc-dir", str(tmp_path / "warc"))
+        assert result.returncode == 0, result.stderr[-2000:]
+    finally:
+        stop_replica(site)
+    assert assert_reparse_equals_crawl(f"sqlite:///{tmp_path}/c.sqlite3", tmp_path / "warc", tmp_path) >= 40
