@@ -99,10 +99,11 @@ class Replica:
 
 
 def start_replica(articles: int, day: int = 0, port: int = 0, kind: str = "tarnkappe",
-                  robots_status: int = 200, traps: bool = False) -> Replica:
+                  robots_status: int = 200, traps: bool = False, redesign: bool = False) -> Replica:
     process = subprocess.Popen(
         [sys.executable, "-m", "archiver", "replica", "serve", "--port", str(port), "--articles", str(articles),
-         "--day", str(day), "--site", kind, "--robots-status", str(robots_status), *(["--traps"] if traps else [])],
+         "--day", str(day), "--site", kind, "--robots-status", str(robots_status), *(["--traps"] if traps else []),
+         *(["--redesign"] if redesign else [])],
         stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     base_url = process.stdout.readline().strip()
