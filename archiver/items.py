@@ -130,6 +130,7 @@ class ArticleItem:
     # Crawl context (not extracted from the page): where the page came from.
     fetched_url: str | None = None
     capture: CaptureRef | None = None
+    extractor: str | None = None  # the extractor version that produced the item (archiver.pages.EXTRACTOR)
 
     def filled(self) -> set[str]:
         """Which of the FILLED_FIELDS the page gave (the drift alarm watches their rates)."""
@@ -141,7 +142,7 @@ class ArticleItem:
         """The item as plain dicts and lists, equal to ``dataclasses.asdict`` without the left-out fields."""
         skipped = set() if with_html else {"html"}
         if not with_context:
-            skipped |= {"fetched_url", "capture"}
+            skipped |= {"fetched_url", "capture", "extractor"}
         return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__ if name not in skipped}
 
 
