@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Fields every article of a news site has or lacks as a whole: when one goes missing after a theme change, the
+# drift alarm (archiver.crawl.gates) says so.
+FILLED_FIELDS = ("authors", "published", "categories", "tags", "lead", "images", "credits")
+
 
 @dataclass
 class CaptureRef:
@@ -126,12 +130,19 @@ class ArticleItem:
     # Crawl context (not extracted from the page): where the page came from.
     fetched_url: str | None = None
     capture: CaptureRef | None = None
+    extractor: str | None = None  # the extractor version that produced the item (archiver.pages.EXTRACTOR)
+
+    def filled(self) -> set[str]:
+        """Which of the FILLED_FIELDS the page gave (the drift alarm watches their rates)."""
+        values = {"authors": self.authors, "published": self.published, "categories": self.categories,
+                  "tags": self.tags, "lead": self.lead, "images": self.images, "credits": self.credits}
+        return {name for name, value in values.items() if value}
 
     def to_dict(self, with_html: bool = True, with_context: bool = False) -> dict[str, Any]:
         """The item as plain dicts and lists, equal to ``dataclasses.asdict`` without the left-out fields."""
         skipped = set() if with_html else {"html"}
         if not with_context:
-            skipped |= {"fetched_url", "capture"}
+            skipped |= {"fetched_url", "capture", "extractor"}
         return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__ if name not in skipped}
 
 

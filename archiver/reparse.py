@@ -7,7 +7,9 @@ every article response is extracted again with the current page objects and stor
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +18,15 @@ from .exceptions import ExtractionError
 from .items import ArticleItem, CaptureRef, ExtractionFailure
 from .normalize.charset import decode_page
 from .pages import Page, extract
+from .pages.rest import RestIndex, complete_from_rest
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore, CaptureRecord
-from .warc.reader import iter_records, warc_files
+from .warc.reader import iter_records, read_record_at, warc_files
 
 logger = logging.getLogger(__name__)
 BATCH = 50
+# The REST collections the crawl reads (archiver.crawl.rest and the spiders' REST posts).
+REST_ROUTE = re.compile(r"/wp-json/wp/v2/(users|categories|tags|posts)\?")
 
 
 @dataclass
@@ -32,14 +37,33 @@ class ReparseResult:
     failures: int = 0
 
 
+def rest_index(responses: list[tuple[Path, int, str]]) -> RestIndex:
+    """The REST records the crawl read (users, categories, tags, posts), from their archived responses."""
+    index = RestIndex()
+    for path, offset, route in responses:
+        body = read_record_at(path, offset).body
+        try:
+            records = json.loads(body or b"")
+        except ValueError:
+            continue  # an error page the site answered with 200: the crawl could not use it either
+        if isinstance(records, list):
+            index.add(route, records)
+    return index
+
+
 def reparse(warc_dir: str | Path, db_url: str) -> ReparseResult:
     files = warc_files(warc_dir)
     result = ReparseResult(files=len(files))
     article_records: set[str] = set()
-    for path in files:  # first pass: which responses were articles (metadata records, no bodies needed)
+    rest_responses: list[tuple[Path, int, str]] = []
+    for path in files:  # first pass: which responses were articles (metadata records), where the REST answers are
         for record in iter_records(path, with_bodies=False):
             if record.record_type == "metadata" and record.concurrent_to:
                 article_records.add(record.concurrent_to)
+            elif record.record_type == "response" and record.status == 200 and \
+                    (route := REST_ROUTE.search(record.target_uri)) is not None:
+                rest_responses.append((path, record.offset, route[1]))
+    rest = rest_index(rest_responses)
     ensure_schema(db_url)
     store = ArchiveStore(make_engine(db_url))
     run_id = store.start_run("reparse", "reparse", dict(software_versions()))
@@ -71,6 +95,8 @@ def reparse(warc_dir: str | Path, db_url: str) -> ReparseResult:
                 store.record_failure(ExtractionFailure(record.target_uri, error.reason, error.layout, capture), run_id)
                 result.failures += 1
                 continue
+            if rest:
+                complete_from_rest(item, rest)  # as the crawl's RestCompletionPipeline does
             item.fetched_url, item.capture = record.target_uri, capture
             pending.append(item)
             if len(pending) >= BATCH:

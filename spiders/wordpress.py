@@ -10,16 +10,13 @@ really fetched (``archiver.crawl.policy``), and pages that would queue hundreds 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider
-from scrapy.http import Response, TextResponse, XmlResponse
-from scrapy.utils.gz import gunzip, gzip_magic_number
-from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from scrapy.http import Response, TextResponse
+from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from archiver.crawl.archive_view import ArchiveView
@@ -28,11 +25,11 @@ from archiver.crawl.policy import moved, removal
 from archiver.crawl.rest import RestIndexExtension, rest_check_url, rest_records, total_pages
 from archiver.exceptions import ConfigurationError, ExtractionError
 from archiver.items import CaptureRef, ExtractionFailure, NotModified, Removed
-from archiver.normalize.charset import correct_decoding
-from archiver.normalize.dates import parse_date
+from archiver.normalize.dates import parse_date, parse_utc
 from archiver.normalize.urls import is_article_url, strip_tracking
-from archiver.pages import Page, extract
+from archiver.pages import Page, extract, page_of
 from archiver.pages.listing import ListingPage, is_listing_trap, pages_after
+from archiver.pages.sitemap import read_sitemap
 
 # What completes a page comes first (its images), then articles, then the next listing page (each adds ~10
 # articles): the queue then holds about one listing's worth of requests, not the whole pagination chain.
@@ -41,20 +38,6 @@ IMAGE_PRIORITY, FEED_PRIORITY, LISTING_PRIORITY = 20, 5, -5
 # walk is not the critical path. Pages past the last answer 404: archived, a handful per run.
 LISTING_LOOKAHEAD = 4
 ARTICLE_NEIGHBOURS = "//a[@rel='prev' or @rel='next']/@href"
-
-
-def _utc_date(raw: Any) -> datetime | None:
-    """A REST record's ``*_gmt`` time: UTC without an offset."""
-    return parse_date(raw, timezone=ZoneInfo("UTC")) if isinstance(raw, str) else None
-
-
-def article_page(response: TextResponse) -> tuple[Page, str | None]:
-    """The page to extract from: Scrapy's decoding, unless the site's charset label is wrong (then the right
-    text, and a warning saying what was wrong)."""
-    corrected = correct_decoding(response.body, response.encoding)
-    if corrected is None:
-        return Page(response.url, response.text), None
-    return Page(response.url, corrected[0]), corrected[1]
 
 
 class WordPressSpider(Spider):
@@ -103,7 +86,7 @@ class WordPressSpider(Spider):
             posts += "&orderby=modified&modified_after=" + archive.last_run_started.strftime("%Y-%m-%dT%H:%M:%SZ")
         yield Request(posts, callback=self.parse_rest_posts, priority=5)
         for url in archive.due_for_recheck(with_post_id=False):
-            if (request := self.article_request(url, trusted=True, recheck=True)) is not None:
+            for request in self.article(url, trusted=True, recheck=True):
                 yield request
         for batch in archive.rest_check_batches():  # the rest are re-checked after the REST check (take-downs)
             yield Request(rest_check_url(self.base_url, [post_id for post_id, _ in batch]), priority=5,
@@ -113,18 +96,15 @@ class WordPressSpider(Spider):
     def parse_rest_check(self, answer: Response | Failure) -> Iterable[Request]:
         archive = self.crawler.get_extension(ArchiveView)
         for url, unpublished in archive.after_rest_check(answer) if archive is not None else ():
-            if request := self.article_request(url, trusted=True, recheck=True, unpublished=unpublished):
-                yield request
+            yield from self.article(url, trusted=True, recheck=True, unpublished=unpublished)
 
     def parse_robots(self, response: Response) -> Iterable[Request]:
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             yield Request(url, callback=self.parse_sitemap)
 
     def parse_sitemap(self, response: Response) -> Iterable[Request]:
-        body = response.body if isinstance(response, XmlResponse) or not gzip_magic_number(response) else \
-            gunzip(response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
-        sitemap = Sitemap(body) if body.lstrip()[:1] == b"<" else None
-        if sitemap is None or sitemap.type not in ("sitemapindex", "urlset"):
+        sitemap = read_sitemap(response.body, self.settings.getint("DOWNLOAD_MAXSIZE"))
+        if sitemap is None:
             self.logger.warning("not a sitemap: %s", response.url)
             return
         for entry in sitemap:
@@ -132,9 +112,8 @@ class WordPressSpider(Spider):
             if sitemap.type == "sitemapindex" and any(pattern.search(loc) for pattern in self._follow):
                 # The next sitemap queues up to 1,000 articles: it waits until the queue is empty.
                 yield Request(loc, callback=self.parse_sitemap, meta={BACKLOG: True})
-            elif sitemap.type == "urlset" and (request := self.article_request(
-                    loc, trusted=True, lastmod=parse_date(entry.get("lastmod")))) is not None:
-                yield request
+            elif sitemap.type == "urlset":
+                yield from self.article(loc, trusted=True, lastmod=parse_date(entry.get("lastmod")))
 
     def parse_rest_posts(self, response: Response) -> Iterable[Request]:
         records = rest_records(response)
@@ -143,9 +122,8 @@ class WordPressSpider(Spider):
             rest.index.add("posts", records)  # each names its author by ID: it completes the article
         for record in records or ():
             link = record.get("link") if isinstance(record, dict) else None
-            if isinstance(link, str) and (request := self.article_request(
-                    link, trusted=True, modified=_utc_date(record.get("modified_gmt")))):
-                yield request
+            if isinstance(link, str):
+                yield from self.article(link, trusted=True, modified=parse_utc(record.get("modified_gmt")))
         page = int(re.search(r"[?&]page=(\d+)", response.url)[1])  # type: ignore[index]
         if records and page < total_pages(response):
             yield Request(re.sub(r"([?&]page=)\d+", rf"\g<1>{page + 1}", response.url),
@@ -153,8 +131,7 @@ class WordPressSpider(Spider):
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
         for link in response.xpath("//item/link/text()").getall():
-            if (request := self.article_request(link.strip(), priority=FEED_PRIORITY, trusted=True)) is not None:
-                yield request
+            yield from self.article(link.strip(), priority=FEED_PRIORITY, trusted=True)
 
     def parse_listing(self, response: Response) -> Iterable[Request]:
         if not isinstance(response, TextResponse):
@@ -162,8 +139,7 @@ class WordPressSpider(Spider):
         listing = ListingPage(Page(response.url, response.text))
         for url, trusted in [(u, False) for u in listing.teaser_links()] + \
                             [(u, True) for u in listing.post_title_links()]:
-            if (request := self.article_request(url, trusted=trusted)) is not None:
-                yield request
+            yield from self.article(url, trusted=trusted)
         for url in listing.next_page_links():
             if self.is_listing_trap(url):
                 self.crawler.stats.inc_value("archiver/traps_avoided")  # type: ignore[union-attr]
@@ -181,14 +157,13 @@ class WordPressSpider(Spider):
     def is_listing_trap(self, url: str) -> bool:
         return is_listing_trap(url, self.host, self.settings.getint("ARCHIVER_MAX_LISTING_PAGES"))
 
-    def article_request(self, url: str, priority: int = 0, trusted: bool = False, **signals: Any) -> Request | None:
-        """The request for an article page; None when the URL is not one. ``signals``: ``lastmod``, ``modified``
-        (when a source says it last changed), ``recheck`` (the archive's re-check is due)."""
+    def article(self, url: str, priority: int = 0, trusted: bool = False, **signals: Any) -> Iterator[Request]:
+        """The request for an article page, if the URL is one. ``signals``: ``lastmod``, ``modified`` (when a
+        source says it last changed), ``recheck`` (the archive's re-check is due)."""
         url = strip_tracking(url)
-        if not self.is_article(url, trusted):
-            return None
-        meta = {"archiver_role": "article", **{f"archiver_{name}": value for name, value in signals.items() if value}}
-        return Request(url, callback=self.parse_article, errback=self.article_error, priority=priority, meta=meta)
+        if self.is_article(url, trusted):
+            meta = {"archiver_role": "article", **{f"archiver_{k}": v for k, v in signals.items() if v}}
+            yield Request(url, callback=self.parse_article, errback=self.article_error, priority=priority, meta=meta)
 
     def is_article(self, url: str, trusted: bool = False) -> bool:
         """Same host, and the site's permalink grammar (or any post permalink, or a post source vouches)."""
@@ -221,7 +196,7 @@ class WordPressSpider(Spider):
         if "dataloss" in response.flags:
             yield self._failure(response, "body truncated (connection lost before Content-Length)", capture)
             return
-        page, warning = article_page(response)
+        page, warning = page_of(response.url, response.body, response.encoding, response.text)
         try:
             item = extract(page, layout=self.layout)
         except ExtractionError as error:
@@ -235,8 +210,7 @@ class WordPressSpider(Spider):
         yield item
         # The page's own tree: response.xpath would parse the page a second time.
         for url in [response.urljoin(href) for href in page.doc.select(ARTICLE_NEIGHBOURS)] + item.links.internal:
-            if (request := self.article_request(url)) is not None:
-                yield request
+            yield from self.article(url)
         if self.settings.getbool("ARCHIVER_FETCH_IMAGES"):
             for image in item.images:
                 if urlsplit(image.url).scheme in ("http", "https"):
@@ -265,4 +239,4 @@ class WordPressSpider(Spider):
         return ExtractionFailure(url=response.url, reason=reason, layout=layout, capture=capture)
 
 
-__all__ = ["WordPressSpider", "article_page"]
+__all__ = ["WordPressSpider"]

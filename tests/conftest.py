@@ -100,11 +100,12 @@ class Replica:
 
 
 def start_replica(articles: int, day: int = 0, port: int = 0, kind: str = "tarnkappe",
-                  robots_status: int = 200, traps: bool = False, removed: int = 0) -> Replica:
+                  robots_status: int = 200, traps: bool = False, redesign: bool = False, removed: int = 0) -> Replica:
     process = subprocess.Popen(
         [sys.executable, "-m", "archiver", "replica", "serve", "--port", str(port), "--articles", str(articles),
          "--day", str(day), "--site", kind, "--robots-status", str(robots_status), *(["--traps"] if traps else []),
-         "--removed", str(removed)], stdout=subprocess.PIPE, text=True)
+         *(["--redesign"] if redesign else []), "--removed", str(removed)],
+        stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     base_url = process.stdout.readline().strip()
     assert base_url.startswith("http://127.0.0.1:"), base_url
@@ -218,3 +219,23 @@ def real_wordpress() -> Iterator[RealWordPress]:
         skip_or_fail(f"the real WordPress did not start: {error}")
     yield site
     site.stop()
+
+
+def export_rows(db_url: str) -> dict[tuple[str, int], dict[str, Any]]:
+    """Every stored version as `archiver export --versions all` gives it, by (URL, version)."""
+    result = run_cli("export", "--db", db_url, "--format", "jsonl", "--versions", "all")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {(row["url"], row["version"]): row for row in map(json.loads, result.stdout.splitlines())}
+
+
+def assert_reparse_equals_crawl(crawl_db: str, warc_dir: Path, tmp_path: Path) -> int:
+    """`archiver reparse` of a crawl's WARC files gives the crawl's export, field by field; returns the rows."""
+    rebuilt = f"sqlite:///{tmp_path}/reparsed.sqlite3"
+    result = run_cli("reparse", "--warc-dir", str(warc_dir), "--db", rebuilt)
+    assert result.returncode == 0, result.stderr[-2000:]
+    crawled, reparsed = export_rows(crawl_db), export_rows(rebuilt)
+    assert sorted(crawled) == sorted(reparsed)
+    differences = [(key, field, row[field], reparsed[key].get(field)) for key, row in crawled.items()
+                   for field in row if row[field] != reparsed[key].get(field)]
+    assert not differences, f"{len(differences)} fields differ, e.g. {differences[:3]}"
+    return len(crawled)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from archiver.crawl.gates import Gates, verdict
+from sqlalchemy import text
 
-from .conftest import ROOT, Replica, run_cli
+from archiver.crawl.gates import Gates, verdict
+from archiver.storage.db import make_engine
+
+from .conftest import ROOT, Replica, run_cli, start_replica, stop_replica
 
 GATES = Gates(max_error_rate=0.5, max_failure_rate=0.2, stale_days=0)
 FINISHED = {"finish_reason": "finished", "downloader/request_count": 100, "downloader/response_count": 100,
@@ -51,3 +56,53 @@ def test_scrapy_crawl_and_archiver_crawl_apply_a_gate_set_with_s_alike(replica: 
          "-s", "LOG_LEVEL=ERROR", "-s", f"ARCHIVER_DB_URL=sqlite:///{tmp_path}/b.sqlite3",
          "-s", f"ARCHIVER_WARC_DIR={tmp_path}/b", "-s", gate], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert "the run failed its checks (exit 3): extraction failure rate above -100%" in scrapy.stderr
+
+
+def test_drift_names_the_field_and_the_layout_that_lost_it() -> None:
+    run = {**FINISHED, "archiver/fill/articles": 20, **{f"archiver/fill/{name}": 20 for name in
+                                                          ("published", "categories", "tags", "lead", "images")},
+           "archiver/fill/authors": 2, "archiver/fill/credits": 19,
+           "archiver/fill/layout/hueman/missing/authors": 3, "archiver/fill/layout/tk-theme/missing/authors": 15,
+           "archiver/fill/layout/tk-theme/missing/credits": 1}
+    before = (300, {"authors": 0.99, "published": 1.0, "categories": 1.0, "tags": 0.8, "lead": 1.0, "images": 0.95,
+                    "credits": 0.9})
+    code, reason = verdict(run, GATES, None, before)
+    assert code == 3 and reason.startswith("drift: authors missing in 18 of this run's 20 new and changed articles "
+                                           "(15 of them layout tk-theme), 90% against 1% of the archive's 300")
+    assert verdict(run, GATES, None, (300, {**before[1], "authors": 0.5})) == (0, "ok")  # never reliable here
+    assert verdict(run, GATES, None, (3, before[1])) == (0, "ok")  # too few archived articles to judge
+    assert verdict(run, GATES, None, None) == (0, "ok")  # a first crawl
+
+
+def test_a_theme_change_between_two_runs_fails_the_update_naming_the_field(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    day0 = start_replica(120, day=0)
+    try:
+        crawl = run_cli("crawl", "tarnkappe", "--base-url", day0.base_url, "--db", f"sqlite:///{base}/a.sqlite3",
+                        "--warc-dir", str(base / "warc"), "--json")
+        assert crawl.returncode == 0, crawl.stderr[-2000:]
+    finally:
+        stop_replica(day0)
+    port = int(day0.base_url.rsplit(":", 1)[1])
+    results = {}
+    for redesign in (False, True):  # the same update, once on the same theme and once after a redesign
+        directory = tmp_path / f"redesign-{redesign}"
+        shutil.copytree(base, directory)
+        site = start_replica(120, day=10, port=port, redesign=redesign)
+        try:
+            results[redesign] = run_cli("update", "tarnkappe", "--base-url", site.base_url, "--db",
+                                        f"sqlite:///{directory}/a.sqlite3", "--warc-dir", str(directory / "warc"),
+                                        "--json")
+        finally:
+            stop_replica(site)
+    same, changed = (json.loads(results[r].stdout.strip().splitlines()[-1]) for r in (False, True))
+    assert results[False].returncode == 0 and same["fill_rates"]["authors"] == 1.0, results[False].stderr[-2000:]
+    assert results[True].returncode == 3, results[True].stderr[-2000:]
+    assert changed["fill_rates"]["authors"] == 0.0 and changed["articles_new"] + changed["articles_changed"] >= 5
+    assert changed["exit_reason"].startswith("drift: authors missing in ")
+    assert "layout tk-theme" in changed["exit_reason"]
+    # The runs table keeps the rates and the verdict, for a scheduler's history.
+    with make_engine(f"sqlite:///{tmp_path}/redesign-True/a.sqlite3", readonly=True).connect() as conn:
+        stats = conn.execute(text("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1")).scalar_one()
+    stats = json.loads(stats) if isinstance(stats, str) else stats
+    assert stats["archiver/fill_rate/authors"] == 0.0 and stats["archiver/verdict/code"] == 3

@@ -20,13 +20,13 @@ from twisted.python.failure import Failure
 
 from archiver.crawl.settings import archiver_defaults
 from archiver.items import CaptureRef, ExtractionFailure
-from archiver.pages import extract
+from archiver.pages import extract, page_of
 from archiver.replica.model import SiteModel
 from archiver.replica.truth import GroundTruth
 from archiver.storage.db import ensure_schema, make_engine
 from archiver.storage.reader import iter_articles
 from archiver.storage.repository import ArchiveStore
-from spiders.wordpress import WordPressSpider, article_page
+from spiders.wordpress import WordPressSpider
 
 from .conftest import Replica, crawl_into, start_replica, stop_replica
 from .test_capture import ROOT, fetch_command, fetch_with_log
@@ -69,7 +69,7 @@ def test_charset_matrix_text_is_right_or_flagged(replica: Replica, truth: dict[s
                                                  where: str) -> None:
     body, content_type = get(replica, f"/_faults/charset/{actual}/{label}/{where}")
     response = HtmlResponse(truth["url"], body=body, headers={"Content-Type": content_type})
-    page, warning = article_page(response)
+    page, warning = page_of(response.url, response.body, response.encoding, response.text)
     item = extract(page)
     assert item.to_dict(with_html=False) == truth  # every field, umlauts, quotes and euro signs included
     if label_is_wrong(actual, label, where):
@@ -86,7 +86,8 @@ def test_a_wrong_label_is_stored_as_a_warning_and_the_raw_bytes_are_archived(
     records = fetch_with_log([replica.base_url + path], tmp_path)[0]
     archived = [r for r in records if r[0] == "response"]
     assert len(archived) == 1 and archived[0][3].endswith(served)  # the bytes as sent, label and all
-    page, warning = article_page(HtmlResponse(truth["url"], body=served, headers={"Content-Type": content_type}))
+    response = HtmlResponse(truth["url"], body=served, headers={"Content-Type": content_type})
+    page, warning = page_of(response.url, response.body, response.encoding, response.text)
     item = extract(page)
     item.warnings.append(warning or "")
     db = f"sqlite:///{tmp_path}/a.sqlite3"

@@ -18,13 +18,14 @@ import pytest
 
 from tests.wordpress.site import THEMES, RealWordPress
 
-from .conftest import run_cli
+from .conftest import assert_reparse_equals_crawl, run_cli
 
 pytestmark = pytest.mark.needs("wordpress")
 
 
 @dataclass
 class ThemeCrawl:
+    directory: Path
     theme: str
     truth: list[dict[str, Any]]
     rows: dict[str, dict[str, Any]]  # the exported articles by URL
@@ -47,7 +48,7 @@ def theme_crawl(request: pytest.FixtureRequest, real_wordpress: RealWordPress,
     export = run_cli("export", "--db", db, "--format", "jsonl")
     assert export.returncode == 0, export.stderr[-3000:]
     rows = [json.loads(line) for line in export.stdout.splitlines() if line.strip()]
-    return ThemeCrawl(theme, real_wordpress.truth(), {row["url"]: row for row in rows},
+    return ThemeCrawl(directory, theme, real_wordpress.truth(), {row["url"]: row for row in rows},
                       json.loads(crawl.stdout.strip().splitlines()[-1]), seconds)
 
 
@@ -112,3 +113,9 @@ def test_the_fixture_edits_posts_through_php(real_wordpress: RealWordPress, tmp_
     title = real_wordpress.php(f"echo get_post({first['id']})->post_title;")
     assert title == first["title"]
     assert real_wordpress.php("echo get_option('timezone_string');") == "Europe/Berlin"
+
+
+def test_reparse_equals_crawl(theme_crawl: ThemeCrawl, tmp_path: Path) -> None:
+    """The REST answers are archived: the rebuilt database has the authors' IDs and bios the crawl had."""
+    db = f"sqlite:///{theme_crawl.directory}/archive.sqlite3"
+    assert assert_reparse_equals_crawl(db, theme_crawl.directory / "warc", tmp_path) == len(theme_crawl.truth)

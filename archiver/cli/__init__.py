@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "crawl": ("crawl", "crawl"), "update": ("crawl", "update"), "status": ("status", "status"),
     "replica": ("replica", "replica"), "extract": ("data", "extract"), "db": ("data", "db"),
     "export": ("data", "export"), "warc": ("warc", "warc"), "reparse": ("warc", "reparse"),
+    "reextract": ("warc", "reextract"),
     "search": ("research", "search"), "show": ("research", "show"), "cite": ("research", "cite"),
     "stats": ("research", "stats"), "serve": ("research", "serve"),
 }

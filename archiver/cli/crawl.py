@@ -142,6 +142,9 @@ def _summary(result: CrawlResult, elapsed: float) -> dict[str, Any]:
         "reclaimed_requests": stats.get("archiver/distributed/reclaimed", 0),
         "queue_peak": stats.get("archiver/queue/peak", 0),
         "run_responses": stats.get("archiver/distributed/run_responses", stats.get("downloader/response_count", 0)),
+        # Share of this run's new and changed articles that have each field (the drift alarm's measure).
+        "fill_rates": {key.removeprefix("archiver/fill_rate/"): value for key, value in stats.items()
+                       if key.startswith("archiver/fill_rate/")},
     }
 
 
@@ -168,6 +171,9 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"  WARC:     {s['warc_files']} files, {s['warc_bytes']} bytes "
         f"({s['warc_run_files']} files, {s['warc_run_records']} records, {s['warc_run_bytes']} bytes this run)",
     ]
+    if s["fill_rates"]:
+        lines.append("  fields:   " + ", ".join(f"{name} {rate:.0%}" for name, rate in s["fill_rates"].items())
+                     + " of this run's new and changed articles")
     print("\n".join(lines), file=sys.stderr)
 
 

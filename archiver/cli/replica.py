@@ -39,15 +39,18 @@ def replica() -> None:
               help="Fault switch: answer robots.txt with this status (e.g. 500).")
 @click.option("--traps", is_flag=True, help="Fault switch: crawler traps in every article (calendars, replytocom, "
               "share and session-ID links).")
+@click.option("--redesign", is_flag=True, help="Fault switch: article pages lose their author markup (byline, "
+              "author box, meta author), as after a theme change.")
 @site_options
-def serve(host: str, port: int, robots_status: int, traps: bool, articles: int, day: int, seed: int, removed: int,
-          kind: str) -> int:
+def serve(host: str, port: int, robots_status: int, traps: bool, redesign: bool, articles: int, day: int,
+          seed: int, removed: int, kind: str) -> int:
     """Serve the replica in the foreground; prints its base URL, stops on SIGTERM or Ctrl-C."""
     from ..replica.app import ReplicaApp
     from ..replica.server import serve as serve_forever
 
     serve_forever(host, port, ReplicaApp(articles=articles, day=day, seed=seed, kind=kind,
-                                         robots_status=robots_status, traps=traps, removed=removed))
+                                         robots_status=robots_status, traps=traps, redesign=redesign,
+                                         removed=removed))
     return 0
 
 

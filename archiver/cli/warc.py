@@ -98,3 +98,20 @@ def reparse(warc_dir: str, db_url: str) -> int:
     click.echo(f"reparsed {result.files} WARC files: {result.captures} captures, {result.articles} articles, "
                f"{result.failures} extraction failures", err=True)
     return 0
+
+
+@click.command(epilog="\b\nExample (after an upgrade of the archiver):\n  archiver reextract --warc-dir archive/warc")
+@click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR", default=DEFAULT_WARC_DIR, show_default=True)
+@DB_OPTION
+def reextract(warc_dir: str, db_url: str | None) -> int:
+    """Run the current extractor over every stored capture and update the rows in place (no new versions)."""
+    from ..locations import resolve_db_url
+    from ..reextract import reextract as run_reextract
+    from ..storage.db import make_engine
+
+    make_engine(resolve_db_url(db_url), readonly=True).dispose()  # a missing archive: one line, exit 2
+    result = run_reextract(warc_dir, resolve_db_url(db_url))
+    click.echo(f"re-extracted {result.versions} versions: {result.rewritten} rewritten, "
+               f"{result.versions - result.rewritten - result.failed - result.missing} unchanged, "
+               f"{result.failed} no longer read as articles, {result.missing} without their WARC record", err=True)
+    return 0

@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from ..exceptions import DatabaseUnavailable, StorageError
-from ..items import ArticleItem, ExtractionFailure, NotModified, Removed, archived
+from ..items import FILLED_FIELDS, ArticleItem, ExtractionFailure, NotModified, Removed, archived
 from ..locations import resolve_db_url
 from ..storage.db import ensure_schema, make_engine
 from ..storage.repository import ArchiveStore, CaptureRecord
@@ -26,6 +26,18 @@ from .capture import software_versions
 from .stats import finish_reason
 
 logger = logging.getLogger(__name__)
+
+
+def count_filled(stats: Any, item: ArticleItem) -> None:
+    """This run's fill counts (stats ``archiver/fill/…``): articles per layout, and per field those that have it."""
+    stats.inc_value("archiver/fill/articles")
+    stats.inc_value(f"archiver/fill/layout/{item.layout}/articles")
+    filled = item.filled()
+    for name in FILLED_FIELDS:
+        if name in filled:
+            stats.inc_value(f"archiver/fill/{name}")
+        else:
+            stats.inc_value(f"archiver/fill/layout/{item.layout}/missing/{name}")
 
 
 class StoragePipeline:
@@ -170,6 +182,8 @@ class StoragePipeline:
                                                                 item.layout, item.capture), self.run_id)
         for item, result in stored:
             stats.inc_value(f"archiver/articles/{result.status}")
+            if result.status in ("new", "changed"):
+                count_filled(stats, item)
             self.crawler.signals.send_catch_log(archiver_signals.article_stored, item=item,
                                                 article_id=result.article_id, version=result.version,
                                                 status=result.status)

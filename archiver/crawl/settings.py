@@ -105,6 +105,10 @@ ARCHIVER_RUN_MODE = "crawl"  # "crawl" or "update" (archiver update, or scrapy c
 ARCHIVER_MAX_ERROR_RATE = 0.5  # failed or 5xx requests per request above this: the crawl failed (exit 1)
 ARCHIVER_MAX_FAILURE_RATE = 0.2  # extraction failures per parsed article page above this: exit 3
 ARCHIVER_STALE_DAYS = 0  # 0 = off; the newest stored article older than this many days: exit 3
+# The drift alarm (a theme change): a field the archive's articles have at least this often …
+ARCHIVER_DRIFT_BASELINE = 0.9
+ARCHIVER_DRIFT_MAX_MISSING = 0.2  # … missing in more than this share of the run's new and changed articles: exit 3
+ARCHIVER_DRIFT_MIN_ARTICLES = 5  # fewer articles in the archive or in the run: no judgement
 ARCHIVER_GC_THRESHOLD = 7000  # young objects between garbage collections during a crawl (0: Python's 700)
 ARCHIVER_MAX_LISTING_PAGES = 5000  # listing /page/N/ beyond this is a trap, not an archive (tarnkappe: ~1,800)
 ARCHIVER_REST_MAX_PAGES = 50  # pages of 100 read per REST taxonomy (users, categories, tags)

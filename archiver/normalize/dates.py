@@ -98,3 +98,8 @@ def iso_utc(moment: datetime | None) -> str | None:
 def normalize_date(raw: str | None) -> str | None:
     """``parse_date`` then ``iso_utc``: idempotent on its own output."""
     return iso_utc(parse_date(raw))
+
+
+def parse_utc(raw: object) -> datetime | None:
+    """A time in UTC written without an offset (WordPress's ``*_gmt`` fields), as an aware UTC datetime."""
+    return parse_date(raw, timezone=ZoneInfo("UTC")) if isinstance(raw, str) else None

@@ -77,8 +77,9 @@ def tiny_png(seed: int) -> bytes:
 
 class ReplicaApp:
     def __init__(self, articles: int = 300, day: int = 0, seed: int = 1, kind: str = "tarnkappe",
-                 robots_status: int = 200, traps: bool = False, removed: int = 0) -> None:
+                 robots_status: int = 200, traps: bool = False, redesign: bool = False, removed: int = 0) -> None:
         self.robots_status = robots_status
+        self.redesign = redesign  # article pages without their author markup (the drift alarm's tests)
         self.traps = traps  # links into endless calendars, reply/share/session variants (hardening tests)
         if kind not in SITE_KINDS:
             raise ValueError(f"site kind must be one of {', '.join(SITE_KINDS)}")
@@ -191,6 +192,8 @@ class ReplicaApp:
             return Response(301, b"", headers=[("Location", tk.base + article.path)])
         theme = params.get("theme", [article.default_theme])[0]
         html = HuemanTheme(tk).article(article) if theme == "hueman" else tk.article(article)
+        if self.redesign:
+            html = hostile.without_authors(html)
         if self.traps:
             traps = hostile.trap_links(article.path, article.post_id, article.published.strftime("%Y%m"))
             html = html.replace("</body>", traps + "</body>", 1)

@@ -18,6 +18,18 @@ _META_CHARSET = re.compile(r"<meta[^>]+charset=[^>]*>\s*", re.IGNORECASE)
 
 BOMB_ENCODINGS = ("gzip", "deflate", "br")
 
+# A redesign that drops every trace of the author from article pages (as a theme change can): the byline, the
+# author boxes and the author meta tags.
+_AUTHOR_MARKUP = [re.compile(pattern, re.DOTALL) for pattern in (
+    r'<span class="byline">.*?</span>\s*Lesezeit', r'<section id="author".*?</section>',
+    r'<meta name="(?:author|twitter:data1)"[^>]*>', r'<a [^>]*rel="author"[^>]*>.*?</a>')]
+
+
+def without_authors(html: str) -> str:
+    for pattern in _AUTHOR_MARKUP:
+        html = pattern.sub(lambda match: "Lesezeit" if match.group(0).endswith("Lesezeit") else "", html)
+    return html
+
 
 def charset_page(html: str, actual: str, label: str, where: str) -> tuple[bytes, str]:
     """``html`` encoded in ``actual``, declared as ``label`` in the header, a ``<meta>``, by a BOM, or nowhere.

@@ -75,3 +75,24 @@ def archive_statistics(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
                                          runs.c.finished_at, runs.c.finish_reason)
                                   .order_by(runs.c.id.desc()).limit(last_runs))]
     return report
+
+
+_HAS = "sum(CASE WHEN EXISTS (SELECT 1 FROM {table} x WHERE x.version_id = v.id) THEN 1 ELSE 0 END)"
+FILL_QUERY = (
+    "SELECT count(*), " + ", ".join([
+        _HAS.format(table="article_authors"), "sum(CASE WHEN v.published IS NOT NULL THEN 1 ELSE 0 END)",
+        _HAS.format(table="article_categories"), _HAS.format(table="article_tags"),
+        "sum(CASE WHEN v.lead IS NOT NULL AND v.lead <> '' THEN 1 ELSE 0 END)", _HAS.format(table="article_images"),
+        _HAS.format(table="credits")])
+    + " FROM articles a JOIN article_versions v ON v.id = a.current_version_id JOIN sites s ON s.id = a.site_id"
+    " WHERE s.host = :host")
+FILL_FIELDS_IN_QUERY = ("authors", "published", "categories", "tags", "lead", "images", "credits")
+
+
+def field_fill_rates(engine: Engine, host: str) -> tuple[int, dict[str, float]]:
+    """How many of a site's archived articles (current versions) have each field: (articles, field -> share)."""
+    with engine.connect() as conn:
+        row = conn.execute(text(FILL_QUERY), {"host": host}).one()
+    articles = int(row[0] or 0)
+    return articles, {name: int(value or 0) / articles if articles else 0.0
+                      for name, value in zip(FILL_FIELDS_IN_QUERY, row[1:], strict=True)}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -24,7 +24,7 @@ from . import models as m
 from . import removals
 from .models import table_of as _t
 from .transactions import Transaction, is_transient, storage_error
-from .versions import ImageKey, LinkRows, content_hash, field_diff, parse_iso, summary, version_summary
+from .versions import ImageKey, LinkRows, content_hash, extracted, field_diff, parse_iso, summary, version_summary
 
 RETRIES = 6
 
@@ -268,12 +268,7 @@ class ArchiveStore:
             # ``captures`` holds every capture row this batch's items name: one missing is not in the database.
             record_id = item.capture.record_id if item.capture else None
             rows.append(dict(
-                article_id=article_id, version=version, layout=item.layout, title=item.title, lead=item.lead,
-                text=item.text, html=item.html, published=parse_iso(item.published),
-                published_raw=item.published_raw, modified=parse_iso(item.modified), modified_raw=item.modified_raw,
-                language=item.language, word_count=item.word_count,
-                reading_time_minutes=item.reading_time_minutes, comments_url=item.comments_url,
-                breadcrumb=item.breadcrumb, warnings=item.warnings or None, content_hash=digest,
+                article_id=article_id, version=version, **extracted(item, digest),
                 captured_at=parse_iso(item.capture.fetched_at if item.capture else None) or now,
                 capture_id=captures.get(record_id) if record_id else None,
                 diff=field_diff(version_summary(conn, before.id), summary(item)) if before else None))
@@ -289,6 +284,26 @@ class ArchiveStore:
         conn.execute(_SET_CURRENT_VERSION, [{"article": article_id, "current": version_ids[article_id],
                                              "count": version} for _, _, _, article_id, version in new])
         return results
+
+    def rewrite_version(self, version_id: int, item: ArticleItem) -> bool:
+        """Replace what a stored version says with a new extraction of its own capture (``archiver reextract``):
+        the row and its authors, categories, tags, images, credits and links, in one transaction. Its number,
+        capture and diff stay: re-extraction is not a new version. False when the row already says exactly that."""
+        digest = content_hash(item)
+        with self.engine.begin() as conn:
+            stored = conn.execute(
+                select(_VERSIONS.c.content_hash, _VERSIONS.c.extractor, _ARTICLES.c.site_id)
+                .select_from(_VERSIONS.join(_ARTICLES, _ARTICLES.c.id == _VERSIONS.c.article_id))
+                .where(_VERSIONS.c.id == version_id)).one()
+            if (stored.content_hash, stored.extractor) == (digest, item.extractor):
+                return False
+            conn.execute(update(_VERSIONS).where(_VERSIONS.c.id == version_id).values(**extracted(item, digest)))
+            for table in (m.ArticleAuthor, m.ArticleCategory, m.ArticleTag, m.ArticleImage, m.Credit, m.Link):
+                conn.execute(delete(_t(table)).where(_t(table).c.version_id == version_id))
+            links = LinkRows(self._image_ids)
+            self._store_relations(conn, stored.site_id, version_id, item, links)
+            links.insert(conn)
+        return True
 
     def _article_ids(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
         """Upsert articles (distinct keys, in key order) in one statement; (site_id, key) → id."""

@@ -33,6 +33,16 @@ def content_hash(item: ArticleItem) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def extracted(item: ArticleItem, digest: str) -> dict[str, Any]:
+    """A version row's columns that extraction decides."""
+    return dict(layout=item.layout, title=item.title, lead=item.lead, text=item.text, html=item.html,
+                published=parse_iso(item.published), published_raw=item.published_raw,
+                modified=parse_iso(item.modified), modified_raw=item.modified_raw, language=item.language,
+                word_count=item.word_count, reading_time_minutes=item.reading_time_minutes,
+                comments_url=item.comments_url, breadcrumb=item.breadcrumb, warnings=item.warnings or None,
+                content_hash=digest, extractor=item.extractor)
+
+
 def summary(item: ArticleItem) -> dict[str, Any]:
     """The fields a version diff compares, in comparable form."""
     return {
