@@ -182,7 +182,7 @@ class StoragePipeline:
                                                                 item.layout, item.capture), self.run_id)
         for item, result in stored:
             stats.inc_value(f"archiver/articles/{result.status}")
-            if result.status in ("new", "changed"):
+            if result.status in ("new", "changed", "restored"):  # every new version
                 count_filled(stats, item)
             self.crawler.signals.send_catch_log(archiver_signals.article_stored, item=item,
                                                 article_id=result.article_id, version=result.version,
