@@ -65,7 +65,7 @@ def _assemble(conn: Connection, rows: Sequence[Any], with_html: bool) -> Iterato
             "credits": relations["credits"][vid], "comments_url": r["comments_url"],
             "links": {"internal": relations["internal"][vid], "external": relations["external"][vid]},
             "breadcrumb": r["breadcrumb"] or [], "warnings": r["warnings"] or [], "captured_at": iso(r["captured_at"]),
-            "extractor": r["extractor"],
+            "extractor": r["extractor"], "field_sources": r["field_sources"] or {},
             "capture": relations["capture"].get(r["capture_id"]),
         }
         if with_html:
