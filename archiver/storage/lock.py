@@ -26,10 +26,11 @@ from typing import IO
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..exceptions import RunLocked
 from .db import check_connection, make_engine
+from .transactions import storage_error
 
 # "arcr": a different key from the migration lock (MIGRATION_LOCK_KEY); advisory locks are per database, so one
 # constant is one lock per archive.
@@ -129,17 +130,22 @@ class DatabaseLock:
         """After the server came back from a restart: take the lock again on a new session.
 
         A restart ends every session, ours included, and with it the lock. Raises ``RunLocked`` when another run
-        took the lock in between, and the driver's error while the server is still down.
+        took the lock in between, and ``DatabaseDisconnected`` while the server is still away.
         """
-        if self._engine is None or self._connection is None:
+        if self._engine is None:
             return
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT 1"))
+                return  # the session, and the lock, survived
+            except DBAPIError:
+                with suppress(DBAPIError):
+                    self._connection.close()
+                self._connection = None
         try:
-            self._connection.execute(text("SELECT 1"))
-            return  # the session, and the lock, survived
-        except DBAPIError:
-            self._connection.close()
-            self._connection = None
-        self._take_advisory_lock()
+            self._take_advisory_lock()
+        except SQLAlchemyError as error:
+            raise storage_error(error) from error
 
     # --- SQLite ---------------------------------------------------------------------------------------
     def _take_file_lock(self) -> None:
