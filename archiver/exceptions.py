@@ -36,6 +36,10 @@ class DatabaseUnavailable(StorageError):
     """The database takes no writes at all (disk full, connection lost, read-only): stop, do not skip items."""
 
 
+class DatabaseDisconnected(DatabaseUnavailable):
+    """The connection to the database server was lost or refused: a restart, worth waiting for a while."""
+
+
 class DatabaseUnreachable(DatabaseUnavailable):
     """The database URL is malformed or its server does not answer."""
 

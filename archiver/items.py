@@ -131,6 +131,8 @@ class ArticleItem:
     fetched_url: str | None = None
     capture: CaptureRef | None = None
     extractor: str | None = None  # the extractor version that produced the item (archiver.pages.EXTRACTOR)
+    # Field -> the signal its value came from ("byline", "json-ld", "rest" …): how far a researcher can trust it.
+    field_sources: dict[str, str] = field(default_factory=dict)
 
     def filled(self) -> set[str]:
         """Which of the FILLED_FIELDS the page gave (the drift alarm watches their rates)."""
@@ -142,7 +144,7 @@ class ArticleItem:
         """The item as plain dicts and lists, equal to ``dataclasses.asdict`` without the left-out fields."""
         skipped = set() if with_html else {"html"}
         if not with_context:
-            skipped |= {"fetched_url", "capture", "extractor"}
+            skipped |= {"fetched_url", "capture", "extractor", "field_sources"}
         return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__ if name not in skipped}
 
 

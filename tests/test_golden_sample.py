@@ -84,3 +84,16 @@ def test_body_text(item: dict[str, Any]) -> None:
     for needle in EXPECTED["text_must_not_contain"]:
         assert needle not in text, needle
     assert " ." not in text and " ," not in text
+
+
+# Read off the page by hand: the byline's author link, <time class="entry-date published" datetime=…>, the
+# article:modified_time and description meta tags; the rest has one place in the tk-theme markup.
+EXPECTED_SOURCES = {"title": "markup", "published": "time", "modified": "meta", "authors": "byline",
+                    "lead": "meta-description", "categories": "markup", "tags": "markup", "images": "markup",
+                    "credits": "markup"}
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_field_says_where_it_came_from(name: str) -> None:
+    html = (SAMPLES / name).read_text(encoding="utf-8")
+    assert extract(Page(EXPECTED["url"], html)).field_sources == EXPECTED_SOURCES

@@ -119,3 +119,20 @@ def test_reparse_equals_crawl(theme_crawl: ThemeCrawl, tmp_path: Path) -> None:
     """The REST answers are archived: the rebuilt database has the authors' IDs and bios the crawl had."""
     db = f"sqlite:///{theme_crawl.directory}/archive.sqlite3"
     assert assert_reparse_equals_crawl(db, theme_crawl.directory / "warc", tmp_path) == len(theme_crawl.truth)
+
+
+def expected_sources(theme: str, post: dict[str, Any]) -> dict[str, str]:
+    """Where each theme prints the author and the date (read from its templates): Twenty Twenty-One's byline
+    only for an author without a bio (else its author box), the block themes' post-author and post-date blocks;
+    the REST API (on in a stock WordPress) then completes the author's ID and bio."""
+    if theme == "twentytwentyone":
+        return {"authors": ("author-box" if post["author"]["bio"] else "byline") + "+rest", "published": "time"}
+    return {"authors": "post-author-block+rest", "published": "post-date-block"}
+
+
+def test_each_field_says_where_it_came_from(theme_crawl: ThemeCrawl) -> None:
+    for post in theme_crawl.truth:
+        sources = theme_crawl.rows[post["permalink"]]["field_sources"]
+        expected = expected_sources(theme_crawl.theme, post)
+        assert {name: sources.get(name) for name in expected} == expected, post["permalink"]
+        assert sources["title"] == sources["categories"] == "markup"

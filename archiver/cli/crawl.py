@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..exceptions import ConfigurationError
-from ..locations import resolve_warc_dir
+from ..locations import resolve_db_url, resolve_warc_dir
 
 if TYPE_CHECKING:
     from ..crawl.runner import CrawlResult
@@ -77,7 +77,7 @@ def _run(mode: str, spider: str, base_url: str | None, db_url: str | None, warc_
     # The crawler's libraries load here, not when the CLI starts: `--help` and the research commands stay fast.
     from ..crawl.distributed.coordinator import connect
     from ..crawl.distributed.worker import default_worker_id
-    from ..crawl.lock import LOCK_NAME, RunLock
+    from ..crawl.lock import archive_lock
     from ..crawl.runner import parse_setting_overrides, run_crawl
     from ..warc.writer import safe_name_part
 
@@ -88,17 +88,17 @@ def _run(mode: str, spider: str, base_url: str | None, db_url: str | None, warc_
     # The summary is the report; Scrapy's INFO log (a hundred lines a run) only when asked. -s LOG_LEVEL wins.
     overrides.setdefault("LOG_LEVEL", (log_level or ("INFO" if verbose else "WARNING")).upper())
     directory = resolve_warc_dir(warc_dir)
-    lock_name = LOCK_NAME
+    worker: str | None = None
     if distributed:
         if not redis_url:
             raise ConfigurationError("--distributed needs --redis-url (or ARCHIVER_REDIS_URL)")
         connect(redis_url).close()  # one clear line and exit 2 before any work when Redis is not usable
         worker = safe_name_part(worker_id or default_worker_id())
         overrides |= {"ARCHIVER_REDIS_URL": redis_url, "ARCHIVER_WORKER_ID": worker}
-        lock_name = f".archiver-{worker}.lock"  # workers share the WARC directory, each writes its own files
     elif worker_id:
         raise ConfigurationError("--worker-id only applies to --distributed runs")
-    with RunLock(directory, f"archiver {mode} {spider}", name=lock_name):
+    # Workers share the WARC directory (each writes its own files) and the database lock of their run.
+    with archive_lock(directory, resolve_db_url(db_url), f"archiver {mode} {spider}", worker=worker):
         result = run_crawl(spider, base_url, db_url, directory, mode, politeness, overrides)
     summary = _summary(result, time.monotonic() - started)
     code, reason = _exit_code(result)

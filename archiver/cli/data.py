@@ -46,7 +46,8 @@ def extract(source: str, url: str | None, layout: str, with_html: bool) -> int:
     except ExtractionError as error:
         click.echo(f"archiver: error: {source} is not an article page: {error.reason}", err=True)
         return 2
-    click.echo(json.dumps(item.to_dict(with_html=with_html), ensure_ascii=False))
+    click.echo(json.dumps({**item.to_dict(with_html=with_html), "field_sources": item.field_sources},
+                          ensure_ascii=False))
     return 0
 
 

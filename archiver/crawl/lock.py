@@ -1,7 +1,9 @@
-"""One run at a time per archive: an exclusive lock file in the WARC directory.
+"""One run at a time per archive: a lock file in the WARC directory and the database's run lock.
 
-``flock`` is released by the kernel when the process dies, SIGKILL included, so a crashed run never
-leaves a stale lock behind.
+A run locks both what it writes: its WARC directory (``RunLock``) and its database
+(``archiver.storage.lock.DatabaseLock``), so a second run on either one, whatever the other, exits 75 naming the
+holder. ``flock`` is released by the kernel when the process dies, SIGKILL included, and PostgreSQL releases a
+session's advisory lock when the session ends, so a crashed run never leaves a stale lock behind.
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 from ..exceptions import RunLocked
+from ..storage.lock import DatabaseLock
 
 LOCK_NAME = ".archiver.lock"
 
@@ -49,3 +54,18 @@ class RunLock:
             fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
+
+
+@contextmanager
+def archive_lock(warc_dir: str | Path, db_url: str, description: str, worker: str | None = None) -> Iterator[None]:
+    """Hold the locks of the WARC directory and of the database for a run.
+
+    A worker of a distributed run (``worker`` set) locks only its own files in the shared WARC directory and takes
+    the database lock shared: the workers of one run do not exclude each other, and a single-process run on the
+    same database excludes them all (and they it).
+    """
+    name = LOCK_NAME if worker is None else f".archiver-{worker}.lock"
+    shared = worker is not None
+    label = description if worker is None else f"{description} (distributed, worker {worker})"
+    with RunLock(warc_dir, label, name=name), DatabaseLock(db_url, label, shared=shared):
+        yield

@@ -10,22 +10,28 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
-from ..exceptions import DatabaseUnavailable, StorageError
+from ..exceptions import ArchiverError, DatabaseUnavailable, RunLocked, StorageError
 from ..items import FILLED_FIELDS, ArticleItem, ExtractionFailure, NotModified, Removed, archived
 from ..locations import resolve_db_url
 from ..storage.db import ensure_schema, make_engine
-from ..storage.repository import ArchiveStore, CaptureRecord
+from ..storage.lock import reassert_lock
+from ..storage.repository import ArchiveStore, CaptureRecord, StoreResult
+from ..storage.transactions import retry_while_disconnected
 from . import signals as archiver_signals
 from .capture import software_versions
 from .stats import finish_reason
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def count_filled(stats: Any, item: ArticleItem) -> None:
@@ -42,8 +48,9 @@ def count_filled(stats: Any, item: ArticleItem) -> None:
 
 class StoragePipeline:
     def __init__(self, db_url: str, batch_size: int, mode: str, crawler: Crawler, worker: str | None = None,
-                 distributed: bool = False) -> None:
+                 distributed: bool = False, retry_seconds: float = 0.0) -> None:
         self.db_url = db_url
+        self.retry_seconds = retry_seconds
         self.batch_size = batch_size
         self.mode = mode
         self.crawler = crawler
@@ -63,7 +70,7 @@ class StoragePipeline:
         pipeline = cls(resolve_db_url(settings.get("ARCHIVER_DB_URL")), settings.getint("ARCHIVER_DB_BATCH_SIZE"),
                        settings.get("ARCHIVER_RUN_MODE"), crawler,
                        settings.get("ARCHIVER_WORKER_ID") or os.environ.get("ARCHIVER_WORKER_ID"),
-                       bool(settings.get("ARCHIVER_DISTRIBUTED_RUN")))
+                       bool(settings.get("ARCHIVER_DISTRIBUTED_RUN")), settings.getfloat("ARCHIVER_DB_RETRY_SECONDS"))
         crawler.signals.connect(pipeline.captures_archived, signal=archiver_signals.captures_archived)
         crawler.signals.connect(pipeline.flush, signal=archiver_signals.flush_requested)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
@@ -114,20 +121,29 @@ class StoragePipeline:
         if not archived(item.capture):
             return
         assert self.store is not None
-        self.store.record_failure(item, self.run_id)
+        self._write(partial(self.store.record_failure, item, self.run_id))
 
     def _settle_captures(self) -> None:
         """Every exchange handed to the WARC writer is on disk and its capture row is in pending_captures."""
         self.crawler.signals.send_catch_log(archiver_signals.settle_captures)
 
     def _guarded(self, write: Any) -> None:
-        """Run a database write; a database that takes no writes stops the crawl with ``storage_error``."""
+        """Run a database write; a database that takes no writes stops the crawl with ``storage_error``, as does
+        another run that took the database lock while the server restarted."""
         try:
             write()
-        except DatabaseUnavailable as error:
+        except (DatabaseUnavailable, RunLocked) as error:
             self._stop(error)
 
-    def _stop(self, error: StorageError) -> None:
+    def _write(self, write: Callable[[], T]) -> T:
+        """One database write (one transaction), repeated while the server restarts, for ARCHIVER_DB_RETRY_SECONDS.
+
+        A restart ends the session that held the run's database lock: it is taken again before the first write
+        that follows, so no write happens without it.
+        """
+        return retry_while_disconnected(write, self.retry_seconds, before_retry=lambda: reassert_lock(self.db_url))
+
+    def _stop(self, error: ArchiverError) -> None:
         if self.failed:
             return
         self.failed = str(error)
@@ -142,18 +158,18 @@ class StoragePipeline:
     def _flush_captures(self) -> None:
         if self.pending_captures and self.store is not None:
             records, self.pending_captures = self.pending_captures, []
-            self.store.record_captures(records, self.run_id)
+            self._write(partial(self.store.record_captures, records, self.run_id))
 
     def flush(self) -> None:
         self._settle_captures()
         if self.pending_seen and self.store is not None:
             seen, self.pending_seen = self.pending_seen, []
-            self.store.mark_seen(seen)
+            self._write(partial(self.store.mark_seen, seen))
         stats = self.crawler.stats
         assert stats is not None
         if self.pending_removed and self.store is not None:
             removed, self.pending_removed = self.pending_removed, []
-            stats.inc_value("archiver/articles/removed", self.store.mark_removed(removed))
+            stats.inc_value("archiver/articles/removed", self._write(partial(self.store.mark_removed, removed)))
         items, self.pending_articles = self.pending_articles, []
         unarchived = sum(not archived(item.capture) for item in items)
         if unarchived:  # the WARC writer failed before their records were on disk: they are not stored
@@ -163,23 +179,27 @@ class StoragePipeline:
             self._flush_captures()
             return
         # The capture rows go in the articles' transaction: a commit of their own cost as much as inserting them.
-        captures, self.pending_captures = self.pending_captures, []
+        captures, self.pending_captures, store = self.pending_captures, [], self.store
         try:
-            stored = list(zip(items, self.store.store_articles(items, captures, self.run_id), strict=True))
+            results = self._write(partial(store.store_articles, items, captures, self.run_id))
+            stored: list[tuple[ArticleItem, StoreResult]] = list(zip(items, results, strict=True))
+        except DatabaseUnavailable:
+            raise  # no article of the batch would fare better alone
         except StorageError as batch_error:
             logger.warning("storing a batch failed (%s); storing its articles one by one", batch_error)
-            self.store.record_captures(captures, self.run_id)
+            self._write(partial(store.record_captures, captures, self.run_id))
             stored = []
             for item in items:
                 try:
-                    stored.append((item, self.store.store_article(item)))
+                    stored.append((item, self._write(partial(store.store_article, item))))
                 except DatabaseUnavailable:
                     raise
                 except StorageError as error:
                     # One article the database refuses must not take the rest of the batch with it.
                     stats.inc_value("archiver/storage/failed_articles")
-                    self.store.record_failure(ExtractionFailure(item.fetched_url or item.url, f"storage: {error}",
-                                                                item.layout, item.capture), self.run_id)
+                    failure = ExtractionFailure(item.fetched_url or item.url, f"storage: {error}", item.layout,
+                                                item.capture)
+                    self._write(partial(store.record_failure, failure, self.run_id))
         for item, result in stored:
             stats.inc_value(f"archiver/articles/{result.status}")
             if result.status in ("new", "changed", "restored"):  # every new version
@@ -193,7 +213,7 @@ class StoragePipeline:
             return
         try:
             self.flush()
-        except StorageError as error:
+        except (StorageError, RunLocked) as error:
             self._stop(error)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -204,7 +224,7 @@ class StoragePipeline:
         assert stats is not None
         reason = finish_reason(stats.get_stats(), reason)
         try:
-            self.store.finish_run(self.run_id, reason, dict(stats.get_stats()))
-        except StorageError as error:  # the run row keeps finished_at NULL: the next run treats it as interrupted
+            self._write(partial(self.store.finish_run, self.run_id, reason, dict(stats.get_stats())))
+        except (StorageError, RunLocked) as error:  # finished_at stays NULL: the next run treats it as interrupted
             logger.error("could not record the end of the run: %s", error)
         self.store.engine.dispose()

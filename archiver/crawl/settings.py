@@ -100,6 +100,9 @@ ARCHIVER_COLLECTION = ""  # warcinfo "isPartOf": the collection the WARC files b
 ARCHIVER_WARC_WRITER = None  # "process" (a writer process on another core) or "inline"; default by run kind
 ARCHIVER_FETCH_IMAGES = True
 ARCHIVER_DB_BATCH_SIZE = 50
+# Seconds a run waits for a database server that went away (a restart for maintenance) before it stops with
+# exit 1; the crawl pauses meanwhile. Covers PostgreSQL's stop and start of about 30 s.
+ARCHIVER_DB_RETRY_SECONDS = 60.0
 ARCHIVER_RUN_MODE = "crawl"  # "crawl" or "update" (archiver update, or scrapy crawl -a mode=update)
 # Quality gates (archiver.crawl.gates): the run's verdict and exit code.
 ARCHIVER_MAX_ERROR_RATE = 0.5  # failed or 5xx requests per request above this: the crawl failed (exit 1)

@@ -7,6 +7,7 @@ returns a typed item from ``to_item()``. Spiders only ever receive the item.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
@@ -17,7 +18,7 @@ from ..items import ArticleItem, Author, Category, Credit, Image, Tag
 from ..normalize.dates import normalize_date
 from ..normalize.text import collapse_whitespace, word_count
 from ..normalize.urls import canonical_url, join_url, post_id_from_url, site_of
-from .body import Body, BodyReader, first
+from .body import Body, BodyReader
 from .query import Document, Element
 
 
@@ -42,6 +43,17 @@ class ArticlePage:
         self.page = page
         self.doc = page.doc
         self.root: Element = page.doc.root
+        # field -> the signal its value came from, for fields read from more than one (``field_sources``)
+        self.sources: dict[str, str] = {}
+
+    def first_of(self, name: str, signals: Iterable[tuple[str, Callable[[], str | None]]]) -> str | None:
+        """The value of the first signal that gives one, in the order given; records which signal it was."""
+        for source, read in signals:
+            value = read()
+            if value:
+                self.sources[name] = source
+                return value
+        return None
 
     @classmethod
     def matches(cls, doc: Document) -> bool:
@@ -109,7 +121,8 @@ class ArticlePage:
         return re.split(r"[-_]", lang.strip())[0].lower() if lang else None
 
     def lead(self) -> str | None:
-        return first([self.meta("description"), self.meta("og:description")])
+        return self.first_of("lead", [("meta-description", lambda: self.meta("description")),
+                                      ("og-description", lambda: self.meta("og:description"))])
 
     @cached_property
     def body(self) -> Body:
@@ -180,7 +193,7 @@ class ArticlePage:
             raise ExtractionError("required field missing: body text", self.layout)
         images, credits = self.images_and_credits()
         published_raw, modified_raw = self.published_raw(), self.modified_raw()
-        return ArticleItem(
+        item = ArticleItem(
             url=self.url(), post_id=self.post_id(), site=self.site(), layout=self.layout, title=title,
             lead=self.lead(), text=text, html=self.body.html,
             published=normalize_date(published_raw), published_raw=published_raw,
@@ -190,4 +203,10 @@ class ArticlePage:
             tags=self.tags(), images=images, credits=credits, comments_url=self.comments_url(),
             links=self.body.links, breadcrumb=self.breadcrumb(),
         )
+        markup = {"title": item.title, "categories": item.categories, "tags": item.tags, "images": item.images,
+                  "credits": item.credits, "published": item.published, "modified": item.modified,
+                  "authors": item.authors, "lead": item.lead}
+        # A field without a recorded signal has one place in this layout's markup.
+        item.field_sources = {name: self.sources.get(name, "markup") for name, value in markup.items() if value}
+        return item
 

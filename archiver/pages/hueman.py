@@ -33,16 +33,19 @@ class HuemanPage(ArticlePage):
         return text_of(self.doc.select_one("h1.post-title")) or self.meta("og:title")
 
     def lead(self) -> str | None:
-        return super().lead() or (self.body.blocks[0] if self.body.blocks else None)
+        return super().lead() or self.first_of("lead", [
+            ("first-paragraph", lambda: self.body.blocks[0] if self.body.blocks else None)])
 
     def published_raw(self) -> str | None:
-        # Each source only when the ones before it are empty.
-        return (first([self.doc.select_str("p.post-byline time.published::attr(datetime)")])
-                or self.meta("article:published_time") or first([self.doc.select_str("time.published::text")]))
+        return self.first_of("published", [
+            ("time", lambda: first([self.doc.select_str("p.post-byline time.published::attr(datetime)")])),
+            ("meta", lambda: self.meta("article:published_time")),
+            ("time-text", lambda: first([self.doc.select_str("time.published::text")]))])
 
     def modified_raw(self) -> str | None:
-        return first([self.doc.select_str("p.post-byline time.updated::attr(datetime)"),
-                      self.meta("article:modified_time")])
+        return self.first_of("modified", [
+            ("time", lambda: first([self.doc.select_str("p.post-byline time.updated::attr(datetime)")])),
+            ("meta", lambda: self.meta("article:modified_time"))])
 
     def authors(self) -> list[Author]:
         bios: dict[str | None, Element] = {}
@@ -61,6 +64,7 @@ class HuemanPage(ArticlePage):
                 avatar = self.absolute(select_str(bio_box, ".bio-avatar img::attr(src)"))
             authors.append(Author(name=name, url=url, site_author_id=author_id_from_url(url), bio=bio,
                                   avatar_url=avatar))
+        self.sources["authors"] = "byline"
         return authors
 
     def categories(self) -> list[Category]:

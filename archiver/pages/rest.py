@@ -85,8 +85,10 @@ def complete_from_rest(item: ArticleItem, index: RestIndex) -> ArticleItem:
     """Fill fields the page left empty from the REST records; never overwrite what the page says, and warn
     where the page and the REST post record disagree."""
     by_id = _post_author(item, index)
+    page_source = item.field_sources.get("authors")
     if by_id is not None and not item.authors and (author := _author(by_id)) is not None:
         item.authors = [author]  # the theme printed no author at all
+        item.field_sources["authors"] = "rest"
     for author in item.authors:
         record = index.users_by_link.get(canonical_url(author.url).rstrip("/")) if author.url else None
         if record is None and by_id is not None and _text(by_id.get("name")) == author.name:
@@ -96,6 +98,8 @@ def complete_from_rest(item: ArticleItem, index: RestIndex) -> ArticleItem:
             record = namesakes[0] if len(namesakes) == 1 else None  # two users of one name: neither
         if record is None:
             continue
+        if page_source is not None and (author.url is None or author.site_author_id is None or not author.bio):
+            item.field_sources["authors"] = f"{page_source}+rest"  # named by the page, completed from REST
         if author.url is None and isinstance(record.get("link"), str):
             author.url = record["link"]
         if author.site_author_id is None and isinstance(record.get("id"), int):

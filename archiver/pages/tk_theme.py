@@ -61,14 +61,19 @@ class TkThemePage(ArticlePage):
         return text_of(select_one(self.article, "h1.entry-title")) or self.meta("og:title")
 
     def lead(self) -> str | None:
-        return super().lead() or (self.body.blocks[0] if self.body.blocks else None)
+        return super().lead() or self.first_of("lead", [
+            ("first-paragraph", lambda: self.body.blocks[0] if self.body.blocks else None)])
 
     def published_raw(self) -> str | None:
-        return first([select_str(self.article, "time.published::attr(datetime)")]) or first([
-            self.meta("article:published_time"), select_str(self.article, "time.published::text")])
+        return self.first_of("published", [
+            ("time", lambda: first([select_str(self.article, "time.published::attr(datetime)")])),
+            ("meta", lambda: self.meta("article:published_time")),
+            ("time-text", lambda: first([select_str(self.article, "time.published::text")]))])
 
     def modified_raw(self) -> str | None:
-        return first([self.meta("article:modified_time"), select_str(self.article, "time.updated::attr(datetime)")])
+        return self.first_of("modified", [
+            ("meta", lambda: self.meta("article:modified_time")),
+            ("time", lambda: first([select_str(self.article, "time.updated::attr(datetime)")]))])
 
     def reading_time_minutes(self) -> int | None:
         byline = " ".join(select(self.article, "span.byline ::text"))
@@ -92,10 +97,12 @@ class TkThemePage(ArticlePage):
                 forum = self.absolute(select_str(box, "a[title='Autor im Forum']::attr(href)"))
             authors.append(Author(name=name, url=url, site_author_id=author_id_from_url(url), bio=bio,
                                   avatar_url=avatar, forum_url=forum))
+        self.sources["authors"] = "byline"
         if not authors:
             meta_name = self.meta("author")
             if meta_name:
                 authors.append(Author(name=meta_name))
+                self.sources["authors"] = "meta"
         return authors
 
     def _classes(self, prefix: str) -> list[str]:

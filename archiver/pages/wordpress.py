@@ -110,20 +110,29 @@ class WordPressPage(ArticlePage):
                 or first([self.ld_article.get("headline")]) or self.meta("og:title"))
 
     def lead(self) -> str | None:
-        return self.meta("description") or self.meta("og:description") or first([self.ld_article.get("description")])
+        return self.first_of("lead", [("meta-description", lambda: self.meta("description")),
+                                      ("og-description", lambda: self.meta("og:description")),
+                                      ("json-ld", lambda: first([self.ld_article.get("description")]))])
 
     def published_raw(self) -> str | None:
-        return (first([self.doc.select_str("article time.published::attr(datetime), time.entry-date::attr(datetime)")])
-                or first([self.doc.select_str(".wp-block-post-date time::attr(datetime)")])
-                or self.meta("article:published_time") or first([self.ld_article.get("datePublished")]))
+        return self.first_of("published", [
+            ("time", lambda: first([self.doc.select_str(
+                "article time.published::attr(datetime), time.entry-date::attr(datetime)")])),
+            ("post-date-block", lambda: first([self.doc.select_str(".wp-block-post-date time::attr(datetime)")])),
+            ("meta", lambda: self.meta("article:published_time")),
+            ("json-ld", lambda: first([self.ld_article.get("datePublished")]))])
 
     def modified_raw(self) -> str | None:
-        return (first([self.doc.select_str("article time.updated::attr(datetime)")])
-                or self.meta("article:modified_time") or first([self.ld_article.get("dateModified")]))
+        return self.first_of("modified", [
+            ("time", lambda: first([self.doc.select_str("article time.updated::attr(datetime)")])),
+            ("meta", lambda: self.meta("article:modified_time")),
+            ("json-ld", lambda: first([self.ld_article.get("dateModified")]))])
 
     def authors(self) -> list[Author]:
-        return read_authors(self.doc, self.absolute, self.meta("author"),
-                            lambda: _as_list(self.ld_article.get("author")), self._ld_node)
+        authors, source = read_authors(self.doc, self.absolute, self.meta("author"),
+                                       lambda: _as_list(self.ld_article.get("author")), self._ld_node)
+        self.sources["authors"] = source
+        return authors
 
     def categories(self) -> list[Category]:
         return list(self._categories)

@@ -104,16 +104,26 @@ def _from_json_ld(ld_authors: list[Any], node: Callable[[Any], dict[str, Any]]) 
 
 
 def read_authors(doc: Document, absolute: Callable[[str | None], str | None], meta_author: str | None,
-                 ld_authors: Callable[[], list[Any]], ld_node: Callable[[Any], dict[str, Any]]) -> list[Author]:
-    """The post's authors, from the first source that names any; the bio of a single author from the page."""
-    authors = _from_links(doc, absolute) or _from_blocks(doc, absolute) or _from_author_box(doc, absolute)
-    if not authors:
-        authors = _from_json_ld(ld_authors(), ld_node)
-    if not authors and meta_author:
-        authors = [Author(name=n, is_organization=org) for n, org in split_byline(meta_author)]
+                 ld_authors: Callable[[], list[Any]], ld_node: Callable[[Any], dict[str, Any]]
+                 ) -> tuple[list[Author], str]:
+    """The post's authors, from the first source that names any, and which source that was (``byline``,
+    ``post-author-block``, ``author-box``, ``json-ld``, ``meta``); the bio of a single author from the page."""
+    readers: list[tuple[str, Callable[[], list[Author]]]] = [
+        ("byline", lambda: _from_links(doc, absolute)),
+        ("post-author-block", lambda: _from_blocks(doc, absolute)),
+        ("author-box", lambda: _from_author_box(doc, absolute)),
+        ("json-ld", lambda: _from_json_ld(ld_authors(), ld_node)),
+        ("meta", lambda: [Author(name=n, is_organization=org) for n, org in split_byline(meta_author or "")])]
+    authors: list[Author] = []
+    source = "none"
+    for name, read in readers:
+        authors = read()
+        if authors:
+            source = name
+            break
     if len(authors) == 1:
         bio = text_of(doc.select_one(BIO))
         if bio:
             authors[0].bio = bio
             authors[0].avatar_url = absolute(doc.select_str(AVATAR))
-    return authors
+    return authors, source

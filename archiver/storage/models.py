@@ -138,6 +138,7 @@ class ArticleVersion(Base):
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"), index=True)
     diff: Mapped[dict[str, object] | None] = mapped_column(JSON)  # field-level changes against the previous version
     extractor: Mapped[str | None] = mapped_column(String(80))  # the extractor version that produced the row
+    field_sources: Mapped[dict[str, str] | None] = mapped_column(JSON)  # field -> the signal its value came from
 
     __table_args__ = (UniqueConstraint("article_id", "version", name="uq_article_versions_article_version"),)
 

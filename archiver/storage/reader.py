@@ -66,7 +66,7 @@ def _assemble(conn: Connection, rows: Sequence[Any], with_html: bool) -> Iterato
             "credits": relations["credits"][vid], "comments_url": r["comments_url"],
             "links": {"internal": relations["internal"][vid], "external": relations["external"][vid]},
             "breadcrumb": r["breadcrumb"] or [], "warnings": r["warnings"] or [], "captured_at": iso(r["captured_at"]),
-            "extractor": r["extractor"],
+            "extractor": r["extractor"], "field_sources": r["field_sources"] or {},
             "capture": relations["capture"].get(r["capture_id"]),
             # The article's state now (not this version's): null while it is live.
             "removed_at": iso(r["removed_at"]), "removed_status": r["removed_status"],

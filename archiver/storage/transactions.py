@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from ..exceptions import DatabaseUnavailable, StorageError
+from ..exceptions import DatabaseDisconnected, DatabaseUnavailable, StorageError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# PostgreSQL's answers while it shuts down or starts up: admin_shutdown, crash_shutdown, cannot_connect_now.
+SERVER_RESTART_STATES = ("57P01", "57P02", "57P03")
 
 
 class Transaction:
@@ -35,6 +45,8 @@ class Transaction:
 def storage_error(error: SQLAlchemyError) -> StorageError:
     """A refusal of one article's rows stays a StorageError; a database that takes no writes at all is
     DatabaseUnavailable, which stops the crawl instead of failing every later article too."""
+    if is_disconnect(error):
+        return DatabaseDisconnected(one_line(error))
     if isinstance(error, OperationalError) and not is_transient(error):
         return DatabaseUnavailable(one_line(error))
     return StorageError(one_line(error))
@@ -44,6 +56,49 @@ def is_transient(error: DBAPIError) -> bool:
     """Deadlocks and serialization failures (PostgreSQL) and lock timeouts (SQLite) deserve a retry."""
     code = getattr(error.orig, "sqlstate", None)
     return code in ("40P01", "40001") or "database is locked" in str(error.orig)
+
+
+def is_disconnect(error: SQLAlchemyError) -> bool:
+    """The server went away or refuses connections (a restart), as opposed to refusing this statement."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not type(error.orig).__module__.startswith("psycopg"):
+        return False  # SQLite has no server to restart; its errors carry no SQLSTATE either
+    code = getattr(error.orig, "sqlstate", None)
+    if code is None:  # psycopg's "connection refused" and "server closed the connection unexpectedly"
+        return isinstance(error, OperationalError)
+    return str(code).startswith("08") or code in SERVER_RESTART_STATES
+
+
+def retry_while_disconnected(write: Callable[[], T], seconds: float, before_retry: Callable[[], None] | None = None,
+                             pause: float = 1.0) -> T:
+    """``write()``, repeated while the database server is unreachable, for at most ``seconds``.
+
+    Every write of the archive is one transaction, rolled back when the connection drops, so repeating it stores
+    nothing twice. ``before_retry`` runs before each repetition (the run re-takes its database lock there); a
+    ``DatabaseDisconnected`` it raises means the server is still away. The wait blocks the caller: while the
+    database is away there is nothing a crawl could store.
+    """
+    deadline: float | None = None
+    while True:
+        try:
+            if deadline is not None and before_retry is not None:
+                before_retry()
+            result = write()
+        except DatabaseDisconnected as error:
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + seconds
+                logger.warning("lost the database (%s): waiting up to %g s for it to come back", error, seconds)
+            if now >= deadline:
+                raise DatabaseDisconnected(f"{error} (still unreachable after {seconds:g} s)") from error
+            time.sleep(min(pause, deadline - now))
+            continue
+        if deadline is not None:
+            logger.warning("the database is back: continuing")
+        return result
 
 
 def one_line(error: BaseException) -> str:

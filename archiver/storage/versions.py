@@ -40,7 +40,7 @@ def extracted(item: ArticleItem, digest: str) -> dict[str, Any]:
                 modified=parse_iso(item.modified), modified_raw=item.modified_raw, language=item.language,
                 word_count=item.word_count, reading_time_minutes=item.reading_time_minutes,
                 comments_url=item.comments_url, breadcrumb=item.breadcrumb, warnings=item.warnings or None,
-                content_hash=digest, extractor=item.extractor)
+                content_hash=digest, extractor=item.extractor, field_sources=item.field_sources or None)
 
 
 def summary(item: ArticleItem) -> dict[str, Any]:

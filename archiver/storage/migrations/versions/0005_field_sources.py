@@ -1,8 +1,8 @@
-"""articles: removed_at and removed_status, for articles taken down (404, 410, redirected away, unpublished)
+"""article_versions: field_sources (for each field, the signal its value came from)
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-27
+Create Date: 2026-12-06
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ depends_on = None
 
 def upgrade() -> None:
     # Plain ADD COLUMN on both dialects: a batch (table copy) would break the views and FTS triggers.
-    op.add_column("articles", sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True))
-    op.add_column("articles", sa.Column("removed_status", sa.Text(), nullable=True))
+    op.add_column("article_versions", sa.Column("field_sources", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     drop_search_and_views(bind)
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.drop_column("removed_status")
-        batch_op.drop_column("removed_at")
+    with op.batch_alter_table("article_versions", schema=None) as batch_op:
+        batch_op.drop_column("field_sources")
     create_search_and_views(bind)
