@@ -23,7 +23,7 @@ from archiver.storage.db import make_engine
 from .conftest import Replica, find_tool, run_cli, skip_or_fail
 from .test_storage_faults import assert_every_pointer_is_on_disk
 
-OUTAGE_SECONDS = 6
+OUTAGE_SECONDS = 3
 
 
 def cluster_command(action: str) -> list[str]:
@@ -78,7 +78,7 @@ def test_a_postgresql_restart_during_a_crawl_loses_nothing_and_stores_nothing_tw
     command = [sys.executable, "-m", "archiver", "crawl", "tarnkappe", "--base-url", replica.base_url, "--db", pg_url,
                "--warc-dir", str(warc_dir), "--json", "-s", "LOG_LEVEL=WARNING", "-s", "ARCHIVER_DB_BATCH_SIZE=5",
                # Paced, so the crawl still runs when the server stops and when it is back.
-               "-s", "DOWNLOAD_DELAY=0.05", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"]
+               "-s", "DOWNLOAD_DELAY=0.03", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"]
     with log.open("w") as stderr:
         crawl = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:

@@ -146,14 +146,20 @@ class Worker:
     def __init__(self, client: redis.Redis, run: str, name: str, batch: int = 8) -> None:
         self.coordinator = CountingCoordinator(client, RunKeys(run), name)
         self.crawler = get_crawler(Site, {**archiver_defaults(), "ARCHIVER_LEASE_BATCH": batch})
-        self.crawler.archiver_coordinator = self.coordinator  # type: ignore[attr-defined]
+        # The add-on that joined the run keeps its coordinator; the stand-in extension answers the scheduler's
+        # signal as the real one does.
+        self.crawler.addons.addons.append(SimpleNamespace(coordinator=self.coordinator))
         self.extension: Any = SimpleNamespace(leased={}, scheduler=None)
-        self.crawler.archiver_distributed = self.extension  # type: ignore[attr-defined]
+        self.crawler.signals.connect(self._registered, signal=archiver_signals.shared_scheduler_opened, weak=False)
         self.spider = Site.from_crawler(self.crawler)
         self.scheduler = SharedScheduler(
             client, persist=True, flush_on_start=False, queue_key=RunKeys(run).requests,
             queue_cls=SharedQueue, dupefilter=SharedDupeFilter(client, RunKeys(run).dupefilter))
         self.scheduler.stats = self.crawler.stats
+
+    def _registered(self, scheduler: SharedScheduler) -> None:
+        if isinstance(self.extension, SimpleNamespace):
+            self.extension.scheduler, scheduler.extension = scheduler, self.extension
 
     def open(self) -> Worker:
         self.scheduler.open(self.spider)
@@ -264,7 +270,8 @@ def test_a_stopping_worker_gives_back_what_it_leased_whether_handed_to_the_engin
         redis_client: redis.Redis, run: str, monkeypatch: pytest.MonkeyPatch) -> None:
     worker = Worker(redis_client, run, "w", batch=8)
     extension = DistributedExtension(worker.crawler, worker.coordinator, idle_close=1, interval=1)
-    worker.extension = worker.crawler.archiver_distributed = extension  # type: ignore[attr-defined]
+    worker.extension = extension
+    worker.crawler.signals.connect(extension.scheduler_opened, signal=archiver_signals.shared_scheduler_opened)
     worker.open()  # the scheduler registers with the real extension
     for n in range(10):
         worker.scheduler.enqueue_request(Request(f"http://127.0.0.1/a/{n}.html"))

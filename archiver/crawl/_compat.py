@@ -93,6 +93,16 @@ def wake_engine(crawler: Crawler) -> None:
         slot.nextcall.schedule()
 
 
+# --- The duplicate filter's fingerprints ---------------------------------------------------------------------
+# RFPDupeFilter's constructor reads a JOBDIR file's fingerprints into its private set ``_fingerprints``; the
+# compact filter (archiver.crawl.dupefilter) takes them over and leaves the set empty.
+
+def take_fingerprints(dupefilter: Any) -> set[bytes]:
+    found: set[bytes] = getattr(dupefilter, "_fingerprints", set())
+    dupefilter._fingerprints = set()
+    return found
+
+
 # --- robots.txt answers and failures -----------------------------------------------------------------------------
 # RFC 9309 wants a 5xx robots.txt (or none at all) to disallow the whole host; Scrapy's middleware allows
 # everything then. Its per-answer and per-failure steps (_parse_robots, _robots_error) and its parser table

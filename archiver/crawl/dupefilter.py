@@ -21,6 +21,8 @@ from scrapy import Request
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.request import RequestFingerprinterProtocol
 
+from ._compat import take_fingerprints
+
 PREFIX_BYTES = 8
 MIN_RECENT = 1024  # below this, merging into the array is not worth its cost
 
@@ -92,8 +94,7 @@ class CompactDupeFilter(RFPDupeFilter):
                  fingerprinter: RequestFingerprinterProtocol | None = None) -> None:
         super().__init__(path, debug, fingerprinter=fingerprinter)
         # Those a JOBDIR file held, read by Scrapy's constructor; its set is not used again.
-        self._seen = FingerprintSet(getattr(self, "_fingerprints", ()))
-        self._fingerprints = set()
+        self._seen = FingerprintSet(take_fingerprints(self))
 
     def request_seen(self, request: Request) -> bool:
         fingerprint = self.fingerprinter.fingerprint(request)

@@ -2,11 +2,11 @@
 
 A crawl allocates container objects at a high rate (requests, responses, headers, items, database rows) and
 frees nearly all of them by reference counting; with Python's default threshold of 700 a young collection runs
-every 700 allocations, and the older collections they lead to traverse the crawler's whole heap. On the
-benchmark crawl that was a tenth of the process's CPU time (docs/benchmarks.md, "Garbage collection"). A
-threshold of 7,000 young objects keeps the same collector (cycles are still found, older generations still
-follow the same ratios) at a fifth of that cost; the extra young objects held between collections weigh well
-under a megabyte. The thresholds in force before the crawl are put back when the spider closes.
+every 700 allocations, and the older collections they lead to traverse the crawler's whole heap: a sizeable
+share of a crawl's CPU time (docs/benchmarks.md has the measurement). A threshold of 7,000 young objects keeps
+the same collector (cycles are still found, older generations still follow the same ratios) at a fraction of
+that cost; the extra young objects held between collections weigh little. The thresholds in force before the
+crawl are put back when the spider closes.
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ captures_archived = object()
 article_stored = object()
 # No kwargs: commit everything buffered now; a handler that fails makes the acknowledgement fail.
 flush_requested = object()
+# kwargs: scheduler (archiver.crawl.distributed.shared_queue.SharedScheduler): a distributed worker's scheduler
+# opened; the worker's extension keeps it (the requests it holds count as the worker's own work).
+shared_scheduler_opened = object()
 # No kwargs: the WARC writer answers for every exchange handed to it (sending captures_archived for them) before
 # the sender writes rows that point into the WARC files.
 settle_captures = object()

@@ -34,7 +34,7 @@ _PLAIN_ABSOLUTE_RE = re.compile(r"https?://[^\s?#/]+(?:/[^\s?#]*)?(?:\?[^\s#]+)?
 
 def join_url(base: str, href: str) -> str:
     """``urljoin(base, href.strip())``; most links on a WordPress page are already absolute and returned as they are
-    (urljoin costs 4 µs, a page has dozens of links)."""
+    (urljoin is slow for what it does, and a page has dozens of links)."""
     href = href.strip()
     if _PLAIN_ABSOLUTE_RE.fullmatch(href):
         return href
@@ -63,7 +63,7 @@ def strip_tracking(url: str) -> str:
 
 @functools.cache
 def _library_trackers() -> re.Pattern[str]:
-    # Imported on the first URL with a query: courlan's package imports babel and tld (80 ms), a cost every CLI
+    # Imported on the first URL with a query: courlan's package imports babel and tld, a cost every CLI
     # start would pay. Its clean_query is not used: it sorts the parameters and drops those without a value.
     from courlan.clean import TRACKERS_RE
 

@@ -4,7 +4,7 @@ A page object like the article layouts, so the spider holds no selector. It read
 ``response.xpath``: Scrapy's cached selector and its response point at each other, so every listing page's tree
 (several hundred kB of libxml2 nodes, outside Python's allocator) lived until an older-generation garbage
 collection. Walking the pagination chain, when listing pages arrive fast and make few Python objects, those trees
-piled up: 15 MB of the crawl's peak memory.
+piled up in the crawl's peak memory.
 """
 
 from __future__ import annotations

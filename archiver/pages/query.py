@@ -7,7 +7,7 @@ costs more than the query itself. Here a query string (CSS, or XPath when it sta
 and ``str`` values. CSS may use parsel's ``::text`` and ``::attr(name)`` pseudo-elements.
 
 libxml2 answers a class selector such as ``.entry-content`` by testing every element of the document
-(about 0.5 µs each, 50 µs on a small page), and most questions a layout asks are about markup the page
+(the cost grows with the page), and most questions a layout asks are about markup the page
 does not have: the generic WordPress layout tries the class names of a dozen themes. So a ``Document``
 indexes its elements by class name and id in one pass, and a CSS query over the whole document starts
 each alternative from the elements of its first compound that names a class or id (``.entry-inner`` in
@@ -45,8 +45,8 @@ _PARSERS = threading.local()
 
 
 def _parser() -> etree.HTMLParser:
-    """This thread's HTML parser. A parser's first document sets up libxml2's parser context (a quarter of the
-    time to parse a 6 kB page); lxml then reuses it. One per thread: lxml serializes the threads sharing one."""
+    """This thread's HTML parser. A parser's first document sets up libxml2's parser context (a good part of
+    the time to parse a small page); lxml then reuses it. One per thread: lxml serializes the threads sharing one."""
     parser: etree.HTMLParser | None = getattr(_PARSERS, "parser", None)
     if parser is None:
         parser = _PARSERS.parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True, collect_ids=False)
@@ -56,7 +56,7 @@ def _parser() -> etree.HTMLParser:
 def parse_html(html: str) -> Element:
     """The document's root element, as parsel builds it (NUL bytes dropped, never None) but without lxml.html's
     Python element-class lookup, which runs for every element a query returns, and without libxml2's table of
-    id attributes (a fifth of the parse; no query uses XPath's id())."""
+    id attributes (a sizeable part of the parse; no query uses XPath's id())."""
     body = html.strip().encode("utf-8")
     if b"\x00" in body:  # tested in the bytes (memchr); the same test in a non-Latin-1 str scans it slowly
         body = body.replace(b"\x00", b"")

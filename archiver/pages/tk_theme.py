@@ -19,7 +19,7 @@ ARTICLE = "//main[@id='article']/article[starts-with(@id, 'post-')]"
 
 
 def post_articles(doc: Document) -> list[Element]:
-    """The ``ARTICLE`` elements. Not CSS: a CSS query over the document would build its class/id index (0.4 ms on a
+    """The ``ARTICLE`` elements. Not CSS: a CSS query over the document would build its class/id index (costly on a
     66 kB page) for this one question, and this layout asks all others within the article. lxml's tag iteration
     finds ``<main>`` three times faster than the XPath (and every other layout's page asks this question first);
     the XPath answers only for a page with several ``<main id="article">``, whose articles need document order."""

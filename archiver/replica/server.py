@@ -89,9 +89,11 @@ class ReplicaResource(resource.Resource):
             interval = (int(args[0]) if args and args[0].isdigit() else 500) / 1000
             request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
             request.write(b"<html><body><p>")
+            gone: list[bool] = []  # notifyFinish fires (as an error) when the client hangs up
+            request.notifyFinish().addBoth(lambda _: gone.append(True))
 
             def drip() -> None:
-                if request.finished or request._disconnected:
+                if request.finished or gone:
                     return
                 request.write(b".")
                 reactor.callLater(interval, drip)

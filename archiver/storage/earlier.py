@@ -15,7 +15,7 @@ from .models import table_of as _t
 class EarlierPayloads:
     """The newest full response of a URL in the archive: (payload digest, record ID, WARC-Date), or None.
 
-    Looked up per URL (an indexed query, ~0.1 ms) rather than loaded whole: the crawler's memory must not
+    Looked up per URL (an indexed query) rather than loaded whole: the crawler's memory must not
     grow with the archive. A database that does not exist yet (a first crawl) simply knows nothing.
     """
 

@@ -61,7 +61,7 @@ def write_all(fd: int, data: bytes) -> None:
 
 def exchange_fields(exchange: Exchange) -> tuple[Any, ...]:
     """The exchange as a plain tuple, its time as integer microseconds: a dataclass instance, and an aware
-    datetime above all (15 µs through copyreg), pickle several times slower."""
+    datetime above all (slow through copyreg), pickle several times slower."""
     return (exchange.url, exchange.method, exchange.request_headers, exchange.request_body, exchange.status,
             exchange.response_headers, exchange.body, exchange.protocol, exchange.reason, exchange.ip_address,
             epoch_us(exchange.started_at), exchange.truncated, exchange.dechunked)

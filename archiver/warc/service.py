@@ -1,8 +1,8 @@
 """The WARC writer in a process of its own: the crawler hands each exchange over and goes on crawling.
 
-Building an exchange's records, hashing and compressing them and writing the file cost the crawler
-0.15 ms per response when the server sent gzip and over 0.6 ms when it did not (level-6 gzip of a
-20 kB HTML page alone takes 0.5 ms here), all on the one core a Scrapy crawl keeps busy. This module
+Building an exchange's records, hashing and compressing them and writing the file cost the crawler a large
+share of its time per response (most of all gzip of a page the server sent uncompressed), all on the one core a
+Scrapy crawl keeps busy. This module
 moves that work to a child process (``python -m archiver.warc.service``) on another core.
 
 The child writes records in the order it receives them, with ``WarcFileWriter``: one gzip member per
@@ -180,7 +180,7 @@ class InlineWarcWriter:
     """The same interface over a ``WarcFileWriter`` in the crawler's own process, answering at once.
 
     For machines whose cores are all crawling (distributed workers, one per core): there a writer process has
-    no idle core to run on and only adds the hand-over, about 40 µs per exchange on each side.
+    no idle core to run on and only adds the cost of the hand-over on each side.
     """
 
     def __init__(self, directory: str | Path, prefix: str = "archiver", max_size: int = 1_000_000_000,

@@ -47,8 +47,12 @@ from .coordinator import Coordinator, Push
 
 
 def coordinator_of(crawler: Crawler) -> Coordinator | None:
-    """The run this crawler works for (set by the distributed add-on), or None."""
-    return getattr(crawler, "archiver_coordinator", None)
+    """The run this crawler works for (joined by the distributed add-on, which keeps it), or None."""
+    for addon in getattr(crawler.addons, "addons", ()):
+        coordinator = getattr(addon, "coordinator", None)
+        if isinstance(coordinator, Coordinator):
+            return coordinator
+    return None
 
 
 def local_key(request: Request) -> bytes:
@@ -113,9 +117,9 @@ class SharedScheduler(Scheduler):  # type: ignore[misc]
         self.staged: list[tuple[Request, Push]] = []
         self.waiting: deque[tuple[str, bytes]] = deque()
         crawler.signals.connect(self.send_staged, signal=archiver_signals.flush_requested)
-        self.extension = getattr(crawler, "archiver_distributed", None)
-        if self.extension is not None:
-            self.extension.scheduler = self
+        # The worker's extension answers by registering itself here: it tracks the leases handed to the engine.
+        self.extension: Any = None
+        crawler.signals.send_catch_log(archiver_signals.shared_scheduler_opened, scheduler=self)
 
     def close(self, reason: str) -> None:
         self.send_staged()

@@ -70,7 +70,7 @@ class DistributedAddon:
             run_id=settings.get("ARCHIVER_RUN_KEY") or None)
         logger.info("%s distributed run %s as worker %s", "started" if started else "joined",
                     coordinator.keys.run_id, worker)
-        self.crawler.archiver_coordinator = coordinator  # type: ignore[attr-defined]
+        self.coordinator: Coordinator | None = coordinator  # coordinator_of(crawler) finds it here
         prefix = settings.get("ARCHIVER_WARC_PREFIX")
         settings.set("ARCHIVER_WORKER_ID", worker, priority="cmdline")
         settings.set("ARCHIVER_WARC_PREFIX", f"{prefix}-{worker}", priority="cmdline")
@@ -121,11 +121,15 @@ class DistributedExtension:
                         settings.getfloat("ARCHIVER_DISTRIBUTED_INTERVAL"),
                         resolve_warc_dir(settings.get("ARCHIVER_WARC_DIR")),
                         settings.get("ARCHIVER_WARC_PREFIX"))
-        crawler.archiver_distributed = extension  # type: ignore[attr-defined]
+        crawler.signals.connect(extension.scheduler_opened, signal=archiver_signals.shared_scheduler_opened)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
+
+    def scheduler_opened(self, scheduler: SharedScheduler) -> None:
+        self.scheduler = scheduler
+        scheduler.extension = self
 
     def spider_opened(self, spider: Spider) -> None:
         own = self.coordinator.reclaim_own()
@@ -337,7 +341,7 @@ def seeding_done(crawler: Crawler) -> None:
     coordinator = coordinator_of(crawler)
     if coordinator is None:
         return
-    extension = getattr(crawler, "archiver_distributed", None)
+    extension = crawler.get_extension(DistributedExtension)
     if extension is not None and extension.scheduler is not None:
         extension.scheduler.send_staged()
     coordinator.seeding_done()
