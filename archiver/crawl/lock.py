@@ -8,18 +8,13 @@ session's advisory lock when the session ends, so a crashed run never leaves a s
 
 from __future__ import annotations
 
-import fcntl
-import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from ..exceptions import RunLocked
-from ..storage.lock import DatabaseLock
+from ..storage.lock import DatabaseLock, hold_lock_file, release_lock_file
 
 LOCK_NAME = ".archiver.lock"
 
@@ -31,28 +26,13 @@ class RunLock:
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown run"
-            handle.close()
-            raise RunLocked(f"another run holds the archive lock ({holder})") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{self.description}, pid {os.getpid()} on {socket.gethostname()}, "
-                     f"since {datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}\n")
-        handle.flush()
-        self._handle = handle
+        self._handle = hold_lock_file(self.path, self.description, "the archive lock")
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
         if self._handle is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
+            release_lock_file(self._handle)
             self._handle = None
 
 

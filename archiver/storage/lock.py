@@ -69,6 +69,31 @@ def _since(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def hold_lock_file(path: Path, description: str, what: str, shared: bool = False) -> IO[str]:
+    """Take ``flock`` on ``path`` (exclusive, or shared with other holders that share) and write who holds it;
+    a lock someone else holds is ``RunLocked`` naming ``what`` and the holder. The kernel releases the lock
+    when the process dies, SIGKILL included: a crashed run never leaves a stale one behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the whole run: release_lock_file closes it)
+    try:
+        fcntl.flock(handle.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown run"
+        handle.close()
+        raise RunLocked(f"another run holds {what} ({holder})") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{holder_description(description)}, since {_since(datetime.now(UTC))}\n")
+    handle.flush()
+    return handle
+
+
+def release_lock_file(handle: IO[str]) -> None:
+    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    handle.close()
+
+
 class DatabaseLock:
     """The run lock of the database at ``url``; ``shared`` for the workers of one distributed run."""
 
@@ -152,27 +177,13 @@ class DatabaseLock:
         path = self.path
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the whole run, closed by release())
-        try:
-            fcntl.flock(handle.fileno(), (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown run"
-            handle.close()
-            raise RunLocked(f"another run holds the database lock {path} ({holder})") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{holder_description(self.description)}, since {_since(datetime.now(UTC))}\n")
-        handle.flush()
-        self._handle = handle
+        self._handle = hold_lock_file(path, self.description, f"the database lock {path}", self.shared)
 
     def release(self) -> None:
         if _HELD.get(self.url) is self:
             del _HELD[self.url]
         if self._handle is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
+            release_lock_file(self._handle)
             self._handle = None
         if self._connection is not None:
             # The session ends, and the server releases its lock with it; a session gone already holds none.
