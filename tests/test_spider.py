@@ -97,13 +97,13 @@ def test_a_full_crawl_asks_for_the_next_listing_pages_at_once_an_update_for_one(
     view = ArchiveView(instance.crawler, "sqlite://", distributed=False)
     view.mode = "update"
     policy = OutputPolicy(view, instance.crawler, response)
-    kept = [request for obj in output for request in policy.take(obj)] + policy.finish()
+    kept = [request for obj in output if (request := policy.take(obj)) is not None] + policy.finish()
     assert [r.url for r in kept if r.callback == instance.parse_listing] == ["https://tarnkappe.info/page/8/"]
     # A listing page whose articles are all known: the older pages are known too, none is asked for.
     view.state.articles["https://tarnkappe.info/artikel/x/eins-1.html"] = KnownArticle(
         "https://tarnkappe.info/artikel/x/eins-1.html", 1, None, None, datetime.now(UTC))
     policy = OutputPolicy(view, instance.crawler, response)
-    kept = [request for obj in output for request in policy.take(obj)] + policy.finish()
+    kept = [request for obj in output if (request := policy.take(obj)) is not None] + policy.finish()
     assert [r.url for r in kept if r.callback == instance.parse_listing] == []
 
 

@@ -16,7 +16,7 @@ middlewares filter requests:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -110,20 +110,22 @@ class OutputPolicy:
         # Read at each request: the start requests' filter exists before the spider's start loads the view.
         return self.view.mode == "update"
 
-    def take(self, obj: Any) -> Iterator[Any]:
+    def take(self, obj: Any) -> Any | None:
+        """What goes on in place of ``obj`` (itself, a conditional request), or None. A plain function, not a
+        generator: it runs for every object every callback yields."""
         role = obj.meta.get(ROLE) if isinstance(obj, Request) else None
+        if role is None:
+            return obj
         if role == "article":
-            request = self._article(obj)
-            if request is not None:
-                yield request
-        elif role == "image":
-            if not self.view.finished_before(obj.url) and (not self.update or self._from_new_or_changed()):
-                yield obj
-        elif role == "listing" and self.update:
+            return self._article(obj)
+        if role == "image":
+            keep = not self.view.finished_before(obj.url) and (not self.update or self._from_new_or_changed())
+            return obj if keep else None
+        if role == "listing" and self.update:
             if not obj.meta.get("archiver_lookahead"):
                 self.listings.append(obj)
-        else:
-            yield obj
+            return None
+        return obj
 
     def finish(self) -> list[Request]:
         if self.articles and self.known == self.articles:
@@ -177,21 +179,22 @@ class ArchivePolicyMiddleware:
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         policy = self._filter(None)
         async for obj in start:
-            for kept in policy.take(obj):
+            if (kept := policy.take(obj)) is not None:
                 yield kept
 
     def process_spider_output(self, response: Response, result: Iterable[Any],
                               spider: Spider | None = None) -> Iterable[Any]:
         policy = self._filter(response)
         for obj in result:
-            yield from policy.take(obj)
+            if (kept := policy.take(obj)) is not None:
+                yield kept
         yield from policy.finish()
 
     async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any],
                                           spider: Spider | None = None) -> AsyncIterator[Any]:
         policy = self._filter(response)
         async for obj in result:
-            for kept in policy.take(obj):
+            if (kept := policy.take(obj)) is not None:
                 yield kept
         for kept in policy.finish():
             yield kept
