@@ -28,15 +28,19 @@ def tracked_files() -> list[str]:
     return [name for name in listed if (ROOT / name).is_file()]
 
 
+# How code reached for the steering repository's shared/ folder (written in parts: this file must not match).
+OUTSIDE = (".." + "/shared", "ARCHIVER_" + "SHARED_DIR", '"shared" / ' + '"samples"')
+
+
 def test_nothing_in_the_repository_reads_outside_the_checkout() -> None:
     offending = []
     for name in tracked_files():
         if not name.endswith((".py", ".toml", ".cfg", "Makefile", ".sh")) and not name.startswith(".ci/"):
             continue
         text = (ROOT / name).read_text(encoding="utf-8", errors="replace")
-        if "../shared" in text or "ARCHIVER_SHARED_DIR" in text or '"shared" / "samples"' in text:
+        if any(pattern in text for pattern in OUTSIDE):
             offending.append(name)
-    assert offending == [] or offending == ["tests/test_fresh_start.py"], offending
+    assert offending == [], offending
 
 
 @pytest.mark.timeout(240)

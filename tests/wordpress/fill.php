@@ -9,13 +9,7 @@
  * /etc/wordpress/config-127.0.0.1.php, WP_MEDIA_URL is where the test image is served.
  */
 
-$_SERVER['HTTP_HOST'] = getenv('WP_HTTP_HOST') ?: '127.0.0.1';
-if (getenv('WORDPRESS_CONFIG')) {
-    $_SERVER['WORDPRESS_CONFIG'] = getenv('WORDPRESS_CONFIG');
-}
-$_SERVER['REQUEST_URI'] = '/';
-$_SERVER['SERVER_NAME'] = '127.0.0.1';
-require_once (getenv('WP_ROOT') ?: '/usr/share/wordpress') . '/wp-load.php';
+require __DIR__ . '/load.php';
 
 $media = getenv('WP_MEDIA_URL') ?: home_url('/archiver-test-media');
 wp_set_current_user(1);  // the administrator: block comments and figure markup pass unfiltered

@@ -300,13 +300,11 @@ flush_rewrite_rules(false);
 
     def php(self, code: str, installing: bool = False) -> str:
         """Run PHP statements with WordPress loaded (``ABSPATH``, ``wp_update_post`` …); their stdout."""
-        prelude = ("<?php\n$_SERVER['HTTP_HOST'] = getenv('WP_HTTP_HOST');\n"
-                   "if (getenv('WORDPRESS_CONFIG')) { $_SERVER['WORDPRESS_CONFIG'] = getenv('WORDPRESS_CONFIG'); }\n"
-                   "$_SERVER['REQUEST_URI'] = '/';\n$_SERVER['SERVER_NAME'] = '127.0.0.1';\n")
+        prelude = "<?php\n"
         if installing:
             prelude += ("define('WP_INSTALLING', true);\n"
                         "function wp_new_blog_notification($title, $url, $user_id, $password) {}  // no mail\n")
-        prelude += "require_once getenv('WP_ROOT') . '/wp-load.php';\n"
+        prelude += f"require {_php_string(str(HERE / 'load.php'))};\n"
         with tempfile.NamedTemporaryFile("w", suffix=".php", dir=self.directory, delete=False) as script:
             script.write(prelude + code)
         try:

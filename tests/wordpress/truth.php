@@ -6,13 +6,7 @@
  * Run with php-cli (tests/wordpress/site.py does): WP_HTTP_HOST=127.0.0.1:PORT picks Debian's host config.
  */
 
-$_SERVER['HTTP_HOST'] = getenv('WP_HTTP_HOST') ?: '127.0.0.1';
-if (getenv('WORDPRESS_CONFIG')) {
-    $_SERVER['WORDPRESS_CONFIG'] = getenv('WORDPRESS_CONFIG');
-}
-$_SERVER['REQUEST_URI'] = '/';
-$_SERVER['SERVER_NAME'] = '127.0.0.1';
-require_once (getenv('WP_ROOT') ?: '/usr/share/wordpress') . '/wp-load.php';
+require __DIR__ . '/load.php';
 
 function decoded(string $html): string {
     return trim(html_entity_decode(wp_strip_all_tags($html), ENT_QUOTES | ENT_HTML5, 'UTF-8'));
