@@ -71,6 +71,7 @@ def count(db: str, sql: str) -> int:
 
 
 @pytest.mark.postgres
+@pytest.mark.serial
 def test_a_postgresql_restart_during_a_crawl_loses_nothing_and_stores_nothing_twice(
         replica: Replica, pg_url: str, tmp_path: Path) -> None:
     warc_dir = tmp_path / "warc"
