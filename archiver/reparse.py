@@ -7,7 +7,6 @@ every article response is extracted again with the current page objects and stor
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from .exceptions import ExtractionError
 from .items import ArticleItem, CaptureRef, ExtractionFailure
 from .normalize.charset import decode_page
 from .pages import Page, extract
-from .pages.rest import RestIndex, complete_from_rest
+from .pages.rest import RestIndex, complete_from_rest, rest_records_in
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore, CaptureRecord
 from .warc.reader import iter_records, read_record_at, warc_files
@@ -41,12 +40,9 @@ def rest_index(responses: list[tuple[Path, int, str]]) -> RestIndex:
     """The REST records the crawl read (users, categories, tags, posts), from their archived responses."""
     index = RestIndex()
     for path, offset, route in responses:
-        body = read_record_at(path, offset).body
-        try:
-            records = json.loads(body or b"")
-        except ValueError:
-            continue  # an error page the site answered with 200: the crawl could not use it either
-        if isinstance(records, list):
+        # An error page the site answered with 200 is no list: the crawl could not use it either.
+        records = rest_records_in(read_record_at(path, offset).body or b"")
+        if records is not None:
             index.add(route, records)
     return index
 

@@ -7,7 +7,6 @@ only the seeding worker reads the API; it shares the records and the other worke
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -17,7 +16,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 
 from ..items import ArticleItem
-from ..pages.rest import RestIndex, complete_from_rest
+from ..pages.rest import RestIndex, complete_from_rest, rest_records_in
 from .distributed.worker import is_seeder, share, shared
 
 logger = logging.getLogger(__name__)
@@ -28,11 +27,7 @@ def rest_records(response: Response) -> list[Any] | None:
     """The JSON list a REST collection answered, or None (an error page, not JSON, not a list)."""
     if response.status != 200 or not isinstance(response, TextResponse):
         return None
-    try:
-        data = json.loads(response.text)
-    except ValueError:
-        return None
-    return data if isinstance(data, list) else None
+    return rest_records_in(response.text)
 
 
 # Post IDs per REST check request: WordPress answers at most 100 records a page.

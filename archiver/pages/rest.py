@@ -7,6 +7,7 @@ numeric ID and bio, the names of categories and tags that a theme shows as CSS c
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,15 @@ class RestIndex:
 
     def __bool__(self) -> bool:
         return bool(self.users_by_link or self.categories_by_slug or self.tags_by_slug or self.posts_by_id)
+
+
+def rest_records_in(body: bytes | str) -> list[Any] | None:
+    """The JSON list a REST collection answered, or None (an error page, not JSON, not a list)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, list) else None
 
 
 def _text(value: Any) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select, text
 
 from ..exceptions import ConfigurationError
+from ..items import FILLED_FIELDS
 from . import models as m
 from .reader import iso, iter_articles
 
@@ -78,15 +79,18 @@ def archive_statistics(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
 
 
 _HAS = "sum(CASE WHEN EXISTS (SELECT 1 FROM {table} x WHERE x.version_id = v.id) THEN 1 ELSE 0 END)"
+# How the database says an article has each of the items' FILLED_FIELDS (a field added there needs its line here).
+_FILLED_SQL = {
+    "authors": _HAS.format(table="article_authors"),
+    "published": "sum(CASE WHEN v.published IS NOT NULL THEN 1 ELSE 0 END)",
+    "categories": _HAS.format(table="article_categories"), "tags": _HAS.format(table="article_tags"),
+    "lead": "sum(CASE WHEN v.lead IS NOT NULL AND v.lead <> '' THEN 1 ELSE 0 END)",
+    "images": _HAS.format(table="article_images"), "credits": _HAS.format(table="credits"),
+}
 FILL_QUERY = (
-    "SELECT count(*), " + ", ".join([
-        _HAS.format(table="article_authors"), "sum(CASE WHEN v.published IS NOT NULL THEN 1 ELSE 0 END)",
-        _HAS.format(table="article_categories"), _HAS.format(table="article_tags"),
-        "sum(CASE WHEN v.lead IS NOT NULL AND v.lead <> '' THEN 1 ELSE 0 END)", _HAS.format(table="article_images"),
-        _HAS.format(table="credits")])
+    "SELECT count(*), " + ", ".join(_FILLED_SQL[name] for name in FILLED_FIELDS)
     + " FROM articles a JOIN article_versions v ON v.id = a.current_version_id JOIN sites s ON s.id = a.site_id"
     " WHERE s.host = :host")
-FILL_FIELDS_IN_QUERY = ("authors", "published", "categories", "tags", "lead", "images", "credits")
 
 
 def field_fill_rates(engine: Engine, host: str) -> tuple[int, dict[str, float]]:
@@ -95,4 +99,4 @@ def field_fill_rates(engine: Engine, host: str) -> tuple[int, dict[str, float]]:
         row = conn.execute(text(FILL_QUERY), {"host": host}).one()
     articles = int(row[0] or 0)
     return articles, {name: int(value or 0) / articles if articles else 0.0
-                      for name, value in zip(FILL_FIELDS_IN_QUERY, row[1:], strict=True)}
+                      for name, value in zip(FILLED_FIELDS, row[1:], strict=True)}
