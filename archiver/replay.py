@@ -9,7 +9,7 @@ address keeps working for as long as the WARC files are served. With a public ba
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 REPLAY_PREFIX = "/replay"
 PUBLIC_URL_VARIABLE = "ARCHIVER_PUBLIC_URL"
@@ -20,7 +20,7 @@ def wayback_timestamp(moment: datetime | str) -> str:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y%m%d%H%M%S")
 
 
