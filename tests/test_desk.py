@@ -1,0 +1,178 @@
+"""The researcher's desk over HTTP: landing view, facets, article page, replay from the WARC files, charts; stats."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.replay import wayback_timestamp
+
+from .conftest import CrawledArchive, run_cli
+
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+@dataclass
+class Desk:
+    base: str
+    archive: CrawledArchive
+    truth: dict[str, Any]
+
+    def get(self, path: str) -> tuple[int, str, bytes]:
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=30) as response:
+                return response.status, response.headers.get("Content-Type", ""), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Content-Type", ""), error.read()
+
+    def json(self, path: str) -> Any:
+        status, _, body = self.get(path)
+        assert status == 200, body[:500]
+        return json.loads(body)
+
+
+def start_desk(archive: CrawledArchive, cache: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    server = subprocess.Popen([sys.executable, "-m", "archiver", "serve", "--db", archive.db_url, "--warc-dir",
+                               str(archive.warc_dir), "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            with urllib.request.urlopen(base + "/-/versions.json", timeout=5):
+                return server, base
+        except OSError:
+            if server.poll() is not None:
+                raise AssertionError(f"archiver serve exited with {server.returncode}") from None
+            time.sleep(0.5)
+    server.terminate()
+    raise AssertionError("archiver serve did not answer")
+
+
+@pytest.fixture(scope="module")
+def desk(crawled: CrawledArchive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    pytest.importorskip("datasette")
+    pytest.importorskip("matplotlib")
+    server, base = start_desk(crawled, tmp_path_factory.mktemp("desk-cache"))
+    try:
+        yield Desk(base, crawled, crawled.replica.truth())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def newest_first(truth: dict[str, Any]) -> list[dict[str, Any]]:
+    return sorted(truth["items"], key=lambda item: item["published"], reverse=True)
+
+
+def test_the_desk_opens_on_the_newest_articles_with_iso_dates(desk: Desk) -> None:
+    status, _, body = desk.get("/")
+    page = body.decode()
+    assert status == 200 and "Newest articles" in page
+    rows = desk.json("/archive/v_desk_articles.json?_shape=array&_size=5")
+    expected = newest_first(desk.truth)[:5]
+    assert [row["title"] for row in rows] == [item["title"] for item in expected]
+    assert [row["published"] for row in rows] == [item["published"] for item in expected]
+    assert all(ISO_UTC.match(row["published"]) for row in rows)
+    assert json.loads(rows[0]["authors"]) == [a["name"] for a in expected[0]["authors"]]
+    # Stored timestamps on the plain tables are shown as ISO UTC too (SQLite keeps "YYYY-MM-DD hh:mm:ss.ffffff").
+    captures = desk.get("/archive/captures?_size=3")[2].decode()
+    assert re.search(r">\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z<", captures)
+    assert not re.search(r">\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", captures)
+
+
+def test_facets_and_search_on_the_landing_view(desk: Desk) -> None:
+    data = desk.json("/archive/v_desk_articles.json?_size=0")
+    facets = data["facet_results"]
+    facets = facets.get("results", facets)
+    assert {"authors", "category", "tags", "licenses", "year", "removed"} <= set(facets)
+    years = {item["value"]: item["count"] for item in facets["year"]["results"]}
+    truth_years: dict[str, int] = {}
+    for item in desk.truth["items"]:
+        truth_years[item["published"][:4]] = truth_years.get(item["published"][:4], 0) + 1
+    assert years == truth_years
+    author = desk.truth["items"][0]["authors"][0]["name"]
+    authors = {item["value"]: item["count"] for item in facets["authors"]["results"]}
+    assert authors[author] == sum(author in [a["name"] for a in item["authors"]] for item in desk.truth["items"])
+    licenses = {item["value"] for item in facets["licenses"]["results"]}
+    assert "Pixabay Lizenz" in licenses
+    seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
+    found = desk.json("/archive/v_desk_articles.json?_shape=array&_search=Telegram")
+    assert seed["title"] in [row["title"] for row in found]
+
+
+def test_the_article_page_shows_versions_provenance_and_replay_links(desk: Desk) -> None:
+    seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
+    [row] = desk.json(f"/archive/v_desk_articles.json?_shape=array&url__exact={seed['url']}")
+    article_id = row["article_id"]
+    capture = desk.json(f"/archive/captures.json?_shape=array&url__exact={seed['url']}")[0]
+    status, _, body = desk.get(f"/article/{article_id}")
+    page = body.decode()
+    assert status == 200
+    for author in seed["authors"]:
+        assert author["name"] in page and author["bio"][:40] in page
+    for credit in seed["credits"]:
+        assert credit["license"] is None or credit["license"] in page
+    assert "Version 1, captured" in page and capture["record_id"].strip("<>") in page
+    assert capture["warc_file"] in page and capture["payload_digest"] in page
+    stamp = wayback_timestamp(capture["fetched_at"].replace(" ", "T").split(".")[0] + "+00:00")
+    assert f'href="/replay/{stamp}/{seed["url"]}"' in page
+    assert desk.get("/article/999999")[0] == 404
+
+
+def test_replay_serves_the_archived_page_and_its_images_from_the_warc_files(desk: Desk) -> None:
+    seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
+    capture = desk.json(f"/archive/captures.json?_shape=array&url__exact={seed['url']}")[0]
+    stamp = wayback_timestamp(capture["fetched_at"].replace(" ", "T").split(".")[0] + "+00:00")
+    status, content_type, body = desk.get(f"/replay/{stamp}mp_/{seed['url']}")
+    assert status == 200 and content_type.startswith("text/html")
+    page = body.decode()
+    assert seed["title"].split(":")[0] in page
+    # pywb rewrote the page's own links into the archive (no address of the live site left bare in src=).
+    assert f'src="{seed["url"].split("/artikel")[0]}' not in page
+    image = seed["images"][0]["url"]
+    status, content_type, data = desk.get(f"/replay/{stamp}id_/{image}")
+    assert status == 200 and content_type.startswith("image/") and len(data) > 0
+
+
+def test_charts_are_svg_drawings_of_the_archive(desk: Desk) -> None:
+    status, _, body = desk.get("/charts")
+    assert status == 200
+    names = re.findall(r'src="/charts/([a-z-]+)\.svg"', body.decode())
+    assert len(names) >= 3
+    for name in names:
+        status, content_type, svg = desk.get(f"/charts/{name}.svg")
+        assert status == 200 and content_type.startswith("image/svg+xml") and svg.lstrip().startswith(b"<?xml")
+    legend = desk.get("/charts/credits-by-license.svg")[2].decode()
+    assert "Pixabay Lizenz" in legend
+
+
+def test_stats_prints_runs_in_iso_utc_and_plots_a_report(crawled: CrawledArchive, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    result = run_cli("stats", "--db", crawled.db_url)
+    assert result.returncode == 0
+    runs = [line for line in result.stdout.splitlines() if line.startswith("  run ")]
+    assert runs and all(re.search(r"started \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z, finished "
+                                  r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z \(finished\)", line) for line in runs)
+    assert "{" not in result.stdout
+    for suffix, magic in ((".svg", b"<?xml"), (".png", b"\x89PNG")):
+        output = tmp_path / f"report{suffix}"
+        assert run_cli("stats", "--db", crawled.db_url, "--plot", str(output)).returncode == 0
+        assert output.read_bytes().startswith(magic)
+    bad = run_cli("stats", "--db", crawled.db_url, "--plot", str(tmp_path / "report.pdf"))
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
