@@ -80,6 +80,7 @@ def newest_first(truth: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(truth["items"], key=lambda item: item["published"], reverse=True)
 
 
+@pytest.mark.needs("pywb")
 def test_the_desk_opens_on_the_newest_articles_with_iso_dates(desk: Desk) -> None:
     status, _, body = desk.get("/")
     page = body.decode()
@@ -96,6 +97,7 @@ def test_the_desk_opens_on_the_newest_articles_with_iso_dates(desk: Desk) -> Non
     assert not re.search(r">\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", captures)
 
 
+@pytest.mark.needs("pywb")
 def test_facets_and_search_on_the_landing_view(desk: Desk) -> None:
     data = desk.json("/archive/v_desk_articles.json?_size=0")
     facets = data["facet_results"]
@@ -116,6 +118,7 @@ def test_facets_and_search_on_the_landing_view(desk: Desk) -> None:
     assert seed["title"] in [row["title"] for row in found]
 
 
+@pytest.mark.needs("pywb")
 def test_the_article_page_shows_versions_provenance_and_replay_links(desk: Desk) -> None:
     seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
     [row] = desk.json(f"/archive/v_desk_articles.json?_shape=array&url__exact={seed['url']}")
@@ -135,6 +138,7 @@ def test_the_article_page_shows_versions_provenance_and_replay_links(desk: Desk)
     assert desk.get("/article/999999")[0] == 404
 
 
+@pytest.mark.needs("pywb")
 def test_replay_serves_the_archived_page_and_its_images_from_the_warc_files(desk: Desk) -> None:
     seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
     capture = desk.json(f"/archive/captures.json?_shape=array&url__exact={seed['url']}")[0]
@@ -150,6 +154,7 @@ def test_replay_serves_the_archived_page_and_its_images_from_the_warc_files(desk
     assert status == 200 and content_type.startswith("image/") and len(data) > 0
 
 
+@pytest.mark.needs("pywb")
 def test_charts_are_svg_drawings_of_the_archive(desk: Desk) -> None:
     status, _, body = desk.get("/charts")
     assert status == 200
@@ -176,3 +181,17 @@ def test_stats_prints_runs_in_iso_utc_and_plots_a_report(crawled: CrawledArchive
         assert output.read_bytes().startswith(magic)
     bad = run_cli("stats", "--db", crawled.db_url, "--plot", str(tmp_path / "report.pdf"))
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.needs("pywb")
+def test_stopping_serve_stops_its_pywb(crawled: CrawledArchive, tmp_path: Path) -> None:
+    pytest.importorskip("datasette")
+    server, _ = start_desk(crawled, tmp_path)
+    children_file = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    children = [int(pid) for pid in children_file.read_text().split()]
+    assert children, "serve started no pywb"
+    server.terminate()
+    assert server.wait(timeout=30) == 0
+    for child in children:
+        with pytest.raises(ProcessLookupError):
+            os.kill(child, 0)

@@ -9,6 +9,7 @@ the file's name, so the documented metadata, views and links hold for any file.
 from __future__ import annotations
 
 import json
+import signal
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
@@ -70,9 +71,17 @@ def check_database(url: str) -> Path:
     return database
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(options: DeskOptions, engine_url: str, say: Any = print) -> None:
     """Run until interrupted (SIGINT/SIGTERM end uvicorn; pywb is stopped on the way out)."""
     import uvicorn
+
+    # uvicorn re-sends the signal that stopped it once it has shut down; with the default action that would end
+    # the process before pywb is stopped (an orphan), so SIGTERM becomes an exit that runs the cleanup.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     replay: PywbReplay | None = None
     wayback = find_wayback() if options.replay else None

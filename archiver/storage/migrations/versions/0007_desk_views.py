@@ -1,4 +1,4 @@
-"""views for the researcher's desk: v_desk_articles (newest first, ISO 8601 UTC dates, JSON lists to facet on)
+"""views for the researcher's desk: v_desk_articles (ISO 8601 UTC dates, JSON lists to facet on, a sort key)
 
 Revision ID: 0007
 Revises: 0006
@@ -14,8 +14,10 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-# Frozen here (a migration imports no live code). The view walks the published index newest first and joins each
-# version to its article by primary key, so the desk's first page reads a page's worth of rows, not the archive.
+# Frozen here (a migration imports no live code). No ORDER BY in the view: SQLite then flattens it into the outer
+# query, so a count or a facet computes only the columns it names. Sorted on published_key (the stored value),
+# the outer query walks the published index newest first and joins each version to its article by primary key:
+# the desk's first page reads a page's worth of rows, not the archive.
 SQLITE = """
 CREATE VIEW v_desk_articles AS SELECT
   a.id AS article_id, v.id AS version_id, v.title,
@@ -33,11 +35,10 @@ CREATE VIEW v_desk_articles AS SELECT
      WHERE cr.version_id = v.id AND cr.license IS NOT NULL) AS licenses,
   strftime('%Y', v.published) AS year,
   CASE WHEN a.removed_at IS NULL THEN 'no' ELSE 'yes' END AS removed,
-  a.version_count AS versions, s.host AS site, a.url
+  a.version_count AS versions, s.host AS site, a.url, v.published AS published_key
 FROM article_versions v
 JOIN articles a ON a.id = v.article_id AND a.current_version_id = v.id
 JOIN sites s ON s.id = a.site_id
-ORDER BY v.published DESC
 """
 
 POSTGRES_DATE = """to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
@@ -58,11 +59,10 @@ CREATE VIEW v_desk_articles AS SELECT
      WHERE cr.version_id = v.id AND cr.license IS NOT NULL)::text AS licenses,
   to_char(v.published AT TIME ZONE 'UTC', 'YYYY') AS year,
   CASE WHEN a.removed_at IS NULL THEN 'no' ELSE 'yes' END AS removed,
-  a.version_count AS versions, s.host AS site, a.url
+  a.version_count AS versions, s.host AS site, a.url, v.published AS published_key
 FROM article_versions v
 JOIN articles a ON a.id = v.article_id AND a.current_version_id = v.id
 JOIN sites s ON s.id = a.site_id
-ORDER BY v.published DESC NULLS LAST
 """
 
 
