@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from archiver.replay import wayback_timestamp
+from archiver.storage.timeline import Timeline
 
 from .conftest import CrawledArchive, run_cli
 
@@ -195,3 +196,16 @@ def test_stopping_serve_stops_its_pywb(crawled: CrawledArchive, tmp_path: Path) 
     for child in children:
         with pytest.raises(ProcessLookupError):
             os.kill(child, 0)
+
+
+def test_charts_count_per_year_over_three_years_of_months() -> None:
+    pytest.importorskip("matplotlib")
+    from archiver.desk.charts import render_chart
+
+    months = [f"{year}-{month:02d}" for year in (2019, 2020, 2021, 2022) for month in range(1, 13)]
+    long = Timeline(articles_per_month={m: {"Internet": 1} for m in months})
+    short = Timeline(articles_per_month={m: {"Internet": 1} for m in months[:12]})
+    long_svg = render_chart("articles-per-month", long).decode()
+    assert "Articles per year (UTC)" in long_svg and ">2022<" in long_svg and ">2022-05<" not in long_svg
+    assert "Articles per month (UTC)" in render_chart("articles-per-month", short).decode()
+    assert render_chart("credits-by-license", Timeline(credits_by_license={"CC BY 2.0": 3}), "png")[:4] == b"\x89PNG"

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 # Series beyond these many are summed into "other": a legend of forty authors helps nobody.
 TOP = 6
+# Over this many months a chart counts per year: a decade of monthly bars is noise.
+MAX_MONTHS = 36
 FORMATS = ("svg", "png")
 
 
@@ -29,9 +31,32 @@ def _pyplot() -> Any:
     except ImportError:
         raise ConfigurationError("charts need matplotlib: pip install 'archiver[plot]'") from None
     matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: selectable, searchable, read by screen readers
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _period(months: set[str] | list[str]) -> tuple[str, Callable[[str], str]]:
+    """"month" and the identity, or "year" and the month's year when there are too many months."""
+    if len(set(months)) > MAX_MONTHS:
+        return "year", lambda month: month[:4]
+    return "month", lambda month: month
+
+
+def _by_period(counts: dict[str, int], key: Callable[[str], str]) -> dict[str, int]:
+    out: Counter[str] = Counter()
+    for month, count in counts.items():
+        out[key(month)] += count
+    return dict(out)
+
+
+def _nested_by_period(nested: dict[str, dict[str, int]]) -> tuple[str, dict[str, dict[str, int]]]:
+    period, key = _period(list(nested))
+    out: dict[str, Counter[str]] = {}
+    for month, counts in nested.items():
+        out.setdefault(key(month), Counter()).update(counts)
+    return period, {k: dict(v) for k, v in out.items()}
 
 
 def _top(nested: dict[str, dict[str, int]]) -> tuple[list[str], list[str], dict[str, list[int]]]:
@@ -55,24 +80,26 @@ def _ticks(ax: Axes, months: list[str]) -> None:
 
 
 def articles_per_month(ax: Axes, timeline: Timeline) -> None:
-    months, names, series = _top(timeline.articles_per_month)
+    period, nested = _nested_by_period(timeline.articles_per_month)
+    months, names, series = _top(nested)
     bottom = [0] * len(months)
     for name in names:
         ax.bar(range(len(months)), series[name], bottom=bottom, label=name, width=0.9)
         bottom = [b + n for b, n in zip(bottom, series[name], strict=True)]
     _ticks(ax, months)
-    ax.set_title("Articles per month (UTC) by primary category")
+    ax.set_title(f"Articles per {period} (UTC) by primary category")
     ax.set_ylabel("articles")
     if names:
         ax.legend(fontsize=7)
 
 
 def authors_over_time(ax: Axes, timeline: Timeline) -> None:
-    months, names, series = _top(timeline.authors_per_month)
+    period, nested = _nested_by_period(timeline.authors_per_month)
+    months, names, series = _top(nested)
     for name in names:
-        ax.plot(range(len(months)), series[name], label=name, linewidth=1.2)
+        ax.plot(range(len(months)), series[name], label=name, linewidth=1.2, marker="o", markersize=3)
     _ticks(ax, months)
-    ax.set_title("Articles per month (UTC) by author")
+    ax.set_title(f"Articles per {period} (UTC) by author")
     ax.set_ylabel("articles")
     if names:
         ax.legend(fontsize=7)
@@ -87,14 +114,17 @@ def credits_by_license(ax: Axes, timeline: Timeline) -> None:
 
 
 def versions_and_removals(ax: Axes, timeline: Timeline) -> None:
-    months = sorted(set(timeline.changes_per_month) | set(timeline.removals_per_month))
+    period, key = _period(set(timeline.changes_per_month) | set(timeline.removals_per_month))
+    changes = _by_period(timeline.changes_per_month, key)
+    removals = _by_period(timeline.removals_per_month, key)
+    months = sorted(set(changes) | set(removals))
     positions = range(len(months))
-    ax.bar([p - 0.2 for p in positions], [timeline.changes_per_month.get(m, 0) for m in months], width=0.4,
+    ax.bar([p - 0.2 for p in positions], [changes.get(m, 0) for m in months], width=0.4,
            label="new versions (changed articles)")
-    ax.bar([p + 0.2 for p in positions], [timeline.removals_per_month.get(m, 0) for m in months], width=0.4,
+    ax.bar([p + 0.2 for p in positions], [removals.get(m, 0) for m in months], width=0.4,
            label="removals (taken down, not back)")
     _ticks(ax, months)
-    ax.set_title("Versions and removals per month captured (UTC)")
+    ax.set_title(f"Versions and removals per {period} captured (UTC)")
     ax.legend(fontsize=7)
 
 
