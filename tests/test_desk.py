@@ -209,3 +209,32 @@ def test_charts_count_per_year_over_three_years_of_months() -> None:
     assert "Articles per year (UTC)" in long_svg and ">2022<" in long_svg and ">2022-05<" not in long_svg
     assert "Articles per month (UTC)" in render_chart("articles-per-month", short).decode()
     assert render_chart("credits-by-license", Timeline(credits_by_license={"CC BY 2.0": 3}), "png")[:4] == b"\x89PNG"
+
+
+def desk_rows(db_url: str) -> list[dict[str, Any]]:
+    from sqlalchemy import text
+
+    from archiver.storage.db import make_engine
+
+    with make_engine(db_url, readonly=True).connect() as conn:
+        rows = conn.execute(text("SELECT * FROM v_desk_articles ORDER BY published_key DESC, url")).mappings()
+        out = []
+        for row in rows:
+            item = {k: v for k, v in row.items() if k not in ("article_id", "version_id", "published_key")}
+            for name in ("authors", "categories", "tags"):
+                item[name] = json.loads(item[name])
+            item["licenses"] = sorted(json.loads(item["licenses"]))  # a set: no order on either side
+            out.append(item)
+        return out
+
+
+@pytest.mark.postgres
+def test_the_desk_view_reads_the_same_on_postgresql(crawled: CrawledArchive, pg_url: str, tmp_path: Path) -> None:
+    from .conftest import crawl_into
+
+    crawl_into(crawled.replica, tmp_path, db_url=pg_url)
+    sqlite_rows, postgres_rows = desk_rows(crawled.db_url), desk_rows(pg_url)
+    assert len(sqlite_rows) == crawled.replica.articles
+    assert sqlite_rows == postgres_rows
+    newest = newest_first(crawled.replica.truth())[0]
+    assert (postgres_rows[0]["title"], postgres_rows[0]["published"]) == (newest["title"], newest["published"])
