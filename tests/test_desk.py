@@ -238,3 +238,42 @@ def test_the_desk_view_reads_the_same_on_postgresql(crawled: CrawledArchive, pg_
     assert sqlite_rows == postgres_rows
     newest = newest_first(crawled.replica.truth())[0]
     assert (postgres_rows[0]["title"], postgres_rows[0]["published"]) == (newest["title"], newest["published"])
+
+
+@pytest.mark.needs("pywb")
+def test_an_edited_article_shows_both_versions_its_diff_and_replays_each(tmp_path: Path) -> None:
+    pytest.importorskip("datasette")
+    from .conftest import crawl_into, start_replica, stop_replica
+
+    day0 = start_replica(20, day=0)
+    port = int(day0.base_url.rsplit(":", 1)[1])
+    try:
+        crawl_into(day0, tmp_path)
+    finally:
+        stop_replica(day0)
+    day1 = start_replica(20, day=1, port=port)
+    try:
+        archive = crawl_into(day1, tmp_path)
+        truth = day1.truth()
+    finally:
+        stop_replica(day1)  # the site is gone: whatever the desk shows comes from the archive
+    [edited] = truth["edited_today"]
+    url = next(item["url"] for item in truth["items"] if item["post_id"] == edited)
+    server, base = start_desk(archive, tmp_path / "cache")
+    try:
+        desk = Desk(base, archive, truth)
+        [row] = desk.json(f"/archive/v_desk_articles.json?_shape=array&url__exact={url}")
+        assert row["versions"] == 2
+        page = desk.get(f"/article/{row['article_id']}")[2].decode()
+        assert "Version 2, captured" in page and "Version 1, captured" in page
+        changed = re.search(r"Changed: ([^.]*)\.", page)
+        assert changed and "text" in changed.group(1).split(", ")
+        diff = re.search(r"<pre>(.*?)</pre>", page, re.S)
+        assert diff and any(line.startswith("+") and "Update vom Tag 1" in line for line in diff.group(1).splitlines())
+        replays = re.findall(r'class="desk-version-replay" href="(/replay/\d{14})/([^"]+)"', page)
+        assert len(replays) == 2 and replays[0][0] != replays[1][0]
+        newer, older = (desk.get(f"{stamp}mp_/{target}")[2].decode() for stamp, target in replays)
+        assert "Update vom Tag 1" in newer and "Update vom Tag 1" not in older
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
