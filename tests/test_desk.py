@@ -112,8 +112,16 @@ def test_facets_and_search_on_the_landing_view(desk: Desk) -> None:
     author = desk.truth["items"][0]["authors"][0]["name"]
     authors = {item["value"]: item["count"] for item in facets["authors"]["results"]}
     assert authors[author] == sum(author in [a["name"] for a in item["authors"]] for item in desk.truth["items"])
-    licenses = {item["value"] for item in facets["licenses"]["results"]}
-    assert "Pixabay Lizenz" in licenses
+    licenses = {item["value"]: item["count"] for item in facets["licenses"]["results"]}
+    truth_licenses: dict[str, int] = {}
+    for item in desk.truth["items"]:
+        for name in {credit["license"] for credit in item["credits"] if credit["license"]}:
+            truth_licenses[name] = truth_licenses.get(name, 0) + 1
+    assert licenses == truth_licenses and "Pixabay Lizenz" in licenses
+    # A value of a list facet narrows the list to the articles that name it.
+    narrowed = desk.json("/archive/v_desk_articles.json?_shape=array&_size=max&licenses__arraycontains=Pixabay+Lizenz")
+    assert len(narrowed) == truth_licenses["Pixabay Lizenz"]
+    assert facets["tags"]["type"] == "list"
     seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
     found = desk.json("/archive/v_desk_articles.json?_shape=array&_search=Telegram")
     assert seed["title"] in [row["title"] for row in found]

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from .article import article_page
 from .charts import CHARTS, render_chart
+from .facets import ListFacet
 
 DATABASE = "archive"
 LANDING = f"/{DATABASE}/v_desk_articles"
@@ -70,6 +71,11 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
     if isinstance(value, str):
         return iso_time(value)
     return None
+
+
+@hookimpl
+def register_facet_classes() -> list[type]:
+    return [ListFacet]
 
 
 @hookimpl
