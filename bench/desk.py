@@ -3,8 +3,9 @@
 Run: ``.venv/bin/python bench/desk.py [--articles 100000] [--runs 5]``. Stores 200 replica articles through the
 archive's own store, then copies their rows with SQL (new IDs, keys and URLs; same texts, dates and relations)
 until the archive holds ``--articles`` articles, and asks the desk (Datasette with the desk's plugin, in process,
-through Datasette's own test client) for each page ``--runs`` times. Prints JSON: milliseconds per page (median,
-min, max) and the facets Datasette gave up on (``facet_time_limit_ms``).
+through Datasette's own test client) for each page: once cold (facets not yet cached: those over the time limit are
+left out and computed in the background), then, the background done, ``--runs`` times warm. Prints JSON:
+milliseconds per page (cold; warm median, min, max), the facets left out of the cold landing page, the count.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from archiver.desk import facets
 from archiver.desk.server import build_datasette
 from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
@@ -96,20 +98,25 @@ async def measure(path: Path, runs: int) -> dict[str, Any]:
     datasette = build_datasette(path, f"sqlite:///{path}", None)
     await datasette.invoke_startup()
     out: dict[str, Any] = {}
+    cold_landing = (await datasette.client.get("/archive/v_desk_articles.json")).json()
+    shown = cold_landing["facet_results"].get("results", cold_landing["facet_results"])
+    # A facet that ran out of time is left out of the answer (and computed in the background).
+    out["facets_left_out_cold"] = sorted(set(FACETS) - set(shown))
+    out["count"] = cold_landing.get("filtered_table_rows_count")
     for name, page in PAGES.items():
+        started = time.perf_counter()
+        response = await datasette.client.get(page)
+        cold = (time.perf_counter() - started) * 1000
+        while facets._running:
+            await asyncio.sleep(0.1)
         times = []
         for _ in range(runs):
             started = time.perf_counter()
             response = await datasette.client.get(page)
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (page, response.status_code)
-        out[name] = {"median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
-                     "max_ms": round(max(times), 1)}
-    landing = (await datasette.client.get("/archive/v_desk_articles.json")).json()
-    shown = landing["facet_results"].get("results", landing["facet_results"])
-    # A facet that ran out of time is left out of the answer.
-    out["facets_timed_out"] = sorted(set(FACETS) - set(shown))
-    out["count"] = landing.get("filtered_table_rows_count")
+        out[name] = {"cold_ms": round(cold, 1), "median_ms": round(statistics.median(times), 1),
+                     "min_ms": round(min(times), 1), "max_ms": round(max(times), 1)}
     return out
 
 

@@ -285,3 +285,37 @@ def test_an_edited_article_shows_both_versions_its_diff_and_replays_each(tmp_pat
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_change_to_the_archive_shows_on_the_next_page_load(crawled: CrawledArchive, tmp_path: Path) -> None:
+    """Not immutable, and facets cached only while the archive's files stay as they were."""
+    pytest.importorskip("datasette")
+    import sqlite3
+
+    copy = tmp_path / "archive.sqlite3"
+    source, target = sqlite3.connect(crawled.db_url.removeprefix("sqlite:///")), sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    archive = CrawledArchive(crawled.replica, tmp_path, f"sqlite:///{copy}", crawled.warc_dir, crawled.result,
+                             crawled.summary)
+    server, base = start_desk(archive, tmp_path / "cache")
+    try:
+        desk = Desk(base, archive, {})
+
+        def removed_facet() -> dict[str, int]:
+            facets = desk.json("/archive/v_desk_articles.json?_size=0")["facet_results"]
+            facets = facets.get("results", facets)
+            return {item["value"]: item["count"] for item in facets["removed"]["results"]}
+
+        assert removed_facet() == {"no": crawled.replica.articles}
+        assert removed_facet() == {"no": crawled.replica.articles}  # from the cache now
+        target.execute("UPDATE articles SET removed_at = '2026-12-01 00:00:00.000000', removed_status = '410' "
+                       "WHERE id = (SELECT min(id) FROM articles)")
+        target.commit()
+        assert removed_facet() == {"no": crawled.replica.articles - 1, "yes": 1}
+        [row] = desk.json("/archive/v_desk_articles.json?_shape=array&removed=yes")
+        assert "Taken down: found 410 on 2026-12-01T00:00:00Z" in desk.get(f"/article/{row['article_id']}")[2].decode()
+    finally:
+        target.close()
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,4 +1,11 @@
-"""A list facet for the desk's JSON-list columns (authors, categories, tags, licenses): ``_facet_list=COLUMN``.
+"""The desk's facets: cached per archive state, and a list facet for the JSON-list columns.
+
+Facet counts are a scan of every row the page lists; on a large archive they take longer than a page may
+(``facet_time_limit_ms``). Each facet's answer is therefore kept per page address until the archive's files change
+(an update run commits); one that ran out of time is computed again in the background without the limit, so the
+next load of that page has it. ``value`` is Datasette's column facet so cached; ``list`` counts JSON lists.
+
+The list facet (``_facet_list=COLUMN``, for authors, categories, tags, licenses):
 
 Datasette's own array facet first de-duplicates the items with ``SELECT DISTINCT item, inner.*``, which computes
 every column of every row of the view (each a subquery here) and compares whole rows; the lists of
@@ -9,20 +16,104 @@ Datasette's ``COLUMN__arraycontains`` filter, as its array facet does.
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from datasette.database import QueryInterrupted
-from datasette.facets import Facet
+from datasette.facets import ColumnFacet, Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
+# A background computation may take this long (milliseconds) before it is given up too.
+BACKGROUND_LIMIT_MS = 600_000
+Results = tuple[list[dict[str, Any]], list[str]]
+_cache: dict[tuple[Any, ...], Results] = {}
+_running: set[tuple[Any, ...]] = set()
+_tasks: set[asyncio.Task[None]] = set()
 
-class ListFacet(Facet):  # type: ignore[misc]
+
+def archive_state(path: str | None) -> tuple[int, ...]:
+    """Changes whenever a run commits: the database file's and its WAL's size and modification time."""
+    if not path:
+        return ()
+    state: list[int] = []
+    for name in (path, path + "-wal"):
+        try:
+            info = Path(name).stat()
+        except FileNotFoundError:
+            continue
+        state += [info.st_size, info.st_mtime_ns]
+    return tuple(state)
+
+
+class _Unhurried:
+    """The Datasette instance as a facet sees it, with the facet time limit raised for a background run."""
+
+    def __init__(self, datasette: Any) -> None:
+        self._datasette = datasette
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._datasette, name)
+
+    def setting(self, key: str) -> Any:
+        return BACKGROUND_LIMIT_MS if key == "facet_time_limit_ms" else self._datasette.setting(key)
+
+
+class CachedFacet(Facet):  # type: ignore[misc]
+    async def facet_results(self) -> Results:
+        database = self.ds.get_database(self.database)
+        key = (self.type, self.request.path, self.request.query_string, self.sql, repr(self.params),
+               archive_state(database.path))
+        if key in _cache:
+            return _cache[key]
+        results, timed_out = await self.compute()
+        if not timed_out:
+            if len(_cache) > 500:  # many filtered pages seen: start again rather than grow without bound
+                _cache.clear()
+            _cache[key] = (results, timed_out)
+        elif key not in _running and not isinstance(self.ds, _Unhurried):
+            _running.add(key)
+            task = asyncio.get_running_loop().create_task(self._in_background(key))
+            _tasks.add(task)
+            task.add_done_callback(_tasks.discard)
+        return results, timed_out
+
+    async def compute(self) -> Results:
+        raise NotImplementedError
+
+    async def _in_background(self, key: tuple[Any, ...]) -> None:
+        patient = type(self)(_Unhurried(self.ds), self.request, self.database, sql=self.sql, table=self.table,
+                             params=self.params, metadata=self.metadata, row_count=self.row_count)
+        try:
+            results, timed_out = await patient.compute()
+            if not timed_out:
+                _cache[key] = (results, timed_out)
+        finally:
+            _running.discard(key)
+
+
+class ValueFacet(CachedFacet, ColumnFacet):  # type: ignore[misc]
+    """Datasette's column facet (``_facet_value=COLUMN``), cached."""
+
+    type = "value"
+
+    async def suggest(self) -> list[dict[str, Any]]:
+        return []
+
+    async def compute(self) -> Results:
+        results: Results = await ColumnFacet.facet_results(self)
+        for facet in results[0]:
+            facet["type"] = self.type
+        return results
+
+
+class ListFacet(CachedFacet):
     type = "list"
 
     async def suggest(self) -> list[dict[str, Any]]:
         return []
 
-    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+    async def compute(self) -> Results:
         results: list[dict[str, Any]] = []
         timed_out: list[str] = []
         size = self.get_facet_size()

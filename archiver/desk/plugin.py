@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from .article import article_page
 from .charts import CHARTS, render_chart
-from .facets import ListFacet
+from .facets import ListFacet, ValueFacet
 
 DATABASE = "archive"
 LANDING = f"/{DATABASE}/v_desk_articles"
@@ -75,7 +75,7 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 
 @hookimpl
 def register_facet_classes() -> list[type]:
-    return [ListFacet]
+    return [ListFacet, ValueFacet]
 
 
 @hookimpl
