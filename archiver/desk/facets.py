@@ -1,9 +1,12 @@
 """The desk's facets: cached per archive state, and a list facet for the JSON-list columns.
 
 Facet counts are a scan of every row the page lists; on a large archive they take longer than a page may
-(``facet_time_limit_ms``). Each facet's answer is therefore kept per page address until the archive's files change
-(an update run commits); one that ran out of time is computed again in the background without the limit, so the
-next load of that page has it. ``value`` is Datasette's column facet so cached; ``list`` counts JSON lists.
+(``facet_time_limit_ms``). Each facet's answer is therefore kept per page address. One that ran out of time is
+computed in the background without any limit, one page's facets at a time, so the next load has it. When the
+archive's files change (a run commits) the kept answer is still shown and computed again in the background: the
+list itself is always current, its facet counts at most one computation behind, and a run that commits every few
+seconds costs the server one facet scan at a time, not one per page load. ``value`` is Datasette's column facet
+so kept; ``list`` counts JSON lists.
 
 The list facet (``_facet_list=COLUMN``, for authors, categories, tags, licenses):
 
@@ -21,15 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from datasette.database import QueryInterrupted
+from datasette.database import Results as QueryResults
 from datasette.facets import ColumnFacet, Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
-# A background computation may take this long (milliseconds) before it is given up too.
-BACKGROUND_LIMIT_MS = 600_000
 Results = tuple[list[dict[str, Any]], list[str]]
-_cache: dict[tuple[Any, ...], Results] = {}
+# Page address and facet -> (archive state, answer).
+_cache: dict[tuple[Any, ...], tuple[tuple[int, ...], Results]] = {}
 _running: set[tuple[Any, ...]] = set()
 _tasks: set[asyncio.Task[None]] = set()
+_one_at_a_time: asyncio.Lock | None = None
 
 
 def archive_state(path: str | None) -> tuple[int, ...]:
@@ -47,7 +51,7 @@ def archive_state(path: str | None) -> tuple[int, ...]:
 
 
 class _Unhurried:
-    """The Datasette instance as a facet sees it, with the facet time limit raised for a background run."""
+    """The Datasette instance as a facet sees it in the background: its queries run without a time limit."""
 
     def __init__(self, datasette: Any) -> None:
         self._datasette = datasette
@@ -55,39 +59,59 @@ class _Unhurried:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._datasette, name)
 
-    def setting(self, key: str) -> Any:
-        return BACKGROUND_LIMIT_MS if key == "facet_time_limit_ms" else self._datasette.setting(key)
+    async def execute(self, database: str, sql: str, params: Any = None, **_limits: Any) -> QueryResults:
+        def run(conn: Any) -> QueryResults:
+            cursor = conn.execute(sql, params or {})
+            return QueryResults(cursor.fetchall(), False, cursor.description)
+
+        return await self._datasette.get_database(database).execute_fn(run)
 
 
 class CachedFacet(Facet):  # type: ignore[misc]
     async def facet_results(self) -> Results:
-        database = self.ds.get_database(self.database)
-        key = (self.type, self.request.path, self.request.query_string, self.sql, repr(self.params),
-               archive_state(database.path))
-        if key in _cache:
-            return _cache[key]
+        key = (self.type, self.request.path, self.request.query_string, self.sql, repr(self.params))
+        state = archive_state(self.ds.get_database(self.database).path)
+        kept = _cache.get(key)
+        if kept is not None and kept[0] == state:
+            return kept[1]
+        if kept is not None:  # the archive changed: the last answer now, a fresh one in the background
+            self._in_background(key)
+            return kept[1]
         results, timed_out = await self.compute()
-        if not timed_out:
-            if len(_cache) > 500:  # many filtered pages seen: start again rather than grow without bound
-                _cache.clear()
-            _cache[key] = (results, timed_out)
-        elif key not in _running and not isinstance(self.ds, _Unhurried):
-            _running.add(key)
-            task = asyncio.get_running_loop().create_task(self._in_background(key))
-            _tasks.add(task)
-            task.add_done_callback(_tasks.discard)
+        if timed_out:
+            self._in_background(key)
+        else:
+            self._keep(key, state, (results, timed_out))
         return results, timed_out
+
+    @staticmethod
+    def _keep(key: tuple[Any, ...], state: tuple[int, ...], results: Results) -> None:
+        if len(_cache) > 500:  # many filtered pages seen: start again rather than grow without bound
+            _cache.clear()
+        _cache[key] = (state, results)
+
+    def _in_background(self, key: tuple[Any, ...]) -> None:
+        if key in _running:
+            return
+        _running.add(key)
+        task = asyncio.get_running_loop().create_task(self._compute_patiently(key))
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
 
     async def compute(self) -> Results:
         raise NotImplementedError
 
-    async def _in_background(self, key: tuple[Any, ...]) -> None:
+    async def _compute_patiently(self, key: tuple[Any, ...]) -> None:
+        global _one_at_a_time
+        if _one_at_a_time is None:
+            _one_at_a_time = asyncio.Lock()
         patient = type(self)(_Unhurried(self.ds), self.request, self.database, sql=self.sql, table=self.table,
                              params=self.params, metadata=self.metadata, row_count=self.row_count)
         try:
-            results, timed_out = await patient.compute()
-            if not timed_out:
-                _cache[key] = (results, timed_out)
+            async with _one_at_a_time:
+                state = archive_state(self.ds.get_database(self.database).path)
+                results = await patient.compute()
+            self._keep(key, state, results)
         finally:
             _running.discard(key)
 

@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,8 +104,6 @@ def _chart(name: str) -> bytes:
 
     with _chart_lock:
         cached = _chart_cache.get(name)
-        import time
-
         if cached and time.monotonic() - cached[0] < CHART_SECONDS:
             return cached[1]
         svg = render_chart(name, read_timeline(_desk().engine))
