@@ -360,3 +360,16 @@ def test_facets_over_the_time_limit_come_from_the_background_on_the_next_load(cr
     for item in crawled.replica.truth()["items"]:
         expected[item["published"][:4]] = expected.get(item["published"][:4], 0) + 1
     assert years == expected
+
+
+def test_stored_times_are_shown_as_iso_utc_and_printed_dates_as_printed() -> None:
+    pytest.importorskip("datasette")
+    from archiver.desk.plugin import render_cell
+
+    def shown(column: str, value: str) -> Any:
+        return render_cell(row={}, value=value, column=column, table="captures", database="archive", datasette=None)
+
+    assert shown("fetched_at", "2026-12-06 06:09:57.123456") == "2026-12-06T06:09:57Z"
+    assert shown("published", "2019-03-14 13:21:07") == "2019-03-14T13:21:07Z"
+    assert shown("published_raw", "2019-03-14 14:21:07") is None  # left to Datasette: as the page printed it
+    assert shown("title", "Telegram gewinnt") is None

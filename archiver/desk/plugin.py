@@ -69,7 +69,8 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         return Markup(f'<a href="/article/{int(row["article_id"])}">{escape(value)}</a>')
     if table == "v_desk_articles" and column in LIST_COLUMNS and isinstance(value, str) and value.startswith("["):
         return ", ".join(str(item) for item in json.loads(value))
-    if isinstance(value, str):
+    # A *_raw column is the date as the page printed it (local time, no zone): shown as it was, never as UTC.
+    if isinstance(value, str) and not column.endswith("_raw"):
         return iso_time(value)
     return None
 
