@@ -28,8 +28,10 @@ LANDING = f"/{DATABASE}/v_desk_articles"
 # SQLite keeps timestamps as "2019-03-14 12:00:00.000000" (UTC by the schema): shown as ISO 8601 UTC, like exports.
 STORED_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?(\+00:00|Z)?$")
 LIST_COLUMNS = {"authors", "categories", "tags", "licenses"}
-# Request headers pywb sees (the browser's own, for content negotiation and the public host in its links).
-FORWARDED = ("accept", "accept-language", "range", "if-none-match", "if-modified-since", "host", "user-agent")
+# Request headers pywb sees: the browser's own, for content negotiation, and the public host and scheme (a TLS
+# proxy's X-Forwarded-Proto) pywb builds its links from.
+FORWARDED = ("accept", "accept-language", "range", "if-none-match", "if-modified-since", "host", "user-agent",
+             "x-forwarded-proto")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "content-type"}
 
 
