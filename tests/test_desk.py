@@ -164,6 +164,19 @@ def test_replay_serves_the_archived_page_and_its_images_from_the_warc_files(desk
 
 
 @pytest.mark.needs("pywb")
+def test_replay_behind_a_tls_proxy_links_to_the_public_address(desk: Desk) -> None:
+    seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
+    capture = desk.json(f"/archive/captures.json?_shape=array&url__exact={seed['url']}")[0]
+    stamp = wayback_timestamp(capture["fetched_at"].replace(" ", "T").split(".")[0] + "+00:00")
+    request = urllib.request.Request(f"{desk.base}/replay/{stamp}/{seed['url']}",
+                                     headers={"Host": "archive.example.org", "X-Forwarded-Proto": "https"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        frame = response.read().decode()
+    assert 'prefix: "https://archive.example.org/replay/"' in frame
+    assert 'staticPrefix: "https://archive.example.org/static"' in frame
+
+
+@pytest.mark.needs("pywb")
 def test_charts_are_svg_drawings_of_the_archive(desk: Desk) -> None:
     status, _, body = desk.get("/charts")
     assert status == 200
