@@ -19,6 +19,7 @@ from datasette.utils.asgi import Request, Response
 from markupsafe import Markup, escape
 from sqlalchemy import Engine
 
+from ..exceptions import ArchiverError
 from .article import article_page
 from .charts import CHARTS, render_chart
 from .facets import ListFacet, ValueFacet
@@ -32,7 +33,10 @@ LIST_COLUMNS = {"authors", "categories", "tags", "licenses"}
 # proxy's X-Forwarded-Proto) pywb builds its links from.
 FORWARDED = ("accept", "accept-language", "range", "if-none-match", "if-modified-since", "host", "user-agent",
              "x-forwarded-proto")
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "content-type"}
+# pywb's answer headers not handed on: hop-by-hop ones, the length and encoding of a body httpx has already
+# decoded, and the type, which the response sets itself.
+NOT_HANDED_ON = {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length",
+                 "content-type"}
 
 
 @dataclass
@@ -56,7 +60,7 @@ def configure(config: DeskConfig) -> None:
 
 def _desk() -> DeskConfig:
     if _config is None:
-        raise RuntimeError("archiver.desk.plugin.configure() was not called")
+        raise ArchiverError("archiver.desk.plugin.configure() was not called")
     return _config
 
 
@@ -139,7 +143,7 @@ async def replay(request: Request) -> Response:
     target = backend + request.path + (f"?{request.query_string}" if request.query_string else "")
     async with httpx.AsyncClient(timeout=60, follow_redirects=False) as client:
         answer = await client.get(target, headers=headers)
-    kept = {name: value for name, value in answer.headers.items() if name.lower() not in HOP_BY_HOP}
+    kept = {name: value for name, value in answer.headers.items() if name.lower() not in NOT_HANDED_ON}
     return Response(answer.content, status=answer.status_code, headers=kept,
                     content_type=answer.headers.get("content-type", "application/octet-stream"))
 
