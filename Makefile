@@ -16,19 +16,20 @@ OLDEST_VENV := .venv-scrapy-oldest
 SCRAPY_RANGE_TESTS := tests/test_spider.py tests/test_capture.py tests/test_crawl_e2e.py tests/test_update.py \
 	tests/test_warc_service.py tests/test_hostile.py
 
-.PHONY: demo test lint typecheck pytest bench bench-quick bench-tools test-tools test-scrapy-oldest clean
+.PHONY: demo test lint typecheck pytest bench bench-quick bench-tools test-tools test-scrapy-oldest screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The demo's own output and the README advertise `archiver serve` (Datasette) and Parquet exports: install both.
+# The demo's own output and the README advertise `archiver serve` (Datasette, charts) and Parquet exports: install
+# both; serve replays the archived pages with pywb from its own venv.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[serve,parquet]'
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[serve,parquet,test]'
+	$(BIN)/python -m pip install --quiet -e '.[serve,parquet,plot,test]'
 	touch $@ $(STAMP)
 
 $(PYWB_STAMP):
@@ -36,7 +37,7 @@ $(PYWB_STAMP):
 	$(PYWB_VENV)/bin/python -m pip install --quiet 'pywb>=2.8'
 	touch $@
 
-demo: $(STAMP)
+demo: $(STAMP) $(PYWB_STAMP)
 	$(BIN)/python -m archiver.demo --articles $(DEMO_ARTICLES)
 
 # The suite in two processes (one replica each; each test file stays in one process), after the few tests that
@@ -62,6 +63,9 @@ pytest: $(TEST_STAMP) $(PYWB_STAMP)
 MISSING_TOOLS := $(if $(shell command -v wget 2>/dev/null),,wget) \
 	$(if $(shell command -v nginx 2>/dev/null || ls /usr/sbin/nginx 2>/dev/null),,nginx-light) \
 	$(if $(shell command -v valgrind 2>/dev/null),,valgrind)
+# The desk's browser tests (tests/test_desk_browser.py): Debian's Chromium and its driver, never a downloaded one.
+MISSING_TEST_TOOLS := $(MISSING_TOOLS) $(if $(shell command -v chromium 2>/dev/null),,chromium) \
+	$(if $(shell command -v chromedriver 2>/dev/null),,chromium-driver)
 IS_ROOT := $(filter 0,$(shell id -u))
 
 # Skipped (with a line saying so) while the newest release of the range is the oldest.
@@ -89,16 +93,20 @@ test-tools:
 ifneq ($(IS_ROOT),)
 	bash tests/wordpress/install.sh || echo "note: could not install the WordPress stack; the real-WordPress tests will be skipped"
 endif
-ifneq ($(strip $(MISSING_TOOLS)),)
+ifneq ($(strip $(MISSING_TEST_TOOLS)),)
 ifneq ($(IS_ROOT),)
-	apt-get install -y --no-install-recommends $(MISSING_TOOLS) || echo "note: could not install $(strip $(MISSING_TOOLS)); the tests that need them will be skipped"
+	apt-get install -y --no-install-recommends $(MISSING_TEST_TOOLS) || echo "note: could not install $(strip $(MISSING_TEST_TOOLS)); the tests that need them will be skipped"
 else
-	@echo "note: $(strip $(MISSING_TOOLS)) not installed and not root: the tests that need them will be skipped (apt-get install $(strip $(MISSING_TOOLS)) as root runs them)"
+	@echo "note: $(strip $(MISSING_TEST_TOOLS)) not installed and not root: the tests that need them will be skipped (apt-get install $(strip $(MISSING_TEST_TOOLS)) as root runs them)"
 endif
 endif
 
 bench-quick: $(TEST_STAMP) bench-tools
 	$(BIN)/python bench/run.py --quick
+
+# The documentation's screenshots of the desk (docs/screenshots/*.png), taken by the browser test on the replica crawl.
+screenshots: $(TEST_STAMP) $(PYWB_STAMP) test-tools
+	ARCHIVER_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/test_desk_browser.py
 
 clean:
 	rm -rf archive .pytest_cache .mypy_cache .ruff_cache $(PYWB_VENV) $(OLDEST_VENV)

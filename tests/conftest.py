@@ -44,6 +44,7 @@ TOOLS: dict[str, str] = {
     "valgrind": "apt-get install valgrind (as root; .ci/run does it)",
     "wget": "apt-get install wget (as root; .ci/run does it)",
     "pywb": "make test installs it into .venv-pywb (pip, no root needed)",
+    "chromium": "apt-get install chromium chromium-driver (as root; make test-tools and .ci/run do it)",
     "wordpress": "run tests/wordpress/install.sh as root (Debian's wordpress, its three themes, apache2, mod_php; "
                  ".ci/run does it)",
 }
@@ -58,6 +59,8 @@ def find_tool(name: str) -> str | None:
     if name == "pywb":
         wayback = ROOT / ".venv-pywb" / "bin" / "wayback"
         return str(wayback) if wayback.exists() else None
+    if name == "chromium":  # the browser and Debian's driver for it, both or nothing
+        return shutil.which("chromium") if shutil.which("chromedriver") else None
     found = shutil.which(name)
     if found is None and name == "nginx" and Path("/usr/sbin/nginx").exists():
         found = "/usr/sbin/nginx"

@@ -58,6 +58,9 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
     assert data["crawl_memory"]["large"]["max_rss_mb"] > 0 and data["export_memory"]
     startup = data["cli_startup"]["commands"]
     assert startup["archiver --help"]["imports"] == [] and startup["archiver --help"]["vs_python"] > 0
+    desk = data["desk"]
+    assert desk["articles"] == 400 and desk["pages"]["count"] == 400
+    assert all(page["median_ms"] > 0 for name, page in desk["pages"].items() if isinstance(page, dict))
 
 
 @pytest.mark.timeout(180)

@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("data", "export"), "warc": ("warc", "warc"), "reparse": ("warc", "reparse"),
     "reextract": ("warc", "reextract"),
     "search": ("research", "search"), "show": ("research", "show"), "cite": ("research", "cite"),
-    "stats": ("research", "stats"), "serve": ("research", "serve"),
+    "stats": ("desk", "stats"), "serve": ("desk", "serve"),
 }
 
 

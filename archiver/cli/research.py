@@ -1,17 +1,15 @@
-"""Researcher commands: ``search``, ``show``, ``cite``, ``stats``, ``serve``. All open the database read-only."""
+"""Researcher commands: ``search``, ``show``, ``cite``. All open the database read-only (``stats`` and ``serve``:
+``desk.py``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import click
 
-from ..exceptions import ArchiveNotFound, ConfigurationError
+from ..exceptions import ConfigurationError
 from .options import DB_OPTION, archive_engine
 
 
@@ -141,57 +139,3 @@ def cite(article: str, db_url: str | None, fmt: str, collection: str) -> int:
                    f"{data['url']} (archived {data['captured_at']}; WARC {data['warc_file']} @ {data['warc_offset']}, "
                    f"{data['warc_record_id']}, {data['payload_digest']}; replay {data['replay']})")
     return 0
-
-
-@click.command(epilog="\b\nExample:\n  archiver stats --json | jq .credits_by_license")
-@DB_OPTION
-@click.option("--json", "as_json", is_flag=True)
-def stats(db_url: str | None, as_json: bool) -> int:
-    """Articles per year and category, authors by article count, credits by license, captures, versions,
-    removals per month, runs."""
-    from ..storage.queries import archive_statistics
-
-    report = archive_statistics(archive_engine(db_url))
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False))
-        return 0
-    for name, values in report.items():
-        click.echo(name.replace("_", " ") + ":")
-        if name == "last_runs":
-            for run in values:
-                click.echo(f"  run {run['id']}: {run['mode']} {run['spider']}, started {run['started_at']}, "
-                           f"finished {run['finished_at'] or '-'} ({run['finish_reason'] or 'unfinished'})")
-        else:
-            for key, count in values.items():
-                click.echo(f"  {key}: {count}")
-    return 0
-
-
-@click.command(epilog="\b\nExample:\n  archiver serve --port 8001   # then open http://127.0.0.1:8001/")
-@DB_OPTION
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8001, show_default=True)
-def serve(db_url: str | None, host: str, port: int) -> int:
-    """Browse the SQLite archive with Datasette, read-only, with the documented schema and full-text search."""
-    from ..locations import resolve_db_url
-    from ..storage.db import missing_archive_message
-
-    url = resolve_db_url(db_url)
-    if not url.startswith("sqlite:///"):
-        raise ConfigurationError("archiver serve works on a SQLite archive (Datasette reads SQLite files)")
-    database = url.removeprefix("sqlite:///")
-    if not Path(database).exists():
-        raise ArchiveNotFound(missing_archive_message(database))
-    try:
-        import datasette  # noqa: F401
-    except ImportError:
-        raise ConfigurationError(f"archiver serve needs Datasette: {sys.executable} -m pip install "
-                                 "'datasette>=0.64'") from None
-    metadata = Path(__file__).resolve().parents[1] / "storage" / "datasette-metadata.json"
-    # --immutable opens the file read-only; the replica's own pages are never served from this origin.
-    command = [sys.executable, "-m", "datasette", "serve", "--immutable", database, "--metadata", str(metadata),
-               "--host", host, "--port", str(port), "--setting", "sql_time_limit_ms", "3000"]
-    # Become Datasette (exec): a supervisor's SIGTERM then stops the server itself, leaving no orphan behind.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(sys.executable, command)

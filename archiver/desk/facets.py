@@ -1,0 +1,171 @@
+"""The desk's facets: cached per archive state, and a list facet for the JSON-list columns.
+
+Facet counts are a scan of every row the page lists; on a large archive they take longer than a page may
+(``facet_time_limit_ms``). Each facet's answer is therefore kept per page address. One that ran out of time is
+computed in the background without any limit, one page's facets at a time, so the next load has it. When the
+archive's files change (a run commits) the kept answer is still shown and computed again in the background: the
+list itself is always current, its facet counts at most one computation behind, and a run that commits every few
+seconds costs the server one facet scan at a time, not one per page load. ``value`` is Datasette's column facet
+so kept; ``list`` counts JSON lists.
+
+The list facet (``_facet_list=COLUMN``, for authors, categories, tags, licenses):
+
+Datasette's own array facet first de-duplicates the items with ``SELECT DISTINCT item, inner.*``, which computes
+every column of every row of the view (each a subquery here) and compares whole rows; the lists of
+``v_desk_articles`` hold no duplicates (names come from primary keys, licenses are DISTINCT), so counting the items
+of the one column asked for is enough, and SQLite then computes only that column. Selecting a value uses
+Datasette's ``COLUMN__arraycontains`` filter, as its array facet does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from datasette.database import QueryInterrupted
+from datasette.database import Results as QueryResults
+from datasette.facets import ColumnFacet, Facet
+from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+
+Results = tuple[list[dict[str, Any]], list[str]]
+# Page address and facet -> (archive state, answer).
+_cache: dict[tuple[Any, ...], tuple[tuple[int, ...], Results]] = {}
+_running: set[tuple[Any, ...]] = set()
+_tasks: set[asyncio.Task[None]] = set()
+_one_at_a_time: asyncio.Lock | None = None
+
+
+def archive_state(path: str | None) -> tuple[int, ...]:
+    """Changes whenever a run commits: the database file's and its WAL's size and modification time."""
+    if not path:
+        return ()
+    state: list[int] = []
+    for name in (path, path + "-wal"):
+        try:
+            info = Path(name).stat()
+        except FileNotFoundError:
+            continue
+        state += [info.st_size, info.st_mtime_ns]
+    return tuple(state)
+
+
+class _Unhurried:
+    """The Datasette instance as a facet sees it in the background: its queries run without a time limit."""
+
+    def __init__(self, datasette: Any) -> None:
+        self._datasette = datasette
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._datasette, name)
+
+    async def execute(self, database: str, sql: str, params: Any = None, **_limits: Any) -> QueryResults:
+        def run(conn: Any) -> QueryResults:
+            cursor = conn.execute(sql, params or {})
+            return QueryResults(cursor.fetchall(), False, cursor.description)
+
+        return await self._datasette.get_database(database).execute_fn(run)
+
+
+class CachedFacet(Facet):  # type: ignore[misc]
+    async def facet_results(self) -> Results:
+        key = (self.type, self.request.path, self.request.query_string, self.sql, repr(self.params))
+        state = archive_state(self.ds.get_database(self.database).path)
+        kept = _cache.get(key)
+        if kept is not None and kept[0] == state:
+            return kept[1]
+        if kept is not None:  # the archive changed: the last answer now, a fresh one in the background
+            self._in_background(key)
+            return kept[1]
+        results, timed_out = await self.compute()
+        if timed_out:
+            self._in_background(key)
+        else:
+            self._keep(key, state, (results, timed_out))
+        return results, timed_out
+
+    @staticmethod
+    def _keep(key: tuple[Any, ...], state: tuple[int, ...], results: Results) -> None:
+        if len(_cache) > 500:  # many filtered pages seen: start again rather than grow without bound
+            _cache.clear()
+        _cache[key] = (state, results)
+
+    def _in_background(self, key: tuple[Any, ...]) -> None:
+        if key in _running:
+            return
+        _running.add(key)
+        task = asyncio.get_running_loop().create_task(self._compute_patiently(key))
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+
+    async def compute(self) -> Results:
+        raise NotImplementedError
+
+    async def _compute_patiently(self, key: tuple[Any, ...]) -> None:
+        global _one_at_a_time
+        if _one_at_a_time is None:
+            _one_at_a_time = asyncio.Lock()
+        patient = type(self)(_Unhurried(self.ds), self.request, self.database, sql=self.sql, table=self.table,
+                             params=self.params, metadata=self.metadata, row_count=self.row_count)
+        try:
+            async with _one_at_a_time:
+                state = archive_state(self.ds.get_database(self.database).path)
+                results = await patient.compute()
+            self._keep(key, state, results)
+        finally:
+            _running.discard(key)
+
+
+class ValueFacet(CachedFacet, ColumnFacet):  # type: ignore[misc]
+    """Datasette's column facet (``_facet_value=COLUMN``), cached."""
+
+    type = "value"
+
+    async def suggest(self) -> list[dict[str, Any]]:
+        return []
+
+    async def compute(self) -> Results:
+        results: Results = await ColumnFacet.facet_results(self)
+        for facet in results[0]:
+            facet["type"] = self.type
+        return results
+
+
+class ListFacet(CachedFacet):
+    type = "list"
+
+    async def suggest(self) -> list[dict[str, Any]]:
+        return []
+
+    async def compute(self) -> Results:
+        results: list[dict[str, Any]] = []
+        timed_out: list[str] = []
+        size = self.get_facet_size()
+        pairs = self.get_querystring_pairs()
+        for source_and_config in self.get_configs():
+            config, source = source_and_config["config"], source_and_config["source"]
+            column = config.get("column") or config["simple"]
+            sql = (f"SELECT item.value AS value, count(*) AS count FROM ({self.sql}) AS inner_rows, "
+                   f"json_each(inner_rows.{escape_sqlite(column)}) AS item GROUP BY item.value "
+                   f"ORDER BY count(*) DESC, item.value LIMIT {size + 1}")
+            try:
+                rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
+                                             custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
+            values = []
+            for row in rows.rows[:size]:
+                value = str(row["value"])
+                argument = {f"{column}__arraycontains": value}
+                selected = (f"{column}__arraycontains", value) in pairs
+                path = (path_with_removed_args(self.request, argument) if selected
+                        else path_with_added_args(self.request, argument))
+                values.append({"value": value, "label": value, "count": row["count"],
+                               "toggle_url": self.ds.absolute_url(self.request, path), "selected": selected})
+            results.append({
+                "name": column, "type": self.type, "results": values, "hideable": source != "metadata",
+                "toggle_url": self.ds.absolute_url(self.request, path_with_removed_args(
+                    self.request, {"_facet_list": column})),
+                "truncated": len(rows.rows) > size})
+        return results, timed_out

@@ -1,0 +1,105 @@
+"""``archiver serve``: Datasette over the SQLite archive with the desk's plugin, and pywb for replay.
+
+The database is opened read-only but not ``--immutable``: an immutable file is read without locks or its WAL and its
+counts are cached at start, so articles a scheduled update adds would not show (or would be read half-written).
+Read-only (``mode=ro``) sees every committed run. The archive is always called ``archive`` in Datasette, whatever
+the file's name, so the documented metadata, views and links hold for any file.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import ArchiveNotFound, ConfigurationError
+from .replay import PywbReplay, ReplayIndex, find_wayback, index_directory
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Datasette settings that keep pages fast on a large archive: no facet suggestions (each is a query over the
+# filtered rows), facets and counts given up after a bound instead of holding the page.
+SETTINGS: dict[str, Any] = {"sql_time_limit_ms": 3000, "facet_time_limit_ms": 500, "suggest_facets": False,
+                            "default_page_size": 50, "allow_download": False}
+
+
+@dataclass
+class DeskOptions:
+    database: Path
+    warc_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8001
+    replay: bool = True
+
+
+def metadata() -> dict[str, Any]:
+    """The documented schema (storage/datasette-metadata.json), which also names the desk's view and facets."""
+    text = resources.files("archiver").joinpath("storage/datasette-metadata.json").read_text(encoding="utf-8")
+    return dict(json.loads(text))
+
+
+def build_datasette(database: Path, engine_url: str, replay_backend: str | None) -> Any:
+    """The Datasette application (not started) with the archive as ``archive`` and the desk plugin configured."""
+    try:
+        from datasette.app import Datasette
+        from datasette.database import Database
+        from datasette.plugins import pm
+    except ImportError:
+        raise ConfigurationError("archiver serve needs Datasette: pip install 'archiver[serve]'") from None
+    from ..storage.db import make_engine
+    from . import plugin
+
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="archiver-desk")
+    plugin.configure(plugin.DeskConfig(engine=make_engine(engine_url, readonly=True), replay_backend=replay_backend))
+    datasette = Datasette(metadata=metadata(), template_dir=str(TEMPLATES), settings=SETTINGS)
+    datasette.add_database(Database(datasette, path=str(database), is_mutable=True), name=plugin.DATABASE)
+    return datasette
+
+
+def check_database(url: str) -> Path:
+    from ..storage.db import missing_archive_message
+
+    if not url.startswith("sqlite:///"):
+        raise ConfigurationError("archiver serve works on a SQLite archive (Datasette reads SQLite files)")
+    database = Path(url.removeprefix("sqlite:///"))
+    if not database.exists():
+        raise ArchiveNotFound(missing_archive_message(str(database)))
+    return database
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def serve(options: DeskOptions, engine_url: str, say: Any = print) -> None:
+    """Run until interrupted (SIGINT/SIGTERM end uvicorn; pywb is stopped on the way out)."""
+    import uvicorn
+
+    # uvicorn re-sends the signal that stopped it once it has shut down; with the default action that would end
+    # the process before pywb is stopped (an orphan), so SIGTERM becomes an exit that runs the cleanup.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+
+    replay: PywbReplay | None = None
+    wayback = find_wayback() if options.replay else None
+    with tempfile.TemporaryDirectory(prefix="archiver-serve-") as run_dir:
+        try:
+            if wayback is not None and options.warc_dir.is_dir():
+                replay = PywbReplay(wayback, options.warc_dir, ReplayIndex(options.warc_dir,
+                                                                           index_directory(options.warc_dir)),
+                                    Path(run_dir))
+                replay.start()
+                replay.wait_ready()
+            elif options.replay:
+                say("note: replay is off: pywb not found (make .venv-pywb/.installed, or ARCHIVER_PYWB=.../wayback)"
+                    if wayback is None else f"note: replay is off: no WARC directory {options.warc_dir}")
+            datasette = build_datasette(options.database, engine_url, replay.url if replay else None)
+            say(f"archiver serve: http://{options.host}:{options.port}/ (Ctrl-C stops)")
+            uvicorn.run(datasette.app(), host=options.host, port=options.port, log_level="warning",
+                        lifespan="on")
+        finally:
+            if replay is not None:
+                replay.stop()

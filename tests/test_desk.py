@@ -1,0 +1,388 @@
+"""The researcher's desk over HTTP: landing view, facets, article page, replay from the WARC files, charts; stats."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.replay import wayback_timestamp
+from archiver.storage.timeline import Timeline
+
+from .conftest import CrawledArchive, run_cli
+
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+@dataclass
+class Desk:
+    base: str
+    archive: CrawledArchive
+    truth: dict[str, Any]
+
+    def get(self, path: str) -> tuple[int, str, bytes]:
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=30) as response:
+                return response.status, response.headers.get("Content-Type", ""), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Content-Type", ""), error.read()
+
+    def json(self, path: str) -> Any:
+        status, _, body = self.get(path)
+        assert status == 200, body[:500]
+        return json.loads(body)
+
+
+def start_desk(archive: CrawledArchive, cache: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    server = subprocess.Popen([sys.executable, "-m", "archiver", "serve", "--db", archive.db_url, "--warc-dir",
+                               str(archive.warc_dir), "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            with urllib.request.urlopen(base + "/-/versions.json", timeout=5):
+                return server, base
+        except OSError:
+            if server.poll() is not None:
+                raise AssertionError(f"archiver serve exited with {server.returncode}") from None
+            time.sleep(0.5)
+    server.terminate()
+    raise AssertionError("archiver serve did not answer")
+
+
+@pytest.fixture(scope="module")
+def desk(crawled: CrawledArchive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    pytest.importorskip("datasette")
+    pytest.importorskip("matplotlib")
+    server, base = start_desk(crawled, tmp_path_factory.mktemp("desk-cache"))
+    try:
+        yield Desk(base, crawled, crawled.replica.truth())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def newest_first(truth: dict[str, Any]) -> list[dict[str, Any]]:
+    return sorted(truth["items"], key=lambda item: item["published"], reverse=True)
+
+
+@pytest.mark.needs("pywb")
+def test_the_desk_opens_on_the_newest_articles_with_iso_dates(desk: Desk) -> None:
+    status, _, body = desk.get("/")
+    page = body.decode()
+    assert status == 200 and "Newest articles" in page
+    rows = desk.json("/archive/v_desk_articles.json?_shape=array&_size=5")
+    expected = newest_first(desk.truth)[:5]
+    assert [row["title"] for row in rows] == [item["title"] for item in expected]
+    assert [row["published"] for row in rows] == [item["published"] for item in expected]
+    assert all(ISO_UTC.match(row["published"]) for row in rows)
+    assert json.loads(rows[0]["authors"]) == [a["name"] for a in expected[0]["authors"]]
+    # Stored timestamps on the plain tables are shown as ISO UTC too (SQLite keeps "YYYY-MM-DD hh:mm:ss.ffffff").
+    captures = desk.get("/archive/captures?_size=3")[2].decode()
+    assert re.search(r">\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z<", captures)
+    assert not re.search(r">\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", captures)
+
+
+@pytest.mark.needs("pywb")
+def test_facets_and_search_on_the_landing_view(desk: Desk) -> None:
+    data = desk.json("/archive/v_desk_articles.json?_size=0")
+    facets = data["facet_results"]
+    facets = facets.get("results", facets)
+    assert {"authors", "category", "tags", "licenses", "year", "removed"} <= set(facets)
+    years = {item["value"]: item["count"] for item in facets["year"]["results"]}
+    truth_years: dict[str, int] = {}
+    for item in desk.truth["items"]:
+        truth_years[item["published"][:4]] = truth_years.get(item["published"][:4], 0) + 1
+    assert years == truth_years
+    author = desk.truth["items"][0]["authors"][0]["name"]
+    authors = {item["value"]: item["count"] for item in facets["authors"]["results"]}
+    assert authors[author] == sum(author in [a["name"] for a in item["authors"]] for item in desk.truth["items"])
+    licenses = {item["value"]: item["count"] for item in facets["licenses"]["results"]}
+    truth_licenses: dict[str, int] = {}
+    for item in desk.truth["items"]:
+        for name in {credit["license"] for credit in item["credits"] if credit["license"]}:
+            truth_licenses[name] = truth_licenses.get(name, 0) + 1
+    assert licenses == truth_licenses and "Pixabay Lizenz" in licenses
+    # A value of a list facet narrows the list to the articles that name it.
+    narrowed = desk.json("/archive/v_desk_articles.json?_shape=array&_size=max&licenses__arraycontains=Pixabay+Lizenz")
+    assert len(narrowed) == truth_licenses["Pixabay Lizenz"]
+    assert facets["tags"]["type"] == "list"
+    seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
+    found = desk.json("/archive/v_desk_articles.json?_shape=array&_search=Telegram")
+    assert seed["title"] in [row["title"] for row in found]
+
+
+@pytest.mark.needs("pywb")
+def test_the_article_page_shows_versions_provenance_and_replay_links(desk: Desk) -> None:
+    seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
+    [row] = desk.json(f"/archive/v_desk_articles.json?_shape=array&url__exact={seed['url']}")
+    article_id = row["article_id"]
+    capture = desk.json(f"/archive/captures.json?_shape=array&url__exact={seed['url']}")[0]
+    status, _, body = desk.get(f"/article/{article_id}")
+    page = body.decode()
+    assert status == 200
+    for author in seed["authors"]:
+        assert author["name"] in page and author["bio"][:40] in page
+    for credit in seed["credits"]:
+        assert credit["license"] is None or credit["license"] in page
+    assert "Version 1, captured" in page and capture["record_id"].strip("<>") in page
+    assert capture["warc_file"] in page and capture["payload_digest"] in page
+    stamp = wayback_timestamp(capture["fetched_at"].replace(" ", "T").split(".")[0] + "+00:00")
+    assert f'href="/replay/{stamp}/{seed["url"]}"' in page
+    assert desk.get("/article/999999")[0] == 404
+
+
+@pytest.mark.needs("pywb")
+def test_replay_serves_the_archived_page_and_its_images_from_the_warc_files(desk: Desk) -> None:
+    seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
+    capture = desk.json(f"/archive/captures.json?_shape=array&url__exact={seed['url']}")[0]
+    stamp = wayback_timestamp(capture["fetched_at"].replace(" ", "T").split(".")[0] + "+00:00")
+    status, content_type, body = desk.get(f"/replay/{stamp}mp_/{seed['url']}")
+    assert status == 200 and content_type.startswith("text/html")
+    page = body.decode()
+    assert seed["title"].split(":")[0] in page
+    # pywb rewrote the page's own links into the archive (no address of the live site left bare in src=).
+    assert f'src="{seed["url"].split("/artikel")[0]}' not in page
+    image = seed["images"][0]["url"]
+    status, content_type, data = desk.get(f"/replay/{stamp}id_/{image}")
+    assert status == 200 and content_type.startswith("image/") and len(data) > 0
+
+
+@pytest.mark.needs("pywb")
+def test_replay_behind_a_tls_proxy_links_to_the_public_address(desk: Desk) -> None:
+    seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
+    capture = desk.json(f"/archive/captures.json?_shape=array&url__exact={seed['url']}")[0]
+    stamp = wayback_timestamp(capture["fetched_at"].replace(" ", "T").split(".")[0] + "+00:00")
+    request = urllib.request.Request(f"{desk.base}/replay/{stamp}/{seed['url']}",
+                                     headers={"Host": "archive.example.org", "X-Forwarded-Proto": "https"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        frame = response.read().decode()
+    assert 'prefix: "https://archive.example.org/replay/"' in frame
+    assert 'staticPrefix: "https://archive.example.org/static"' in frame
+
+
+@pytest.mark.needs("pywb")
+def test_charts_are_svg_drawings_of_the_archive(desk: Desk) -> None:
+    status, _, body = desk.get("/charts")
+    assert status == 200
+    names = re.findall(r'src="/charts/([a-z-]+)\.svg"', body.decode())
+    assert len(names) >= 3
+    for name in names:
+        status, content_type, svg = desk.get(f"/charts/{name}.svg")
+        assert status == 200 and content_type.startswith("image/svg+xml") and svg.lstrip().startswith(b"<?xml")
+    legend = desk.get("/charts/credits-by-license.svg")[2].decode()
+    assert "Pixabay Lizenz" in legend
+
+
+def test_stats_prints_runs_in_iso_utc_and_plots_a_report(crawled: CrawledArchive, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    result = run_cli("stats", "--db", crawled.db_url)
+    assert result.returncode == 0
+    runs = [line for line in result.stdout.splitlines() if line.startswith("  run ")]
+    assert runs and all(re.search(r"started \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z, finished "
+                                  r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z \(finished\)", line) for line in runs)
+    assert "{" not in result.stdout
+    for suffix, magic in ((".svg", b"<?xml"), (".png", b"\x89PNG")):
+        output = tmp_path / f"report{suffix}"
+        assert run_cli("stats", "--db", crawled.db_url, "--plot", str(output)).returncode == 0
+        assert output.read_bytes().startswith(magic)
+    bad = run_cli("stats", "--db", crawled.db_url, "--plot", str(tmp_path / "report.pdf"))
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.needs("pywb")
+def test_stopping_serve_stops_its_pywb(crawled: CrawledArchive, tmp_path: Path) -> None:
+    pytest.importorskip("datasette")
+    server, _ = start_desk(crawled, tmp_path)
+    children_file = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    children = [int(pid) for pid in children_file.read_text().split()]
+    assert children, "serve started no pywb"
+    server.terminate()
+    assert server.wait(timeout=30) == 0
+    for child in children:
+        with pytest.raises(ProcessLookupError):
+            os.kill(child, 0)
+
+
+def test_charts_count_per_year_over_three_years_of_months() -> None:
+    pytest.importorskip("matplotlib")
+    from archiver.desk.charts import render_chart
+
+    months = [f"{year}-{month:02d}" for year in (2019, 2020, 2021, 2022) for month in range(1, 13)]
+    long = Timeline(articles_per_month={m: {"Internet": 1} for m in months})
+    short = Timeline(articles_per_month={m: {"Internet": 1} for m in months[:12]})
+    long_svg = render_chart("articles-per-month", long).decode()
+    assert "Articles per year (UTC)" in long_svg and ">2022<" in long_svg and ">2022-05<" not in long_svg
+    assert "Articles per month (UTC)" in render_chart("articles-per-month", short).decode()
+    assert render_chart("credits-by-license", Timeline(credits_by_license={"CC BY 2.0": 3}), "png")[:4] == b"\x89PNG"
+
+
+def desk_rows(db_url: str) -> list[dict[str, Any]]:
+    from sqlalchemy import text
+
+    from archiver.storage.db import make_engine
+
+    with make_engine(db_url, readonly=True).connect() as conn:
+        rows = conn.execute(text("SELECT * FROM v_desk_articles ORDER BY published_key DESC, url")).mappings()
+        out = []
+        for row in rows:
+            item = {k: v for k, v in row.items() if k not in ("article_id", "version_id", "published_key")}
+            for name in ("authors", "categories", "tags"):
+                item[name] = json.loads(item[name])
+            item["licenses"] = sorted(json.loads(item["licenses"]))  # a set: no order on either side
+            out.append(item)
+        return out
+
+
+@pytest.mark.postgres
+def test_the_desk_view_reads_the_same_on_postgresql(crawled: CrawledArchive, pg_url: str, tmp_path: Path) -> None:
+    from .conftest import crawl_into
+
+    crawl_into(crawled.replica, tmp_path, db_url=pg_url)
+    sqlite_rows, postgres_rows = desk_rows(crawled.db_url), desk_rows(pg_url)
+    assert len(sqlite_rows) == crawled.replica.articles
+    assert sqlite_rows == postgres_rows
+    newest = newest_first(crawled.replica.truth())[0]
+    assert (postgres_rows[0]["title"], postgres_rows[0]["published"]) == (newest["title"], newest["published"])
+
+
+@pytest.mark.needs("pywb")
+def test_an_edited_article_shows_both_versions_its_diff_and_replays_each(tmp_path: Path) -> None:
+    pytest.importorskip("datasette")
+    from .conftest import crawl_into, start_replica, stop_replica
+
+    day0 = start_replica(20, day=0)
+    port = int(day0.base_url.rsplit(":", 1)[1])
+    try:
+        crawl_into(day0, tmp_path)
+    finally:
+        stop_replica(day0)
+    day1 = start_replica(20, day=1, port=port)
+    try:
+        archive = crawl_into(day1, tmp_path)
+        truth = day1.truth()
+    finally:
+        stop_replica(day1)  # the site is gone: whatever the desk shows comes from the archive
+    [edited] = truth["edited_today"]
+    url = next(item["url"] for item in truth["items"] if item["post_id"] == edited)
+    server, base = start_desk(archive, tmp_path / "cache")
+    try:
+        desk = Desk(base, archive, truth)
+        [row] = desk.json(f"/archive/v_desk_articles.json?_shape=array&url__exact={url}")
+        assert row["versions"] == 2
+        page = desk.get(f"/article/{row['article_id']}")[2].decode()
+        assert "Version 2, captured" in page and "Version 1, captured" in page
+        changed = re.search(r"Changed: ([^.]*)\.", page)
+        assert changed and "text" in changed.group(1).split(", ")
+        diff = re.search(r"<pre>(.*?)</pre>", page, re.S)
+        assert diff and any(line.startswith("+") and "Update vom Tag 1" in line for line in diff.group(1).splitlines())
+        replays = re.findall(r'class="desk-version-replay" href="(/replay/\d{14})/([^"]+)"', page)
+        assert len(replays) == 2 and replays[0][0] != replays[1][0]
+        newer, older = (desk.get(f"{stamp}mp_/{target}")[2].decode() for stamp, target in replays)
+        assert "Update vom Tag 1" in newer and "Update vom Tag 1" not in older
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_a_change_to_the_archive_shows_on_the_next_page_load(crawled: CrawledArchive, tmp_path: Path) -> None:
+    """Not immutable: the list shows a change at once; the kept facet counts follow once recomputed."""
+    pytest.importorskip("datasette")
+    import sqlite3
+
+    copy = tmp_path / "archive.sqlite3"
+    source, target = sqlite3.connect(crawled.db_url.removeprefix("sqlite:///")), sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    archive = CrawledArchive(crawled.replica, tmp_path, f"sqlite:///{copy}", crawled.warc_dir, crawled.result,
+                             crawled.summary)
+    server, base = start_desk(archive, tmp_path / "cache")
+    try:
+        desk = Desk(base, archive, {})
+
+        def removed_facet() -> dict[str, int]:
+            facets = desk.json("/archive/v_desk_articles.json?_size=0")["facet_results"]
+            facets = facets.get("results", facets)
+            return {item["value"]: item["count"] for item in facets["removed"]["results"]}
+
+        assert removed_facet() == {"no": crawled.replica.articles}
+        assert removed_facet() == {"no": crawled.replica.articles}  # from the cache now
+        target.execute("UPDATE articles SET removed_at = '2026-12-01 00:00:00.000000', removed_status = '410' "
+                       "WHERE id = (SELECT min(id) FROM articles)")
+        target.commit()
+        [row] = desk.json("/archive/v_desk_articles.json?_shape=array&removed=yes")
+        assert "Taken down: found 410 on 2026-12-01T00:00:00Z" in desk.get(f"/article/{row['article_id']}")[2].decode()
+        expected = {"no": crawled.replica.articles - 1, "yes": 1}
+        for _ in range(100):
+            if removed_facet() == expected:
+                break
+            time.sleep(0.2)
+        assert removed_facet() == expected
+    finally:
+        target.close()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_facets_over_the_time_limit_come_from_the_background_on_the_next_load(crawled: CrawledArchive) -> None:
+    pytest.importorskip("datasette")
+    import asyncio
+
+    from archiver.desk import facets, server
+
+    async def run() -> tuple[set[str], dict[str, int]]:
+        saved = dict(server.SETTINGS)
+        server.SETTINGS["facet_time_limit_ms"] = 0.001  # every facet runs out of time in the request
+        try:
+            datasette = server.build_datasette(Path(crawled.db_url.removeprefix("sqlite:///")), crawled.db_url, None)
+        finally:
+            server.SETTINGS.clear()
+            server.SETTINGS.update(saved)
+        await datasette.invoke_startup()
+
+        async def shown() -> dict[str, Any]:
+            data = (await datasette.client.get("/archive/v_desk_articles.json?_size=0&_nocount=1")).json()
+            return dict(data["facet_results"].get("results", data["facet_results"]))
+
+        first = set(await shown())
+        for _ in range(300):
+            if not facets._running:
+                break
+            await asyncio.sleep(0.1)
+        later = await shown()
+        return first, {item["value"]: item["count"] for item in later["year"]["results"]}
+
+    first, years = asyncio.run(run())
+    assert first == set()
+    expected: dict[str, int] = {}
+    for item in crawled.replica.truth()["items"]:
+        expected[item["published"][:4]] = expected.get(item["published"][:4], 0) + 1
+    assert years == expected
+
+
+def test_stored_times_are_shown_as_iso_utc_and_printed_dates_as_printed() -> None:
+    pytest.importorskip("datasette")
+    from archiver.desk.plugin import render_cell
+
+    def shown(column: str, value: str) -> Any:
+        return render_cell(row={}, value=value, column=column, table="captures", database="archive", datasette=None)
+
+    assert shown("fetched_at", "2026-12-06 06:09:57.123456") == "2026-12-06T06:09:57Z"
+    assert shown("published", "2019-03-14 13:21:07") == "2019-03-14T13:21:07Z"
+    assert shown("published_raw", "2019-03-14 14:21:07") is None  # left to Datasette: as the page printed it
+    assert shown("title", "Telegram gewinnt") is None
