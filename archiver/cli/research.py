@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,52 +12,55 @@ import click
 
 from ..exceptions import ArchiveNotFound, ConfigurationError
 from .options import DB_OPTION, archive_engine
-
-
-def _date(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a date like 2019-03-14, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
+from .selection import FORMATS, article_filter, filter_options, write_rows
 
 SEARCH_HELP = """\b
-Query syntax (SQLite FTS5): words (all must match), "a phrase", OR, NOT, prefix* ;
-PostgreSQL: words, "a phrase", OR, -word (German stemming).
+Query syntax, the same on SQLite and PostgreSQL: words (all must match), "a phrase", OR,
+-word or NOT word (exclude), prefix* . Words are stemmed (German, as PostgreSQL's german
+configuration) and match every word that begins with the stem: Razzien finds Razzia, Netz
+finds Netzpolitik. Stop words (und, die, ...) are ignored.
+--author, --category and --tag take a name or a slug, case-insensitively.
 \b
-Example:
-  archiver search 'Telegram OR WhatsApp' --since 2019-01-01 --author Antonia --limit 5"""
+Examples:
+  archiver search 'Telegram OR WhatsApp' --since 2019-01-01 --author Antonia --limit 5
+  archiver search Razzien --category Internet --export csv -o razzien.csv"""
 
 
 @click.command(epilog=SEARCH_HELP)
 @click.argument("query")
 @DB_OPTION
-@click.option("--author", help="Author name (exact, case-insensitive).")
-@click.option("--category", help="Category slug.")
-@click.option("--tag", help="Tag slug.")
-@click.option("--since", help="Published on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Published before this date (YYYY-MM-DD).")
+@filter_options
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
-def search(query: str, db_url: str | None, author: str | None, category: str | None, tag: str | None,
-           since: str | None, until: str | None, limit: int, as_json: bool) -> int:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit (the total goes to stderr).")
+@click.option("--export", "export_format", type=click.Choice(FORMATS),
+              help="Write every match (not only --limit) as 'archiver export --query QUERY' with the same "
+                   "filters would, instead of listing hits.")
+@click.option("-o", "--output", default="-", show_default=True, help="With --export: output file, or -.")
+def search(query: str, db_url: str | None, since: str | None, until: str | None, author: str | None,
+           category: str | None, tag: str | None, license_name: str | None, limit: int, as_json: bool,
+           export_format: str | None, output: str) -> int:
     """Full-text search over title, lead and text of the current versions, best match first."""
     from ..storage.search import search_articles
 
-    hits = search_articles(archive_engine(db_url), query, limit, author, category, tag, _date(since, "--since"),
-                           _date(until, "--until"))
-    for hit in hits:
+    engine = archive_engine(db_url)
+    selection = article_filter(since, until, author, category, tag, license_name)
+    if export_format:
+        from dataclasses import replace
+
+        from ..storage.exporters import iter_rows
+
+        write_rows(iter_rows(engine, "articles", "latest", replace(selection, query=query)), export_format, output)
+        return 0
+    result = search_articles(engine, query, limit, selection)
+    summary = f"{result.total} match{'es' if result.total != 1 else ''}, showing {len(result.hits)}"
+    click.echo(summary, err=as_json or not result.hits)
+    for hit in result.hits:
         if as_json:
             click.echo(json.dumps(hit.__dict__, ensure_ascii=False))
         else:
             snippet = " ".join(hit.snippet.split())
-            click.echo(f"{(hit.published or '')[:10]}  {hit.title}\n            {', '.join(hit.authors)} · {hit.url}"
-                       f"\n            {snippet}\n")
-    if not hits and not as_json:
-        click.echo("no matches", err=True)
+            click.echo(f"\n#{hit.article_id}  {(hit.published or '')[:10]}  {hit.title}\n"
+                       f"            {', '.join(hit.authors)} · {hit.url}\n            {snippet}")
     return 0
 
 
