@@ -6,7 +6,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -106,42 +105,23 @@ def show(article: str, db_url: str | None, as_json: bool) -> int:
     return 0
 
 
-def citation(row: dict[str, Any], collection: str) -> dict[str, Any]:
-    capture = row["capture"] or {}
-    stamp = (capture.get("fetched_at") or row["captured_at"] or "").replace("-", "").replace(":", "").replace("T", "")
-    return {"url": row["url"], "title": row["title"], "authors": [a["name"] for a in row["authors"]],
-            "published": row["published"], "captured_at": capture.get("fetched_at") or row["captured_at"],
-            "warc_file": capture.get("warc_file"), "warc_offset": capture.get("offset"),
-            "warc_record_id": capture.get("record_id"), "payload_digest": capture.get("payload_digest"),
-            "replay": f"/{collection}/{stamp[:14]}/{row['url']}", "site": row["site"]}
+CITE_FORMATS = ("text", "bibtex", "json", "ris", "csl-json")  # archiver.citations.FORMATS (tests/test_cli.py)
 
 
-@click.command(epilog="\b\nExample:\n  archiver cite 311235 --format bibtex")
+@click.command(epilog="\b\nExamples:\n  archiver cite 311235 --format bibtex\n"
+                      "  archiver cite 311235 --version 1 --format ris --public-url https://archive.example.org")
 @click.argument("article")
 @DB_OPTION
-@click.option("--format", "fmt", type=click.Choice(["text", "bibtex", "json"]), default="text", show_default=True)
-@click.option("--collection", default="archive", show_default=True, help="pywb collection name for the replay path.")
-def cite(article: str, db_url: str | None, fmt: str, collection: str) -> int:
+@click.option("--format", "fmt", type=click.Choice(CITE_FORMATS), default="text", show_default=True)
+@click.option("--version", "version", type=click.IntRange(min=1),
+              help="Cite this version (1 = first capture; 'archiver show' lists them) [default: the current one].")
+@click.option("--public-url", help="Base URL where 'archiver serve' is reachable, for an absolute replay "
+                                   "address [env ARCHIVER_PUBLIC_URL].")
+def cite(article: str, db_url: str | None, fmt: str, version: int | None, public_url: str | None) -> int:
     """A citation that finds the exact archived page again (WARC record, digest, replay address)."""
-    from ..storage.queries import article_versions, find_article
+    from ..citations import load_citation, render
 
-    engine = archive_engine(db_url)
-    current = article_versions(engine, find_article(engine, article))[-1]
-    data = citation(current, collection)
-    if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False))
-    elif fmt == "bibtex":
-        site = data["site"].split(".")[0].split(":")[0]
-        key = f"{site}{(data['published'] or '')[:4]}{current['post_id'] or current['id']}"
-        click.echo(f"@online{{{key},\n  title = {{{data['title']}}},\n  author = {{{' and '.join(data['authors'])}}},\n"
-                   f"  date = {{{(data['published'] or '')[:10]}}},\n  url = {{{data['url']}}},\n"
-                   f"  urldate = {{{(data['captured_at'] or '')[:10]}}},\n"
-                   f"  note = {{Archived: {data['warc_file']}, offset {data['warc_offset']}, "
-                   f"record {data['warc_record_id']}, {data['payload_digest']}; replay {data['replay']}}}\n}}")
-    else:
-        click.echo(f"{', '.join(data['authors'])}: {data['title']}. {data['site']}, {(data['published'] or '')[:10]}. "
-                   f"{data['url']} (archived {data['captured_at']}; WARC {data['warc_file']} @ {data['warc_offset']}, "
-                   f"{data['warc_record_id']}, {data['payload_digest']}; replay {data['replay']})")
+    click.echo(render(load_citation(archive_engine(db_url), article, version, public_url), fmt))
     return 0
 
 
