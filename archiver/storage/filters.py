@@ -9,7 +9,7 @@ the small entity table) and then walks its indexes; every value is a bound param
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from .query_syntax import ParsedQuery, parse
@@ -21,6 +21,15 @@ PG_DOCUMENT = ("to_tsvector('german', coalesce({v}.title, '') || ' ' || coalesce
 
 def _like_literal(value: str) -> str:
     return value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _moment(value: datetime, dialect: str) -> datetime | str:
+    """SQLite keeps UTC times as text in SQLAlchemy's format: compare with the same text, not sqlite3's own."""
+    if dialect != "sqlite":
+        return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 @dataclass(frozen=True)
@@ -42,10 +51,10 @@ class ArticleFilter:
         params: dict[str, Any] = {}
         if self.since is not None:
             clauses.append(f"{v}.published >= :f_since")
-            params["f_since"] = self.since
+            params["f_since"] = _moment(self.since, dialect)
         if self.until is not None:
             clauses.append(f"{v}.published < :f_until")
-            params["f_until"] = self.until
+            params["f_until"] = _moment(self.until, dialect)
         if self.author:
             slug = _like_literal(self.author)
             clauses.append(
