@@ -80,12 +80,15 @@ def citation(row: dict[str, Any], site_id: int | None, public_url: str | None = 
 
 
 BIBTEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+                   "{": r"\textbraceleft{}",
+                   "}": r"\textbraceright{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 BIBTEX_SPECIAL = re.compile("|".join(re.escape(char) for char in BIBTEX_SPECIALS))
 
 
 def bibtex_escape(value: str) -> str:
-    """LaTeX's ten special characters written as commands, so the text prints as it reads."""
+    """LaTeX's ten special characters written as commands, so the text prints as it reads. Braces become
+    \\textbraceleft{} and \\textbraceright{}: BibTeX counts a brace even after a backslash, so a lone one would
+    end the field."""
     return BIBTEX_SPECIAL.sub(lambda match: BIBTEX_SPECIALS[match.group(0)], value)
 
 
@@ -107,11 +110,13 @@ def to_bibtex(c: Citation) -> str:
 
 
 def to_ris(c: Citation) -> str:
-    """RIS ``ELEC``: one tag per line, ``ER`` last; the WARC pointer in N1, the replay address in L2."""
+    """RIS ``ELEC``: one tag per line, ``ER`` last; the WARC record ID as accession number (AN), its file as
+    database (DB), the replay address in M1 and the whole archive note in N1."""
     lines = [("TY", "ELEC"), ("ID", c.key), ("TI", c.title), *(("AU", name) for name in c.authors),
              ("DA", (c.published or "")[:10].replace("-", "/")), ("PY", (c.published or "")[:4]),
              ("T2", c.site), ("UR", c.url), ("Y2", c.captured_at[:10].replace("-", "/")), ("ET", str(c.version)),
-             ("L2", c.replay), ("N1", c.archive_note), ("ER", "")]
+             ("AN", c.warc_record_id or ""), ("DB", c.warc_file or ""), ("M1", c.replay), ("N1", c.archive_note),
+             ("ER", "")]
     return "\n".join(f"{tag}  - {value}".rstrip() for tag, value in lines if value or tag == "ER") + "\n"
 
 
