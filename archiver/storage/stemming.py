@@ -48,11 +48,12 @@ def _stemmer() -> Any:
 
 def stem_words(words: list[str]) -> list[str]:
     """Each word's index form, stop words dropped: lower case, stemmed unless it holds a digit."""
-    lowered = [word.lower() for word in words]
-    kept = [word for word in lowered if word not in GERMAN_STOP_WORDS]
-    stems: list[str] = _stemmer().stemWords([w for w in kept if not any(c.isdigit() for c in w)])
-    found = iter(stems)
-    return [word if any(c.isdigit() for c in word) else next(found) for word in kept]
+    kept = [word for word in map(str.lower, words) if word not in GERMAN_STOP_WORDS]
+    # A word of WORD that is not all letters holds a digit (isalpha is the fast test).
+    if all(map(str.isalpha, kept)):
+        return list(_stemmer().stemWords(kept))
+    stems = iter(_stemmer().stemWords([word for word in kept if word.isalpha()]))
+    return [next(stems) if word.isalpha() else word for word in kept]
 
 
 def words_of(text: str) -> list[str]:
