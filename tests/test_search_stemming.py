@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -26,8 +28,8 @@ QUERIES = [
 ]
 
 
-def hit_urls(url: str, query: str, **filters: str) -> set[str]:
-    result = search_articles(make_engine(url), query, 1000, ArticleFilter(**filters))  # type: ignore[arg-type]
+def hit_urls(url: str, query: str, **filters: Any) -> set[str]:
+    result = search_articles(make_engine(url), query, 1000, ArticleFilter(**filters))
     assert result.total == len(result.hits)
     return {hit.url for hit in result.hits}
 
@@ -49,7 +51,7 @@ def test_sqlite_and_postgresql_answer_the_same(stored: list, tmp_path: Path, pg_
         answered += bool(sqlite_hits)
     assert answered >= len(QUERIES) - 3  # the set is not vacuous: most queries find something
     for filters in ({"author": "antonia"}, {"category": "Internet"}, {"tag": "telegram"},
-                    {"license": "pixabay lizenz"}, {"since": "2019-01-01"}):
+                    {"license": "pixabay lizenz"}, {"since": datetime(2019, 1, 1, tzinfo=UTC)}):
         assert hit_urls(sqlite_url, "Nutzer", **filters) == hit_urls(pg_url, "Nutzer", **filters), filters
     with pytest.raises(BadQuery):
         search_articles(make_engine(pg_url), "und die")
