@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from archiver.storage.db import make_engine, upgrade
+from archiver.storage.exporters import iter_rows
 from archiver.storage.filters import ArticleFilter
 from archiver.storage.query_syntax import BadQuery, parse
 from archiver.storage.repository import ArchiveStore
@@ -55,6 +56,12 @@ def test_sqlite_and_postgresql_answer_the_same(stored: list, tmp_path: Path, pg_
         assert hit_urls(sqlite_url, "Nutzer", **filters) == hit_urls(pg_url, "Nutzer", **filters), filters
     with pytest.raises(BadQuery):
         search_articles(make_engine(pg_url), "und die")
+    # Exports take the same filters: the same rows from both backends, articles and a companion table.
+    chosen = ArticleFilter(query="Nutzer OR Razzien", category="internet", until=datetime(2024, 1, 1, tzinfo=UTC))
+    exported = [{(row["url"] if table == "articles" else row["article_url"]) for row in
+                 iter_rows(make_engine(url), table, "all", chosen)} for url in (sqlite_url, pg_url)
+                for table in ("articles", "credits")]
+    assert exported[0] and exported[:2] == exported[2:]
 
 
 def test_razzien_finds_razzia_on_sqlite(stored: list, tmp_path: Path) -> None:  # type: ignore[type-arg]
