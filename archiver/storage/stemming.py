@@ -48,7 +48,11 @@ def _stemmer() -> Any:
 
 def stem_words(words: list[str]) -> list[str]:
     """Each word's index form, stop words dropped: lower case, stemmed unless it holds a digit."""
-    kept = [word for word in map(str.lower, words) if word not in GERMAN_STOP_WORDS]
+    return _stem_lowered(list(map(str.lower, words)))
+
+
+def _stem_lowered(words: list[str]) -> list[str]:
+    kept = [word for word in words if word not in GERMAN_STOP_WORDS]
     # A word of WORD that is not all letters holds a digit (isalpha is the fast test).
     if all(map(str.isalpha, kept)):
         return list(_stemmer().stemWords(kept))
@@ -62,7 +66,7 @@ def words_of(text: str) -> list[str]:
 
 def stem_document(*parts: str | None) -> str:
     """The stemmed text FTS5 indexes for a version: its parts' words, stemmed, space-separated."""
-    return " ".join(stem_words(words_of(" ".join(part for part in parts if part))))
+    return " ".join(_stem_lowered(words_of(" ".join(part for part in parts if part).lower())))
 
 
 def register(dbapi_connection: Any) -> None:
