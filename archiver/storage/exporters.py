@@ -16,7 +16,7 @@ from typing import IO, Any
 from sqlalchemy import Engine, text
 
 from .filters import ArticleFilter
-from .parquet import write_parquet
+from .parquet import BOOLEAN_COLUMNS, write_parquet
 from .reader import iso, iter_articles
 
 __all__ = ["TABLES", "iter_rows", "write_csv", "write_jsonl", "write_parquet"]
@@ -54,7 +54,6 @@ AUTHORS_QUERY = (
     "ON ca.current_version_id = caa.version_id WHERE caa.author_id = au.id) AS articles "
     "FROM authors au JOIN sites s ON s.id = au.site_id {where} ORDER BY au.id")
 AUTHORS_OF = ("WHERE au.id IN (SELECT x.author_id FROM article_authors x " + VERSIONS + " {where})")
-BOOLEAN_COLUMNS = {"is_organization", "is_lead", "is_primary"}
 DATE_COLUMNS = {"published", "modified", "captured_at", "removed_at"}
 
 

@@ -5,7 +5,7 @@ stems the rest with the Snowball German stemmer; words with digits are kept whol
 the archive keeps a second FTS5 table (``article_search_stemmed``) whose one column holds each version's
 title, lead and text already stemmed by :func:`stem_document`, and a query is stemmed the same way
 (``archiver/storage/query_syntax.py``). The stemmer is PyStemmer (Snowball's own C code): it yields the
-same stems as PostgreSQL, which ``tests/test_search_parity.py`` holds on both backends.
+same stems as PostgreSQL, which ``tests/test_search_stemming.py`` holds on both backends.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 # The Snowball German stop word list, as PostgreSQL ships it (tsearch_data/german.stop, from the Snowball
-# project, BSD licence); tests/test_search_parity.py checks each against PostgreSQL's own dictionary.
+# project, BSD licence); tests/test_search_stemming.py checks each against PostgreSQL's own dictionary.
 _STOP_WORDS = """
 aber alle allem allen aller alles als also am an ander andere anderem anderen anderer anderes anderm andern
 anderr anders auch auf aus bei bin bis bist da damit dann der den des dem die das daß derselbe derselben
