@@ -192,6 +192,16 @@ def test_flat_tables_export(archive: dict[str, Any], table: str) -> None:
         assert "Sunny" in bylines and {r["name"] for r in only} == bylines
 
 
+def test_an_export_of_no_rows_is_a_file_with_the_columns(archive: dict[str, Any], tmp_path: Path) -> None:
+    pyarrow = pytest.importorskip("pyarrow.parquet")
+    for table, key in (("articles", "authors"), ("credits", "article_id")):
+        path = tmp_path / f"{table}.parquet"
+        assert cli(archive, "export", "--table", table, "--format", "parquet", "--author", "Nobody", "-o",
+                   str(path)).returncode == 0
+        read = pyarrow.read_table(path)
+        assert read.num_rows == 0 and key in read.schema.names
+
+
 def test_search_totals_ids_and_exports(archive: dict[str, Any], tmp_path: Path) -> None:
     expected = truth(archive, CURRENT + "JOIN article_categories ac ON ac.version_id = v.id JOIN categories c "
                      "ON c.id = ac.category_id WHERE c.slug = 'internet'")

@@ -113,8 +113,10 @@ def export(db_url: str | None, fmt: str, table: str, versions: str, since: str |
     tables are flat); cells that start with =, +, - or @ are neutralized with a leading apostrophe so
     no spreadsheet runs them.
     """
-    from ..storage.exporters import iter_rows
+    from ..storage.exporters import iter_rows, table_columns
 
+    engine = archive_engine(db_url)
     selection = article_filter(since, until, author, category, tag, license_name, query)
-    write_rows(iter_rows(archive_engine(db_url), table, versions, selection), fmt, output, table)
+    write_rows(iter_rows(engine, table, versions, selection), fmt, output, table,
+               columns=lambda: table_columns(engine, table))
     return 0

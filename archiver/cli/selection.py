@@ -55,14 +55,16 @@ def article_filter(since: str | None, until: str | None, author: str | None, cat
                          license=license_name, query=query)
 
 
-def write_rows(rows: Iterable[dict[str, Any]], fmt: str, output: str, table: str = "articles") -> int:
-    """Write the rows to a file (or stdout for JSONL and CSV); how many were written."""
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str, output: str, table: str = "articles",
+               columns: Callable[[], list[str]] | None = None) -> int:
+    """Write the rows to a file (or stdout for JSONL and CSV); how many were written. `columns` names a flat
+    table's columns for a Parquet file of no rows."""
     from ..storage.exporters import write_csv, write_jsonl, write_parquet
 
     if fmt == "parquet":
         if output == "-":
             raise ConfigurationError("Parquet needs a file: use -o FILE")
-        return write_parquet(rows, output, table)
+        return write_parquet(rows, output, table, columns=columns)
     handle = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
     try:
         return (write_csv if fmt == "csv" else write_jsonl)(rows, handle)

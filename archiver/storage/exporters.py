@@ -19,7 +19,7 @@ from .filters import ArticleFilter
 from .parquet import BOOLEAN_COLUMNS, write_parquet
 from .reader import iso, iter_articles
 
-__all__ = ["TABLES", "iter_rows", "write_csv", "write_jsonl", "write_parquet"]
+__all__ = ["TABLES", "iter_rows", "table_columns", "write_csv", "write_jsonl", "write_parquet"]
 
 TABLES = ("articles", "authors", "article_authors", "categories", "tags", "images", "credits", "links")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -82,6 +82,14 @@ def iter_rows(engine: Engine, table: str, versions: str = "latest",
                 elif key in BOOLEAN_COLUMNS and value is not None:
                     record[key] = bool(value)
             yield record
+
+
+def table_columns(engine: Engine, table: str) -> list[str]:
+    """A flat table's column names, read from its query (for a Parquet file of no rows)."""
+    sql = AUTHORS_QUERY.format(where="") if table == "authors" else \
+        COMPANION_QUERIES[table].format(join="a.current_version_id = v.id", where="")
+    with engine.connect() as conn:
+        return list(conn.execute(text(f"SELECT * FROM ({sql}) q LIMIT 0")).keys())
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:

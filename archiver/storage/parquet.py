@@ -8,7 +8,7 @@ dicts and DuckDB as ``STRUCT(...)[]``, neither needs ``json.loads``. docs/schema
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -84,8 +84,10 @@ def _timestamps(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def write_parquet(rows: Iterable[dict[str, Any]], path: str, table: str = "articles", batch: int = 1000) -> int:
-    """Write the rows in batches of `batch`; an export with no rows still writes a file with the schema."""
+def write_parquet(rows: Iterable[dict[str, Any]], path: str, table: str = "articles", batch: int = 1000,
+                  columns: Callable[[], list[str]] | None = None) -> int:
+    """Write the rows in batches of `batch`. An export of no rows still writes a file with the schema: the
+    article schema, or a flat table's from `columns` (asked only then)."""
     pa, pq = _pyarrow()
     schema = article_schema(pa) if table == "articles" else None
     writer = None
@@ -110,6 +112,8 @@ def write_parquet(rows: Iterable[dict[str, Any]], path: str, table: str = "artic
         count += 1
         if len(buffer) >= batch:
             flush()
+    if schema is None and not buffer and columns is not None:
+        schema = flat_schema(pa, columns())
     flush()
     if writer is not None:
         writer.close()
