@@ -1,8 +1,8 @@
-"""Peak memory of `archiver export` at 5,000 vs 50,000 articles (JSONL streams: it should stay flat).
+"""Peak memory of `archiver export` at 5,000 vs 50,000 articles (it streams: it should stay flat).
 
-Run: ``.venv/bin/python bench/export_memory.py [--small 5000] [--large 50000]``. 500 replica pages are
-extracted once and stored again under new post IDs until each archive has its size; then
-``archiver export --format jsonl -o /dev/null`` runs as a whole process and its peak RSS
+Run: ``.venv/bin/python bench/export_memory.py [--small 5000] [--large 50000] [--format jsonl|csv|parquet]``.
+500 replica pages are extracted once and stored again under new post IDs until each archive has its size; then
+``archiver export --format FORMAT -o /dev/null`` (Parquet: a file) runs as a whole process and its peak RSS
 (``ru_maxrss`` of the child) is read. Prints JSON.
 """
 
@@ -40,10 +40,11 @@ def build(url: str, size: int, base: list) -> None:  # type: ignore[type-arg]
     store.engine.dispose()
 
 
-def peak_rss_mb(url: str) -> tuple[float, float]:
+def peak_rss_mb(url: str, fmt: str, output: str) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "archiver", "export", "--db", url, "-o", "/dev/null"], check=True)
+    subprocess.run([sys.executable, "-m", "archiver", "export", "--db", url, "--format", fmt, "-o", output],
+                   check=True)
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(after, before) / 1024, elapsed
@@ -53,6 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", type=int, default=5000)
     parser.add_argument("--large", type=int, default=50000)
+    parser.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
     args = parser.parse_args()
     base = items(500)
     results = {}
@@ -60,7 +62,9 @@ def main() -> None:
         for size in (args.small, args.large):  # small first: ru_maxrss of children only grows
             url = f"sqlite:///{directory}/a{size}.sqlite3"
             build(url, size, base)
-            rss, seconds = peak_rss_mb(url)
+            # Parquet needs a file it can seek in; JSONL and CSV stream to /dev/null.
+            output = f"{directory}/out.parquet" if args.format == "parquet" else "/dev/null"
+            rss, seconds = peak_rss_mb(url, args.format, output)
             results[str(size)] = {"peak_rss_mb": round(rss, 1), "seconds": round(seconds, 1)}
     results["ratio"] = results[str(args.large)]["peak_rss_mb"] / results[str(args.small)]["peak_rss_mb"]
     json.dump(results, sys.stdout, indent=1)

@@ -1,8 +1,10 @@
 """Upsert speed: articles per second (with authors, credits, categories, tags, images, links).
 
-Run: ``.venv/bin/python bench/storage.py [--articles 1000] [--runs 3] [--postgres URL]``. Items are
-extracted once up front from replica pages; each run stores them all into a fresh database in batches
-of 50 (the pipeline's default) and times the stores only. Prints JSON.
+Run: ``.venv/bin/python bench/storage.py [--articles 1000] [--runs 3] [--postgres URL] [--sqlite-baseline REV]``.
+Items are extracted once up front from replica pages; each run stores them all into a fresh database in batches
+of 50 (the pipeline's default) and times the stores only. ``--sqlite-baseline 0006`` also stores them into
+SQLite at that schema revision, alternating with the head revision in the same process (what a later revision's
+triggers cost), and skips PostgreSQL. Prints JSON.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ def items(count: int) -> list:  # type: ignore[type-arg]
     return out
 
 
-def store_all(url: str, batch: list, size: int = 50) -> float:  # type: ignore[type-arg]
-    upgrade(url)
+def store_all(url: str, batch: list, size: int = 50, revision: str = "head") -> float:  # type: ignore[type-arg]
+    upgrade(url, revision)
     store = ArchiveStore(make_engine(url))
     started = time.perf_counter()
     cpu = time.process_time()
@@ -64,9 +66,20 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--sqlite-baseline", help="Also store at this schema revision, alternating; no PostgreSQL.")
     args = parser.parse_args()
     batch = items(args.articles)
     results: dict[str, dict[str, object]] = {}
+    if args.sqlite_baseline:
+        runs: dict[str, list] = {args.sqlite_baseline: [], "head": []}  # type: ignore[type-arg]
+        for _ in range(args.runs):
+            for revision, measured in runs.items():
+                with tempfile.TemporaryDirectory() as directory:
+                    measured.append(store_all(f"sqlite:///{directory}/bench.sqlite3", batch, revision=revision))
+        results = {f"sqlite_{revision}": _summary(measured) for revision, measured in runs.items()}
+        json.dump({"articles": args.articles, **results}, sys.stdout, indent=1)
+        print()
+        return
     sqlite_runs = []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as directory:

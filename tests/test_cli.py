@@ -75,8 +75,10 @@ def test_extract_a_url_from_the_replica(replica: Replica) -> None:
 
 def test_the_cli_choices_written_out_are_the_librarys() -> None:
     """The CLI lists layouts and tables itself so that --help imports neither the extractor nor SQLAlchemy."""
+    from archiver.citations import FORMATS
     from archiver.cli.data import LAYOUT_NAMES, TABLE_NAMES
+    from archiver.cli.research import CITE_FORMATS
     from archiver.pages import LAYOUTS
     from archiver.storage.exporters import TABLES
 
-    assert tuple(LAYOUTS) == LAYOUT_NAMES and TABLE_NAMES == TABLES
+    assert tuple(LAYOUTS) == LAYOUT_NAMES and TABLE_NAMES == TABLES and CITE_FORMATS == FORMATS

@@ -224,18 +224,19 @@ def test_bad_database_urls_are_clear_errors(tmp_path: Path) -> None:
 
 
 def test_search_one_function_for_both_backends(db_url: str) -> None:
+    from archiver.storage.filters import ArticleFilter
     from archiver.storage.search import BadQuery, search_articles
 
     upgrade(db_url)
     store = ArchiveStore(make_engine(db_url))
     stored = sorted({APP.site.seed_index, *range(0, 40)})
     store.store_articles(items(stored))
-    hits = search_articles(store.engine, "Telegram")
+    hits = search_articles(store.engine, "Telegram").hits
     assert hits and hits[0].title.startswith("Telegram gewinnt")
     assert hits[0].authors == ["Antonia"] and "[" in hits[0].snippet
-    assert search_articles(store.engine, "Telegram", author="antonia")
-    assert not search_articles(store.engine, "Telegram", author="Sunny", category="krypto")
-    assert search_articles(store.engine, '"drei Millionen"')
+    assert search_articles(store.engine, "Telegram", filters=ArticleFilter(author="antonia")).hits
+    assert not search_articles(store.engine, "Telegram", filters=ArticleFilter(author="Sunny", category="krypto")).hits
+    assert search_articles(store.engine, '"drei Millionen"').hits
     for hostile in ["'; DROP TABLE articles; --", "%", "a\x00b", "x" * 900]:
         with contextlib.suppress(BadQuery):
             search_articles(store.engine, hostile)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from ..exceptions import ConfigurationError, ExtractionError
 from .options import DB_OPTION, archive_engine
+from .selection import FORMATS, article_filter, filter_options, write_rows
 
 # The choices, written out so that `--help` need not import the extractor or SQLAlchemy;
 # tests/test_cli.py holds them equal to archiver.pages.LAYOUTS and archiver.storage.exporters.TABLES.
 LAYOUT_NAMES = ("tk-theme", "hueman", "wordpress", "fallback")
-TABLE_NAMES = ("articles", "authors", "credits", "images")
+TABLE_NAMES = ("articles", "authors", "article_authors", "categories", "tags", "images", "credits", "links")
 
 
 @click.command(epilog="\b\nExample:\n  archiver extract saved-page.html --url https://tarnkappe.info/artikel/x-1.html")
@@ -92,39 +92,31 @@ def db_upgrade(db_url: str | None) -> int:
 
 
 @click.command(epilog="\b\nExamples:\n  archiver export --format jsonl --versions all -o - | head\n"
-                      "  archiver export --table credits --format csv -o credits.csv\n"
-                      "  archiver export --format parquet -o articles.parquet --since 2019-01-01")
+                      "  archiver export --format parquet -o articles.parquet --author Antonia --until 2019-12-31\n"
+                      "  archiver export --table credits --format csv -o credits.csv --license 'Pixabay Lizenz'\n"
+                      "  archiver export --format csv -o razzia.csv --query 'Razzia OR Durchsuchung'")
 @DB_OPTION
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
-@click.option("--table", type=click.Choice(TABLE_NAMES), default="articles", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
+@click.option("--table", type=click.Choice(TABLE_NAMES), default="articles", show_default=True,
+              help="articles (the item shape) or a flat companion table keyed by article_id and version.")
 @click.option("--versions", type=click.Choice(["latest", "all"]), default="latest", show_default=True)
-@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
+@filter_options
+@click.option("--query", help="Only articles matching this search (the syntax of 'archiver search').")
 @click.option("-o", "--output", default="-", show_default=True, help="Output file, or - for stdout.")
-def export(db_url: str | None, fmt: str, table: str, versions: str, since: str | None, output: str) -> int:
+def export(db_url: str | None, fmt: str, table: str, versions: str, since: str | None, until: str | None,
+           author: str | None, category: str | None, tag: str | None, license_name: str | None,
+           query: str | None, output: str) -> int:
     """Export a table in its documented shape (docs/schema.md), streamed in constant memory.
 
-    CSV is UTF-8 with ISO 8601 UTC dates; cells that start with =, +, - or @ are neutralized with a
-    leading apostrophe so no spreadsheet runs them.
+    Parquet keeps nested fields (authors, categories, tags, images, credits, capture, …) as list and
+    struct columns. CSV is UTF-8 with ISO 8601 UTC dates; a nested cell is JSON text (the companion
+    tables are flat); cells that start with =, +, - or @ are neutralized with a leading apostrophe so
+    no spreadsheet runs them.
     """
-    from ..storage.exporters import iter_rows, write_csv, write_jsonl, write_parquet
+    from ..storage.exporters import iter_rows, table_columns
 
     engine = archive_engine(db_url)
-    start = None
-    if since:
-        try:
-            start = datetime.fromisoformat(since).replace(tzinfo=UTC)
-        except ValueError:
-            raise ConfigurationError(f"--since must be a date like 2019-03-14, got {since!r}") from None
-    rows = iter_rows(engine, table, versions, start)
-    if fmt == "parquet":
-        if output == "-":
-            raise ConfigurationError("Parquet needs a file: use -o FILE")
-        write_parquet(rows, output)
-        return 0
-    handle = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
-    try:
-        (write_csv if fmt == "csv" else write_jsonl)(rows, handle)
-    finally:
-        if handle is not sys.stdout:
-            handle.close()
+    selection = article_filter(since, until, author, category, tag, license_name, query)
+    write_rows(iter_rows(engine, table, versions, selection), fmt, output, table,
+               columns=lambda: table_columns(engine, table))
     return 0

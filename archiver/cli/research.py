@@ -4,59 +4,59 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from typing import Any
 
 import click
 
-from ..exceptions import ConfigurationError
 from .options import DB_OPTION, archive_engine
-
-
-def _date(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a date like 2019-03-14, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
+from .selection import FORMATS, article_filter, filter_options, write_rows
 
 SEARCH_HELP = """\b
-Query syntax (SQLite FTS5): words (all must match), "a phrase", OR, NOT, prefix* ;
-PostgreSQL: words, "a phrase", OR, -word (German stemming).
+Query syntax, the same on SQLite and PostgreSQL: words (all must match), "a phrase", OR,
+-word or NOT word (exclude), prefix* . Words are stemmed (German, as PostgreSQL's german
+configuration) and match every word that begins with the stem: Razzien finds Razzia, Netz
+finds Netzpolitik. Stop words (und, die, ...) are ignored.
+--author, --category and --tag take a name or a slug, case-insensitively.
 \b
-Example:
-  archiver search 'Telegram OR WhatsApp' --since 2019-01-01 --author Antonia --limit 5"""
+Examples:
+  archiver search 'Telegram OR WhatsApp' --since 2019-01-01 --author Antonia --limit 5
+  archiver search Razzien --category Internet --export csv -o razzien.csv"""
 
 
 @click.command(epilog=SEARCH_HELP)
 @click.argument("query")
 @DB_OPTION
-@click.option("--author", help="Author name (exact, case-insensitive).")
-@click.option("--category", help="Category slug.")
-@click.option("--tag", help="Tag slug.")
-@click.option("--since", help="Published on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Published before this date (YYYY-MM-DD).")
+@filter_options
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
-def search(query: str, db_url: str | None, author: str | None, category: str | None, tag: str | None,
-           since: str | None, until: str | None, limit: int, as_json: bool) -> int:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit (the total goes to stderr).")
+@click.option("--export", "export_format", type=click.Choice(FORMATS),
+              help="Write every match (not only --limit) as 'archiver export --query QUERY' with the same "
+                   "filters would, instead of listing hits.")
+@click.option("-o", "--output", default="-", show_default=True, help="With --export: output file, or -.")
+def search(query: str, db_url: str | None, since: str | None, until: str | None, author: str | None,
+           category: str | None, tag: str | None, license_name: str | None, limit: int, as_json: bool,
+           export_format: str | None, output: str) -> int:
     """Full-text search over title, lead and text of the current versions, best match first."""
     from ..storage.search import search_articles
 
-    hits = search_articles(archive_engine(db_url), query, limit, author, category, tag, _date(since, "--since"),
-                           _date(until, "--until"))
-    for hit in hits:
+    engine = archive_engine(db_url)
+    selection = article_filter(since, until, author, category, tag, license_name)
+    if export_format:
+        from dataclasses import replace
+
+        from ..storage.exporters import iter_rows
+
+        write_rows(iter_rows(engine, "articles", "latest", replace(selection, query=query)), export_format, output)
+        return 0
+    result = search_articles(engine, query, limit, selection)
+    summary = f"{result.total} match{'es' if result.total != 1 else ''}, showing {len(result.hits)}"
+    click.echo(summary, err=as_json or not result.hits)
+    for hit in result.hits:
         if as_json:
             click.echo(json.dumps(hit.__dict__, ensure_ascii=False))
         else:
             snippet = " ".join(hit.snippet.split())
-            click.echo(f"{(hit.published or '')[:10]}  {hit.title}\n            {', '.join(hit.authors)} · {hit.url}"
-                       f"\n            {snippet}\n")
-    if not hits and not as_json:
-        click.echo("no matches", err=True)
+            click.echo(f"\n#{hit.article_id}  {(hit.published or '')[:10]}  {hit.title}\n"
+                       f"            {', '.join(hit.authors)} · {hit.url}\n            {snippet}")
     return 0
 
 
@@ -102,40 +102,21 @@ def show(article: str, db_url: str | None, as_json: bool) -> int:
     return 0
 
 
-def citation(row: dict[str, Any], collection: str) -> dict[str, Any]:
-    capture = row["capture"] or {}
-    stamp = (capture.get("fetched_at") or row["captured_at"] or "").replace("-", "").replace(":", "").replace("T", "")
-    return {"url": row["url"], "title": row["title"], "authors": [a["name"] for a in row["authors"]],
-            "published": row["published"], "captured_at": capture.get("fetched_at") or row["captured_at"],
-            "warc_file": capture.get("warc_file"), "warc_offset": capture.get("offset"),
-            "warc_record_id": capture.get("record_id"), "payload_digest": capture.get("payload_digest"),
-            "replay": f"/{collection}/{stamp[:14]}/{row['url']}", "site": row["site"]}
+CITE_FORMATS = ("text", "bibtex", "json", "ris", "csl-json")  # archiver.citations.FORMATS (tests/test_cli.py)
 
 
-@click.command(epilog="\b\nExample:\n  archiver cite 311235 --format bibtex")
+@click.command(epilog="\b\nExamples:\n  archiver cite 311235 --format bibtex\n"
+                      "  archiver cite 311235 --version 1 --format ris --public-url https://archive.example.org")
 @click.argument("article")
 @DB_OPTION
-@click.option("--format", "fmt", type=click.Choice(["text", "bibtex", "json"]), default="text", show_default=True)
-@click.option("--collection", default="archive", show_default=True, help="pywb collection name for the replay path.")
-def cite(article: str, db_url: str | None, fmt: str, collection: str) -> int:
+@click.option("--format", "fmt", type=click.Choice(CITE_FORMATS), default="text", show_default=True)
+@click.option("--version", "version", type=click.IntRange(min=1),
+              help="Cite this version (1 = first capture; 'archiver show' lists them) [default: the current one].")
+@click.option("--public-url", help="Base URL where 'archiver serve' is reachable, for an absolute replay "
+                                   "address [env ARCHIVER_PUBLIC_URL].")
+def cite(article: str, db_url: str | None, fmt: str, version: int | None, public_url: str | None) -> int:
     """A citation that finds the exact archived page again (WARC record, digest, replay address)."""
-    from ..storage.queries import article_versions, find_article
+    from ..citations import load_citation, render
 
-    engine = archive_engine(db_url)
-    current = article_versions(engine, find_article(engine, article))[-1]
-    data = citation(current, collection)
-    if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False))
-    elif fmt == "bibtex":
-        site = data["site"].split(".")[0].split(":")[0]
-        key = f"{site}{(data['published'] or '')[:4]}{current['post_id'] or current['id']}"
-        click.echo(f"@online{{{key},\n  title = {{{data['title']}}},\n  author = {{{' and '.join(data['authors'])}}},\n"
-                   f"  date = {{{(data['published'] or '')[:10]}}},\n  url = {{{data['url']}}},\n"
-                   f"  urldate = {{{(data['captured_at'] or '')[:10]}}},\n"
-                   f"  note = {{Archived: {data['warc_file']}, offset {data['warc_offset']}, "
-                   f"record {data['warc_record_id']}, {data['payload_digest']}; replay {data['replay']}}}\n}}")
-    else:
-        click.echo(f"{', '.join(data['authors'])}: {data['title']}. {data['site']}, {(data['published'] or '')[:10]}. "
-                   f"{data['url']} (archived {data['captured_at']}; WARC {data['warc_file']} @ {data['warc_offset']}, "
-                   f"{data['warc_record_id']}, {data['payload_digest']}; replay {data['replay']})")
+    click.echo(render(load_citation(archive_engine(db_url), article, version, public_url), fmt))
     return 0

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ..exceptions import ArchiveNotFound, ConfigurationError, DatabaseUnreachable
+from .stemming import register as register_stemmer
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -76,6 +77,8 @@ def _sqlite_engine(url: str, database: str | None, readonly: bool) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # The stemmed full-text table's triggers call it on every write of a version (docs/schema.md).
+        register_stemmer(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

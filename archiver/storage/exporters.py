@@ -1,7 +1,8 @@
-"""Export shapes per table and the JSONL / CSV / Parquet writers (all streaming, constant memory).
+"""Export shapes per table and the JSONL / CSV writers (all streaming, constant memory); Parquet in parquet.py.
 
-``articles`` rows are the item shape (docs/schema.md); ``authors``, ``credits`` and ``images`` are
-flat rows, one per entity (authors) or per occurrence in a current version (credits, images).
+``articles`` rows are the item shape (docs/schema.md); ``authors`` is one flat row per author; the other
+tables are flat companion rows, one per occurrence in an exported version, keyed by ``article_id`` and
+``version``. In CSV a nested cell (only the article rows have them) is JSON text with sorted keys.
 """
 
 from __future__ import annotations
@@ -14,47 +15,81 @@ from typing import IO, Any
 
 from sqlalchemy import Engine, text
 
+from .filters import ArticleFilter
+from .parquet import BOOLEAN_COLUMNS, write_parquet
 from .reader import iso, iter_articles
 
-TABLES = ("articles", "authors", "credits", "images")
+__all__ = ["TABLES", "iter_rows", "table_columns", "write_csv", "write_jsonl", "write_parquet"]
+
+TABLES = ("articles", "authors", "article_authors", "categories", "tags", "images", "credits", "links")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-FLAT_QUERIES = {
-    "authors": ("SELECT au.id, s.host AS site, au.name, au.url, au.site_author_id, au.bio, au.avatar_url, "
-                "au.forum_url, au.is_organization, (SELECT count(DISTINCT a.id) FROM article_authors aa "
-                "JOIN articles a ON a.current_version_id = aa.version_id WHERE aa.author_id = au.id) AS articles "
-                "FROM authors au JOIN sites s ON s.id = au.site_id ORDER BY au.id"),
-    "credits": ("SELECT cr.id, a.id AS article_id, a.url AS article_url, v.title AS article_title, v.published, "
-                "cr.raw, cr.creator, cr.license, cr.license_url, cr.source_url, cr.applies_to "
-                "FROM credits cr JOIN article_versions v ON v.id = cr.version_id "
-                "JOIN articles a ON a.current_version_id = v.id {where} ORDER BY a.id, cr.position"),
-    "images": ("SELECT im.id, a.id AS article_id, a.url AS article_url, im.url, ai.alt, ai.caption, ai.width, "
-               "ai.height, ai.is_lead, ai.position FROM article_images ai JOIN images im ON im.id = ai.image_id "
-               "JOIN article_versions v ON v.id = ai.version_id JOIN articles a ON a.current_version_id = v.id "
-               "{where} ORDER BY a.id, ai.position"),
+# Companion tables: one row per occurrence in an exported version, keyed by article_id and version (and
+# position) so they join to the article rows. {join} chooses current or all versions, {where} the filters.
+VERSIONS = "JOIN article_versions v ON v.id = x.version_id JOIN articles a ON {join}"
+COMPANION_QUERIES = {
+    "article_authors": ("SELECT a.id AS article_id, v.version, x.position, au.id AS author_id, au.name, au.url "
+                        f"FROM article_authors x {VERSIONS} JOIN authors au ON au.id = x.author_id {{where}} "
+                        "ORDER BY a.id, v.version, x.position"),
+    "categories": ("SELECT a.id AS article_id, v.version, x.position, c.slug, c.name, c.url, p.slug AS parent, "
+                   f"x.is_primary FROM article_categories x {VERSIONS} JOIN categories c ON c.id = x.category_id "
+                   "LEFT JOIN categories p ON p.id = c.parent_id {where} ORDER BY a.id, v.version, x.position"),
+    "tags": ("SELECT a.id AS article_id, v.version, x.position, t.slug, t.name, t.url "
+             f"FROM article_tags x {VERSIONS} JOIN tags t ON t.id = x.tag_id {{where}} "
+             "ORDER BY a.id, v.version, x.position"),
+    "images": ("SELECT a.id AS article_id, v.version, x.position, im.id AS image_id, a.url AS article_url, im.url, "
+               f"x.alt, x.caption, x.width, x.height, x.is_lead FROM article_images x {VERSIONS} "
+               "JOIN images im ON im.id = x.image_id {where} ORDER BY a.id, v.version, x.position"),
+    "credits": ("SELECT a.id AS article_id, v.version, x.position, x.id, a.url AS article_url, "
+                "v.title AS article_title, v.published, x.raw, x.creator, x.license, x.license_url, x.source_url, "
+                f"x.applies_to FROM credits x {VERSIONS} {{where}} ORDER BY a.id, v.version, x.position"),
+    "links": ("SELECT a.id AS article_id, v.version, x.kind, x.position, x.url, x.target_post_id "
+              f"FROM links x {VERSIONS} {{where}} ORDER BY a.id, v.version, x.kind, x.position"),
 }
-BOOLEAN_COLUMNS = {"is_organization", "is_lead"}
+# Authors are entities: one row each, with how many current articles name them; with filters, only the
+# authors of the chosen versions.
+AUTHORS_QUERY = (
+    "SELECT au.id, s.host AS site, au.name, au.url, au.site_author_id, au.bio, au.avatar_url, au.forum_url, "
+    "au.is_organization, (SELECT count(DISTINCT ca.id) FROM article_authors caa JOIN articles ca "
+    "ON ca.current_version_id = caa.version_id WHERE caa.author_id = au.id) AS articles "
+    "FROM authors au JOIN sites s ON s.id = au.site_id {where} ORDER BY au.id")
+AUTHORS_OF = ("WHERE au.id IN (SELECT x.author_id FROM article_authors x " + VERSIONS + " {where})")
+DATE_COLUMNS = {"published", "modified", "captured_at", "removed_at"}
 
 
 def iter_rows(engine: Engine, table: str, versions: str = "latest",
-              since: datetime | None = None) -> Iterator[dict[str, Any]]:
+              filters: ArticleFilter | None = None) -> Iterator[dict[str, Any]]:
+    """The rows of one export table, streamed: `versions` is ``latest`` or ``all``, `filters` choose them."""
     if table == "articles":
-        yield from iter_articles(engine, versions=versions, since=since)
+        yield from iter_articles(engine, versions=versions, filters=filters)
         return
-    where = "WHERE v.published >= :since" if since is not None and table != "authors" else ""
+    join = "a.current_version_id = v.id" if versions == "latest" else "a.id = v.article_id"
+    clauses, params = (filters or ArticleFilter()).sql(engine.dialect.name)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    if table == "authors":
+        sql = AUTHORS_QUERY.format(where=AUTHORS_OF.format(join=join, where=where) if clauses else "")
+    else:
+        sql = COMPANION_QUERIES[table].format(join=join, where=where)
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=500).execute(
-            text(FLAT_QUERIES[table].format(where=where)), {"since": since} if where else {})
+        result = conn.execution_options(stream_results=True, yield_per=500).execute(text(sql), params)
         for row in result.mappings():
             record = dict(row)
             for key, value in record.items():
+                if key in DATE_COLUMNS and isinstance(value, str):  # SQLite answers text for raw SQL
+                    value = datetime.fromisoformat(value)
                 if isinstance(value, datetime):
                     record[key] = iso(value)
                 elif key in BOOLEAN_COLUMNS and value is not None:
                     record[key] = bool(value)
-            if table == "credits" and isinstance(record.get("published"), str) and "T" not in record["published"]:
-                record["published"] = iso(datetime.fromisoformat(record["published"]))
             yield record
+
+
+def table_columns(engine: Engine, table: str) -> list[str]:
+    """A flat table's column names, read from its query (for a Parquet file of no rows)."""
+    sql = AUTHORS_QUERY.format(where="") if table == "authors" else \
+        COMPANION_QUERIES[table].format(join="a.current_version_id = v.id", where="")
+    with engine.connect() as conn:
+        return list(conn.execute(text(f"SELECT * FROM ({sql}) q LIMIT 0")).keys())
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
@@ -85,66 +120,8 @@ def write_csv(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     count = 0
     for row in rows:
         if writer is None:
-            writer = csv.DictWriter(out, fieldnames=sorted(row), extrasaction="ignore")
+            writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")  # keys first, as exported
             writer.writeheader()
         writer.writerow({key: _cell(value) for key, value in row.items()})
         count += 1
     return count
-
-
-def write_parquet(rows: Iterable[dict[str, Any]], path: str, batch: int = 1000) -> int:
-    """Nested fields (authors, images, …) become JSON strings; dates become UTC timestamps."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as error:
-        import sys
-
-        from ..exceptions import ConfigurationError
-
-        # The interpreter's own pip: the hint works as pasted, in or outside a virtual environment.
-        raise ConfigurationError(f"Parquet export needs pyarrow: {sys.executable} -m pip install 'pyarrow>=14'") \
-            from error
-    writer = None
-    buffer: list[dict[str, Any]] = []
-    count = 0
-
-    def flush() -> None:
-        nonlocal writer
-        if not buffer:
-            return
-        columns = sorted(buffer[0])
-        arrays = [_parquet_column(pa, name, [row.get(name) for row in buffer]) for name in columns]
-        table = pa.Table.from_arrays(arrays, names=columns)
-        if writer is None:
-            writer = pq.ParquetWriter(path, table.schema)
-        writer.write_table(table.cast(writer.schema))
-        buffer.clear()
-
-    for row in rows:
-        buffer.append(row)
-        count += 1
-        if len(buffer) >= batch:
-            flush()
-    flush()
-    if writer is not None:
-        writer.close()
-    return count
-
-
-DATE_COLUMNS = {"published", "modified", "captured_at", "removed_at"}
-
-
-def _parquet_column(pa: Any, name: str, values: list[Any]) -> Any:
-    if name in DATE_COLUMNS:
-        return pa.array([datetime.fromisoformat(v.replace("Z", "+00:00")) if v else None for v in values],
-                        type=pa.timestamp("s", tz="UTC"))
-    sample = next((v for v in values if v is not None), None)
-    if isinstance(sample, (dict, list)):
-        return pa.array([json.dumps(v, ensure_ascii=False, sort_keys=True) if v is not None else None
-                         for v in values], type=pa.string())
-    if isinstance(sample, bool):
-        return pa.array(values, type=pa.bool_())
-    if isinstance(sample, int):
-        return pa.array(values, type=pa.int64())
-    return pa.array([None if v is None else str(v) for v in values], type=pa.string())

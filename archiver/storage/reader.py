@@ -10,9 +10,10 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, text
 
 from . import models as m
+from .filters import ArticleFilter
 
 Row = dict[str, Any]
 BATCH = 200
@@ -27,8 +28,10 @@ def iso(value: datetime | None) -> str | None:
 
 
 def iter_articles(engine: Engine, versions: str = "latest", since: datetime | None = None,
-                  with_html: bool = False, article_id: int | None = None) -> Iterator[Row]:
-    """Yield one item-shaped dict per article (``latest``) or per stored version (``all``), or one article's."""
+                  with_html: bool = False, article_id: int | None = None,
+                  filters: ArticleFilter | None = None) -> Iterator[Row]:
+    """Yield one item-shaped dict per article (``latest``) or per stored version (``all``), or one article's;
+    `filters` choose the versions (archiver/storage/filters.py)."""
     a, v, s = m.Article.__table__, m.ArticleVersion.__table__, m.Site.__table__
     join_on = (v.c.id == a.c.current_version_id) if versions == "latest" else (v.c.article_id == a.c.id)
     query = (select(a.c.id.label("article_id"), a.c.url, a.c.post_id, a.c.version_count, a.c.removed_at,
@@ -39,6 +42,10 @@ def iter_articles(engine: Engine, versions: str = "latest", since: datetime | No
         query = query.where(v.c.published >= since)
     if article_id is not None:
         query = query.where(a.c.id == article_id)
+    if filters is not None:
+        clauses, params = filters.sql(engine.dialect.name, v="article_versions")
+        if clauses:
+            query = query.where(text(" AND ".join(clauses)).bindparams(**params))
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
         for partition in result.mappings().partitions(BATCH):

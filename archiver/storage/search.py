@@ -1,26 +1,26 @@
-"""Full-text search over the current version of every article, one function for both backends.
+"""Full-text search over the current version of every article, one syntax and one function for both backends.
 
-SQLite: FTS5 (``article_search``) with its query syntax (phrases in quotes, ``OR``, ``NOT``, ``prefix*``),
-ranked by bm25. PostgreSQL: the German text-search configuration (stemming) with web-search syntax
-(phrases in quotes, ``OR``, ``-word``), ranked by ``ts_rank``. All values are bound parameters.
+The query is parsed once (archiver/storage/query_syntax.py) and stemmed as PostgreSQL's ``german``
+configuration stems; SQLite matches it against ``article_search_stemmed`` (bm25 ranking, the snippet from the
+unstemmed ``article_search``), PostgreSQL against the GIN-indexed German tsvector (``ts_rank``). Both answer
+the total number of matches beside the best ``limit`` hits. All values are bound parameters.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from ..exceptions import ConfigurationError
+from .filters import PG_DOCUMENT, ArticleFilter
+from .query_syntax import BadQuery, parse
+
+__all__ = ["BadQuery", "Hit", "SearchResult", "search_articles"]
 
 MAX_QUERY_LENGTH = 1000
-
-
-class BadQuery(ConfigurationError):
-    """The search query cannot be parsed by the backend's full-text syntax."""
 
 
 @dataclass(frozen=True)
@@ -34,65 +34,61 @@ class Hit:
     rank: float
 
 
-def _filters(author: str | None, category: str | None, tag: str | None, since: datetime | None,
-             until: datetime | None) -> tuple[str, dict[str, Any]]:
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    if author:
-        clauses.append("EXISTS (SELECT 1 FROM article_authors aa JOIN authors au ON au.id = aa.author_id "
-                       "WHERE aa.version_id = v.id AND lower(au.name) = lower(:author))")
-        params["author"] = author
-    if category:
-        clauses.append("EXISTS (SELECT 1 FROM article_categories ac JOIN categories c ON c.id = ac.category_id "
-                       "WHERE ac.version_id = v.id AND c.slug = :category)")
-        params["category"] = category
-    if tag:
-        clauses.append("EXISTS (SELECT 1 FROM article_tags at JOIN tags t ON t.id = at.tag_id "
-                       "WHERE at.version_id = v.id AND t.slug = :tag)")
-        params["tag"] = tag
-    if since:
-        clauses.append("v.published >= :since")
-        params["since"] = since
-    if until:
-        clauses.append("v.published < :until")
-        params["until"] = until
-    return "".join(f" AND {c}" for c in clauses), params
+@dataclass(frozen=True)
+class SearchResult:
+    total: int  # every match, not only the hits returned
+    hits: list[Hit]
 
 
-def search_articles(engine: Engine, query: str, limit: int = 20, author: str | None = None,
-                    category: str | None = None, tag: str | None = None, since: datetime | None = None,
-                    until: datetime | None = None) -> list[Hit]:
+def _clean(query: str) -> str:
     query = query.replace("\x00", " ").strip()
     if not query:
         raise BadQuery("the search query is empty")
     if len(query) > MAX_QUERY_LENGTH:
         raise BadQuery(f"the search query is longer than {MAX_QUERY_LENGTH} characters")
-    where, params = _filters(author, category, tag, since, until)
-    params |= {"query": query, "limit": max(1, min(limit, 1000))}
-    if engine.dialect.name == "postgresql":
-        sql = ("SELECT a.id, a.url, v.title, v.published, ts_rank(d.doc, q) AS rank, "
-               "ts_headline('german', v.text, q, 'StartSel=[, StopSel=], MaxWords=30, MinWords=12') AS snippet "
-               "FROM articles a JOIN article_versions v ON v.id = a.current_version_id, "
-               "LATERAL (SELECT to_tsvector('german', coalesce(v.title, '') || ' ' || coalesce(v.lead, '') || ' ' "
-               "|| coalesce(v.text, '')) AS doc) d, websearch_to_tsquery('german', :query) q "
-               f"WHERE d.doc @@ q{where} ORDER BY rank DESC, v.published DESC LIMIT :limit")
+    return query
+
+
+def search_articles(engine: Engine, query: str, limit: int = 20, filters: ArticleFilter | None = None) -> SearchResult:
+    """The best `limit` current versions matching `query` and `filters` (whose own query is ignored)."""
+    parsed = parse(_clean(query))
+    filters = replace(filters or ArticleFilter(), query=None)
+    dialect = engine.dialect.name
+    clauses, params = filters.sql(dialect)
+    where = "".join(f" AND {clause}" for clause in clauses)
+    params["limit"] = max(1, min(limit, 1000))
+    if dialect == "postgresql":
+        document = PG_DOCUMENT.format(v="v")
+        source = ("FROM articles a JOIN article_versions v ON v.id = a.current_version_id "
+                  f"WHERE {document} @@ to_tsquery('simple', :query){where}")
+        hits_sql = (f"SELECT a.id, a.url, v.title, v.published, ts_rank({document}, to_tsquery('simple', :query)) "
+                    "AS rank, ts_headline('german', v.text, to_tsquery('simple', :query), "
+                    "'StartSel=[, StopSel=], MaxWords=30, MinWords=12') AS snippet "
+                    f"{source} ORDER BY rank DESC, v.published DESC, a.id LIMIT :limit")
+        params["query"] = parsed.tsquery()
     else:
-        sql = ("SELECT a.id, a.url, v.title, v.published, bm25(article_search) AS rank, "
-               "snippet(article_search, 2, '[', ']', '…', 20) AS snippet "
-               "FROM article_search JOIN article_versions v ON v.id = article_search.rowid "
-               "JOIN articles a ON a.current_version_id = v.id "
-               f"WHERE article_search MATCH :query{where} ORDER BY rank, v.published DESC LIMIT :limit")
+        source = ("FROM article_search_stemmed JOIN article_versions v ON v.id = article_search_stemmed.rowid "
+                  f"JOIN articles a ON a.current_version_id = v.id WHERE article_search_stemmed MATCH :query{where}")
+        # The snippet comes from the unstemmed index, marking the words that begin with a query stem.
+        hits_sql = ("SELECT a.id, a.url, v.title, v.published, bm25(article_search_stemmed) AS rank, "
+                    "coalesce((SELECT snippet(article_search, 2, '[', ']', '…', 20) FROM article_search "
+                    "WHERE article_search MATCH :highlight AND article_search.rowid = v.id), substr(v.text, 1, 200)) "
+                    f"AS snippet {source} ORDER BY rank, v.published DESC, a.id LIMIT :limit")
+        params |= {"query": parsed.fts5(), "highlight": parsed.highlight_fts5()}
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text(sql), params).all()
+            rows = conn.execute(text(hits_sql), params).all()
+            total = len(rows) if len(rows) < params["limit"] else \
+                int(conn.execute(text(f"SELECT count(*) {source}"), params).scalar_one())
             authors = _authors(conn, [row.id for row in rows])
     except DBAPIError as error:
         message = str(error.orig).strip().splitlines()[0] if error.orig else "query failed"
-        if "fts5" in message or "syntax" in message or "unterminated" in message or "no such column" in message:
+        if "fts5" in message or "syntax" in message or "tsquery" in message:
             raise BadQuery(f"cannot parse the search query: {message}") from None
         raise
-    return [Hit(row.id, row.url, row.title, _iso(row.published), authors.get(row.id, []), row.snippet,
-                float(-row.rank if engine.dialect.name == "sqlite" else row.rank)) for row in rows]
+    hits = [Hit(row.id, row.url, row.title, _iso(row.published), authors.get(row.id, []), row.snippet or "",
+                float(-row.rank if dialect == "sqlite" else row.rank)) for row in rows]
+    return SearchResult(total, hits)
 
 
 def _authors(conn: Any, article_ids: list[int]) -> dict[int, list[str]]:
