@@ -285,25 +285,32 @@ class ArchiveStore:
                                              "count": version} for _, _, _, article_id, version in new])
         return results
 
-    def rewrite_version(self, version_id: int, item: ArticleItem) -> bool:
-        """Replace what a stored version says with a new extraction of its own capture (``archiver reextract``):
-        the row and its authors, categories, tags, images, credits and links, in one transaction. Its number,
-        capture and diff stay: re-extraction is not a new version. False when the row already says exactly that."""
-        digest = content_hash(item)
+    def rewrite_versions(self, rewrites: list[tuple[int, ArticleItem]]) -> int:
+        """Replace what stored versions say with new extractions of their own captures (``archiver reextract``):
+        the rows and their authors, categories, tags, images, credits and links, in one transaction. Their numbers,
+        captures and diffs stay: re-extraction is not a new version. Returns how many rows changed; a row that
+        already says exactly that is left alone."""
+        if not rewrites:
+            return 0
         with self.engine.begin() as conn:
-            stored = conn.execute(
-                select(_VERSIONS.c.content_hash, _VERSIONS.c.extractor, _ARTICLES.c.site_id)
+            stored = {row.id: row for row in conn.execute(
+                select(_VERSIONS.c.id, _VERSIONS.c.content_hash, _VERSIONS.c.extractor, _ARTICLES.c.site_id)
                 .select_from(_VERSIONS.join(_ARTICLES, _ARTICLES.c.id == _VERSIONS.c.article_id))
-                .where(_VERSIONS.c.id == version_id)).one()
-            if (stored.content_hash, stored.extractor) == (digest, item.extractor):
-                return False
-            conn.execute(update(_VERSIONS).where(_VERSIONS.c.id == version_id).values(**extracted(item, digest)))
+                .where(_VERSIONS.c.id.in_([version_id for version_id, _ in rewrites])))}
+            changed = [(version_id, item, digest) for version_id, item in rewrites
+                       if (stored[version_id].content_hash, stored[version_id].extractor)
+                       != (digest := content_hash(item), item.extractor)]
+            if not changed:
+                return 0
+            ids = [version_id for version_id, _, _ in changed]
             for table in (m.ArticleAuthor, m.ArticleCategory, m.ArticleTag, m.ArticleImage, m.Credit, m.Link):
-                conn.execute(delete(_t(table)).where(_t(table).c.version_id == version_id))
+                conn.execute(delete(_t(table)).where(_t(table).c.version_id.in_(ids)))
             links = LinkRows(self._image_ids)
-            self._store_relations(conn, stored.site_id, version_id, item, links)
+            for version_id, item, digest in changed:
+                conn.execute(update(_VERSIONS).where(_VERSIONS.c.id == version_id).values(**extracted(item, digest)))
+                self._store_relations(conn, stored[version_id].site_id, version_id, item, links)
             links.insert(conn)
-        return True
+        return len(changed)
 
     def _article_ids(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
         """Upsert articles (distinct keys, in key order) in one statement; (site_id, key) → id."""
