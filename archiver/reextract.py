@@ -26,6 +26,7 @@ from .reparse import BATCH, REST_ROUTE, rest_index
 from .storage import models as m
 from .storage.db import make_engine
 from .storage.repository import ArchiveStore
+from .storage.versions import content_hash
 from .warc.reader import read_record_at
 
 
@@ -66,9 +67,13 @@ def read_version(url: str, path: Path, offset: int, content_type: str | None,
     return item
 
 
-def _read(batch: list[Stored]) -> list[tuple[int, ArticleItem | str]]:
-    return [(version_id, read_version(url, path, offset, content_type, _rest))
-            for version_id, url, path, offset, content_type in batch]
+def _read(batch: list[Stored]) -> list[tuple[int, ArticleItem | str, str]]:
+    """Each version's new item (or FAILED, MISSING) with its content hash, computed here: in a worker."""
+    read: list[tuple[int, ArticleItem | str, str]] = []
+    for version_id, url, path, offset, content_type in batch:
+        item = read_version(url, path, offset, content_type, _rest)
+        read.append((version_id, item, content_hash(item) if isinstance(item, ArticleItem) else ""))
+    return read
 
 
 def reextract(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReextractResult:
@@ -92,9 +97,9 @@ def reextract(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReextractR
     batches = [stored[start:start + BATCH] for start in range(0, len(stored), BATCH)]
     for read in ordered_map(_read, batches, workers, "reextract", _share, (rest_index(rest_answers),)):
         result.versions += len(read)
-        result.failed += sum(outcome == FAILED for _, outcome in read)
-        result.missing += sum(outcome == MISSING for _, outcome in read)
-        result.rewritten += store.rewrite_versions([(version_id, item) for version_id, item in read
+        result.failed += sum(outcome == FAILED for _, outcome, _ in read)
+        result.missing += sum(outcome == MISSING for _, outcome, _ in read)
+        result.rewritten += store.rewrite_versions([(version_id, item, digest) for version_id, item, digest in read
                                                     if isinstance(item, ArticleItem)])
     store.engine.dispose()
     return result

@@ -1,0 +1,120 @@
+"""``archiver reparse`` and ``reextract`` on every core against one process, on the same WARC files.
+
+Run: ``.venv/bin/python bench/reparse.py [--articles 2000] [--runs 3] [--workers N] [--databases sqlite postgresql]``.
+One crawl of the replica; then, per run and database, ``reparse --workers 1`` and ``--workers N`` (default: the
+machine's cores) side by side into fresh databases, and ``reextract`` with each over a copy of the archive whose
+rows all name an older extractor (so every row is rewritten, as after an upgrade). Whole processes; articles per
+second are articles over wall seconds; the speed-up is the median of each pair's ratio. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Callable
+
+from common import Measured, measure, run_archiver, spread, start_replica
+from storage import drop_postgres, postgres_database
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+Run = Callable[[int], Measured]  # workers -> the measured process
+
+
+def archiver(*args: str) -> Measured:
+    result = measure([sys.executable, "-m", "archiver", *args])
+    if result.returncode != 0:
+        raise SystemExit(result.stderr[-2000:])
+    return result
+
+
+def side_by_side(run: Run, workers: int, runs: int, articles: int) -> dict[str, object]:
+    one: list[Measured] = []
+    many: list[Measured] = []
+    for _ in range(runs):  # alternated, so that a slow spell of this shared machine hits both sides
+        one.append(run(1))
+        many.append(run(workers))
+    return {
+        "one_process_articles_per_second": spread([articles / m.seconds for m in one]),
+        f"{workers}_workers_articles_per_second": spread([articles / m.seconds for m in many]),
+        "speedup": spread([a.seconds / b.seconds for a, b in zip(one, many, strict=True)]),
+        # CPU of the whole process tree (workers included): what splitting the work costs on top
+        "cpu_ms_per_article": {"one_process": spread([1000 * m.cpu / articles for m in one]),
+                               f"{workers}_workers": spread([1000 * m.cpu / articles for m in many])},
+    }
+
+
+def sqlite_runs(warc_dir: str, crawl_db: str, directory: str) -> tuple[Run, Run]:
+    def reparse(workers: int) -> Measured:
+        target = f"{directory}/reparsed.sqlite3"
+        if os.path.exists(target):
+            os.unlink(target)
+        return archiver("reparse", "--warc-dir", warc_dir, "--db", f"sqlite:///{target}", "--workers", str(workers))
+
+    def reextract(workers: int) -> Measured:
+        target = f"{directory}/reextracted.sqlite3"
+        shutil.copy(crawl_db, target)
+        with sqlite3.connect(target) as conn:
+            conn.execute("UPDATE article_versions SET extractor = '0.0.1'")
+        return archiver("reextract", "--warc-dir", warc_dir, "--db", f"sqlite:///{target}", "--workers", str(workers))
+
+    return reparse, reextract
+
+
+def postgres_runs(warc_dir: str, admin: str) -> tuple[Run, Run]:
+    def reparse(workers: int) -> Measured:
+        url, name = postgres_database(admin)
+        try:
+            return archiver("reparse", "--warc-dir", warc_dir, "--db", url, "--workers", str(workers))
+        finally:
+            drop_postgres(admin, name)
+
+    def reextract(workers: int) -> Measured:
+        url, name = postgres_database(admin)
+        try:
+            archiver("reparse", "--warc-dir", warc_dir, "--db", url, "--workers", str(workers))
+            import psycopg
+
+            with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+                conn.execute("UPDATE article_versions SET extractor = '0.0.1'")
+            return archiver("reextract", "--warc-dir", warc_dir, "--db", url, "--workers", str(workers))
+        finally:
+            drop_postgres(admin, name)
+
+    return reparse, reextract
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
+    parser.add_argument("--postgres", default=POSTGRES)
+    args = parser.parse_args()
+    results: dict[str, object] = {"articles": args.articles, "workers": args.workers}
+    with tempfile.TemporaryDirectory() as directory:
+        server, base_url = start_replica(args.articles)
+        try:
+            run_archiver("crawl", base_url, directory)
+        finally:
+            server.terminate()
+        warc_dir, crawl_db = f"{directory}/warc", f"{directory}/a.sqlite3"
+        with sqlite3.connect(crawl_db) as conn:
+            results["captures"] = conn.execute("SELECT count(*) FROM captures").fetchone()[0]
+        results["warc_bytes"] = sum(entry.stat().st_size for entry in os.scandir(warc_dir))
+        for database in args.databases:
+            reparse, reextract = (sqlite_runs(warc_dir, crawl_db, directory) if database == "sqlite"
+                                  else postgres_runs(warc_dir, args.postgres))
+            results[database] = {"reparse": side_by_side(reparse, args.workers, args.runs, args.articles),
+                                 "reextract": side_by_side(reextract, args.workers, args.runs, args.articles)}
+    json.dump(results, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
