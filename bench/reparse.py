@@ -48,15 +48,22 @@ def side_by_side(run: Run, workers: int, runs: int, articles: int) -> dict[str, 
     }
 
 
+def fresh(target: str) -> None:
+    """No database at ``target``: a WAL file left beside it would be replayed into the next database there."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(target + suffix):
+            os.unlink(target + suffix)
+
+
 def sqlite_runs(warc_dir: str, crawl_db: str, directory: str) -> tuple[Run, Run]:
     def reparse(workers: int) -> Measured:
         target = f"{directory}/reparsed.sqlite3"
-        if os.path.exists(target):
-            os.unlink(target)
+        fresh(target)
         return archiver("reparse", "--warc-dir", warc_dir, "--db", f"sqlite:///{target}", "--workers", str(workers))
 
     def reextract(workers: int) -> Measured:
         target = f"{directory}/reextracted.sqlite3"
+        fresh(target)
         shutil.copy(crawl_db, target)
         with sqlite3.connect(target) as conn:
             conn.execute("UPDATE article_versions SET extractor = '0.0.1'")
