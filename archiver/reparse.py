@@ -23,6 +23,7 @@ from .pages.rest import RestIndex, complete_from_rest, rest_records_in
 from .parallel import ordered_map
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore, CaptureRecord
+from .storage.versions import content_hash
 from .warc.ranges import RecordRange, plan
 from .warc.reader import StoredRecord, iter_records, read_record_at, warc_files
 
@@ -102,9 +103,13 @@ def read_article(record: StoredRecord, rest: RestIndex) -> ArticleItem | Extract
     return item
 
 
-def _read(part: RecordRange) -> list[tuple[CaptureRecord, ArticleItem | ExtractionFailure | None]]:
-    """Second pass over a range: a capture row for every response and revisit, with its article when it was one."""
-    read: list[tuple[CaptureRecord, ArticleItem | ExtractionFailure | None]] = []
+Read = tuple[CaptureRecord, ArticleItem | ExtractionFailure | None, str]  # an article comes with its content hash
+
+
+def _read(part: RecordRange) -> list[Read]:
+    """Second pass over a range: a capture row for every response and revisit, with its article when it was one
+    (and the article's content hash, computed here: in a worker)."""
+    read: list[Read] = []
     for record in iter_records(part.path, _shared.articles, part.start, part.end):
         if record.record_type not in ("response", "revisit"):
             continue
@@ -115,7 +120,8 @@ def _read(part: RecordRange) -> list[tuple[CaptureRecord, ArticleItem | Extracti
         # a revisit of an article repeats a payload already stored: it adds no version
         is_article = record.record_type == "response" and record.record_id in _shared.articles and \
             record.body is not None
-        read.append((capture, read_article(record, _shared.rest) if is_article else None))
+        outcome = read_article(record, _shared.rest) if is_article else None
+        read.append((capture, outcome, content_hash(outcome) if isinstance(outcome, ArticleItem) else ""))
     return read
 
 
@@ -150,9 +156,10 @@ def reparse(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReparseResul
     store = ArchiveStore(make_engine(db_url))
     run_id = store.start_run("reparse", "reparse", dict(software_versions()))
     pending: list[ArticleItem] = []
+    digests: list[str] = []
     captures: list[CaptureRecord] = []
     for n, read in enumerate(ordered_map(_read, parts, workers, "reparse", _share, (article_records, rest))):
-        for capture, outcome in read:
+        for capture, outcome, digest in read:
             captures.append(capture)
             result.captures += 1
             if isinstance(outcome, ExtractionFailure):
@@ -162,16 +169,17 @@ def reparse(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReparseResul
                 result.failures += 1
             elif outcome is not None:
                 pending.append(outcome)
+                digests.append(digest)
                 if len(pending) >= BATCH:
                     store.record_captures(captures, run_id)
                     captures = []
-                    result.articles += len(store.store_articles(pending))
-                    pending = []
+                    result.articles += len(store.store_articles(pending, digests=digests))
+                    pending, digests = [], []
         if n + 1 == len(parts) or parts[n + 1].path != parts[n].path:  # the end of a file
             store.record_captures(captures, run_id)
             captures = []
     if pending:
-        result.articles += len(store.store_articles(pending))
+        result.articles += len(store.store_articles(pending, digests=digests))
     store.finish_run(run_id, "finished", {"articles": result.articles, "failures": result.failures,
                                           "files": result.files})
     store.engine.dispose()

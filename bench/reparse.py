@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -64,8 +63,8 @@ def sqlite_runs(warc_dir: str, crawl_db: str, directory: str) -> tuple[Run, Run]
     def reextract(workers: int) -> Measured:
         target = f"{directory}/reextracted.sqlite3"
         fresh(target)
-        shutil.copy(crawl_db, target)
-        with sqlite3.connect(target) as conn:
+        with sqlite3.connect(crawl_db) as source, sqlite3.connect(target) as conn:
+            source.backup(conn)  # what a WAL file of the crawl's still holds included
             conn.execute("UPDATE article_versions SET extractor = '0.0.1'")
         return archiver("reextract", "--warc-dir", warc_dir, "--db", f"sqlite:///{target}", "--workers", str(workers))
 

@@ -203,9 +203,10 @@ class ArchiveStore:
 
     # --- articles ---------------------------------------------------------------------------------
     def store_articles(self, items: list[ArticleItem], captures: list[CaptureRecord] | None = None,
-                       run_id: int | None = None) -> list[StoreResult]:
+                       run_id: int | None = None, digests: list[str] | None = None) -> list[StoreResult]:
         """Store a batch in one transaction, in natural-key order, retried when the database detects a deadlock;
-        ``captures`` (the rows the articles point to, and any others) are inserted first, in the same transaction.
+        ``captures`` (the rows the articles point to, and any others) are inserted first, in the same transaction;
+        ``digests``: the items' ``content_hash``, where the caller's workers computed them already.
 
         Articles are written in key order so that concurrent batches lock rows in the same order.
         """
@@ -224,7 +225,7 @@ class ArchiveStore:
                     # PostgreSQL).
                     links = LinkRows(self._image_ids)
                     for segment in _distinct_key_runs(order, items):
-                        results.update(self._store_segment(conn, segment, known, links))
+                        results.update(self._store_segment(conn, segment, known, links, digests))
                     links.insert(conn)
                 return [results[n] for n in range(len(items))]
             except DBAPIError as error:
@@ -239,7 +240,7 @@ class ArchiveStore:
         return self.store_articles([item])[0]
 
     def _store_segment(self, conn: Connection, entries: list[tuple[int, ArticleItem]], captures: dict[str, int],
-                       links: LinkRows) -> dict[int, StoreResult]:
+                       links: LinkRows, digests: list[str] | None = None) -> dict[int, StoreResult]:
         """Store articles with distinct natural keys, in their order: one statement each for the articles, their
         current versions, the new versions and the new current versions (four per article before)."""
         if not entries:
@@ -258,7 +259,7 @@ class ArchiveStore:
         new: list[tuple[int, ArticleItem, int, int, int]] = []  # (n, item, site, article, version)
         rows: list[dict[str, Any]] = []
         for site_id, article_id, (n, item) in zip(site_ids, ids, entries, strict=True):
-            digest = content_hash(item)
+            digest = content_hash(item) if digests is None else digests[n]
             before = previous.get(article_id)
             restored = before is not None and before.removed_at is not None
             if before is not None and before.content_hash == digest and not restored:
