@@ -1,10 +1,11 @@
 """``archiver reparse`` and ``reextract`` on every core against one process, on the same WARC files.
 
-Run: ``.venv/bin/python bench/reparse.py [--articles 2000] [--runs 3] [--workers N] [--databases sqlite postgresql]``.
-One crawl of the replica; then, per run and database, ``reparse --workers 1`` and ``--workers N`` (default: the
-machine's cores) side by side into fresh databases, and ``reextract`` with each over a copy of the archive whose
-rows all name an older extractor (so every row is rewritten, as after an upgrade). Whole processes; articles per
-second are articles over wall seconds; the speed-up is the median of each pair's ratio. Prints JSON.
+Run: ``.venv/bin/python bench/reparse.py [--articles 2000] [--runs 3] [--workers N]
+[--databases sqlite postgresql] [--archive DIR]``. One crawl of the replica (or an earlier one: ``--archive``);
+then, per run and database, ``reparse --workers 1`` and ``--workers N`` (default: the machine's cores) side by side
+into fresh databases, and ``reextract`` with each over a copy of the archive whose rows all name an older extractor
+(so every row is rewritten, as after an upgrade). Whole processes; articles per second are stored versions over wall
+seconds; the speed-up is the median of each pair's ratio. Prints JSON.
 """
 
 from __future__ import annotations
@@ -101,23 +102,29 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
     parser.add_argument("--postgres", default=POSTGRES)
+    parser.add_argument("--archive", help="A directory holding an earlier crawl (warc/ and a.sqlite3) to use instead "
+                                          "of crawling the replica.")
     args = parser.parse_args()
     results: dict[str, object] = {"articles": args.articles, "workers": args.workers}
     with tempfile.TemporaryDirectory() as directory:
-        server, base_url = start_replica(args.articles)
-        try:
-            run_archiver("crawl", base_url, directory)
-        finally:
-            server.terminate()
-        warc_dir, crawl_db = f"{directory}/warc", f"{directory}/a.sqlite3"
+        if args.archive:
+            warc_dir, crawl_db = f"{args.archive}/warc", f"{args.archive}/a.sqlite3"
+        else:
+            server, base_url = start_replica(args.articles)
+            try:
+                run_archiver("crawl", base_url, directory)
+            finally:
+                server.terminate()
+            warc_dir, crawl_db = f"{directory}/warc", f"{directory}/a.sqlite3"
         with sqlite3.connect(crawl_db) as conn:
+            results["articles"] = articles = conn.execute("SELECT count(*) FROM article_versions").fetchone()[0]
             results["captures"] = conn.execute("SELECT count(*) FROM captures").fetchone()[0]
         results["warc_bytes"] = sum(entry.stat().st_size for entry in os.scandir(warc_dir))
         for database in args.databases:
             reparse, reextract = (sqlite_runs(warc_dir, crawl_db, directory) if database == "sqlite"
                                   else postgres_runs(warc_dir, args.postgres))
-            results[database] = {"reparse": side_by_side(reparse, args.workers, args.runs, args.articles),
-                                 "reextract": side_by_side(reextract, args.workers, args.runs, args.articles)}
+            results[database] = {"reparse": side_by_side(reparse, args.workers, args.runs, articles),
+                                 "reextract": side_by_side(reextract, args.workers, args.runs, articles)}
     json.dump(results, sys.stdout, indent=1)
     print()
 
