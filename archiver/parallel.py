@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
 from typing import Any, TypeVar
 
 from .exceptions import ConfigurationError, WorkerCrashed
@@ -45,6 +47,13 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+def _start_worker(initializer: Callable[..., None] | None, *initargs: Any) -> None:
+    # Ctrl-C reaches the whole process group: the caller stops its workers itself, without a traceback from each.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer(*initargs)
+
+
 def ordered_map(function: Callable[[Task], Result], tasks: Iterable[Task], workers: int, what: str,
                 initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()) -> Iterator[Result]:
     """``function`` over ``tasks`` in ``workers`` processes (one: in this process), results in task order.
@@ -58,24 +67,18 @@ def ordered_map(function: Callable[[Task], Result], tasks: Iterable[Task], worke
         return
     pending = iter(tasks)
     window: deque[Future[Result]] = deque()
-    done = 0
-    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=initializer, initargs=initargs)
+    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
+                               initargs=(initializer, *initargs))
     try:
-        for task in pending:
+        for task in islice(pending, workers * IN_FLIGHT_PER_WORKER):
             window.append(pool.submit(function, task))
-            if len(window) >= workers * IN_FLIGHT_PER_WORKER:
-                break
         while window:
-            try:
-                result = window.popleft().result()
-            except BrokenProcessPool:
-                raise WorkerCrashed(f"{what}: a worker process died (killed, out of memory or crashed) after "
-                                    f"{done} of its tasks were written; what they wrote stays, run it again "
-                                    f"(with fewer --workers if memory is short)") from None
-            done += 1
-            for task in pending:
+            result = window.popleft().result()
+            for task in islice(pending, 1):
                 window.append(pool.submit(function, task))
-                break
             yield result
+    except BrokenProcessPool:  # from a result or from submitting to a pool a worker has left
+        raise WorkerCrashed(f"{what}: a worker process died (killed, out of memory or crashed); what was written "
+                            f"before stays: run it again (with fewer --workers if memory is short)") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

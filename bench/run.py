@@ -29,6 +29,7 @@ FULL = {
     "crawl_memory": ["crawl_memory.py", "--small", "5000", "--large", "50000", "--runs", "3"],
     "export_memory": ["export_memory.py", "--small", "5000", "--large", "50000"],
     "cli_startup": ["cli_startup.py", "--runs", "30"],
+    "reparse": ["reparse.py", "--articles", "2000", "--runs", "3"],
 }
 QUICK = {
     "extraction": ["extraction.py", "--runs", "1", "--seconds", "0.3"],
@@ -42,6 +43,7 @@ QUICK = {
     "crawl_memory": ["crawl_memory.py", "--small", "30", "--large", "100"],
     "export_memory": ["export_memory.py", "--small", "200", "--large", "1000"],
     "cli_startup": ["cli_startup.py", "--runs", "2"],
+    "reparse": ["reparse.py", "--articles", "30", "--runs", "1", "--databases", "sqlite"],
 }
 # Benchmarks that can crawl with another commit's checkout beside this one (``--against DIR``).
 COMPARES_CHECKOUTS = {"crawl_memory", "distributed"}
