@@ -52,6 +52,14 @@ class WarcFormatError(WarcError):
     """A WARC file is structurally invalid."""
 
 
+class RecordRangeMismatch(WarcError):
+    """A range of a WARC file was cut where no record starts (the file is then read as one range)."""
+
+
+class WorkerCrashed(ArchiverError):
+    """A worker process of a parallel reparse or re-extraction died (killed, out of memory, crashed)."""
+
+
 class RunLocked(ArchiverError):
     """Another run holds this archive's lock."""
 

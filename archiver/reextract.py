@@ -2,9 +2,11 @@
 
 After an upgrade of the extractor (a fixed selector, a new layout), the archive's articles are read again from
 their own WARC records, completed from the archived REST answers as the crawl completes them, and each version row
-is rewritten with what the current extractor finds (``ArchiveStore.rewrite_version``). Nothing is fetched;
+is rewritten with what the current extractor finds (``ArchiveStore.rewrite_versions``). Nothing is fetched;
 re-extraction never creates a version (the site did not change, the reading did), and a second pass changes
 nothing. Every row records the extractor version that produced it (``article_versions.extractor``).
+With several workers (``archiver.parallel``), worker processes read and extract batches of versions and this
+process rewrites them in version order, a batch per transaction.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .exceptions import ExtractionError, WarcError
+from .items import ArticleItem
 from .normalize.charset import decode_page
 from .pages import Page, extract
-from .pages.rest import complete_from_rest
-from .reparse import REST_ROUTE, rest_index
+from .pages.rest import RestIndex, complete_from_rest
+from .parallel import ordered_map
+from .reparse import BATCH, REST_ROUTE, rest_index
 from .storage import models as m
 from .storage.db import make_engine
 from .storage.repository import ArchiveStore
+from .storage.versions import content_hash
 from .warc.reader import read_record_at
 
 
@@ -33,7 +38,46 @@ class ReextractResult:
     missing: int = 0  # whose WARC record is not in the WARC directory (left as they were)
 
 
-def reextract(warc_dir: str | Path, db_url: str) -> ReextractResult:
+Stored = tuple[int, str, Path, int, str | None]  # version id, URL, WARC file, offset, content type
+FAILED, MISSING = "failed", "missing"
+_rest = RestIndex()
+
+
+def _share(rest: RestIndex) -> None:
+    global _rest
+    _rest = rest
+
+
+def read_version(url: str, path: Path, offset: int, content_type: str | None,
+                 rest: RestIndex) -> ArticleItem | str:
+    """A stored version's capture extracted again and completed from the REST index; FAILED or MISSING."""
+    try:
+        record = read_record_at(path, offset)
+    except (OSError, WarcError):
+        return MISSING
+    html, warning = decode_page(record.body or b"", content_type)
+    try:
+        item = extract(Page(url, html))
+    except ExtractionError:
+        return FAILED
+    if warning:
+        item.warnings.append(warning)
+    if rest:
+        complete_from_rest(item, rest)
+    return item
+
+
+def _read(batch: list[Stored]) -> list[tuple[int, ArticleItem | str, str]]:
+    """Each version's new item (or FAILED, MISSING) with its content hash, computed here: in a worker."""
+    read: list[tuple[int, ArticleItem | str, str]] = []
+    for version_id, url, path, offset, content_type in batch:
+        item = read_version(url, path, offset, content_type, _rest)
+        read.append((version_id, item, content_hash(item) if isinstance(item, ArticleItem) else ""))
+    return read
+
+
+def reextract(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReextractResult:
+    """Re-extract with ``workers`` processes reading and extracting; this process rewrites, in version order."""
     directory = Path(warc_dir)
     store = ArchiveStore(make_engine(db_url))
     versions, captures = m.ArticleVersion.__table__, m.Capture.__table__
@@ -43,29 +87,19 @@ def reextract(warc_dir: str | Path, db_url: str) -> ReextractResult:
             select(captures.c.url, captures.c.warc_file, captures.c.warc_offset)
             .where(captures.c.status == 200, captures.c.record_type == "response"))
             if (route := REST_ROUTE.search(url)) is not None and (directory / file).exists()]
-        stored = conn.execute(select(versions.c.id, captures.c.url, captures.c.warc_file, captures.c.warc_offset,
-                                     captures.c.content_type)
-                              .select_from(versions.join(captures, captures.c.id == versions.c.capture_id))
-                              .order_by(versions.c.id)).all()
-    rest = rest_index(rest_answers)
-    for version_id, url, warc_file, offset, content_type in stored:
-        result.versions += 1
-        path = directory / warc_file
-        try:
-            record = read_record_at(path, offset)
-        except (OSError, WarcError):
-            result.missing += 1
-            continue
-        html, warning = decode_page(record.body or b"", content_type)
-        try:
-            item = extract(Page(url, html))
-        except ExtractionError:
-            result.failed += 1
-            continue
-        if warning:
-            item.warnings.append(warning)
-        if rest:
-            complete_from_rest(item, rest)
-        result.rewritten += store.rewrite_version(version_id, item)
+        stored: list[Stored] = [
+            (version_id, url, directory / warc_file, offset, content_type)
+            for version_id, url, warc_file, offset, content_type in conn.execute(
+                select(versions.c.id, captures.c.url, captures.c.warc_file, captures.c.warc_offset,
+                       captures.c.content_type)
+                .select_from(versions.join(captures, captures.c.id == versions.c.capture_id))
+                .order_by(versions.c.id))]
+    batches = [stored[start:start + BATCH] for start in range(0, len(stored), BATCH)]
+    for read in ordered_map(_read, batches, workers, "reextract", _share, (rest_index(rest_answers),)):
+        result.versions += len(read)
+        result.failed += sum(outcome == FAILED for _, outcome, _ in read)
+        result.missing += sum(outcome == MISSING for _, outcome, _ in read)
+        result.rewritten += store.rewrite_versions([(version_id, item, digest) for version_id, item, digest in read
+                                                    if isinstance(item, ArticleItem)])
     store.engine.dispose()
     return result

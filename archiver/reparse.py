@@ -3,6 +3,8 @@
 The crawl writes a ``metadata`` record for every stored article (``WARC-Concurrent-To`` its response);
 those records say which responses were articles. Every response and revisit becomes a capture row;
 every article response is extracted again with the current page objects and stored, in writing order.
+With several workers (``archiver.parallel``), worker processes read and extract ranges of the WARC files
+(``archiver.warc.ranges``) and this process stores what they return in the same order, in the same batches.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .crawl.capture import software_versions
-from .exceptions import ExtractionError
+from .exceptions import ExtractionError, RecordRangeMismatch
 from .items import ArticleItem, CaptureRef, ExtractionFailure
 from .normalize.charset import decode_page
 from .pages import Page, extract
 from .pages.rest import RestIndex, complete_from_rest, rest_records_in
+from .parallel import ordered_map
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore, CaptureRecord
-from .warc.reader import iter_records, read_record_at, warc_files
+from .storage.versions import content_hash
+from .warc.ranges import RecordRange, plan
+from .warc.reader import StoredRecord, iter_records, read_record_at, warc_files
 
 logger = logging.getLogger(__name__)
 BATCH = 50
@@ -47,62 +52,134 @@ def rest_index(responses: list[tuple[Path, int, str]]) -> RestIndex:
     return index
 
 
-def reparse(warc_dir: str | Path, db_url: str) -> ReparseResult:
-    files = warc_files(warc_dir)
-    result = ReparseResult(files=len(files))
-    article_records: set[str] = set()
+@dataclass
+class _Shared:
+    """What every worker reads: which responses were articles, and the REST index (set by ``_share``)."""
+
+    articles: set[str]
+    rest: RestIndex
+
+
+_shared = _Shared(set(), RestIndex())
+
+
+def _share(articles: set[str], rest: RestIndex) -> None:
+    global _shared
+    _shared = _Shared(articles, rest)
+
+
+def _scan(part: RecordRange) -> tuple[set[str], list[tuple[Path, int, str]]] | None:
+    """First pass over a range: which responses were articles (metadata records), where the REST answers are;
+    None when the range was cut where no record starts."""
+    articles: set[str] = set()
     rest_responses: list[tuple[Path, int, str]] = []
-    for path in files:  # first pass: which responses were articles (metadata records), where the REST answers are
-        for record in iter_records(path, with_bodies=False):
+    try:
+        for record in iter_records(part.path, False, part.start, part.end):
             if record.record_type == "metadata" and record.concurrent_to:
-                article_records.add(record.concurrent_to)
+                articles.add(record.concurrent_to)
             elif record.record_type == "response" and record.status == 200 and \
                     (route := REST_ROUTE.search(record.target_uri)) is not None:
-                rest_responses.append((path, record.offset, route[1]))
+                rest_responses.append((part.path, record.offset, route[1]))
+    except RecordRangeMismatch:
+        return None
+    return articles, rest_responses
+
+
+def read_article(record: StoredRecord, rest: RestIndex) -> ArticleItem | ExtractionFailure:
+    """An article response extracted again with the current page objects and completed from the REST index."""
+    capture = CaptureRef(status=record.status, record_id=record.record_id, record_type=record.record_type,
+                         warc_file=record.warc_file, offset=record.offset, length=record.length,
+                         payload_digest=record.payload_digest, fetched_at=record.date.isoformat())
+    html, warning = decode_page(record.body or b"", record.content_type)
+    try:
+        item = extract(Page(record.target_uri, html))
+        if warning:
+            item.warnings.append(warning)
+    except ExtractionError as error:
+        return ExtractionFailure(record.target_uri, error.reason, error.layout, capture)
+    if rest:
+        complete_from_rest(item, rest)  # as the crawl's RestCompletionPipeline does
+    item.fetched_url, item.capture = record.target_uri, capture
+    return item
+
+
+Read = tuple[CaptureRecord, ArticleItem | ExtractionFailure | None, str]  # an article comes with its content hash
+
+
+def _read(part: RecordRange) -> list[Read]:
+    """Second pass over a range: a capture row for every response and revisit, with its article when it was one
+    (and the article's content hash, computed here: in a worker)."""
+    read: list[Read] = []
+    for record in iter_records(part.path, _shared.articles, part.start, part.end):
+        if record.record_type not in ("response", "revisit"):
+            continue
+        capture = CaptureRecord(
+            url=record.target_uri, status=record.status or 0, fetched_at=record.date, warc_file=record.warc_file,
+            warc_offset=record.offset, warc_length=record.length, record_id=record.record_id,
+            record_type=record.record_type, payload_digest=record.payload_digest, content_type=record.content_type)
+        # a revisit of an article repeats a payload already stored: it adds no version
+        is_article = record.record_type == "response" and record.record_id in _shared.articles and \
+            record.body is not None
+        outcome = read_article(record, _shared.rest) if is_article else None
+        read.append((capture, outcome, content_hash(outcome) if isinstance(outcome, ArticleItem) else ""))
+    return read
+
+
+def _scan_all(files: list[Path], workers: int) -> tuple[list[RecordRange], set[str], list[tuple[Path, int, str]]]:
+    """The first pass in ``workers`` processes; a file cut where no record starts is scanned again whole."""
+    parts = plan(files, workers)
+    scans = list(ordered_map(_scan, parts, workers, "reparse"))
+    uncut = {part.path for part, scan in zip(parts, scans, strict=True) if scan is None}
+    if uncut:
+        kept = [(part, scan) for part, scan in zip(parts, scans, strict=True) if part.path not in uncut]
+        whole = [RecordRange(path) for path in files if path in uncut]
+        kept += zip(whole, ordered_map(_scan, whole, workers, "reparse"), strict=True)
+        order = {path: n for n, path in enumerate(files)}
+        kept.sort(key=lambda entry: (order[entry[0].path], entry[0].start))
+        parts, scans = [part for part, _ in kept], [scan for _, scan in kept]
+    articles: set[str] = set()
+    rest_responses: list[tuple[Path, int, str]] = []
+    for scan in scans:
+        assert scan is not None  # a whole file has no cut
+        articles |= scan[0]
+        rest_responses += scan[1]
+    return parts, articles, rest_responses
+
+
+def reparse(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReparseResult:
+    """Rebuild with ``workers`` processes reading and extracting; this process writes, in writing order."""
+    files = warc_files(warc_dir)
+    result = ReparseResult(files=len(files))
+    parts, article_records, rest_responses = _scan_all(files, workers)
     rest = rest_index(rest_responses)
     ensure_schema(db_url)
     store = ArchiveStore(make_engine(db_url))
     run_id = store.start_run("reparse", "reparse", dict(software_versions()))
     pending: list[ArticleItem] = []
-    for path in files:
-        captures: list[CaptureRecord] = []
-        for record in iter_records(path):
-            if record.record_type not in ("response", "revisit"):
-                continue
-            captures.append(CaptureRecord(
-                url=record.target_uri, status=record.status or 0, fetched_at=record.date, warc_file=record.warc_file,
-                warc_offset=record.offset, warc_length=record.length, record_id=record.record_id,
-                record_type=record.record_type, payload_digest=record.payload_digest,
-                content_type=record.content_type))
+    digests: list[str] = []
+    captures: list[CaptureRecord] = []
+    for n, read in enumerate(ordered_map(_read, parts, workers, "reparse", _share, (article_records, rest))):
+        for capture, outcome, digest in read:
+            captures.append(capture)
             result.captures += 1
-            if record.record_type != "response" or record.record_id not in article_records or record.body is None:
-                continue  # a revisit of an article repeats a payload already stored: it adds no version
-            capture = CaptureRef(status=record.status, record_id=record.record_id, record_type=record.record_type,
-                                 warc_file=record.warc_file, offset=record.offset, length=record.length,
-                                 payload_digest=record.payload_digest, fetched_at=record.date.isoformat())
-            html, warning = decode_page(record.body, record.content_type)
-            try:
-                item = extract(Page(record.target_uri, html))
-                if warning:
-                    item.warnings.append(warning)
-            except ExtractionError as error:
+            if isinstance(outcome, ExtractionFailure):
                 store.record_captures(captures, run_id)
                 captures = []
-                store.record_failure(ExtractionFailure(record.target_uri, error.reason, error.layout, capture), run_id)
+                store.record_failure(outcome, run_id)
                 result.failures += 1
-                continue
-            if rest:
-                complete_from_rest(item, rest)  # as the crawl's RestCompletionPipeline does
-            item.fetched_url, item.capture = record.target_uri, capture
-            pending.append(item)
-            if len(pending) >= BATCH:
-                store.record_captures(captures, run_id)
-                captures = []
-                result.articles += len(store.store_articles(pending))
-                pending = []
-        store.record_captures(captures, run_id)
+            elif outcome is not None:
+                pending.append(outcome)
+                digests.append(digest)
+                if len(pending) >= BATCH:
+                    store.record_captures(captures, run_id)
+                    captures = []
+                    result.articles += len(store.store_articles(pending, digests=digests))
+                    pending, digests = [], []
+        if n + 1 == len(parts) or parts[n + 1].path != parts[n].path:  # the end of a file
+            store.record_captures(captures, run_id)
+            captures = []
     if pending:
-        result.articles += len(store.store_articles(pending))
+        result.articles += len(store.store_articles(pending, digests=digests))
     store.finish_run(run_id, "finished", {"articles": result.articles, "failures": result.failures,
                                           "files": result.files})
     store.engine.dispose()

@@ -30,6 +30,7 @@ FULL = {
     "export_memory": ["export_memory.py", "--small", "5000", "--large", "50000"],
     "cli_startup": ["cli_startup.py", "--runs", "30"],
     "desk": ["desk.py", "--articles", "100000", "--runs", "5"],
+    "reparse": ["reparse.py", "--articles", "2000", "--runs", "3"],
 }
 QUICK = {
     "extraction": ["extraction.py", "--runs", "1", "--seconds", "0.3"],
@@ -44,6 +45,7 @@ QUICK = {
     "export_memory": ["export_memory.py", "--small", "200", "--large", "1000"],
     "cli_startup": ["cli_startup.py", "--runs", "2"],
     "desk": ["desk.py", "--articles", "400", "--runs", "1"],
+    "reparse": ["reparse.py", "--articles", "30", "--runs", "1", "--databases", "sqlite"],
 }
 # Benchmarks that can crawl with another commit's checkout beside this one (``--against DIR``).
 COMPARES_CHECKOUTS = {"crawl_memory", "distributed"}

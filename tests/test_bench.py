@@ -56,6 +56,9 @@ def test_quick_bench_run_writes_every_result(tmp_path: Path) -> None:
             figures["pages_per_second"]["median"] / floor[n]["pages_per_second"]["median"])
     assert floor["2"]["vs_wget"] > 0 and floor["2"]["worker_cpu_ms_per_page"]["median"] > 0
     assert data["crawl_memory"]["large"]["max_rss_mb"] > 0 and data["export_memory"]
+    reparse = data["reparse"]
+    assert reparse["articles"] == 30 and reparse["workers"] >= 1
+    assert all(reparse["sqlite"][command]["speedup"]["median"] > 0 for command in ("reparse", "reextract"))
     startup = data["cli_startup"]["commands"]
     assert startup["archiver --help"]["imports"] == [] and startup["archiver --help"]["vs_python"] > 0
     desk = data["desk"]

@@ -83,18 +83,31 @@ def wacz(output: str, warc_dir: str | None, db_url: str | None) -> int:
     return 0
 
 
+WORKERS_OPTION = click.option(
+    "--workers", type=int, help="Processes that read and extract side by side (this one writes) "
+                                "[default: the cores this process may use].")
+
+
+def _workers(workers: int | None) -> int:
+    from ..parallel import check_workers, default_workers
+
+    return default_workers() if workers is None else check_workers(workers)
+
+
 @click.command(epilog="\b\nExample:\n  archiver reparse --warc-dir archive/warc --db sqlite:///rebuilt.sqlite3")
 @click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR", default=DEFAULT_WARC_DIR, show_default=True)
 @click.option("--db", "db_url", envvar="ARCHIVER_DB_URL", required=True, help="Database to (re)build.")
-def reparse(warc_dir: str, db_url: str) -> int:
+@WORKERS_OPTION
+def reparse(warc_dir: str, db_url: str, workers: int | None) -> int:
     """Rebuild the database from the WARC files alone, with no network."""
     from ..locations import resolve_db_url
     from ..reparse import reparse as rebuild
     from ..warc.reader import warc_files
 
+    processes = _workers(workers)
     if not warc_files(warc_dir):
         raise ConfigurationError(f"no WARC files in {warc_dir}")
-    result = rebuild(warc_dir, resolve_db_url(db_url))
+    result = rebuild(warc_dir, resolve_db_url(db_url), processes)
     click.echo(f"reparsed {result.files} WARC files: {result.captures} captures, {result.articles} articles, "
                f"{result.failures} extraction failures", err=True)
     return 0
@@ -103,14 +116,16 @@ def reparse(warc_dir: str, db_url: str) -> int:
 @click.command(epilog="\b\nExample (after an upgrade of the archiver):\n  archiver reextract --warc-dir archive/warc")
 @click.option("--warc-dir", envvar="ARCHIVER_WARC_DIR", default=DEFAULT_WARC_DIR, show_default=True)
 @DB_OPTION
-def reextract(warc_dir: str, db_url: str | None) -> int:
+@WORKERS_OPTION
+def reextract(warc_dir: str, db_url: str | None, workers: int | None) -> int:
     """Run the current extractor over every stored capture and update the rows in place (no new versions)."""
     from ..locations import resolve_db_url
     from ..reextract import reextract as run_reextract
     from ..storage.db import make_engine
 
+    processes = _workers(workers)
     make_engine(resolve_db_url(db_url), readonly=True).dispose()  # a missing archive: one line, exit 2
-    result = run_reextract(warc_dir, resolve_db_url(db_url))
+    result = run_reextract(warc_dir, resolve_db_url(db_url), processes)
     click.echo(f"re-extracted {result.versions} versions: {result.rewritten} rewritten, "
                f"{result.versions - result.rewritten - result.failed - result.missing} unchanged, "
                f"{result.failed} no longer read as articles, {result.missing} without their WARC record", err=True)

@@ -203,9 +203,10 @@ class ArchiveStore:
 
     # --- articles ---------------------------------------------------------------------------------
     def store_articles(self, items: list[ArticleItem], captures: list[CaptureRecord] | None = None,
-                       run_id: int | None = None) -> list[StoreResult]:
+                       run_id: int | None = None, digests: list[str] | None = None) -> list[StoreResult]:
         """Store a batch in one transaction, in natural-key order, retried when the database detects a deadlock;
-        ``captures`` (the rows the articles point to, and any others) are inserted first, in the same transaction.
+        ``captures`` (the rows the articles point to, and any others) are inserted first, in the same transaction;
+        ``digests``: the items' ``content_hash``, where the caller's workers computed them already.
 
         Articles are written in key order so that concurrent batches lock rows in the same order.
         """
@@ -224,7 +225,7 @@ class ArchiveStore:
                     # PostgreSQL).
                     links = LinkRows(self._image_ids)
                     for segment in _distinct_key_runs(order, items):
-                        results.update(self._store_segment(conn, segment, known, links))
+                        results.update(self._store_segment(conn, segment, known, links, digests))
                     links.insert(conn)
                 return [results[n] for n in range(len(items))]
             except DBAPIError as error:
@@ -239,7 +240,7 @@ class ArchiveStore:
         return self.store_articles([item])[0]
 
     def _store_segment(self, conn: Connection, entries: list[tuple[int, ArticleItem]], captures: dict[str, int],
-                       links: LinkRows) -> dict[int, StoreResult]:
+                       links: LinkRows, digests: list[str] | None = None) -> dict[int, StoreResult]:
         """Store articles with distinct natural keys, in their order: one statement each for the articles, their
         current versions, the new versions and the new current versions (four per article before)."""
         if not entries:
@@ -258,7 +259,7 @@ class ArchiveStore:
         new: list[tuple[int, ArticleItem, int, int, int]] = []  # (n, item, site, article, version)
         rows: list[dict[str, Any]] = []
         for site_id, article_id, (n, item) in zip(site_ids, ids, entries, strict=True):
-            digest = content_hash(item)
+            digest = content_hash(item) if digests is None else digests[n]
             before = previous.get(article_id)
             restored = before is not None and before.removed_at is not None
             if before is not None and before.content_hash == digest and not restored:
@@ -285,25 +286,36 @@ class ArchiveStore:
                                              "count": version} for _, _, _, article_id, version in new])
         return results
 
-    def rewrite_version(self, version_id: int, item: ArticleItem) -> bool:
-        """Replace what a stored version says with a new extraction of its own capture (``archiver reextract``):
-        the row and its authors, categories, tags, images, credits and links, in one transaction. Its number,
-        capture and diff stay: re-extraction is not a new version. False when the row already says exactly that."""
-        digest = content_hash(item)
+    def rewrite_versions(self, rewrites: list[tuple[int, ArticleItem, str]]) -> int:
+        """Replace what stored versions say with new extractions of their own captures (``archiver reextract``),
+        given as (version id, item, the item's ``content_hash``): the rows and their authors, categories, tags,
+        images, credits and links, in one transaction. Their numbers, captures and diffs stay: re-extraction is not
+        a new version. Returns how many rows changed; a row that already says exactly that is left alone."""
+        if not rewrites:
+            return 0
         with self.engine.begin() as conn:
-            stored = conn.execute(
-                select(_VERSIONS.c.content_hash, _VERSIONS.c.extractor, _ARTICLES.c.site_id)
+            stored = {row.id: row for row in conn.execute(
+                select(_VERSIONS.c.id, _VERSIONS.c.content_hash, _VERSIONS.c.extractor, _ARTICLES.c.site_id)
                 .select_from(_VERSIONS.join(_ARTICLES, _ARTICLES.c.id == _VERSIONS.c.article_id))
-                .where(_VERSIONS.c.id == version_id)).one()
-            if (stored.content_hash, stored.extractor) == (digest, item.extractor):
-                return False
-            conn.execute(update(_VERSIONS).where(_VERSIONS.c.id == version_id).values(**extracted(item, digest)))
+                .where(_VERSIONS.c.id.in_([version_id for version_id, _, _ in rewrites])))}
+            changed = [(version_id, item, digest) for version_id, item, digest in rewrites
+                       if (stored[version_id].content_hash, stored[version_id].extractor) != (digest, item.extractor)]
+            if not changed:
+                return 0
+            ids = [version_id for version_id, _, _ in changed]
             for table in (m.ArticleAuthor, m.ArticleCategory, m.ArticleTag, m.ArticleImage, m.Credit, m.Link):
-                conn.execute(delete(_t(table)).where(_t(table).c.version_id == version_id))
+                conn.execute(delete(_t(table)).where(_t(table).c.version_id.in_(ids)))
+            rows = [{"version_id": version_id, **{f"new_{name}": value for name, value in
+                                                  extracted(item, digest).items()}}
+                    for version_id, item, digest in changed]
+            # One statement for the batch: building an UPDATE with its values per row cost more than running it.
+            conn.execute(update(_VERSIONS).where(_VERSIONS.c.id == bindparam("version_id")).values(
+                {name.removeprefix("new_"): bindparam(name) for name in rows[0] if name != "version_id"}), rows)
             links = LinkRows(self._image_ids)
-            self._store_relations(conn, stored.site_id, version_id, item, links)
+            for version_id, item, _ in changed:
+                self._store_relations(conn, stored[version_id].site_id, version_id, item, links)
             links.insert(conn)
-        return True
+        return len(changed)
 
     def _article_ids(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
         """Upsert articles (distinct keys, in key order) in one statement; (site_id, key) → id."""

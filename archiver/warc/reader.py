@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +11,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from ..exceptions import WarcFormatError
+from ..exceptions import RecordRangeMismatch, WarcFormatError
 
 
 @dataclass
@@ -40,19 +40,28 @@ def warc_files(directory: str | Path) -> list[Path]:
 MALFORMED = (ArchiveLoadFailed, ValueError, zlib.error, EOFError, IndexError, KeyError, AttributeError, TypeError)
 
 
-def iter_records(path: Path, with_bodies: bool = True) -> Iterator[StoredRecord]:
-    """Every record of a WARC file; a malformed file raises WarcFormatError naming the file."""
+def iter_records(path: Path, with_bodies: bool | Container[str] = True, start: int = 0,
+                 end: int | None = None) -> Iterator[StoredRecord]:
+    """Every record of a WARC file, or those whose gzip member starts in ``[start, end)`` (``start`` must be where
+    a record starts: ``archiver.warc.ranges``); ``with_bodies`` may name the record IDs whose bodies are read.
+    A malformed file raises WarcFormatError naming the file; a range whose last record runs over ``end``
+    raises RecordRangeMismatch (``end`` was no record boundary)."""
     try:
-        yield from _iter_records(path, with_bodies)
+        yield from _iter_records(path, with_bodies, start, end)
     except MALFORMED as error:
         raise WarcFormatError(f"{Path(path).name}: not a well-formed WARC file ({type(error).__name__}: "
                               f"{str(error)[:200]})") from error
 
 
-def _iter_records(path: Path, with_bodies: bool) -> Iterator[StoredRecord]:
+def _iter_records(path: Path, with_bodies: bool | Container[str], start: int,
+                  end: int | None) -> Iterator[StoredRecord]:
     with open(path, "rb") as handle:
+        handle.seek(start)
         iterator = ArchiveIterator(handle)
+        following = start  # where the next record starts: each gzip member ends where the next one begins
         for record in iterator:
+            if end is not None and following >= end:
+                break
             headers = record.rec_headers
             if not record.rec_type or not headers.get_header("WARC-Record-ID"):
                 raise WarcFormatError(f"{Path(path).name}: a record without WARC-Type or WARC-Record-ID "
@@ -62,18 +71,24 @@ def _iter_records(path: Path, with_bodies: bool) -> Iterator[StoredRecord]:
                 code = record.http_headers.get_statuscode()
                 status = int(code) if code and code.isdigit() else None
                 content_type = record.http_headers.get_header("Content-Type")
-            body = record.content_stream().read() if with_bodies and record.rec_type == "response" else None
+            record_id = headers.get_header("WARC-Record-ID") or ""
+            wanted = with_bodies if isinstance(with_bodies, bool) else record_id in with_bodies
+            body = record.content_stream().read() if wanted and record.rec_type == "response" else None
             if body is None:
                 record.raw_stream.read()
+            following = iterator.get_record_offset() + iterator.get_record_length()
             yield StoredRecord(
                 warc_file=path.name, offset=iterator.get_record_offset(), length=iterator.get_record_length(),
-                record_type=record.rec_type, record_id=headers.get_header("WARC-Record-ID") or "",
+                record_type=record.rec_type, record_id=record_id,
                 target_uri=headers.get_header("WARC-Target-URI") or "",
                 date=datetime.fromisoformat((headers.get_header("WARC-Date") or "").replace("Z", "+00:00")),
                 payload_digest=headers.get_header("WARC-Payload-Digest"),
                 concurrent_to=headers.get_header("WARC-Concurrent-To"), refers_to=headers.get_header("WARC-Refers-To"),
                 status=status, content_type=content_type, body=body,
             )
+        if end is not None and following != end:
+            raise RecordRangeMismatch(f"{Path(path).name}: no record starts at {end} (the record before it ends at "
+                                      f"{following})")
 
 
 def read_record_at(path: Path, offset: int) -> StoredRecord:
