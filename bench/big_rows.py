@@ -28,11 +28,11 @@ CRAWL_START = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 EXTRACTOR = "0.1.0+bigarchive"
 FIRST_NAMES = _words(
     "Anna Lena Jonas Lukas Marie Sophie Paul Leon Mia Emma Felix Noah Laura Julia Tim Jan Lea Sarah David "
-               "Max Nina Lisa Tom Ben Clara Hannah Moritz Elias Greta Ida Karl Frieda Ole Paula Theo Ella")
+    "Max Nina Lisa Tom Ben Clara Hannah Moritz Elias Greta Ida Karl Frieda Ole Paula Theo Ella")
 LAST_NAMES = _words(
     "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schäfer Koch Bauer Richter "
-              "Klein Wolf Schröder Neumann Schwarz Zimmermann Braun Krüger Hofmann Hartmann Lange Schmitt Werner "
-              "Krause Meier Lehmann Köhler Herrmann König Walter Mayer Huber Kaiser Fuchs Peters Lang Scholz")
+    "Klein Wolf Schröder Neumann Schwarz Zimmermann Braun Krüger Hofmann Hartmann Lange Schmitt Werner "
+    "Krause Meier Lehmann Köhler Herrmann König Walter Mayer Huber Kaiser Fuchs Peters Lang Scholz")
 AGENCIES = ("dpa", "AFP", "Reuters", "epd", "KNA", "AP", "SID", "dts")
 LICENSES = (("Pixabay Lizenz", "https://pixabay.com/service/license-summary/", 30),
             ("CC BY-SA 4.0", "https://creativecommons.org/licenses/by-sa/4.0/", 12),

@@ -77,22 +77,39 @@ def search_articles(engine: Engine, query: str, limit: int = 20, author: str | N
                "|| coalesce(v.text, '')) AS doc) d, websearch_to_tsquery('german', :query) q "
                f"WHERE d.doc @@ q{where} ORDER BY rank DESC, v.published DESC LIMIT :limit")
     else:
-        sql = ("SELECT a.id, a.url, v.title, v.published, bm25(article_search) AS rank, "
-               "snippet(article_search, 2, '[', ']', '…', 20) AS snippet "
+        # The snippets are made for the hits shown, in a second query: in the ranking query SQLite would make one
+        # for every match before sorting, which on a common word is most of the time the search takes.
+        sql = ("SELECT a.id, a.url, v.id AS version_id, v.title, v.published, bm25(article_search) AS rank "
                "FROM article_search JOIN article_versions v ON v.id = article_search.rowid "
                "JOIN articles a ON a.current_version_id = v.id "
                f"WHERE article_search MATCH :query{where} ORDER BY rank, v.published DESC LIMIT :limit")
     try:
         with engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
+            if engine.dialect.name == "postgresql":
+                snippets = {row.id: row.snippet for row in rows}
+            else:
+                snippets = _sqlite_snippets(conn, query, {row.version_id: row.id for row in rows})
             authors = _authors(conn, [row.id for row in rows])
     except DBAPIError as error:
         message = str(error.orig).strip().splitlines()[0] if error.orig else "query failed"
         if "fts5" in message or "syntax" in message or "unterminated" in message or "no such column" in message:
             raise BadQuery(f"cannot parse the search query: {message}") from None
         raise
-    return [Hit(row.id, row.url, row.title, _iso(row.published), authors.get(row.id, []), row.snippet,
+    return [Hit(row.id, row.url, row.title, _iso(row.published), authors.get(row.id, []), snippets.get(row.id, ""),
                 float(-row.rank if engine.dialect.name == "sqlite" else row.rank)) for row in rows]
+
+
+def _sqlite_snippets(conn: Any, query: str, articles: dict[int, int]) -> dict[int, str]:
+    """Article ID -> the snippet of its hit (version ID -> article ID given), from the FTS5 index."""
+    if not articles:
+        return {}
+    placeholders = ", ".join(f":v{n}" for n in range(len(articles)))
+    rows = conn.execute(text(
+        "SELECT rowid, snippet(article_search, 2, '[', ']', '…', 20) FROM article_search "
+        f"WHERE article_search MATCH :query AND rowid IN ({placeholders})"),
+        {"query": query} | {f"v{n}": version for n, version in enumerate(articles)})
+    return {articles[version]: snippet for version, snippet in rows}
 
 
 def _authors(conn: Any, article_ids: list[int]) -> dict[int, list[str]]:
