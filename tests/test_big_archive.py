@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +164,41 @@ def test_article_lookups_use_indexes(sqlite_url: str) -> None:
     assert "INDEX ix_articles_current_version_id (current_version_id=?)" in joined
     with pytest.raises(Exception, match="no article"):
         find_article(make_engine(sqlite_url, readonly=True), "https://nowhere.example/x")
+
+
+REFERENCE_SEARCH = (
+    # The plain form of the SQLite search (every match joined to its version, sorted): the ranked-from-the-index
+    # form in archiver.storage.search must give the same hits in the same order.
+    "SELECT a.id FROM article_search JOIN article_versions v ON v.id = article_search.rowid "
+    "JOIN articles a ON a.current_version_id = v.id WHERE article_search MATCH :query {where} "
+    "ORDER BY bm25(article_search), v.published DESC LIMIT :limit")
+
+
+@pytest.mark.parametrize("limit", [1, 7, 20])
+def test_search_ranks_as_the_plain_query_does(big: dict[str, Any], limit: int) -> None:
+    engine = make_engine(big["url"], readonly=True)
+    words = [w for (t,) in rows(big["url"], "SELECT title FROM article_versions WHERE id <= 30") for w in t.split()]
+    author = rows(big["url"], "SELECT name FROM authors WHERE id = 2")[0][0]
+    filters: list[tuple[dict[str, Any], str]] = [
+        ({}, ""),
+        ({"author": author}, "AND EXISTS (SELECT 1 FROM article_authors aa JOIN authors au ON au.id = aa.author_id "
+                             "WHERE aa.version_id = v.id AND au.name = :author)"),
+        ({"since": datetime(2015, 1, 1, tzinfo=UTC)}, "AND v.published >= :since"),
+    ]
+    compared = 0
+    for query in ["der", "die OR und", *words[:12]]:
+        for kwargs, where in filters:
+            expected = [r[0] for r in rows_with(big["url"], REFERENCE_SEARCH.format(where=where),
+                                                {"query": query, "limit": limit, **kwargs})]
+            found = [h.article_id for h in search_articles(engine, query, limit=limit, **kwargs)]
+            assert found == expected, (query, kwargs)
+            compared += bool(expected)
+    assert compared > 20
+
+
+def rows_with(url: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    engine = make_engine(url, readonly=True)
+    with engine.connect() as conn:
+        found = [tuple(row) for row in conn.execute(text(sql), params)]
+    engine.dispose()
+    return found

@@ -35,27 +35,29 @@ class Hit:
 
 
 def _filters(author: str | None, category: str | None, tag: str | None, since: datetime | None,
-             until: datetime | None) -> tuple[str, dict[str, Any]]:
+             until: datetime | None, version: str = "v.id") -> tuple[str, dict[str, Any]]:
+    """The filters as SQL on the version whose ID is the expression ``version``."""
     clauses: list[str] = []
     params: dict[str, Any] = {}
     if author:
         clauses.append("EXISTS (SELECT 1 FROM article_authors aa JOIN authors au ON au.id = aa.author_id "
-                       "WHERE aa.version_id = v.id AND lower(au.name) = lower(:author))")
+                       f"WHERE aa.version_id = {version} AND lower(au.name) = lower(:author))")
         params["author"] = author
     if category:
         clauses.append("EXISTS (SELECT 1 FROM article_categories ac JOIN categories c ON c.id = ac.category_id "
-                       "WHERE ac.version_id = v.id AND c.slug = :category)")
+                       f"WHERE ac.version_id = {version} AND c.slug = :category)")
         params["category"] = category
     if tag:
         clauses.append("EXISTS (SELECT 1 FROM article_tags at JOIN tags t ON t.id = at.tag_id "
-                       "WHERE at.version_id = v.id AND t.slug = :tag)")
+                       f"WHERE at.version_id = {version} AND t.slug = :tag)")
         params["tag"] = tag
-    if since:
-        clauses.append("v.published >= :since")
-        params["since"] = since
-    if until:
-        clauses.append("v.published < :until")
-        params["until"] = until
+    dates = [("v.published >= :since", "since", since), ("v.published < :until", "until", until)]
+    for clause, name, value in dates:
+        if value is None:
+            continue
+        params[name] = value
+        clauses.append(clause if version == "v.id" else
+                       f"EXISTS (SELECT 1 FROM article_versions v WHERE v.id = {version} AND {clause})")
     return "".join(f" AND {c}" for c in clauses), params
 
 
@@ -67,7 +69,8 @@ def search_articles(engine: Engine, query: str, limit: int = 20, author: str | N
         raise BadQuery("the search query is empty")
     if len(query) > MAX_QUERY_LENGTH:
         raise BadQuery(f"the search query is longer than {MAX_QUERY_LENGTH} characters")
-    where, params = _filters(author, category, tag, since, until)
+    sqlite = engine.dialect.name != "postgresql"
+    where, params = _filters(author, category, tag, since, until, "article_search.rowid" if sqlite else "v.id")
     params |= {"query": query, "limit": max(1, min(limit, 1000))}
     if engine.dialect.name == "postgresql":
         sql = ("SELECT a.id, a.url, v.title, v.published, ts_rank(d.doc, q) AS rank, "
@@ -77,16 +80,23 @@ def search_articles(engine: Engine, query: str, limit: int = 20, author: str | N
                "|| coalesce(v.text, '')) AS doc) d, websearch_to_tsquery('german', :query) q "
                f"WHERE d.doc @@ q{where} ORDER BY rank DESC, v.published DESC LIMIT :limit")
     else:
-        # The snippets are made for the hits shown, in a second query: in the ranking query SQLite would make one
-        # for every match before sorting, which on a common word is most of the time the search takes.
-        sql = ("SELECT a.id, a.url, v.id AS version_id, v.title, v.published, bm25(article_search) AS rank "
-               "FROM article_search JOIN article_versions v ON v.id = article_search.rowid "
-               "JOIN articles a ON a.current_version_id = v.id "
-               f"WHERE article_search MATCH :query{where} ORDER BY rank, v.published DESC LIMIT :limit")
+        # Ranked from the index alone: a version row holds its text and HTML, and reading one (its `published`
+        # sits behind them, on overflow pages) for every match of a common word was most of the time a search
+        # took. Only the matches ranked as well as the limit-th (ties included, so the order by date among equal
+        # ranks stays exact) are read; their snippets are made in a second query (in the ranking query SQLite
+        # would make one for every match before sorting).
+        matches = ("FROM article_search JOIN articles a ON a.current_version_id = article_search.rowid "
+                   f"WHERE article_search MATCH :query{where}")
+        sql = ("SELECT a.id, a.url, v.id AS version_id, v.title, v.published, r.rank FROM "
+               f"(SELECT article_search.rowid AS version_id, bm25(article_search) AS rank {matches} "
+               f"AND bm25(article_search) <= (SELECT max(rank) FROM (SELECT bm25(article_search) AS rank {matches} "
+               "ORDER BY rank LIMIT :limit))) r "
+               "JOIN article_versions v ON v.id = r.version_id JOIN articles a ON a.current_version_id = v.id "
+               "ORDER BY r.rank, v.published DESC LIMIT :limit")
     try:
         with engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
-            if engine.dialect.name == "postgresql":
+            if not sqlite:
                 snippets = {row.id: row.snippet for row in rows}
             else:
                 snippets = _sqlite_snippets(conn, query, {row.version_id: row.id for row in rows})
