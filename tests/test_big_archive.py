@@ -202,3 +202,13 @@ def rows_with(url: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...
         found = [tuple(row) for row in conn.execute(text(sql), params)]
     engine.dispose()
     return found
+
+
+def test_articles_per_year_counts_current_versions(big: dict[str, Any]) -> None:
+    from archiver.storage.queries import archive_statistics
+
+    plain = rows(big["url"], "SELECT substr(CAST(v.published AS TEXT), 1, 4), count(*) FROM articles a "
+                             "JOIN article_versions v ON v.id = a.current_version_id GROUP BY 1 ORDER BY 1")
+    found = archive_statistics(make_engine(big["url"], readonly=True))["articles_per_year"]
+    assert list(found.items()) == [(year, count) for year, count in plain]
+    assert sum(found.values()) == ARTICLES
