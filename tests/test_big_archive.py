@@ -212,3 +212,19 @@ def test_articles_per_year_counts_current_versions(big: dict[str, Any]) -> None:
     found = archive_statistics(make_engine(big["url"], readonly=True))["articles_per_year"]
     assert list(found.items()) == [(year, count) for year, count in plain]
     assert sum(found.values()) == ARTICLES
+
+
+@pytest.mark.postgres
+def test_postgres_search_ranks_the_stored_vector(pg_url: str) -> None:
+    """Ranking reads article_versions.search_vector (computed when the row is written), not to_tsvector again."""
+    upgrade(pg_url)
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        generated = conn.execute(text("SELECT generation_expression FROM information_schema.columns WHERE "
+                                      "table_name = 'article_versions' AND column_name = 'search_vector'")).scalar()
+        assert generated and "to_tsvector('german'" in generated
+        conn.execute(text("SET enable_seqscan = off"))
+        explained = " ".join(r[0] for r in conn.execute(text(
+            "EXPLAIN SELECT v.id FROM article_versions v WHERE v.search_vector @@ websearch_to_tsquery('german', 'x')")))
+        assert "ix_article_versions_search_vector" in explained
+    engine.dispose()

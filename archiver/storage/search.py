@@ -73,12 +73,13 @@ def search_articles(engine: Engine, query: str, limit: int = 20, author: str | N
     where, params = _filters(author, category, tag, since, until, "article_search.rowid" if sqlite else "v.id")
     params |= {"query": query, "limit": max(1, min(limit, 1000))}
     if engine.dialect.name == "postgresql":
-        sql = ("SELECT a.id, a.url, v.title, v.published, ts_rank(d.doc, q) AS rank, "
+        # search_vector is the stored German tsvector of title, lead and text (migration 0008): ranking reads it
+        # instead of stemming every matching text again.
+        sql = ("SELECT a.id, a.url, v.title, v.published, ts_rank(v.search_vector, q) AS rank, "
                "ts_headline('german', v.text, q, 'StartSel=[, StopSel=], MaxWords=30, MinWords=12') AS snippet "
                "FROM articles a JOIN article_versions v ON v.id = a.current_version_id, "
-               "LATERAL (SELECT to_tsvector('german', coalesce(v.title, '') || ' ' || coalesce(v.lead, '') || ' ' "
-               "|| coalesce(v.text, '')) AS doc) d, websearch_to_tsquery('german', :query) q "
-               f"WHERE d.doc @@ q{where} ORDER BY rank DESC, v.published DESC LIMIT :limit")
+               "websearch_to_tsquery('german', :query) q "
+               f"WHERE v.search_vector @@ q{where} ORDER BY rank DESC, v.published DESC LIMIT :limit")
     else:
         # Ranked from the index alone: a version row holds its text and HTML, and reading one (its `published`
         # sits behind them, on overflow pages) for every match of a common word was most of the time a search
