@@ -225,6 +225,7 @@ def test_postgres_search_ranks_the_stored_vector(pg_url: str) -> None:
         assert generated and "to_tsvector('german'" in generated
         conn.execute(text("SET enable_seqscan = off"))
         explained = " ".join(r[0] for r in conn.execute(text(
-            "EXPLAIN SELECT v.id FROM article_versions v WHERE v.search_vector @@ websearch_to_tsquery('german', 'x')")))
+            "EXPLAIN SELECT v.id FROM article_versions v "
+            "WHERE v.search_vector @@ websearch_to_tsquery('german', 'x')")))
         assert "ix_article_versions_search_vector" in explained
     engine.dispose()
