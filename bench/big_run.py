@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--output-dir", type=Path, default=HERE / "results")
+    parser.add_argument("--suffix", default="", help="Added to the result file's name (runs of one size side by "
+                        "side, one backend each; bench/big_table.py merges them).")
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             ops = run_json(["big_ops.py", "--db", url, "--rounds", str(args.rounds),
                             "--export-rows", str(args.export_rows), "--export-all"])
             result[backend] = {"build": build, "operations": ops}
-        output = args.output_dir / f"{datetime.now(UTC):%Y-%m-%d}-big-{label(size)}.json"
+        output = args.output_dir / f"{datetime.now(UTC):%Y-%m-%d}-big-{label(size)}{args.suffix}.json"
         output.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         print(f"big_run: results in {output}", file=sys.stderr)
     return 0

@@ -7,6 +7,7 @@ Prints Markdown: one row per operation, SQLite and PostgreSQL side by side for e
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ def rows(results: list[dict[str, Any]]) -> list[tuple[str, tuple[str, ...], str]
     for name in first.get("export", {}):
         names.append((f"export {name}, rows/s", ("export", name), "rows_per_second"))
     for name in first.get("cli", {}):
-        names.append((f"`{name.split(' ', 1)[0]} {name.split(' ', 2)[1]}` end to end", ("cli", name), "seconds"))
+        names.append((f"`{re.sub(r'[0-9]+', 'N', name)}` end to end, s", ("cli", name), "seconds"))
     for backend in BACKENDS:
         pages = next((r[backend]["operations"].get("pages") for r in results if backend in r), None)
         if isinstance(pages, dict):
@@ -57,7 +58,11 @@ def rows(results: list[dict[str, Any]]) -> list[tuple[str, tuple[str, ...], str]
 
 
 def main(paths: list[str]) -> int:
-    results = sorted((json.loads(Path(p).read_text()) for p in paths), key=lambda r: r["articles"])
+    merged: dict[int, dict[str, Any]] = {}
+    for path in paths:  # one file per size, or one per size and backend (big_run.py --suffix)
+        result = json.loads(Path(path).read_text())
+        merged.setdefault(result["articles"], {}).update(result)
+    results = [merged[size] for size in sorted(merged)]
     header = ["operation"] + [f"{label(r['articles'])} {'SQLite' if b == 'sqlite' else 'PostgreSQL'}"
                               for r in results for b in BACKENDS]
     print("| " + " | ".join(header) + " |")
