@@ -48,7 +48,7 @@ def rows(results: list[dict[str, Any]]) -> list[tuple[str, tuple[str, ...], str]
     for name in first.get("export", {}):
         names.append((f"export {name}, rows/s", ("export", name), "rows_per_second"))
     for name in first.get("cli", {}):
-        names.append((f"`{re.sub(r'[0-9]+', 'N', name)}` end to end, s", ("cli", name), "seconds"))
+        names.append((f"`{re.sub(r'[0-9]+', 'N', name)}` end to end", ("cli", name), "seconds"))
     for backend in BACKENDS:
         pages = next((r[backend]["operations"].get("pages") for r in results if backend in r), None)
         if isinstance(pages, dict):
