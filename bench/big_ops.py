@@ -183,7 +183,7 @@ def run_cli(arguments: list[str]) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"seconds": round(seconds, 2), "exit": done.returncode, "error": done.stderr.strip()[-300:] or None,
-            "peak_rss_mb_at_least": round(max(before, after) / 1024, 1)}
+            "peak_rss_mb_upper_bound": round(max(before, after) / 1024, 1)}
 
 
 def measure_cli(url: str, picks: dict[str, Any], export_all: bool) -> dict[str, Any]:
