@@ -229,3 +229,17 @@ def test_postgres_search_ranks_the_stored_vector(pg_url: str) -> None:
             "WHERE v.search_vector @@ websearch_to_tsquery('german', 'x')")))
         assert "ix_article_versions_search_vector" in explained
     engine.dispose()
+
+
+def test_reextract_reads_the_warc_slice_back_to_the_same_rows(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/whole.sqlite3"
+    build(url, tmp_path, warc_articles=ARTICLES)
+    fields = "SELECT v.id, v.title, v.text, v.published, v.word_count FROM article_versions v ORDER BY v.id"
+    before = rows(url, fields)
+    done = subprocess.run([sys.executable, "-m", "archiver", "reextract", "--warc-dir", str(tmp_path / "warc"),
+                           "--db", url], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # Every version was read from its WARC record and extracted again by the wordpress page object.
+    assert rows(url, "SELECT count(*) FROM article_versions WHERE extractor = '0.1.0+bigarchive'") == [(0,)]
+    assert rows(url, "SELECT count(DISTINCT layout) FROM article_versions") == [(1,)]
+    assert rows(url, fields) == before
