@@ -20,7 +20,9 @@ def label(articles: int) -> str:
 
 
 def figure(ops: dict[str, Any], path: tuple[str, ...], key: str) -> str:
-    value: Any = ops
+    value: Any = {**ops, "cli": {re.sub(r"[0-9]+", "N", k): v for k, v in ops.get("cli", {}).items()}}
+    if path[0] == "cli":
+        path = ("cli", re.sub(r"[0-9]+", "N", path[1]))
     for part in path:
         if not isinstance(value, dict) or part not in value:
             return "–"
