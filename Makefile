@@ -16,7 +16,7 @@ OLDEST_VENV := .venv-scrapy-oldest
 SCRAPY_RANGE_TESTS := tests/test_spider.py tests/test_capture.py tests/test_crawl_e2e.py tests/test_update.py \
 	tests/test_warc_service.py tests/test_hostile.py
 
-.PHONY: demo test lint typecheck pytest bench bench-quick bench-tools test-tools test-scrapy-oldest screenshots clean
+.PHONY: demo test lint typecheck pytest bench bench-quick bench-big bench-tools test-tools test-scrapy-oldest screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -107,6 +107,14 @@ bench-quick: $(TEST_STAMP) bench-tools
 # The documentation's screenshots of the desk (docs/screenshots/*.png), taken by the browser test on the replica crawl.
 screenshots: $(TEST_STAMP) $(PYWB_STAMP) test-tools
 	ARCHIVER_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/test_desk_browser.py
+
+# The big archive (docs/benchmarks.md, "Big archive"): synthetic 10k / 100k / 1M-article archives on SQLite and
+# PostgreSQL under BIG_DIR (reused when built; ~80 GB free needed for 1M) and the researcher operations on each.
+# Hours on a busy two-core machine: the 1M PostgreSQL build stems a million texts for its search index.
+BIG_DIR ?= /work/bigdata
+BIG_SIZES ?= 10000 100000 1000000
+bench-big: $(TEST_STAMP)
+	$(BIN)/python bench/big_run.py --dir $(BIG_DIR) --sizes $(BIG_SIZES)
 
 clean:
 	rm -rf archive .pytest_cache .mypy_cache .ruff_cache $(PYWB_VENV) $(OLDEST_VENV)

@@ -106,8 +106,13 @@ class Article(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     removed_status: Mapped[str | None] = mapped_column(Text)
 
+    # Every read of the current version joins on current_version_id; show, cite and take-downs look up by URL
+    # or post ID (migration 0009).
     __table_args__ = (UniqueConstraint("site_id", "key", name="uq_articles_site_key"),
-                      Index("ix_articles_site_post", "site_id", "post_id"))
+                      Index("ix_articles_site_post", "site_id", "post_id"),
+                      Index("ix_articles_current_version_id", "current_version_id"),
+                      Index("ix_articles_url", "url", postgresql_using="hash"),
+                      Index("ix_articles_post_id", "post_id"))
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", foreign_keys="ArticleVersion.article_id", order_by="ArticleVersion.version")

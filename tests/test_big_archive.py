@@ -1,0 +1,214 @@
+"""The synthetic big archive (bench/big_archive.py) at a tiny size, and the lookups it showed to need indexes.
+
+Never asserts a speed: the figures are in docs/benchmarks.md ("Big archive"), from bench/big_ops.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from archiver.storage.db import make_engine, upgrade
+from archiver.storage.queries import find_article
+from archiver.storage.search import search_articles
+from archiver.warc.reader import read_record_at
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+ARTICLES = 200
+
+
+def build(url: str, tmp_path: Path, warc_articles: int = 0, seed: int = 32) -> dict[str, Any]:
+    command = [sys.executable, "big_archive.py", "--articles", str(ARTICLES), "--db", url, "--seed", str(seed)]
+    if warc_articles:
+        command += ["--warc-dir", str(tmp_path / "warc"), "--warc-articles", str(warc_articles)]
+    done = subprocess.run(command, cwd=BENCH, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return dict(json.loads(done.stdout))
+
+
+def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = [tuple(row) for row in conn.execute(text(sql))]
+    engine.dispose()
+    return found
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    directory = tmp_path_factory.mktemp("big")
+    url = f"sqlite:///{directory}/big.sqlite3"
+    return {"url": url, "dir": directory, "result": build(url, directory, warc_articles=40)}
+
+
+def test_the_archive_has_what_a_news_site_has(big: dict[str, Any]) -> None:
+    counts = big["result"]["counts"]
+    assert counts["articles"] == ARTICLES and big["result"]["bytes"] > 0
+    # Edited articles have two to four versions, each with its capture; some articles are taken down.
+    assert ARTICLES < counts["article_versions"] == counts["captures"] < 2 * ARTICLES
+    assert 0 < counts["multi_version_articles"] < ARTICLES // 4
+    assert counts["authors"] > 10 and counts["categories"] > 20 and counts["tags"] > 100
+    assert counts["images"] > ARTICLES // 2 and 0 < counts["credits"] <= counts["article_images"]
+    assert counts["article_authors"] >= counts["article_versions"]
+    url = big["url"]
+    assert rows(url, "SELECT count(*) FROM articles WHERE current_version_id IS NULL") == [(0,)]
+    assert rows(url, "SELECT count(*) FROM articles a JOIN article_versions v ON v.id = a.current_version_id "
+                     "WHERE v.version <> a.version_count") == [(0,)]
+    engine = create_engine(url)
+    with engine.connect() as conn:  # every foreign key holds though the load ran without checking them
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    engine.dispose()
+
+
+def test_text_is_varied_german_like_and_searchable(big: dict[str, Any]) -> None:
+    texts = [t for (t,) in rows(big["url"], "SELECT text FROM article_versions")]
+    words = [w.strip(".") for t in texts for w in t.split()]
+    assert len(set(words)) > 3000  # not one repeated lorem
+    assert {"der", "die", "und"} <= set(words)
+    engine = make_engine(big["url"], readonly=True)
+    hits = search_articles(engine, "Telegram", limit=5).hits
+    assert hits and all("telegram" in (h.title + h.snippet).lower() or h.snippet for h in hits)
+    assert any("[Telegram]" in h.snippet for h in search_articles(engine, "Telegram", limit=50).hits)
+
+
+def test_the_warc_slice_is_what_the_capture_rows_cite(big: dict[str, Any]) -> None:
+    captures = rows(big["url"], "SELECT c.warc_file, c.warc_offset, c.record_id, c.url, c.payload_digest FROM "
+                                "captures c JOIN article_versions v ON v.capture_id = c.id WHERE v.article_id <= 40")
+    assert captures
+    for warc_file, offset, record_id, url, digest in captures:
+        record = read_record_at(big["dir"] / "warc" / warc_file, offset)
+        assert (record.record_id, record.target_uri, record.record_type) == (record_id, url, "response")
+        assert record.payload_digest == digest
+    outside = rows(big["url"], "SELECT warc_file FROM captures c JOIN article_versions v ON v.capture_id = c.id "
+                               "WHERE v.article_id > 40 LIMIT 1")
+    assert outside[0][0].startswith("synthetic-")
+
+
+def test_reparse_of_the_warc_slice_gives_the_slices_articles(big: dict[str, Any], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/reparsed.sqlite3"
+    done = subprocess.run([sys.executable, "-m", "archiver", "reparse", "--warc-dir", str(big["dir"] / "warc"),
+                           "--db", url], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    current = ("SELECT a.post_id, v.title, v.version, substr(CAST(v.published AS TEXT), 1, 19), "
+               "(SELECT group_concat(au.name, '|') FROM (SELECT au.name FROM article_authors aa JOIN authors au "
+               "ON au.id = aa.author_id WHERE aa.version_id = v.id ORDER BY aa.position) au), "
+               "(SELECT group_concat(t.slug, '|') FROM (SELECT t.slug FROM article_tags at JOIN tags t "
+               "ON t.id = at.tag_id WHERE at.version_id = v.id ORDER BY at.position) t) "
+               "FROM articles a JOIN article_versions v ON v.id = a.current_version_id {where} ORDER BY a.post_id")
+    assert rows(url, current.format(where="")) == rows(big["url"], current.format(where="WHERE a.id <= 40"))
+
+
+def test_the_same_seed_builds_the_same_archive(big: dict[str, Any], tmp_path: Path) -> None:
+    again = f"sqlite:///{tmp_path}/again.sqlite3"
+    build(again, tmp_path, seed=32)
+    other = f"sqlite:///{tmp_path}/other.sqlite3"
+    build(other, tmp_path, seed=33)
+    sql = "SELECT v.id, v.title, v.text, v.published, c.record_id FROM article_versions v " \
+          "JOIN captures c ON c.id = v.capture_id WHERE v.article_id > 40 ORDER BY v.id"
+    assert rows(again, sql) == rows(big["url"], sql)
+    assert rows(other, sql) != rows(big["url"], sql)
+
+
+@pytest.mark.postgres
+def test_postgres_build_matches_sqlite_and_keeps_its_keys(big: dict[str, Any], pg_url: str,
+                                                          tmp_path: Path) -> None:
+    result = build(pg_url, tmp_path)
+    assert result["counts"] == {**big["result"]["counts"]}
+    constraints = ("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = "
+                   "'public'::regnamespace")
+    indexes = "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'"
+    fresh = f"{pg_url}_fresh"
+    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                          isolation_level="AUTOCOMMIT")
+    name = fresh.rsplit("/", 1)[1]
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade(fresh)
+        # The keys and indexes dropped for the load are all back, so every foreign key was validated.
+        assert rows(pg_url, constraints) == rows(fresh, constraints)
+        assert rows(pg_url, indexes) == rows(fresh, indexes)
+    finally:
+        create_engine(fresh).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    sql = "SELECT a.id, v.title, a.post_id FROM articles a JOIN article_versions v ON v.id = a.current_version_id " \
+          "ORDER BY a.id LIMIT 50"
+    assert [tuple(r) for r in rows(pg_url, sql)] == rows(big["url"], sql)
+
+
+def plan(url: str, sql: str, **params: Any) -> str:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = " | ".join(str(row[-1]) for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql), params))
+    engine.dispose()
+    return found
+
+
+def test_article_lookups_use_indexes(sqlite_url: str) -> None:
+    """A reference by URL or post ID and every join on the current version use an index, not a table scan."""
+    upgrade(sqlite_url)
+    assert "INDEX ix_articles_url (url=?)" in plan(sqlite_url, "SELECT id FROM articles WHERE url = :u", u="x")
+    assert "INDEX ix_articles_post_id (post_id=?)" in plan(sqlite_url, "SELECT id FROM articles WHERE post_id = :p",
+                                                           p=1)
+    joined = plan(sqlite_url, "SELECT a.id FROM article_search JOIN article_versions v ON v.id = article_search.rowid "
+                              "JOIN articles a ON a.current_version_id = v.id WHERE article_search MATCH 'x'")
+    assert "INDEX ix_articles_current_version_id (current_version_id=?)" in joined
+    with pytest.raises(Exception, match="no article"):
+        find_article(make_engine(sqlite_url, readonly=True), "https://nowhere.example/x")
+
+
+def rows_with(url: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    engine = make_engine(url, readonly=True)
+    with engine.connect() as conn:
+        found = [tuple(row) for row in conn.execute(text(sql), params)]
+    engine.dispose()
+    return found
+
+
+def test_articles_per_year_counts_current_versions(big: dict[str, Any]) -> None:
+    from archiver.storage.queries import archive_statistics
+
+    plain = rows(big["url"], "SELECT substr(CAST(v.published AS TEXT), 1, 4), count(*) FROM articles a "
+                             "JOIN article_versions v ON v.id = a.current_version_id GROUP BY 1 ORDER BY 1")
+    found = archive_statistics(make_engine(big["url"], readonly=True))["articles_per_year"]
+    assert list(found.items()) == [(year, count) for year, count in plain]
+    assert sum(found.values()) == ARTICLES
+
+
+@pytest.mark.postgres
+def test_postgres_search_ranks_the_stored_vector(pg_url: str) -> None:
+    """Ranking reads article_versions.search_vector (computed when the row is written), not to_tsvector again."""
+    upgrade(pg_url)
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        generated = conn.execute(text("SELECT generation_expression FROM information_schema.columns WHERE "
+                                      "table_name = 'article_versions' AND column_name = 'search_vector'")).scalar()
+        assert generated and "to_tsvector('german'" in generated
+        conn.execute(text("SET enable_seqscan = off"))
+        explained = " ".join(r[0] for r in conn.execute(text(
+            "EXPLAIN SELECT v.id FROM article_versions v "
+            "WHERE v.search_vector @@ websearch_to_tsquery('german', 'x')")))
+        assert "ix_article_versions_search_vector" in explained
+    engine.dispose()
+
+
+def test_reextract_reads_the_warc_slice_back_to_the_same_rows(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/whole.sqlite3"
+    build(url, tmp_path, warc_articles=ARTICLES)
+    fields = "SELECT v.id, v.title, v.text, v.published, v.word_count FROM article_versions v ORDER BY v.id"
+    before = rows(url, fields)
+    done = subprocess.run([sys.executable, "-m", "archiver", "reextract", "--warc-dir", str(tmp_path / "warc"),
+                           "--db", url], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # Every version was read from its WARC record and extracted again by the wordpress page object.
+    assert rows(url, "SELECT count(*) FROM article_versions WHERE extractor = '0.1.0+bigarchive'") == [(0,)]
+    assert rows(url, "SELECT count(DISTINCT layout) FROM article_versions") == [(1,)]
+    assert rows(url, fields) == before
