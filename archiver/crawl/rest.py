@@ -1,5 +1,6 @@
-"""The site's REST taxonomies (users, categories, tags), read once before any article is parsed, and the item
-pipeline that completes each article from them.
+"""The site's REST taxonomies (users, categories, tags), read once before any article is parsed, the media
+records of the featured images the REST post records name, and the item pipeline that completes each article
+from them.
 
 ``RestIndexExtension`` is reached through ``crawler.get_extension(RestIndexExtension)``. In a distributed run
 only the seeding worker reads the API; it shares the records and the other workers take them from Redis.
@@ -94,6 +95,31 @@ class RestIndexExtension:
                 self.index.add(route, records)
                 if page >= total_pages(response):
                     break
+
+
+    async def add_posts(self, base_url: str, records: list[Any]) -> None:
+        """Index a page of REST post records and read the media records of the featured images they name
+        (``/wp/v2/media?include=…``, archived like every answer), before the spider asks for their articles."""
+        self.index.add("posts", records)
+        missing = self.index.featured_media_missing(records)
+        engine, stats = self.crawler.engine, self.crawler.stats
+        assert engine is not None and stats is not None
+        for start in range(0, len(missing), REST_CHECK_BATCH):
+            batch = missing[start:start + REST_CHECK_BATCH]
+            url = f"{base_url}/wp-json/wp/v2/media?include={','.join(map(str, batch))}&per_page={REST_CHECK_BATCH}"
+            try:
+                response = await engine.download_async(Request(url, dont_filter=True))
+            except IgnoreRequest:
+                return  # robots.txt forbids it
+            except Exception as error:  # the articles are still crawled, only without what the media say
+                stats.inc_value("archiver/rest/media/unavailable")
+                logger.warning("the REST media records %s could not be read: %s", url, error)
+                return
+            media = rest_records(response)
+            if media is None:
+                stats.inc_value("archiver/rest/media/unavailable")
+                return
+            self.index.add("media", media)
 
 
 class RestCompletionPipeline:

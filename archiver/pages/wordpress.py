@@ -25,6 +25,10 @@ BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", "
 
 
 JSON_LD = "script[type='application/ld+json']::text"
+# A <time class="updated"> that is not also the published one: Twenty Twenty-One marks its only date, the
+# publication, "entry-date published updated" (inc/template-tags.php), which says nothing of a later change.
+MODIFIED_TIME = ("//article//time[contains(concat(' ', normalize-space(@class), ' '), ' updated ')]"
+                 "[not(contains(concat(' ', normalize-space(@class), ' '), ' published '))]/@datetime")
 
 
 def is_post_page(doc: Document) -> bool:
@@ -123,8 +127,7 @@ class WordPressPage(ArticlePage):
             ("json-ld", lambda: first([self.ld_article.get("datePublished")]))])
 
     def modified_raw(self) -> str | None:
-        return self.first_of("modified", [
-            ("time", lambda: first([self.doc.select_str("article time.updated::attr(datetime)")])),
+        return self.first_of("modified", [("time", lambda: first([self.doc.select_str(MODIFIED_TIME)])),
             ("meta", lambda: self.meta("article:modified_time")),
             ("json-ld", lambda: first([self.ld_article.get("dateModified")]))])
 
