@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
@@ -78,6 +79,13 @@ def test_wordpress_spider_archives_every_post(wp_site: tuple[str, Replica], tmp_
             assert author["bio"]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["finish_reason"] == "finished"
+    # The featured images' media records are read with the REST posts and archived like every answer.
+    with make_engine(f"sqlite:///{tmp_path}/a.sqlite3").connect() as conn:
+        media = conn.execute(text("SELECT count(*) FROM captures WHERE url LIKE '%/wp-json/wp/v2/media?include=%' "
+                                  "AND status = 200")).scalar_one()
+    assert media == 1  # 60 posts: one page of REST posts, one batch of media IDs
+    for row in stored.values():
+        assert row["warnings"] == [], row["url"]  # page and REST agree on every field
 
 
 @pytest.mark.parametrize(("markup", "is_post"), [
