@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..items import ArticleItem, Category, Credit, Image, Tag
-from ..normalize.credits import parse_credit, split_caption_credit
+from ..normalize.credits import caption_credit
 from ..normalize.dates import iso_utc, parse_utc
 from ..normalize.text import clean_inline
 from ..normalize.urls import canonical_url
@@ -112,12 +112,7 @@ def _caption(media: dict[str, Any]) -> tuple[str | None, Credit | None]:
     rendered = caption.get("rendered") if isinstance(caption, dict) else None
     if not isinstance(rendered, str) or not rendered.strip():
         return None, None
-    text, credit_raw = split_caption_credit(text_of(Document.parse(f"<html><body>{rendered}</body></html>").root)
-                                            or "")
-    parsed = parse_credit(credit_raw) if credit_raw else None
-    credit = Credit(parsed.raw, parsed.creator, parsed.license, parsed.license_url, parsed.source_url) \
-        if parsed is not None else None
-    return text or None, credit
+    return caption_credit(text_of(Document.parse(f"<html><body>{rendered}</body></html>").root) or "")
 
 
 def _sizes(media: dict[str, Any]) -> dict[str, Any]:
