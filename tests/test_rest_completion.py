@@ -13,6 +13,7 @@ from archiver.pages.rest import RestIndex, complete_from_rest
 from archiver.replica.app import ReplicaApp
 from archiver.replica.wordpress import wp_path
 from archiver.replica.wp_site import wordpress_truth
+from tests.helpers.silent_theme import silent
 
 HOST = "wp.test:8080"
 
@@ -172,28 +173,6 @@ def test_term_ids_the_index_does_not_hold_complete_nothing() -> None:
     assert completed.categories == [] and completed.images == []
     assert [t.slug for t in completed.tags] == ["dsgvo"]
     assert rest.featured_media_missing([{**FULL_POST, "featured_media": 56}, FULL_POST, {"featured_media": 0}]) == [56]
-
-
-# What a theme that prints no dates, terms or featured image would leave out of the replica's pages.
-def _class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
-SILENT_THEME = ["//time", f"//*[{_class('wp-block-post-date')}]", "//a[@rel='tag' or @rel='category tag']",
-                "//meta[starts-with(@property, 'article:')]", "//script[@type='application/ld+json']",
-                f"//*[{_class('post-thumbnail')} or {_class('wp-block-post-featured-image')}]"]
-
-
-def silent(html: str) -> str:
-    import lxml.html
-
-    root = lxml.html.fromstring(html)
-    for query in SILENT_THEME:
-        for element in root.xpath(query):
-            element.drop_tree()
-    for article in root.iter("article"):  # the post container's category-* classes name the categories too
-        article.set("class", " ".join(c for c in article.get("class", "").split() if not c.startswith("category-")))
-    return lxml.html.tostring(root, encoding="unicode")
 
 
 @pytest.mark.parametrize("kind", ["wp-classic", "wp-block"])

@@ -196,3 +196,25 @@ def test_author_markup_of_the_stock_themes(head: str, markup: str, name: str, ur
 <div class="entry-content"><p>Text.</p></div>{markup}</article></body></html>"""
     item = extract(Page("http://wp.test/2024/05/01/t/", page))
     assert [(a.name, a.url, a.bio) for a in item.authors] == [(name, url, bio)]
+
+
+@pytest.mark.parametrize("kind", ["wp-classic", "wp-block"])
+def test_at_least_trafilaturas_rate_on_every_field_it_extracts(kind: str) -> None:
+    """On the replica's WordPress pages, scored against the replica's truth module."""
+    from tests.helpers.trafilatura_rates import Truth, assert_at_least_trafilaturas_rate, exact_rates
+
+    app = ReplicaApp(articles=40, day=1, kind=kind)
+    base = f"http://{HOST}"
+
+    def pages() -> Iterator[tuple[str, str, Truth]]:
+        for index in range(app.site.count):
+            article = app.site.article(index)
+            truth = wordpress_truth(app.site, base, kind.removeprefix("wp-"), article)
+            lead = truth["images"][0]["url"] if truth["images"] and truth["images"][0]["is_lead"] else None
+            yield base + wp_path(article), app.handle(wp_path(article), "", HOST, False).body.decode(), Truth(
+                title=truth["title"], authors=[author["name"] for author in truth["authors"]],
+                published_utc=truth["published"], local_day=truth["published_raw"][:10],
+                categories=[(c["name"], c["slug"]) for c in truth["categories"]],
+                tags=[(t["name"], t["slug"]) for t in truth["tags"]], image=lead)
+
+    assert_at_least_trafilaturas_rate(exact_rates(pages()), f"replica {kind}")
