@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,3 +151,23 @@ def test_each_field_says_where_it_came_from(theme_crawl: ThemeCrawl) -> None:
         expected = expected_sources(theme_crawl.theme, post)
         assert {name: sources.get(name) for name in expected} == expected, post["permalink"]
         assert sources["title"] == sources["categories"] == "markup"
+
+
+FILLED = ("authors", "published", "modified", "categories", "tags", "images", "credits")
+
+
+def test_fill_rates_equal_wordpress_and_say_their_sources(theme_crawl: ThemeCrawl) -> None:
+    """Each field is filled exactly where WordPress has a value; the table (``pytest -s``) is the one in
+    docs/benchmarks.md: fill rate and which signal supplied the field, per theme."""
+    has = {"authors": lambda post: True, "published": lambda post: True, "modified": lambda post: True,
+           "categories": lambda post: bool(post["categories"]), "tags": lambda post: bool(post["tags"]),
+           "images": lambda post: bool(post["featured"] or post["credits"]),
+           "credits": lambda post: bool(post["credits"])}
+    lines = []
+    for name in FILLED:
+        rows = [theme_crawl.rows[post["permalink"]] for post in theme_crawl.truth]
+        filled = [bool(row[name]) for row in rows]
+        assert filled == [has[name](post) for post in theme_crawl.truth], name
+        sources = Counter(row["field_sources"][name] for row in rows if row[name])
+        lines.append(f"{name} {sum(filled)}/{len(rows)} " + ", ".join(f"{s} {n}" for s, n in sources.most_common()))
+    print(f"\n{theme_crawl.theme}: " + "; ".join(lines))

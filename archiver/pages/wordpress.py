@@ -26,10 +26,6 @@ BODY_SELECTORS = [".entry-content", ".wp-block-post-content", ".post-content", "
 
 
 JSON_LD = "script[type='application/ld+json']::text"
-# A <time class="updated"> that is not also the published one: Twenty Twenty-One marks its only date, the
-# publication, "entry-date published updated" (inc/template-tags.php), which says nothing of a later change.
-MODIFIED_TIME = ("//article//time[contains(concat(' ', normalize-space(@class), ' '), ' updated ')]"
-                 "[not(contains(concat(' ', normalize-space(@class), ' '), ' published '))]/@datetime")
 
 
 def is_post_page(doc: Document) -> bool:
@@ -128,9 +124,18 @@ class WordPressPage(ArticlePage):
             ("json-ld", lambda: first([self.ld_article.get("datePublished")]))])
 
     def modified_raw(self) -> str | None:
-        return self.first_of("modified", [("time", lambda: first([self.doc.select_str(MODIFIED_TIME)])),
+        return self.first_of("modified", [("time", self._modified_time),
             ("meta", lambda: self.meta("article:modified_time")),
             ("json-ld", lambda: first([self.ld_article.get("dateModified")]))])
+
+    def _modified_time(self) -> str | None:
+        """A ``<time class="updated">`` that is not also the published one: Twenty Twenty-One marks its only
+        date, the publication, ``entry-date published updated`` (inc/template-tags.php), which says nothing of a
+        later change."""
+        for time in self.doc.select("article time.updated"):
+            if "published" not in attribute_tokens(time.get("class")):
+                return first([time.get("datetime")])
+        return None
 
     def authors(self) -> list[Author]:
         authors, source = read_authors(self.doc, self.absolute, self.meta("author"),
