@@ -218,3 +218,28 @@ def test_at_least_trafilaturas_rate_on_every_field_it_extracts(kind: str) -> Non
                 tags=[(t["name"], t["slug"]) for t in truth["tags"]], image=lead)
 
     assert_at_least_trafilaturas_rate(exact_rates(pages()), f"replica {kind}")
+
+
+@pytest.mark.parametrize("markup", [TT1_AUTHOR_BOX, TT1_BYLINE, TT1_AUTHOR_BOX + TT1_BYLINE, TT1_BOX_WITHOUT_HEADING,
+                                    '<div class="x-author-bio-y"><p><a rel="author" href="/a/">A</a></p></div>'
+                                    '<a rel="author me" href="/b/">B</a><a rel="author" href="/c/">C</a>'])
+def test_rel_author_links_are_what_the_xpath_finds(markup: str) -> None:
+    """The byline fallback's own loop (kept for speed) against lxml's XPath, on the stock themes' markup, the
+    replica's pages and the real sample page; the author box's link against the CSS engine."""
+    from archiver.pages.query import Document, select_one
+    from archiver.pages.wp_authors import AUTHOR_BOX, REL_AUTHOR_OUTSIDE_BOX, _box_link, rel_author_links
+
+    from .conftest import SAMPLES
+
+    app = ReplicaApp(articles=20, day=1, kind="wp-classic")
+    pages = [f"<html><body><article>{markup}</article></body></html>",
+             *(app.handle(wp_path(app.site.article(i)), "", HOST, False).body.decode() for i in range(20)),
+             *(path.read_text(encoding="utf-8") for path in sorted(SAMPLES.glob("*.html")))]
+    found_any = False
+    for html in pages:
+        doc = Document.parse(html)
+        assert rel_author_links(doc.root) == doc.root.xpath(REL_AUTHOR_OUTSIDE_BOX)
+        found_any = found_any or bool(doc.root.xpath(REL_AUTHOR_OUTSIDE_BOX))
+        for box in doc.select(AUTHOR_BOX):
+            assert _box_link(box) is select_one(box, "a[rel=author]")
+    assert found_any
