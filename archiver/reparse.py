@@ -29,8 +29,8 @@ from .warc.reader import StoredRecord, iter_records, read_record_at, warc_files
 
 logger = logging.getLogger(__name__)
 BATCH = 50
-# The REST collections the crawl reads (archiver.crawl.rest and the spiders' REST posts).
-REST_ROUTE = re.compile(r"/wp-json/wp/v2/(users|categories|tags|posts)\?")
+# The REST collections the crawl reads (archiver.crawl.rest and the spiders' REST posts and their media).
+REST_ROUTE = re.compile(r"/wp-json/wp/v2/(users|categories|tags|posts|media)\?")
 
 
 @dataclass
@@ -42,7 +42,7 @@ class ReparseResult:
 
 
 def rest_index(responses: list[tuple[Path, int, str]]) -> RestIndex:
-    """The REST records the crawl read (users, categories, tags, posts), from their archived responses."""
+    """The REST records the crawl read (users, categories, tags, posts, media), from their archived responses."""
     index = RestIndex()
     for path, offset, route in responses:
         # An error page the site answered with 200 is no list: the crawl could not use it either.

@@ -115,15 +115,17 @@ class WordPressSpider(Spider):
             elif sitemap.type == "urlset":
                 yield from self.article(loc, trusted=True, lastmod=parse_date(entry.get("lastmod")))
 
-    def parse_rest_posts(self, response: Response) -> Iterable[Request]:
+    async def parse_rest_posts(self, response: Response) -> AsyncIterator[Request]:
         records = rest_records(response)
         rest = self.crawler.get_extension(RestIndexExtension)
         if records and rest is not None:
-            rest.index.add("posts", records)  # each names its author by ID: it completes the article
+            # Each names its author, dates, terms and featured image: they complete the article.
+            await rest.add_posts(self.base_url, records)
         for record in records or ():
             link = record.get("link") if isinstance(record, dict) else None
             if isinstance(link, str):
-                yield from self.article(link, trusted=True, modified=parse_utc(record.get("modified_gmt")))
+                for request in self.article(link, trusted=True, modified=parse_utc(record.get("modified_gmt"))):
+                    yield request
         page = int(re.search(r"[?&]page=(\d+)", response.url)[1])  # type: ignore[index]
         if records and page < total_pages(response):
             yield Request(re.sub(r"([?&]page=)\d+", rf"\g<1>{page + 1}", response.url),

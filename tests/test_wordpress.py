@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
@@ -78,6 +79,13 @@ def test_wordpress_spider_archives_every_post(wp_site: tuple[str, Replica], tmp_
             assert author["bio"]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["finish_reason"] == "finished"
+    # The featured images' media records are read with the REST posts and archived like every answer.
+    with make_engine(f"sqlite:///{tmp_path}/a.sqlite3").connect() as conn:
+        media = conn.execute(text("SELECT count(*) FROM captures WHERE url LIKE '%/wp-json/wp/v2/media?include=%' "
+                                  "AND status = 200")).scalar_one()
+    assert media >= 1
+    for row in stored.values():
+        assert row["warnings"] == [], row["url"]  # page and REST agree on every field
 
 
 @pytest.mark.parametrize(("markup", "is_post"), [
@@ -188,3 +196,50 @@ def test_author_markup_of_the_stock_themes(head: str, markup: str, name: str, ur
 <div class="entry-content"><p>Text.</p></div>{markup}</article></body></html>"""
     item = extract(Page("http://wp.test/2024/05/01/t/", page))
     assert [(a.name, a.url, a.bio) for a in item.authors] == [(name, url, bio)]
+
+
+@pytest.mark.parametrize("kind", ["wp-classic", "wp-block"])
+def test_at_least_trafilaturas_rate_on_every_field_it_extracts(kind: str) -> None:
+    """On the replica's WordPress pages, scored against the replica's truth module."""
+    from tests.helpers.trafilatura_rates import Truth, assert_at_least_trafilaturas_rate, exact_rates
+
+    app = ReplicaApp(articles=40, day=1, kind=kind)
+    base = f"http://{HOST}"
+
+    def pages() -> Iterator[tuple[str, str, Truth]]:
+        for index in range(app.site.count):
+            article = app.site.article(index)
+            truth = wordpress_truth(app.site, base, kind.removeprefix("wp-"), article)
+            lead = truth["images"][0]["url"] if truth["images"] and truth["images"][0]["is_lead"] else None
+            yield base + wp_path(article), app.handle(wp_path(article), "", HOST, False).body.decode(), Truth(
+                title=truth["title"], authors=[author["name"] for author in truth["authors"]],
+                published_utc=truth["published"], local_day=truth["published_raw"][:10],
+                categories=[(c["name"], c["slug"]) for c in truth["categories"]],
+                tags=[(t["name"], t["slug"]) for t in truth["tags"]], image=lead)
+
+    assert_at_least_trafilaturas_rate(exact_rates(pages()), f"replica {kind}")
+
+
+@pytest.mark.parametrize("markup", [TT1_AUTHOR_BOX, TT1_BYLINE, TT1_AUTHOR_BOX + TT1_BYLINE, TT1_BOX_WITHOUT_HEADING,
+                                    '<div class="x-author-bio-y"><p><a rel="author" href="/a/">A</a></p></div>'
+                                    '<a rel="author me" href="/b/">B</a><a rel="author" href="/c/">C</a>'])
+def test_rel_author_links_are_what_the_xpath_finds(markup: str) -> None:
+    """The byline fallback's own loop (kept for speed) against lxml's XPath, on the stock themes' markup, the
+    replica's pages and the real sample page; the author box's link against the CSS engine."""
+    from archiver.pages.query import Document, select_one
+    from archiver.pages.wp_authors import AUTHOR_BOX, REL_AUTHOR_OUTSIDE_BOX, _box_link, rel_author_links
+
+    from .conftest import SAMPLES
+
+    app = ReplicaApp(articles=20, day=1, kind="wp-classic")
+    pages = [f"<html><body><article>{markup}</article></body></html>",
+             *(app.handle(wp_path(app.site.article(i)), "", HOST, False).body.decode() for i in range(20)),
+             *(path.read_text(encoding="utf-8") for path in sorted(SAMPLES.glob("*.html")))]
+    found_any = False
+    for html in pages:
+        doc = Document.parse(html)
+        assert rel_author_links(doc.root) == doc.root.xpath(REL_AUTHOR_OUTSIDE_BOX)
+        found_any = found_any or bool(doc.root.xpath(REL_AUTHOR_OUTSIDE_BOX))
+        for box in doc.select(AUTHOR_BOX):
+            assert _box_link(box) is select_one(box, "a[rel=author]")
+    assert found_any

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..items import Credit
 from .text import collapse_whitespace
 
 _PREFIXES = r"Bildquellen?|Fotos?|Bilder|Bild|Titelbild|Beitragsbild|Headerbild|Grafik|Quelle|Image|Photo|Credits?"
@@ -134,3 +135,13 @@ def is_credit_line(text: str, collapsed: bool = False) -> bool:
     if match and match["prefix"].lower() in ("quelle", "image", "credit", "credits"):
         return False  # "Quelle: heise.de" at the end of a text names a text source, not a picture
     return _credit_body(raw) is not None
+
+
+def caption_credit(caption: str, links: Sequence[tuple[str, str]] = ()) -> tuple[str | None, Credit | None]:
+    """A figure caption as (its text before the credit, the credit), either None where absent: ``"Der
+    Serverraum. Foto: Jürgen Weiß"`` -> ``("Der Serverraum.", Credit("Foto: Jürgen Weiß", "Jürgen Weiß"))``."""
+    text, credit_raw = split_caption_credit(caption)
+    parsed = parse_credit(credit_raw, links) if credit_raw else None
+    credit = Credit(parsed.raw, parsed.creator, parsed.license, parsed.license_url, parsed.source_url) \
+        if parsed is not None else None
+    return text or None, credit

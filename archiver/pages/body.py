@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from lxml import etree, html
 
 from ..items import Credit, Image, Links
-from ..normalize.credits import is_credit_line, parse_credit, split_caption_credit
+from ..normalize.credits import caption_credit, is_credit_line, parse_credit
 from ..normalize.text import collapse_whitespace, unescape_twice
 from ..normalize.urls import is_article_path, join_url
 
@@ -228,13 +228,7 @@ class BodyReader:
         images = [img for img in element.iter("img")]
         caption_text, credit = None, None
         if caption_el is not None:
-            text, credit_raw = split_caption_credit(inline_text(caption_el))
-            caption_text = text or None
-            if credit_raw:
-                parsed = parse_credit(credit_raw, _links_of(caption_el, self.base_url))
-                if parsed is not None:
-                    credit = Credit(parsed.raw, parsed.creator, parsed.license, parsed.license_url,
-                                    parsed.source_url)
+            caption_text, credit = caption_credit(inline_text(caption_el), _links_of(caption_el, self.base_url))
             self._collect_links(caption_el)
         for n, img in enumerate(images):
             self._image(img, caption_text if n == 0 else None, credit if n == 0 else None)

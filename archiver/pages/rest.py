@@ -1,8 +1,9 @@
-"""The WordPress REST API's records (``/wp-json/wp/v2/users|categories|tags``) as an index, and completing an
-extracted item from it.
+"""The WordPress REST API's records (``/wp-json/wp/v2/users|categories|tags|posts|media``) as an index, and
+completing an extracted item from it.
 
-The page is what we preserve; the REST data only completes what the HTML leaves out (an author's
-numeric ID and bio, the names of categories and tags that a theme shows as CSS classes only).
+The page is what we preserve; the REST data only completes what the HTML leaves out (an author's numeric ID and
+bio, the names of categories and tags that a theme shows as CSS classes only, and, by the post record, the
+author, dates, terms and featured image a theme does not print: ``archiver.pages.rest_fields``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from ..items import ArticleItem, Author
 from ..normalize.text import clean_inline
 from ..normalize.urls import canonical_url
+from .rest_fields import complete_fields
 
 
 @dataclass
@@ -22,14 +24,18 @@ class RestIndex:
     categories_by_slug: dict[str, dict[str, Any]] = field(default_factory=dict)
     category_slug_by_id: dict[int, str] = field(default_factory=dict)
     tags_by_slug: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tag_slug_by_id: dict[int, str] = field(default_factory=dict)
     # Display name -> the users of that name: the block themes print the author's name without a link.
     users_by_name: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     users_by_id: dict[int, dict[str, Any]] = field(default_factory=dict)
     # The post records the crawl reads for discovery (/wp/v2/posts): each names its author by ID.
     posts_by_id: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The attachments the post records name as their featured image (/wp/v2/media?include=…).
+    media_by_id: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, route: str, records: list[Any]) -> int:
-        """Add one page of ``users``, ``categories``, ``tags`` or ``posts``; returns how many records were usable."""
+        """Add one page of ``users``, ``categories``, ``tags``, ``posts`` or ``media``; returns how many records
+        were usable."""
         used = 0
         for record in records:
             if not isinstance(record, dict) or not isinstance(record.get("slug"), str):
@@ -51,7 +57,17 @@ class RestIndex:
                     self.category_slug_by_id[record["id"]] = record["slug"]
             elif route == "tags":
                 self.tags_by_slug[record["slug"]] = record
+                if isinstance(record.get("id"), int):
+                    self.tag_slug_by_id[record["id"]] = record["slug"]
+            elif route == "media" and isinstance(record.get("id"), int):
+                self.media_by_id[record["id"]] = record
         return used
+
+    def featured_media_missing(self, posts: list[Any]) -> list[int]:
+        """The featured images these post records name whose media record the index does not hold yet."""
+        wanted = {post["featured_media"] for post in posts if isinstance(post, dict)
+                  and isinstance(post.get("featured_media"), int) and post["featured_media"] > 0}
+        return sorted(wanted - self.media_by_id.keys())
 
     def records(self) -> dict[str, list[dict[str, Any]]]:
         """Every taxonomy record by route, as ``add`` takes them (workers of a distributed run share them)."""
@@ -59,7 +75,8 @@ class RestIndex:
                 "tags": list(self.tags_by_slug.values())}
 
     def __bool__(self) -> bool:
-        return bool(self.users_by_link or self.categories_by_slug or self.tags_by_slug or self.posts_by_id)
+        return bool(self.users_by_link or self.categories_by_slug or self.tags_by_slug or self.posts_by_id
+                    or self.media_by_id)
 
 
 def rest_records_in(body: bytes | str) -> list[Any] | None:
@@ -84,17 +101,12 @@ def _author(record: dict[str, Any]) -> Author | None:
                   bio=_text(record.get("description")))
 
 
-def _post_author(item: ArticleItem, index: RestIndex) -> dict[str, Any] | None:
-    """The user the REST post record of this article names as its author."""
-    post = index.posts_by_id.get(item.post_id) if item.post_id is not None else None
-    author_id = post.get("author") if post is not None else None
-    return index.users_by_id.get(author_id) if isinstance(author_id, int) else None
-
-
 def complete_from_rest(item: ArticleItem, index: RestIndex) -> ArticleItem:
     """Fill fields the page left empty from the REST records; never overwrite what the page says, and warn
     where the page and the REST post record disagree."""
-    by_id = _post_author(item, index)
+    post = index.posts_by_id.get(item.post_id) if item.post_id is not None else None
+    author_id = post.get("author") if post is not None else None
+    by_id = index.users_by_id.get(author_id) if isinstance(author_id, int) else None  # the post record's author
     page_source = item.field_sources.get("authors")
     if by_id is not None and not item.authors and (author := _author(by_id)) is not None:
         item.authors = [author]  # the theme printed no author at all
@@ -132,4 +144,6 @@ def complete_from_rest(item: ArticleItem, index: RestIndex) -> ArticleItem:
         if record is not None:
             tag.name = tag.name or _text(record.get("name"))
             tag.url = tag.url or (record["link"] if isinstance(record.get("link"), str) else None)
+    if post is not None:
+        complete_fields(item, post, index)
     return item

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from ..exceptions import ExtractionError
 from ..items import Author, Category, Image, Tag
+from ..normalize.credits import caption_credit
 from ..normalize.text import collapse_whitespace
 from .base import ArticlePage
 from .body import Body, first, int_attr
@@ -123,10 +124,18 @@ class WordPressPage(ArticlePage):
             ("json-ld", lambda: first([self.ld_article.get("datePublished")]))])
 
     def modified_raw(self) -> str | None:
-        return self.first_of("modified", [
-            ("time", lambda: first([self.doc.select_str("article time.updated::attr(datetime)")])),
+        return self.first_of("modified", [("time", self._modified_time),
             ("meta", lambda: self.meta("article:modified_time")),
             ("json-ld", lambda: first([self.ld_article.get("dateModified")]))])
+
+    def _modified_time(self) -> str | None:
+        """A ``<time class="updated">`` that is not also the published one: Twenty Twenty-One marks its only
+        date, the publication, ``entry-date published updated`` (inc/template-tags.php), which says nothing of a
+        later change."""
+        for time in self.doc.select("article time.updated"):
+            if "published" not in attribute_tokens(time.get("class")):
+                return first([time.get("datetime")])
+        return None
 
     def authors(self) -> list[Author]:
         authors, source = read_authors(self.doc, self.absolute, self.meta("author"),
@@ -188,11 +197,15 @@ class WordPressPage(ArticlePage):
         img = self.doc.select_one(".post-thumbnail img, figure.wp-block-post-featured-image img, "
                                   "article img.wp-post-image")
         if img is not None:
-            caption = text_of(self.doc.select_one(".post-thumbnail figcaption, "
-                                                  "figure.wp-block-post-featured-image figcaption"))
-            return Image(url=self.absolute(img.get("src")) or "", alt=collapse_whitespace(img.get("alt") or "") or None,
-                         caption=caption, width=int_attr(img.get("width")), height=int_attr(img.get("height")),
-                         is_lead=True)
+            # Twenty Twenty-One prints the featured image's caption, where sites put the picture's credit.
+            caption, credit = caption_credit(text_of(self.doc.select_one(
+                ".post-thumbnail figcaption, figure.wp-block-post-featured-image figcaption")) or "")
+            url = self.absolute(img.get("src")) or ""
+            if credit is not None:
+                credit.applies_to = url
+            return Image(url=url, alt=collapse_whitespace(img.get("alt") or "") or None, caption=caption,
+                         width=int_attr(img.get("width")), height=int_attr(img.get("height")), is_lead=True,
+                         credit=credit)
         og = self.meta("og:image")
         return Image(url=self.absolute(og) or og, is_lead=True) if og else None
 

@@ -1,7 +1,7 @@
 """Routes, core sitemaps, feed and REST API of the stock WordPress replica, and its ground truth.
 
 Shaped like WordPress core's own output: ``/wp-sitemap.xml`` (no Yoast), RSS 2.0 with
-``content:encoded``, and ``/wp-json/wp/v2/{posts,users,categories,tags}`` with ``X-WP-Total`` and
+``content:encoded``, and ``/wp-json/wp/v2/{posts,users,categories,tags,media}`` with ``X-WP-Total`` and
 ``X-WP-TotalPages`` headers and ``modified_after``.
 """
 
@@ -25,6 +25,7 @@ CATEGORY_IDS = {slug: n + 1 for n, slug in enumerate(cat.CATEGORIES)}
 TAG_IDS = {t.slug: 1000 + n for n, t in enumerate(cat.TAGS)}
 POST_PATH_RE = re.compile(r"^/(\d{4})/(\d{2})/(\d{2})/([a-z0-9-]+)/$")
 SITEMAP_PAGE = 2000  # WordPress core's limit per sitemap
+MEDIA_ID_OFFSET = 10_000_000  # a featured image's attachment ID: this plus its post's ID
 
 
 class WordPressReplica:
@@ -139,6 +140,12 @@ class WordPressReplica:
             chosen = list(indices)[(page - 1) * per_page: page * per_page]
             total = len(indices)
             records = [self._post(self.site.article(i), base) for i in chosen]
+        elif route == "media":
+            media_ids = [int(n) for n in params.get("include", [""])[0].split(",") if n.isdigit()]
+            found = [self._media(self.site.article(index), base) for index in
+                     (self.site.index_of_post(media_id - MEDIA_ID_OFFSET) for media_id in media_ids)
+                     if index is not None and self.site.article(index).lead_image is not None]
+            total, records = len(found), found[(page - 1) * per_page: page * per_page]
         elif route == "users":
             all_users = [{"id": x.id, "name": x.name, "slug": author_slug(x.id), "description": x.bio,
                           "link": f"{base}/author/{author_slug(x.id)}/"} for x in cat.AUTHORS.values()]
@@ -168,7 +175,18 @@ class WordPressReplica:
                 "modified_gmt": a.modified.strftime("%Y-%m-%dT%H:%M:%S"), "slug": a.slug, "status": "publish",
                 "link": base + wp_path(a), "title": {"rendered": esc(a.title)},
                 "excerpt": {"rendered": f"<p>{esc(a.lead)}</p>"}, "author": a.author_ids[0],
-                "categories": [CATEGORY_IDS[s] for s in a.category_slugs], "tags": [TAG_IDS[t] for t in a.tags]}
+                "categories": [CATEGORY_IDS[s] for s in a.category_slugs], "tags": [TAG_IDS[t] for t in a.tags],
+                "featured_media": MEDIA_ID_OFFSET + a.post_id if a.lead_image is not None else 0}
+
+    def _media(self, a: Article, base: str) -> dict[str, Any]:
+        """The attachment record of an article's featured image, as ``/wp/v2/media`` gives it."""
+        image = a.lead_image
+        assert image is not None
+        caption = f"<p>{esc(image.caption)}</p>\n" if image.caption else ""
+        return {"id": MEDIA_ID_OFFSET + a.post_id, "slug": f"{a.slug}-bild", "type": "attachment",
+                "media_type": "image", "source_url": base + image.src, "alt_text": image.alt,
+                "caption": {"rendered": caption},
+                "media_details": {"width": image.width, "height": image.height, "sizes": {}}}
 
 
 def wordpress_truth(site: SiteModel, base: str, flavour: str, a: Article) -> Item:

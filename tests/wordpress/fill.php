@@ -2,7 +2,7 @@
 /**
  * Fills a freshly installed WordPress with the same German news site every time (no randomness):
  * 6 authors (5 with a bio), 8 categories (3 nested), 10 tags, 30 posts in block markup, half of them with
- * a figure whose caption is an image credit, dates over six years with several close to midnight in
+ * a figure whose caption is an image credit, every fifth a featured image with a credit caption, dates over six years with several close to midnight in
  * Europe/Berlin (so the UTC date is another day).
  *
  * Run with php-cli (tests/wordpress/site.py does): WP_HTTP_HOST=127.0.0.1:PORT picks Debian's config
@@ -132,6 +132,17 @@ $credits = [
     'Der Serverraum in Frankfurt. Foto: Jürgen Weiß',
 ];
 
+// Featured images (every fifth post): their captions carry the credit, as editors write them into the media
+// library; Twenty Twenty-One prints the caption under the image, the block themes do not.
+$featured_captions = [
+    'Der Serverraum in Frankfurt. Foto: Jürgen Weiß',
+    'Titelbild: Max Muster, CC BY 2.0',
+    'Symbolbild – Foto: Jan Vašek, Pixabay',
+    'Bild: Erik Mclean / Unsplash',
+    'Grafik: Netzwelt-Redaktion',
+    '',
+];
+
 function paragraph(string $text): string {
     return "<!-- wp:paragraph -->\n<p>$text</p>\n<!-- /wp:paragraph -->";
 }
@@ -178,5 +189,25 @@ foreach ($titles as $n => $title) {
     $wpdb->update($wpdb->posts, ['post_modified' => $modified, 'post_modified_gmt' => get_gmt_from_date($modified)],
                   ['ID' => $id]);
     clean_post_cache($id);
+    if ($n % 5 === 0) {
+        // No file in the uploads directory: the attachment's URL is its GUID, the picture the fixture serves.
+        $attachment = wp_insert_attachment([
+            'post_title' => "Titelbild $n", 'post_excerpt' => $featured_captions[$n / 5], 'post_status' => 'inherit',
+            'post_mime_type' => 'image/png', 'guid' => "$media/titelbild.png",
+        ], false, $id, true);
+        if (is_wp_error($attachment)) {
+            fwrite(STDERR, $attachment->get_error_message() . "\n");
+            exit(1);
+        }
+        // Without a file WordPress cannot tell it is an image: the "full" size says where and how large it is.
+        $full = ['file' => 'titelbild.png', 'width' => 240, 'height' => 160, 'mime-type' => 'image/png'];
+        wp_update_attachment_metadata($attachment, ['width' => 240, 'height' => 160, 'file' => 'titelbild.png',
+                                                    'sizes' => ['full' => $full]]);
+        update_post_meta($attachment, '_wp_attachment_image_alt', "Titelbild zum Artikel $n");
+        if (!set_post_thumbnail($id, $attachment)) {
+            fwrite(STDERR, "post $id: the featured image was not set\n");
+            exit(1);
+        }
+    }
 }
 echo count($titles), " posts\n";

@@ -251,6 +251,7 @@ flush_rewrite_rules(false);
         media = self.directory / "media"
         media.mkdir()
         (media / "bild.png").write_bytes(_png(120, 80))
+        (media / "titelbild.png").write_bytes(_png(240, 160))  # the featured images (fill.php)
         os.chmod(media, 0o755)
 
     def _start_apache(self) -> None:

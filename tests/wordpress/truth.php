@@ -33,10 +33,15 @@ foreach ($posts as $post) {
     $bio = decoded(get_the_author_meta('description', $author_id));
     preg_match_all('#<figcaption[^>]*>(.*?)</figcaption>#s', apply_filters('the_content', $post->post_content),
                    $captions);
+    $thumbnail = get_post_thumbnail_id($post);
+    $featured = $thumbnail ? ['url' => wp_get_attachment_url($thumbnail),
+                              'caption' => decoded(wp_get_attachment_caption($thumbnail) ?: ''),
+                              'alt' => get_post_meta($thumbnail, '_wp_attachment_image_alt', true)] : null;
     $out[] = [
         'id' => $post->ID,
         'permalink' => get_permalink($post),
         'title' => decoded(get_the_title($post)),
+        'date' => mysql2date('Y-m-d\TH:i:s', $post->post_date, false),  // the site's own time (Europe/Berlin)
         'date_gmt' => utc($post, 'date'),
         'modified_gmt' => utc($post, 'modified'),
         'author' => [
@@ -48,7 +53,10 @@ foreach ($posts as $post) {
         ],
         'categories' => terms($post, 'category'),
         'tags' => terms($post, 'post_tag'),
-        'credits' => array_map('decoded', $captions[1]),
+        'featured' => $featured,
+        // The featured image's caption first (the themes print the image above the text), then the figures'.
+        'credits' => array_merge($featured && $featured['caption'] !== '' ? [$featured['caption']] : [],
+                                 array_map('decoded', $captions[1])),
     ];
 }
 echo wp_json_encode($out, JSON_PRETTY_PRINT | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES), "\n";
