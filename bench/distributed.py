@@ -58,9 +58,13 @@ REDIS = os.environ.get("ARCHIVER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 HERE = str(Path(__file__).resolve().parents[1])
 PG_ADMIN = os.environ.get("ARCHIVER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 FLOOR_SPIDER = str(Path(__file__).resolve().parent / "floor_spider.py")
-# The archiver's two speed-ups any Scrapy crawl could have (a misspelt path fails the floor spider's start).
+# The archiver's speed-ups any Scrapy crawl could have (a misspelt path fails the floor spider's start): its stats
+# collector, its garbage-collector threshold (the extension does nothing without ARCHIVER_GC_THRESHOLD, which
+# outside the archiver's settings is unset) and its CONCURRENT_ITEMS (Scrapy starts that many tasks for every
+# response's output, even an empty one).
 FLOOR_SETTINGS = ["-s", "STATS_CLASS=archiver.crawl.stats.PlainStatsCollector",
-                  "-s", 'EXTENSIONS={"archiver.crawl.gc_tuning.GarbageCollectorTuning": 0}']
+                  "-s", 'EXTENSIONS={"archiver.crawl.gc_tuning.GarbageCollectorTuning": 0}',
+                  "-s", "ARCHIVER_GC_THRESHOLD=7000", "-s", "CONCURRENT_ITEMS=4"]
 
 
 def machine_busy_seconds() -> float | None:
@@ -140,8 +144,8 @@ def run_floor(urls_file: Path, processes: int) -> tuple[float, int, float, float
     """The same four figures for ``processes`` floor spiders fetching every URL of ``urls_file`` between them."""
     with tempfile.TemporaryDirectory() as directory:
         # From an empty directory: no scrapy.cfg, so Scrapy's defaults and the settings given here, which include
-        # the archiver's two speed-ups any Scrapy crawl could have (its garbage-collector threshold and stats
-        # collector), so that the floor is a ceiling on speed.
+        # the archiver's speed-ups any Scrapy crawl could have (FLOOR_SETTINGS), so that the floor is a ceiling
+        # on speed.
         done = run_together(
             [[sys.executable, "-m", "scrapy", "runspider", FLOOR_SPIDER, "-a", f"urls={urls_file}", "-a",
               f"out={directory}/{i}.json", "-a", f"part={i}", "-a", f"parts={processes}", *BARE_SCRAPY_SETTINGS,

@@ -63,6 +63,8 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 SPIDER_MIDDLEWARES = {
     "archiver.crawl.policy.ArchivePolicyMiddleware": 600,
     "archiver.crawl.backlog.DiscoveryBacklogMiddleware": 650,
+    # After the policy: the image requests it let through are fetched by the downloader alone (crawl.images).
+    "archiver.crawl.images.DirectImageMiddleware": 550,
 }
 
 EXTENSIONS = {
@@ -71,6 +73,7 @@ EXTENSIONS = {
     "archiver.crawl.archive_view.ArchiveView": 10,
     "archiver.crawl.rest.RestIndexExtension": 20,
     "archiver.crawl.capture.WarcCaptureExtension": 100,
+    "archiver.crawl.images.DirectImageFetcher": 110,
     "archiver.crawl.progress.ProgressExtension": 900,
     "archiver.crawl.progress.QueuePeakExtension": 910,
     "archiver.crawl.gc_tuning.GarbageCollectorTuning": 950,

@@ -34,6 +34,7 @@ from ...warc.repair import repair_open_files
 from ...warc.writer import safe_name_part
 from .. import signals as archiver_signals
 from .._compat import engine_in_progress, wake_engine
+from ..images import DirectImageFetcher
 from ..lock import RunLock
 from .coordinator import Coordinator, connect
 from .shared_queue import SharedDupeFilter, SharedQueue, SharedScheduler, coordinator_of
@@ -192,7 +193,10 @@ class DistributedExtension:
         if not self.leased:
             return 0
         busy = engine_in_progress(self.crawler)
-        done = [token for token, request in self.leased.items() if request not in busy]
+        # An article's images are fetched beside the shared queue: its lease waits until they are archived too.
+        images = self.crawler.get_extension(DirectImageFetcher)
+        done = [token for token, request in self.leased.items()
+                if request not in busy and (images is None or not images.busy(token))]
         if not done:
             return 0
         results = self.crawler.signals.send_catch_log(archiver_signals.flush_requested)
