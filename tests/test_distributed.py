@@ -130,6 +130,31 @@ def test_a_lease_survives_a_dead_worker_and_is_acknowledged_once(redis_client: r
             redis_client.delete(key)
 
 
+def test_a_worker_taken_for_dead_rejoins_and_sees_a_removed_run(redis_client: redis.Redis) -> None:
+    """A worker starved of CPU past its heartbeat is struck from the run by another; its next beat counts it again,
+    and where the run's last worker removed the keys meanwhile, it finds the run removed instead of waiting for a
+    seeding that never comes (it hung so under load)."""
+    host = f"host-{uuid.uuid4().hex[:8]}"
+    other, started = Coordinator.join(redis_client, "spider", host, "other", heartbeat_ttl=30)
+    starved, joined_started = Coordinator.join(redis_client, "spider", host, "starved", heartbeat_ttl=0.2)
+    keys = other.keys
+    assert started and not joined_started and starved.keys.run_id == keys.run_id
+    try:
+        starved.beat({})
+        time.sleep(0.4)
+        assert "starved" in other.reclaim_dead()
+        assert redis_client.smembers(keys.workers) == {b"other"}
+        starved.beat({})
+        assert redis_client.smembers(keys.workers) == {b"other", b"starved"}
+        assert other.leave(finished=True) is False  # starved still counts: the keys stay
+        assert starved.seeding_state() == "not started"
+        assert starved.leave(finished=True) is True
+        assert starved.seeding_state() == "run removed"
+    finally:
+        for key in redis_client.scan_iter(match=keys.prefix + "*"):
+            redis_client.delete(key)
+
+
 def test_three_workers_archive_and_store_everything_exactly_once(
         big_replica: Replica, single_crawl: str, pg_url: str, tmp_path: Path, redis_client: redis.Redis) -> None:
     warc_dir = tmp_path / "warc"

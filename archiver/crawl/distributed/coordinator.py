@@ -196,6 +196,7 @@ class Coordinator:
         self.keys = keys
         self.worker = worker
         self.heartbeat_ttl = heartbeat_ttl
+        self.run_seen = False  # whether this worker has seen the run's info hash (seeding_state)
         self.seeder: bool | None = None  # whether this worker claimed the seeding (asked once per crawl)
         self._exchange = client.register_script(EXCHANGE)
         self._reclaim = client.register_script(RECLAIM)
@@ -226,7 +227,12 @@ class Coordinator:
     # --- liveness ------------------------------------------------------------------------------------
     def beat(self, progress: dict[str, Any]) -> None:
         payload = {"worker": self.worker, "beat": _utc_now(), **progress}
-        self.client.set(self.keys.heartbeat(self.worker), json.dumps(payload), px=int(self.heartbeat_ttl * 1000))
+        pipe = self.client.pipeline()
+        pipe.set(self.keys.heartbeat(self.worker), json.dumps(payload), px=int(self.heartbeat_ttl * 1000))
+        # A worker starved of CPU past its heartbeat was taken for dead and struck from the run; it is alive, so it
+        # counts again: else the others' last one would remove the run's keys under it.
+        pipe.sadd(self.keys.workers, self.worker)
+        pipe.execute()
 
     def reclaim_dead(self) -> dict[str, int]:
         """Move the leases of every worker whose heartbeat expired back to the queue."""
@@ -306,8 +312,17 @@ class Coordinator:
         self.client.set(self.keys.seed, "done")
 
     def seeding_state(self) -> str:
+        """The seeding worker's state; "run removed" once the run's last worker removed its keys (a worker that
+        was taken for dead finds the run gone, and must not wait for a seeding that will never start)."""
         raw = self.client.get(self.keys.seed)
-        return _text(raw) if raw else "not started"
+        if raw:
+            return _text(raw)
+        # Only a run once seen can be gone: a worker may join before the first one has written the run's info.
+        if self.client.exists(self.keys.info):
+            self.run_seen = True
+        elif self.run_seen:
+            return "run removed"
+        return "not started"
 
     # --- values the seeding worker shares (the site's REST taxonomies) ------------------------------------
     def share(self, name: str, value: Any) -> None:
