@@ -1,9 +1,9 @@
 """Crawl policy for the requests a spider yields: resume, update filtering, conditional requests.
 
 The spider says what a request is (``meta["archiver_role"]``: ``article``, ``image`` or ``listing``) and what its
-source said about it (a sitemap's ``lastmod``, a REST record's ``modified``); this spider middleware decides,
-from what the archive holds (``ArchiveView``), whether it is fetched and how — as Scrapy's offsite and depth
-middlewares filter requests:
+source said about it (a sitemap's ``lastmod``, a REST record's ``modified``, a feed entry's date); this spider
+middleware decides, from what the archive holds (``ArchiveView``), whether it is fetched and how — as Scrapy's
+offsite and depth middlewares filter requests:
 
 - any run drops what an interrupted run already archived and stored (resume);
 - an update run fetches a known article only when a source names it changed or its re-check is due, and then
@@ -30,7 +30,8 @@ from .archive_view import ArchiveView
 
 ROLE = "archiver_role"
 REMOVED_STATUSES = [404, 410]
-CHANGE_SIGNALS = ("archiver_lastmod", "archiver_modified")  # datetimes a source gave for the article
+# The datetime each source gave for the article, by the name ARCHIVER_CHANGE_SIGNALS switches it with.
+CHANGE_SIGNALS = {"lastmod": "archiver_lastmod", "rest": "archiver_modified", "feed": "archiver_feed"}
 
 
 # A known article's answers that the spider must see: 304 (unchanged), the take-downs and the redirects (Scrapy's
@@ -46,8 +47,9 @@ def conditional(request: Request, view: ArchiveView, changed: bool) -> Request:
     meta = {**request.meta, "archiver_changed": changed, "archiver_known": True, "dont_redirect": True,
             "handle_httpstatus_list": KNOWN_STATUSES}
     request = request.replace(meta=meta)
-    for name, value in view.state.conditional_headers(request.url).items():
-        request.headers[name] = value
+    if "conditional" in view.signals:
+        for name, value in view.state.conditional_headers(request.url).items():
+            request.headers[name] = value
     return request
 
 
@@ -149,14 +151,16 @@ class OutputPolicy:
         if not state.is_known(url):
             return request
         self.known += 1
-        signals: list[datetime] = [request.meta[key] for key in CHANGE_SIGNALS if request.meta.get(key)]
+        enabled = self.view.signals
+        signals: list[datetime] = [request.meta[key] for name, key in CHANGE_SIGNALS.items()
+                                   if name in enabled and request.meta.get(key)]
         if any(state.changed_since_seen(url, moment) for moment in signals):
             self.stats.inc_value("archiver/update/changed")
             return conditional(request, self.view, changed=True)
         if state.is_removed(url):
             self.stats.inc_value("archiver/update/removed_rechecks")
             return removed_again(request)
-        if request.meta.get("archiver_recheck") or state.due_for_recheck(url):
+        if request.meta.get("archiver_recheck") or self.view.recheck_due(url):
             self.stats.inc_value("archiver/update/rechecks")
             return conditional(request, self.view, changed=False)
         self.stats.inc_value("archiver/update/skipped_unchanged")
