@@ -30,6 +30,7 @@ from archiver.normalize.urls import is_article_url, strip_tracking
 from archiver.pages import Page, extract, page_of
 from archiver.pages.feed import read_feed
 from archiver.pages.listing import ListingPage, is_listing_trap, pages_after
+from archiver.pages.rest_route import UNPUBLISHED_ANSWERS, own_rest_route
 from archiver.pages.sitemap import read_sitemap
 
 # What completes a page comes first (its images), then articles, then the next listing page (each adds ~10
@@ -189,6 +190,12 @@ class WordPressSpider(Spider):
         if (request := moved(response)) is not None:
             yield request
             return
+        if response.meta.get("archiver_unpublished") and (route := self._own_route(response)) is not None:
+            # The REST check did not list it, yet the page answers: a page or custom type (never in
+            # /wp/v2/posts), or a cache serving a post taken down. Its own route says which.
+            yield Request(route, callback=self.parse_own_route, errback=self.parse_own_route, priority=5,
+                          meta={"archiver_route_of": response.url, "handle_httpstatus_all": True})
+            return
         if response.status == 304:
             self.crawler.stats.inc_value("archiver/articles/not_modified")  # type: ignore[union-attr]
             yield NotModified(url=response.url, capture=capture)
@@ -220,6 +227,23 @@ class WordPressSpider(Spider):
                 if urlsplit(image.url).scheme in ("http", "https"):
                     yield Request(image.url, callback=self.parse_image, priority=IMAGE_PRIORITY,
                                   meta={"archiver_role": "image"})
+
+    @staticmethod
+    def _own_route(response: Response) -> str | None:
+        links = [value.decode("latin-1") for value in response.headers.getlist(b"Link")]
+        return own_rest_route(response.url, links)
+
+    def parse_own_route(self, answer: Response | Failure) -> Iterable[Any]:
+        """An article missing from the REST check: its own route says whether it is unpublished; while it is
+        published, its page is asked for again as a re-check (the first answer waited for this verdict)."""
+        if not isinstance(answer, Response):
+            return  # no answer, no verdict: the next update asks again
+        url = answer.meta["archiver_route_of"]
+        if answer.status in UNPUBLISHED_ANSWERS:
+            yield Removed(url=url, status="unpublished", capture=answer.meta.get("warc_capture"))
+        elif answer.status == 200:
+            for request in self.article(url, trusted=True, recheck=True):
+                yield request.replace(dont_filter=True)
 
     def article_error(self, failure: Failure) -> Iterable[Any]:
         """An article response that arrived (and is archived) but could not be handled, e.g. a decompression

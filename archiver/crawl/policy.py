@@ -8,8 +8,9 @@ offsite and depth middlewares filter requests:
 - any run drops what an interrupted run already archived and stored (resume);
 - an update run fetches a known article only when a source names it changed or its re-check is due, and then
   conditionally (``If-None-Match`` / ``If-Modified-Since``; a 304 is archived and costs almost nothing);
-- a known article that answers 404 or 410, redirects away from itself, or that the REST API no longer lists is
-  taken down (``removal``); a taken-down article is asked for again, unconditionally, in every update run;
+- a known article that answers 404 or 410, redirects away from itself, or that the REST API no longer lists
+  while its own route says it is gone, is taken down (``removal``); a taken-down article is asked for again,
+  unconditionally, in every update run;
 - an update run follows images only from new or changed articles, asks for no listing pages ahead, and stops
   paging a listing whose articles are all known (newest first: the rest is known too).
 """
@@ -60,19 +61,22 @@ def removed_again(request: Request) -> Request:
 
 
 def removal(response: Response, is_article: Callable[[str], bool]) -> str | None:
-    """How a known article's answer says it was taken down (``404``, ``410``, ``redirect:<url>``,
-    ``unpublished``), or None while it is there. A redirect to the article's own post (the same post ID, the
-    path with or without its trailing slash, or another permalink) is a move, not a take-down."""
-    meta = response.meta
-    if not meta.get("archiver_known"):
+    """How a known article's answer says it was taken down (``404``, ``410``, ``redirect:<url>``), or None while
+    it is there. The REST check's "no longer listed" is no verdict: the article may be a page or a custom post
+    type, which ``/wp/v2/posts`` never lists; the spider asks the article's own route (``unpublished``)."""
+    if not response.meta.get("archiver_known"):
         return None
-    if response.status in REMOVED_STATUSES:
-        return str(response.status)
-    target = _redirect_target(response)
-    if target is not None and not _same_article(response.url, target, is_article):
+    return answer_removal(response.url, response.status, _redirect_target(response), is_article)
+
+
+def answer_removal(url: str, status: int, target: str | None, is_article: Callable[[str], bool]) -> str | None:
+    """The take-down an archived article's answer shows: its status, and where a redirect sends it (absolute).
+    A redirect to the article's own post (the same post ID, the path with or without its trailing slash, or
+    another permalink) is a move, not a take-down. Shared by the crawl and ``archiver reparse``."""
+    if status in REMOVED_STATUSES:
+        return str(status)
+    if target is not None and not _same_article(url, target, is_article):
         return f"redirect:{target}"
-    if meta.get("archiver_unpublished"):  # the REST API no longer lists it, whatever a cache still serves
-        return "unpublished"
     return None
 
 
