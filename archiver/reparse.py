@@ -2,7 +2,8 @@
 
 The crawl writes a ``metadata`` record for every stored article (``WARC-Concurrent-To`` its response);
 those records say which responses were articles. Every response and revisit becomes a capture row;
-every article response is extracted again with the current page objects and stored, in writing order.
+every article response is extracted again with the current page objects and stored, in writing order; the
+answers that showed an article taken down mark it removed again (``reparse_removals``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .items import ArticleItem, CaptureRef, ExtractionFailure
 from .normalize.charset import decode_page
 from .pages import Page, extract
 from .pages.rest import RestIndex, complete_from_rest, rest_records_in
+from .reparse_removals import RemovalReplay
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore, CaptureRecord
 from .warc.reader import iter_records, read_record_at, warc_files
@@ -52,14 +54,17 @@ def reparse(warc_dir: str | Path, db_url: str) -> ReparseResult:
     result = ReparseResult(files=len(files))
     article_records: set[str] = set()
     rest_responses: list[tuple[Path, int, str]] = []
+    replay = RemovalReplay()
     for path in files:  # first pass: which responses were articles (metadata records), where the REST answers are
         for record in iter_records(path, with_bodies=False):
+            replay.first_pass(record)
             if record.record_type == "metadata" and record.concurrent_to:
                 article_records.add(record.concurrent_to)
             elif record.record_type == "response" and record.status == 200 and \
                     (route := REST_ROUTE.search(record.target_uri)) is not None:
                 rest_responses.append((path, record.offset, route[1]))
     rest = rest_index(rest_responses)
+    replay.articles_known(article_records)
     ensure_schema(db_url)
     store = ArchiveStore(make_engine(db_url))
     run_id = store.start_run("reparse", "reparse", dict(software_versions()))
@@ -75,7 +80,18 @@ def reparse(warc_dir: str | Path, db_url: str) -> ReparseResult:
                 record_type=record.record_type, payload_digest=record.payload_digest,
                 content_type=record.content_type))
             result.captures += 1
-            if record.record_type != "response" or record.record_id not in article_records or record.body is None:
+            if (removed := replay.removal(record)) is not None:  # after what the replay stored so far
+                store.record_captures(captures, run_id)
+                captures = []
+                if pending:
+                    result.articles += len(store.store_articles(pending))
+                    pending = []
+                store.mark_removed([removed])
+                continue
+            replay.locate(path, record)
+            if record.record_type == "revisit" and (restored := replay.restored_body(record)) is not None:
+                record.body = restored  # an article back as it was: the restore is a version
+            elif record.record_type != "response" or record.record_id not in article_records or record.body is None:
                 continue  # a revisit of an article repeats a payload already stored: it adds no version
             capture = CaptureRef(status=record.status, record_id=record.record_id, record_type=record.record_type,
                                  warc_file=record.warc_file, offset=record.offset, length=record.length,
@@ -94,6 +110,7 @@ def reparse(warc_dir: str | Path, db_url: str) -> ReparseResult:
             if rest:
                 complete_from_rest(item, rest)  # as the crawl's RestCompletionPipeline does
             item.fetched_url, item.capture = record.target_uri, capture
+            replay.stored(item)
             pending.append(item)
             if len(pending) >= BATCH:
                 store.record_captures(captures, run_id)
