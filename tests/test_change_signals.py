@@ -127,3 +127,12 @@ def test_conditional_requests_leave_only_the_edits_to_download(sites: dict[str, 
     assert posts == edited and plain["articles_not_modified"] == 0, plain
     assert query(off, "SELECT count(*) FROM captures WHERE run_id = :run AND status = 304",
                  run=plain["run_id"])[0][0] == 0
+
+
+def test_an_unknown_change_signal_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run_cli("update", "wordpress", "--base-url", "http://127.0.0.1:9", "--db",
+                     f"sqlite:///{tmp_path}/a.sqlite3", "--warc-dir", str(tmp_path / "warc"),
+                     "-s", "ARCHIVER_CHANGE_SIGNALS=rest,sitemap")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unknown sitemap" in lines[0] and "lastmod" in lines[0], result.stderr

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from ..exceptions import ConfigurationError
@@ -23,6 +24,15 @@ from .rest import REST_CHECK_BATCH, published_ids
 
 logger = logging.getLogger(__name__)
 CHANGE_SIGNALS = ("rest", "lastmod", "feed", "conditional", "recheck")  # ARCHIVER_CHANGE_SIGNALS
+
+
+def change_signals(settings: BaseSettings) -> frozenset[str]:
+    """ARCHIVER_CHANGE_SIGNALS, checked: a name it does not know is a ConfigurationError."""
+    signals = frozenset(name.strip() for name in settings.getlist("ARCHIVER_CHANGE_SIGNALS") if name.strip())
+    if unknown := signals - set(CHANGE_SIGNALS):
+        raise ConfigurationError(f"ARCHIVER_CHANGE_SIGNALS: unknown {', '.join(sorted(unknown))}; "
+                                 f"choose from {', '.join(CHANGE_SIGNALS)}")
+    return signals
 
 
 class ArchiveView:
@@ -40,12 +50,8 @@ class ArchiveView:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveView:
         settings = crawler.settings
-        signals = frozenset(name.strip() for name in settings.getlist("ARCHIVER_CHANGE_SIGNALS") if name.strip())
-        if unknown := signals - set(CHANGE_SIGNALS):
-            raise ConfigurationError(f"ARCHIVER_CHANGE_SIGNALS: unknown {', '.join(sorted(unknown))}; "
-                                     f"choose from {', '.join(CHANGE_SIGNALS)}")
         return cls(crawler, resolve_db_url(settings.get("ARCHIVER_DB_URL")),
-                   bool(settings.get("ARCHIVER_DISTRIBUTED_RUN")), signals)
+                   bool(settings.get("ARCHIVER_DISTRIBUTED_RUN")), change_signals(settings))
 
     def load(self, host: str, mode: str, is_article: Callable[[str], bool]) -> None:
         """Read the archive's knowledge of ``host`` (once; the storage pipeline has opened this run by now)."""
