@@ -136,3 +136,31 @@ def test_an_unknown_change_signal_is_one_line_and_exit_2(tmp_path: Path) -> None
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "unknown sitemap" in lines[0] and "lastmod" in lines[0], result.stderr
+
+
+# Shaped as WordPress 6.1's templates write them (wp-includes/feed-rss2.php, feed-atom.php); dates by hand.
+RSS = b"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Netzwelt</title>
+<item><title>Erster</title><link>http://127.0.0.1:8080/2025/03/07/erster/</link>
+<pubDate>Fri, 07 Mar 2025 06:25:18 +0000</pubDate></item>
+<item><title>Ohne Datum</title><link>http://127.0.0.1:8080/2025/03/06/ohne-datum/</link></item>
+</channel></rss>"""
+ATOM = b"""<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="de-DE">
+<title type="text">Netzwelt</title><updated>2025-03-09T10:00:00Z</updated>
+<entry><title type="html"><![CDATA[Erster]]></title>
+<link rel="alternate" type="text/html" href="http://127.0.0.1:8080/2025/03/07/erster/" />
+<id>http://127.0.0.1:8080/?p=41</id><updated>2025-03-09T10:00:00Z</updated>
+<published>2025-03-07T06:25:18Z</published></entry></feed>"""
+
+
+def test_feed_entries_carry_their_latest_date() -> None:
+    from datetime import UTC, datetime
+
+    from archiver.pages.feed import FeedEntry, read_feed
+
+    assert read_feed(RSS) == [
+        FeedEntry("http://127.0.0.1:8080/2025/03/07/erster/", datetime(2025, 3, 7, 6, 25, 18, tzinfo=UTC)),
+        FeedEntry("http://127.0.0.1:8080/2025/03/06/ohne-datum/", None)]
+    assert read_feed(ATOM) == [  # the edit (updated), not the publication
+        FeedEntry("http://127.0.0.1:8080/2025/03/07/erster/", datetime(2025, 3, 9, 10, 0, tzinfo=UTC))]
+    assert read_feed(b"<html><body><h1>Seite nicht gefunden</h1></body></html>") is None
+    assert read_feed(b"http://127.0.0.1:9/feed/") is None  # bytes that look like a URL are not fetched

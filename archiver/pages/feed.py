@@ -38,6 +38,7 @@ def read_feed(body: bytes) -> list[FeedEntry] | None:
         link = entry.get("link")
         if not isinstance(link, str) or not link.strip():
             continue
-        dates = [d for d in (_utc(entry.get("published_parsed")), _utc(entry.get("updated_parsed"))) if d]
+        # dict.get, not the entry's own: that maps a missing "updated" to "published", with a warning.
+        dates = [d for d in (_utc(dict.get(entry, key)) for key in ("published_parsed", "updated_parsed")) if d]
         entries.append(FeedEntry(link.strip(), max(dates) if dates else None))
     return entries
