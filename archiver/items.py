@@ -181,7 +181,8 @@ class NotModified:
 @dataclass
 class Removed:
     """A known article that is gone: ``status`` is ``404``, ``410``, ``redirect:<final url>`` or ``unpublished``
-    (the site's REST API no longer lists it). The response that showed it is archived like any other."""
+    (the site's REST API no longer lists it and its own REST route says it is not published). The response that
+    showed it is archived like any other; its capture's time is the removal's."""
 
     url: str
     status: str

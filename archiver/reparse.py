@@ -2,7 +2,9 @@
 
 The crawl writes a ``metadata`` record for every stored article (``WARC-Concurrent-To`` its response);
 those records say which responses were articles. Every response and revisit becomes a capture row;
-every article response is extracted again with the current page objects and stored, in writing order.
+every article response is extracted again with the current page objects and stored, in writing order; the
+answers that showed an article taken down mark it removed again (``reparse_removals``, judged in this process, in
+writing order, after what was stored before them).
 With several workers (``archiver.parallel``), worker processes read and extract ranges of the WARC files
 (``archiver.warc.ranges``) and this process stores what they return in the same order, in the same batches.
 """
@@ -21,6 +23,7 @@ from .normalize.charset import decode_page
 from .pages import Page, extract
 from .pages.rest import RestIndex, complete_from_rest, rest_records_in
 from .parallel import ordered_map
+from .reparse_removals import RemovalReplay
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore, CaptureRecord
 from .storage.versions import content_hash
@@ -68,21 +71,27 @@ def _share(articles: set[str], rest: RestIndex) -> None:
     _shared = _Shared(articles, rest)
 
 
-def _scan(part: RecordRange) -> tuple[set[str], list[tuple[Path, int, str]]] | None:
-    """First pass over a range: which responses were articles (metadata records), where the REST answers are;
-    None when the range was cut where no record starts."""
+Scan = tuple[set[str], list[tuple[Path, int, str]], dict[str, str]]
+
+
+def _scan(part: RecordRange) -> Scan | None:
+    """First pass over a range: which responses were articles (metadata records), where the REST answers are, which
+    record each revisit repeats; None when the range was cut where no record starts."""
     articles: set[str] = set()
     rest_responses: list[tuple[Path, int, str]] = []
+    revisits: dict[str, str] = {}
     try:
         for record in iter_records(part.path, False, part.start, part.end):
-            if record.record_type == "metadata" and record.concurrent_to:
+            if record.record_type == "revisit" and record.refers_to:
+                revisits[record.record_id] = record.refers_to
+            elif record.record_type == "metadata" and record.concurrent_to:
                 articles.add(record.concurrent_to)
             elif record.record_type == "response" and record.status == 200 and \
                     (route := REST_ROUTE.search(record.target_uri)) is not None:
                 rest_responses.append((part.path, record.offset, route[1]))
     except RecordRangeMismatch:
         return None
-    return articles, rest_responses
+    return articles, rest_responses, revisits
 
 
 def read_article(record: StoredRecord, rest: RestIndex) -> ArticleItem | ExtractionFailure:
@@ -103,7 +112,8 @@ def read_article(record: StoredRecord, rest: RestIndex) -> ArticleItem | Extract
     return item
 
 
-Read = tuple[CaptureRecord, ArticleItem | ExtractionFailure | None, str]  # an article comes with its content hash
+# A capture row, its article (with the article's content hash) when it was one, and the answer's Location header.
+Read = tuple[CaptureRecord, ArticleItem | ExtractionFailure | None, str, str | None]
 
 
 def _read(part: RecordRange) -> list[Read]:
@@ -121,11 +131,13 @@ def _read(part: RecordRange) -> list[Read]:
         is_article = record.record_type == "response" and record.record_id in _shared.articles and \
             record.body is not None
         outcome = read_article(record, _shared.rest) if is_article else None
-        read.append((capture, outcome, content_hash(outcome) if isinstance(outcome, ArticleItem) else ""))
+        read.append((capture, outcome, content_hash(outcome) if isinstance(outcome, ArticleItem) else "",
+                     record.location))
     return read
 
 
-def _scan_all(files: list[Path], workers: int) -> tuple[list[RecordRange], set[str], list[tuple[Path, int, str]]]:
+def _scan_all(files: list[Path], workers: int) -> tuple[list[RecordRange], set[str], list[tuple[Path, int, str]],
+                                                       dict[str, str]]:
     """The first pass in ``workers`` processes; a file cut where no record starts is scanned again whole."""
     parts = plan(files, workers)
     scans = list(ordered_map(_scan, parts, workers, "reparse"))
@@ -139,19 +151,33 @@ def _scan_all(files: list[Path], workers: int) -> tuple[list[RecordRange], set[s
         parts, scans = [part for part, _ in kept], [scan for _, scan in kept]
     articles: set[str] = set()
     rest_responses: list[tuple[Path, int, str]] = []
+    revisits: dict[str, str] = {}
     for scan in scans:
         assert scan is not None  # a whole file has no cut
         articles |= scan[0]
         rest_responses += scan[1]
-    return parts, articles, rest_responses
+        revisits |= scan[2]
+    return parts, articles, rest_responses, revisits
+
+
+def _as_record(capture: CaptureRecord, location: str | None) -> StoredRecord:
+    """What the removal replay reads of a record, from its capture row (the workers send no bodies back)."""
+    return StoredRecord(warc_file=capture.warc_file, offset=capture.warc_offset, length=capture.warc_length,
+                        record_type=capture.record_type, record_id=capture.record_id, target_uri=capture.url,
+                        date=capture.fetched_at, payload_digest=capture.payload_digest, concurrent_to=None,
+                        refers_to=None, status=capture.status or None, content_type=capture.content_type, body=None,
+                        location=location)
 
 
 def reparse(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReparseResult:
     """Rebuild with ``workers`` processes reading and extracting; this process writes, in writing order."""
     files = warc_files(warc_dir)
     result = ReparseResult(files=len(files))
-    parts, article_records, rest_responses = _scan_all(files, workers)
+    parts, article_records, rest_responses, revisits = _scan_all(files, workers)
     rest = rest_index(rest_responses)
+    replay = RemovalReplay()
+    replay.revisits = revisits
+    replay.articles_known(article_records)
     ensure_schema(db_url)
     store = ArchiveStore(make_engine(db_url))
     run_id = store.start_run("reparse", "reparse", dict(software_versions()))
@@ -159,15 +185,30 @@ def reparse(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReparseResul
     digests: list[str] = []
     captures: list[CaptureRecord] = []
     for n, read in enumerate(ordered_map(_read, parts, workers, "reparse", _share, (article_records, rest))):
-        for capture, outcome, digest in read:
+        for capture, outcome, digest, location in read:
             captures.append(capture)
             result.captures += 1
+            record = _as_record(capture, location)
+            if (removed := replay.removal(record)) is not None:  # after what was stored before it
+                store.record_captures(captures, run_id)
+                captures = []
+                if pending:
+                    result.articles += len(store.store_articles(pending, digests=digests))
+                    pending, digests = [], []
+                store.mark_removed([removed])
+                continue
+            replay.locate(parts[n].path, record)
+            if capture.record_type == "revisit" and (restored := replay.restored_body(record)) is not None:
+                record.body = restored  # an article back as it was: the restore is a version (rare: read here)
+                outcome = read_article(record, rest)
+                digest = content_hash(outcome) if isinstance(outcome, ArticleItem) else ""
             if isinstance(outcome, ExtractionFailure):
                 store.record_captures(captures, run_id)
                 captures = []
                 store.record_failure(outcome, run_id)
                 result.failures += 1
             elif outcome is not None:
+                replay.stored(outcome)
                 pending.append(outcome)
                 digests.append(digest)
                 if len(pending) >= BATCH:

@@ -1,8 +1,8 @@
 """The generic WordPress news spider: says what to fetch and hands every article page to its page object.
 
 ``scrapy crawl wordpress -a base_url=URL`` or ``archiver crawl wordpress --base-url URL``. Discovery: robots.txt
-→ post sitemaps, the feed, the front page and its pagination, the REST posts. Each request carries its role
-(``meta["archiver_role"]``) and what its source said of it; what the archive already holds decides what is
+→ post sitemaps, the feeds (RSS and Atom), the front page and its pagination, the REST posts. Each request carries
+its role (``meta["archiver_role"]``) and what its source said of it; what the archive already holds decides what is
 really fetched (``archiver.crawl.policy``), and pages that would queue hundreds of requests wait
 (``archiver.crawl.backlog``). Every selector lives in ``archiver.pages``.
 """
@@ -28,7 +28,9 @@ from archiver.items import CaptureRef, ExtractionFailure, NotModified, Removed
 from archiver.normalize.dates import parse_date, parse_utc
 from archiver.normalize.urls import is_article_url, strip_tracking
 from archiver.pages import Page, extract, page_of
+from archiver.pages.feed import read_feed
 from archiver.pages.listing import ListingPage, is_listing_trap, pages_after
+from archiver.pages.rest_route import UNPUBLISHED_ANSWERS, own_rest_route
 from archiver.pages.sitemap import read_sitemap
 
 # What completes a page comes first (its images), then articles, then the next listing page (each adds ~10
@@ -74,11 +76,13 @@ class WordPressSpider(Spider):
             yield request
 
     async def seed_requests(self) -> AsyncIterator[Request]:
-        """Where discovery starts: robots.txt → sitemaps, the feed, the front page, the REST posts, re-checks."""
+        """Where discovery starts: robots.txt → sitemaps, the feeds, the front page, the REST posts, re-checks."""
         archive = self.crawler.get_extension(ArchiveView)
         assert archive is not None
         yield Request(f"{self.base_url}/robots.txt", callback=self.parse_robots)
         yield Request(f"{self.base_url}/feed", callback=self.parse_feed, priority=10)
+        # The Atom feed dates each entry's last modification (RSS only its publication): an edit signal.
+        yield Request(f"{self.base_url}/feed/atom/", callback=self.parse_feed, priority=10)
         yield self.listing_request(f"{self.base_url}/")
         posts = f"{self.base_url}/wp-json/wp/v2/posts?per_page=100&page=1"
         if archive.mode == "update" and archive.last_run_started is not None:
@@ -132,8 +136,8 @@ class WordPressSpider(Spider):
                           callback=self.parse_rest_posts, meta={BACKLOG: True})
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
-        for link in response.xpath("//item/link/text()").getall():
-            yield from self.article(link.strip(), priority=FEED_PRIORITY, trusted=True)
+        for entry in read_feed(response.body) or ():
+            yield from self.article(entry.link, priority=FEED_PRIORITY, trusted=True, feed=entry.changed)
 
     def parse_listing(self, response: Response) -> Iterable[Request]:
         if not isinstance(response, TextResponse):
@@ -160,8 +164,9 @@ class WordPressSpider(Spider):
         return is_listing_trap(url, self.host, self.settings.getint("ARCHIVER_MAX_LISTING_PAGES"))
 
     def article(self, url: str, priority: int = 0, trusted: bool = False, **signals: Any) -> Iterator[Request]:
-        """The request for an article page, if the URL is one. ``signals``: ``lastmod``, ``modified`` (when a
-        source says it last changed), ``recheck`` (the archive's re-check is due)."""
+        """The request for an article page, if the URL is one. ``signals``: ``lastmod``, ``modified``, ``feed``
+        (when a sitemap, a REST record or a feed entry says it last changed), ``recheck`` (the archive's re-check
+        is due)."""
         url = strip_tracking(url)
         if self.is_article(url, trusted):
             meta = {"archiver_role": "article", **{f"archiver_{k}": v for k, v in signals.items() if v}}
@@ -186,6 +191,12 @@ class WordPressSpider(Spider):
             return
         if (request := moved(response)) is not None:
             yield request
+            return
+        if response.meta.get("archiver_unpublished") and (route := self._own_route(response)) is not None:
+            # The REST check did not list it, yet the page answers: a page or custom type (never in
+            # /wp/v2/posts), or a cache serving a post taken down. Its own route says which.
+            yield Request(route, callback=self.parse_own_route, errback=self.parse_own_route, priority=5,
+                          meta={"archiver_route_of": response.url, "handle_httpstatus_all": True})
             return
         if response.status == 304:
             self.crawler.stats.inc_value("archiver/articles/not_modified")  # type: ignore[union-attr]
@@ -218,6 +229,23 @@ class WordPressSpider(Spider):
                 if urlsplit(image.url).scheme in ("http", "https"):
                     yield Request(image.url, callback=self.parse_image, priority=IMAGE_PRIORITY,
                                   meta={"archiver_role": "image"})
+
+    @staticmethod
+    def _own_route(response: Response) -> str | None:
+        links = [value.decode("latin-1") for value in response.headers.getlist(b"Link")]
+        return own_rest_route(response.url, links)
+
+    def parse_own_route(self, answer: Response | Failure) -> Iterable[Any]:
+        """An article missing from the REST check: its own route says whether it is unpublished; while it is
+        published, its page is asked for again as a re-check (the first answer waited for this verdict)."""
+        if not isinstance(answer, Response):
+            return  # no answer, no verdict: the next update asks again
+        url = answer.meta["archiver_route_of"]
+        if answer.status in UNPUBLISHED_ANSWERS:
+            yield Removed(url=url, status="unpublished", capture=answer.meta.get("warc_capture"))
+        elif answer.status == 200:
+            for request in self.article(url, trusted=True, recheck=True):
+                yield request.replace(dont_filter=True)
 
     def article_error(self, failure: Failure) -> Iterable[Any]:
         """An article response that arrived (and is archived) but could not be handled, e.g. a decompression

@@ -1,103 +1,152 @@
-"""The REST post record where a theme does not speak, and our extractor beside trafilatura, on a real WordPress
-(Debian's package) under its three stock themes; the truth is what WordPress itself reports (truth.php).
+"""Change signals and the take-down check on a real WordPress (core sitemaps without ``lastmod``).
 
-Each theme's pages and REST answers are read once per module; the pages are changed (fields taken out, a date
-moved) before they are extracted, the REST answers are WordPress's own.
+- The REST API's ``modified_after`` and the Atom feed's ``<updated>``, each on its own (ARCHIVER_CHANGE_SIGNALS),
+  from copies of one archive: only the REST API names the edits of old posts, both name the newest post's.
+- A page (``post_type=page``) the archive holds is never marked ``unpublished`` because ``/wp/v2/posts?include=``
+  does not list it (it lists posts only); once the page is a draft, WordPress's 404 marks it removed.
+
+This module edits the session's WordPress site (and puts it back), so it sorts after tests/test_real_wordpress.py,
+which compares the untouched site with its truth.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-import re
+import shutil
+import time
 import urllib.request
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from archiver.items import ArticleItem
-from archiver.pages import Page, extract
-from archiver.pages.rest import RestIndex, complete_from_rest
-from tests.helpers.silent_theme import silent
-from tests.helpers.trafilatura_rates import Truth, assert_at_least_trafilaturas_rate, exact_rates
-from tests.wordpress.site import THEMES, RealWordPress
+from tests.wordpress.site import RealWordPress
+
+from .conftest import run_cli
+from .test_real_wordpress_takedowns import wordpress_answer
+from .test_real_wordpress_update import run
+from .test_update import query, summary
 
 pytestmark = pytest.mark.needs("wordpress")
 
 
-@dataclass
-class ThemePages:
-    theme: str
-    truth: list[dict[str, Any]]
-    html: dict[str, str]  # page by permalink
-    rest: RestIndex
+def update(site: RealWordPress, directory: Path, signals: str) -> dict[str, Any]:
+    return summary(run_cli("update", "wordpress", "--base-url", site.base_url, "--db",
+                           f"sqlite:///{directory}/a.sqlite3", "--warc-dir", str(directory / "warc"), "--json",
+                           "-s", f"ARCHIVER_CHANGE_SIGNALS={signals}", timeout=300))
 
 
-def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=60) as response:  # the fixture's WordPress on 127.0.0.1
-        return bytes(response.read())
+def second_versions(directory: Path) -> set[str]:
+    return {url for (url,) in query(directory, "SELECT url FROM articles WHERE version_count = 2")}
 
 
-@pytest.fixture(scope="module", params=THEMES)
-def theme_pages(request: pytest.FixtureRequest, real_wordpress: RealWordPress) -> ThemePages:
-    theme = str(request.param)
-    real_wordpress.use_theme(theme)
-    truth = real_wordpress.truth()
-    api = f"{real_wordpress.base_url}/wp-json/wp/v2"
-    rest = RestIndex()
-    for route in ("users", "categories", "tags", "posts"):
-        rest.add(route, json.loads(_get(f"{api}/{route}?per_page=100")))
-    featured = rest.featured_media_missing(list(rest.posts_by_id.values()))
-    assert len(featured) == 6  # fill.php: every fifth post
-    rest.add("media", json.loads(_get(f"{api}/media?per_page=100&include={','.join(map(str, featured))}")))
-    html = {post["permalink"]: _get(post["permalink"]).decode() for post in truth}
-    return ThemePages(theme, truth, html, rest)
+def test_rest_modified_and_feed_dates_each_find_what_they_name(real_wordpress: RealWordPress,
+                                                               tmp_path: Path) -> None:
+    real_wordpress.use_theme("twentytwentyone")
+    archive = tmp_path / "archive"
+    full = run("crawl", real_wordpress, archive)
+    posts = real_wordpress.truth()
+    assert full["articles_new"] == len(posts) >= 30
+    copies = {name: tmp_path / name for name in ("rest", "feed", "neither")}
+    for directory in copies.values():
+        shutil.copytree(archive, directory)
+    time.sleep(2)  # WordPress keeps modification times to the second
+    old, newest = posts[3:6], posts[-1]  # the feeds list the ten newest posts only
+    for post in [*old, newest]:
+        real_wordpress.php(f"wp_update_post(['ID' => {post['id']}, 'post_content' => get_post({post['id']})"
+                           "->post_content . \"\\n<!-- wp:paragraph --><p>Korrektur: Ein Datum war falsch."
+                           "</p><!-- /wp:paragraph -->\"]);")
+    feed = wordpress_answer(f"{real_wordpress.base_url}/feed/atom/")
+    assert feed == "200"
+    by_rest = update(real_wordpress, copies["rest"], "rest")
+    assert second_versions(copies["rest"]) == {post["permalink"] for post in [*old, newest]}, by_rest
+    by_feed = update(real_wordpress, copies["feed"], "feed")
+    assert second_versions(copies["feed"]) == {newest["permalink"]}, by_feed
+    by_neither = update(real_wordpress, copies["neither"], "conditional")
+    assert second_versions(copies["neither"]) == set() and by_neither["articles_changed"] == 0, by_neither
 
 
-def _credits(item: ArticleItem, post: dict[str, Any]) -> bool:
-    """One credit per caption WordPress holds, in order: the caption itself or its last part."""
-    raws = [credit.raw for credit in item.credits]
-    return len(raws) == len(post["credits"]) and all(
-        caption == raw or caption.endswith(" " + raw) for caption, raw in zip(post["credits"], raws, strict=True))
+def _php_text(value: str) -> str:
+    return f"base64_decode('{base64.b64encode(value.encode()).decode()}')"
 
 
-def test_the_post_record_supplies_what_the_theme_does_not_print(theme_pages: ThemePages) -> None:
-    """The stock pages with every date, term and the featured image taken out: WordPress's own REST answers give
-    them back, exact to the second in UTC, and say so in field_sources."""
-    for post in theme_pages.truth:
-        item = extract(Page(post["permalink"], silent(theme_pages.html[post["permalink"]])))
-        assert (item.published, item.modified, item.categories, item.tags) == (None, None, [], [])
-        assert not any(image.is_lead for image in item.images)
-        completed = complete_from_rest(item, theme_pages.rest)
-        lead = next((image for image in completed.images if image.is_lead), None)
-        assert (completed.published, completed.modified) == (post["date_gmt"], post["modified_gmt"])
-        assert [(c.name, c.slug) for c in completed.categories] == [(c["name"], c["slug"]) for c in post["categories"]]
-        assert [(t.name, t.slug) for t in completed.tags] == [(t["name"], t["slug"]) for t in post["tags"]]
-        assert (lead.url if lead else None) == (post["featured"]["url"] if post["featured"] else None)
-        assert _credits(completed, post), (post["permalink"], [c.raw for c in completed.credits], post["credits"])
-        for name in ("published", "modified", "categories") + (("tags",) if post["tags"] else ()):
-            assert completed.field_sources[name] == "rest", (post["permalink"], name)
-        if post["featured"]:
-            assert lead is not None and lead.alt == post["featured"]["alt"]
-            assert completed.field_sources["images"] in ("rest", "markup+rest")
-        assert completed.warnings == [], post["permalink"]
+def test_a_page_missing_from_the_posts_check_is_not_unpublished(real_wordpress: RealWordPress,
+                                                                tmp_path: Path) -> None:
+    """A page whose markup says it is an article (as SEO plugins' ``og:type`` does on every page), archived
+    through a post's shortlink to it: the REST check's ``posts?include=`` never lists it."""
+    real_wordpress.use_theme("twentytwentyone")
+    base = real_wordpress.base_url
+    page_id = int(real_wordpress.php(
+        "wp_set_current_user(1); echo wp_insert_post(['post_type' => 'page', 'post_status' => 'publish', "
+        "'post_title' => 'Über die Redaktion', 'post_content' => '<!-- wp:html --><meta property=\"og:type\" "
+        "content=\"article\" /><!-- /wp:html --><!-- wp:paragraph --><p>Die Redaktion berichtet seit Jahren "
+        "über Netzpolitik, Datenschutz und Sicherheit.</p><!-- /wp:paragraph -->']);"))
+    linking = real_wordpress.truth()[0]
+    original = real_wordpress.php(f"echo base64_encode(get_post({linking['id']})->post_content);")
+    try:
+        link = _php_text(f'<p><a href="{base}/?p={page_id}">Über uns</a></p>')
+        real_wordpress.php(f"wp_update_post(['ID' => {linking['id']}, 'post_content' => get_post({linking['id']})"
+                           f"->post_content . {link}]);")
+        full = run("crawl", real_wordpress, tmp_path)
+        page = query(tmp_path, "SELECT url FROM articles WHERE post_id = :id", id=page_id)
+        assert len(page) == 1, (page, full)
+        page_url = page[0][0]
+        assert wordpress_answer(page_url) == "200"
+        with urllib.request.urlopen(f"{base}/wp-json/wp/v2/posts?include={page_id}&_fields=id", timeout=30) as r:
+            assert json.load(r) == []  # WordPress's posts collection does not list the page
+
+        live = update(real_wordpress, tmp_path, "rest,lastmod,feed,conditional,recheck")
+        assert live["articles_removed"] == 0, live
+        assert query(tmp_path, "SELECT removed_status FROM articles WHERE post_id = :id", id=page_id) == [(None,)]
+        asked = query(tmp_path, "SELECT status FROM captures WHERE run_id = :run AND url = :route",
+                      run=live["run_id"], route=f"{base}/wp-json/wp/v2/pages/{page_id}")
+        assert asked == [(200,)]  # its own route said it is published
+
+        real_wordpress.php(f"wp_update_post(['ID' => {page_id}, 'post_status' => 'draft']);")
+        answer = wordpress_answer(page_url)
+        gone = update(real_wordpress, tmp_path, "rest,lastmod,feed,conditional,recheck")
+        assert gone["articles_removed"] == 1, gone
+        assert query(tmp_path, "SELECT removed_status FROM articles WHERE post_id = :id", id=page_id) == [(answer,)]
+    finally:
+        real_wordpress.php(f"wp_update_post(['ID' => {linking['id']}, 'post_content' => "
+                           f"base64_decode('{original.strip()}')]); wp_delete_post({page_id}, true);")
 
 
-def test_where_page_and_post_record_disagree_the_page_wins_with_a_warning(theme_pages: ThemePages) -> None:
-    post = theme_pages.truth[0]
-    page = theme_pages.html[post["permalink"]]
-    moved = re.sub(r'(<time[^>]*datetime=")[^"]+"', r'\g<1>2001-02-03T04:05:06+00:00"', page, count=1)
-    assert moved != page
-    completed = complete_from_rest(extract(Page(post["permalink"], moved)), theme_pages.rest)
-    assert completed.published == "2001-02-03T04:05:06Z"
-    assert completed.warnings == [f"published: the page says 2001-02-03T04:05:06Z, the REST post record "
-                                  f"{post['date_gmt']}"]
-
-
-def test_at_least_trafilaturas_rate_on_every_field_it_extracts(theme_pages: ThemePages) -> None:
-    pages = [(post["permalink"], theme_pages.html[post["permalink"]], Truth(
-        title=post["title"], authors=[post["author"]["name"]], published_utc=post["date_gmt"],
-        local_day=post["date"][:10], categories=[(c["name"], c["slug"]) for c in post["categories"]],
-        tags=[(t["name"], t["slug"]) for t in post["tags"]],
-        image=post["featured"]["url"] if post["featured"] else None)) for post in theme_pages.truth]
-    assert_at_least_trafilaturas_rate(exact_rates(pages), f"WordPress {theme_pages.theme}")
+def test_one_update_after_edits_new_posts_and_take_downs_stores_exactly_those(real_wordpress: RealWordPress,
+                                                                               tmp_path: Path) -> None:
+    """The issue's measure on a stock WordPress (no ``lastmod``): N edits, M new posts and K take-downs made
+    through WordPress, then one update with every signal on: N new versions, M new articles, K removals."""
+    real_wordpress.use_theme("twentytwentyone")
+    full = run("crawl", real_wordpress, tmp_path)
+    before = {url: count for url, count in query(tmp_path, "SELECT url, version_count FROM articles")}
+    posts = real_wordpress.truth()
+    assert full["articles_new"] == len(posts) == len(before)
+    time.sleep(2)  # WordPress keeps modification times to the second
+    edited, trashed, drafted = posts[20:23], posts[23], posts[24]
+    for post in edited:
+        real_wordpress.php(f"wp_update_post(['ID' => {post['id']}, 'post_title' => get_post({post['id']})"
+                           "->post_title . ' (korrigiert)']);")
+    author = real_wordpress.php("echo get_users(['orderby' => 'ID'])[0]->ID;")
+    new_ids = [real_wordpress.php(
+        f"echo wp_insert_post(['post_title' => 'Ganz neu {n}', 'post_status' => 'publish', 'post_author' => "
+        f"{author}, 'post_content' => '<!-- wp:paragraph --><p>Ein neuer Beitrag mit Text {n}.</p>"
+        "<!-- /wp:paragraph -->']);") for n in range(2)]
+    real_wordpress.php(f"wp_trash_post({trashed['id']}); "
+                       f"wp_update_post(['ID' => {drafted['id']}, 'post_status' => 'draft']);")
+    gone = {post["permalink"]: wordpress_answer(post["permalink"]) for post in (trashed, drafted)}
+    assert "200" not in gone.values()
+    try:
+        result = update(real_wordpress, tmp_path, "rest,lastmod,feed,conditional,recheck")
+        assert (result["articles_changed"], result["articles_new"], result["articles_removed"]) == (3, 2, 2), result
+        after = {url: (count, status) for url, count, status in
+                 query(tmp_path, "SELECT url, version_count, removed_status FROM articles")}
+        assert {url for url, (count, _) in after.items() if count == 2} == {post["permalink"] for post in edited}
+        assert {url: status for url, (_, status) in after.items() if status} == gone
+        assert len(after) == len(before) + 2
+        assert all(after[url][0] == count for url, count in before.items()
+                   if url not in {post["permalink"] for post in edited})
+    finally:  # the site as the other modules expect it: the two posts published again, the new ones gone
+        real_wordpress.php(f"wp_untrash_post({trashed['id']}); wp_publish_post({trashed['id']}); "
+                           f"wp_publish_post({drafted['id']}); "
+                           + " ".join(f"wp_delete_post({post_id.strip()}, true);" for post_id in new_ids))

@@ -1,6 +1,7 @@
 """`archiver update` against a real WordPress after two posts were moved to the trash and one set back to draft:
 exactly those three are marked removed, with the status WordPress's own answers give; nothing else changes; and
-once they are published again, the next update restores them.
+once they are published again, the next update restores them. ``archiver reparse`` of the WARC files gives the
+same removals and restores.
 
 The posts are not made due for re-check: the update's REST check (``/wp/v2/posts?include=…``, which lists only
 published posts) is what finds them. This module edits the session's WordPress site (and puts it back), so it
@@ -18,6 +19,7 @@ import pytest
 
 from tests.wordpress.site import RealWordPress
 
+from .conftest import assert_reparse_equals_crawl
 from .test_real_wordpress_update import run
 from .test_update import query
 
@@ -76,3 +78,6 @@ def test_trashed_and_drafted_posts_are_marked_removed_then_restored(real_wordpre
     restored = archived(tmp_path)
     assert all(status is None for _, status in restored.values())
     assert {url for url, (count, _) in restored.items() if count == before[url][0] + 1} == set(gone)
+    # The WARC files alone give the same removals (times and statuses) and restore versions.
+    rows = assert_reparse_equals_crawl(f"sqlite:///{tmp_path}/a.sqlite3", tmp_path / "warc", tmp_path)
+    assert rows == len(restored) + len(gone)

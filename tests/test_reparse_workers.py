@@ -212,7 +212,7 @@ def test_a_cut_inside_a_record_is_found_and_the_file_read_whole(tmp_path: Path,
         list(iter_records(path, False, 0, nested))
     monkeypatch.setattr(reparse, "plan", lambda files, workers: [RecordRange(path, 0, nested),
                                                                  RecordRange(path, nested, None)])
-    parts, _, _ = reparse._scan_all([path], 2)
+    parts, _, _, _ = reparse._scan_all([path], 2)
     assert parts == [RecordRange(path)]
 
 

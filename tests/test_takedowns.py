@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 from scrapy import Request
@@ -15,11 +16,14 @@ from sqlalchemy import text
 
 from archiver.crawl.policy import moved, removal
 from archiver.normalize.urls import is_article_url
+from archiver.pages.rest_route import own_rest_route
+from archiver.reparse_removals import RemovalReplay
 from archiver.storage.db import make_engine, upgrade
 from archiver.storage.reader import iter_articles
 from archiver.storage.repository import ArchiveStore
+from archiver.warc.reader import StoredRecord
 
-from .conftest import Replica, run_cli, start_replica, stop_replica
+from .conftest import Replica, assert_reparse_equals_crawl, run_cli, start_replica, stop_replica
 from .test_storage import items
 from .test_update import query, run, summary
 
@@ -106,6 +110,26 @@ def test_pages_that_answer_404_410_or_redirect_away_are_marked_removed_then_rest
         changes = json.loads(diff)
         assert set(changes) == {"restored"} and changes["restored"]["removed_status"] == expected[post_id]
     assert query(tmp_path, "SELECT count(*) FROM article_versions")[0][0] == ARTICLES + REMOVED
+    # The WARC files alone give the same take-downs, times and restore versions.
+    assert assert_reparse_equals_crawl(f"sqlite:///{tmp_path}/a.sqlite3", tmp_path / "warc",
+                                       tmp_path) == ARTICLES + REMOVED
+
+
+def test_reparse_marks_what_the_answers_showed_before_a_restore(tmp_path: Path) -> None:
+    """Reparse of an archive whose last update found take-downs: rebuilt with the same removed_at and status."""
+    _, port = crawl(tmp_path, "wp-classic")
+    gone, _ = update_against(tmp_path, port, REMOVED, "wp-classic")
+    assert gone["articles_removed"] == REMOVED
+    assert assert_reparse_equals_crawl(f"sqlite:///{tmp_path}/a.sqlite3", tmp_path / "warc", tmp_path) == ARTICLES
+    rebuilt = query_db(f"sqlite:///{tmp_path}/reparsed.sqlite3", "SELECT post_id, removed_status, removed_at "
+                                                                 "FROM articles WHERE removed_at IS NOT NULL")
+    crawled = query(tmp_path, "SELECT post_id, removed_status, removed_at FROM articles WHERE removed_at IS NOT NULL")
+    assert len(rebuilt) == REMOVED and sorted(rebuilt) == sorted(crawled)
+
+
+def query_db(db_url: str, sql: str) -> list[Any]:
+    with make_engine(db_url, readonly=True).connect() as conn:
+        return list(conn.execute(text(sql)).all())
 
 
 def test_the_rest_check_finds_take_downs_that_are_not_due(tmp_path: Path) -> None:
@@ -143,7 +167,7 @@ def answer(status: int, location: str | None = None, url: str = ARTICLE, **meta:
     (answer(301, "https://example.org/2024/05/03/ein-neuer-titel/"), None),  # another permalink: the post renamed
     (answer(200), None),
     (answer(304), None),
-    (answer(200, archiver_unpublished=True), "unpublished"),  # the REST API dropped it, a cache still serves it
+    (answer(200, archiver_unpublished=True), None),  # not in posts?include=: its own route decides (a page?)
     (answer(404, archiver_unpublished=True), "404"),  # the page's own answer says how
 ])
 def test_which_answers_of_a_known_article_are_take_downs(response: Response, expected: str | None) -> None:
@@ -163,9 +187,11 @@ def test_marking_keeps_the_first_time_and_a_restore_is_a_version_naming_the_remo
     store = ArchiveStore(make_engine(db_url))
     batch = items(range(5))
     store.store_articles(batch)
-    assert store.mark_removed([(batch[1].url, "unpublished"), (batch[2].url, "410")]) == 2
+    answered = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert store.mark_removed([(batch[1].url, "unpublished", None), (batch[2].url, "410", answered)]) == 2
     first = {row["url"]: row["removed_at"] for row in iter_articles(store.engine)}
-    assert store.mark_removed([(batch[1].url, "404")]) == 0  # already removed: the latest answer, the first time
+    assert first[batch[2].url] == "2026-03-04T05:06:07Z"  # when the answer came, not when it was written
+    assert store.mark_removed([(batch[1].url, "404", None)]) == 0  # already removed: the latest answer, the first time
     rows = {row["url"]: row for row in iter_articles(store.engine)}
     assert {url: row["removed_status"] for url, row in rows.items() if row["removed_at"]} == {
         batch[1].url: "404", batch[2].url: "410"}
@@ -181,3 +207,38 @@ def test_marking_keeps_the_first_time_and_a_restore_is_a_version_naming_the_remo
     assert [d["restored"]["removed_status"] for d in diffs] == ["404", "410"]
     assert diffs[0]["restored"]["removed_at"] == first[batch[1].url]
     store.engine.dispose()
+
+
+# What WordPress 6.1 sends with a page (read from the real site: tests/test_real_wordpress_signals.py asks it).
+PAGE_LINKS = ['<http://127.0.0.1:8080/wp-json/>; rel="https://api.w.org/"',
+              '<http://127.0.0.1:8080/wp-json/wp/v2/pages/34>; rel="alternate"; type="application/json"',
+              "<http://127.0.0.1:8080/?p=34>; rel=shortlink"]
+
+
+def test_a_page_names_its_own_rest_route_in_its_link_header() -> None:
+    assert own_rest_route("http://127.0.0.1:8080/uber-uns/", PAGE_LINKS) == \
+        "http://127.0.0.1:8080/wp-json/wp/v2/pages/34"
+    assert own_rest_route("http://127.0.0.1:8080/uber-uns/", [", ".join(PAGE_LINKS)]) == \
+        "http://127.0.0.1:8080/wp-json/wp/v2/pages/34"  # one header, several links
+    assert own_rest_route("http://127.0.0.1:8080/uber-uns/", [PAGE_LINKS[0], PAGE_LINKS[2]]) is None
+
+
+def record(url: str, status: int, location: str | None = None) -> StoredRecord:
+    return StoredRecord("a.warc.gz", 0, 0, "response", "<urn:uuid:1>", url, datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC),
+                        None, None, None, status, "text/html", b"", location)
+
+
+def test_the_reparse_replay_judges_answers_as_the_crawl_does() -> None:
+    replay = RemovalReplay()
+    article = items(range(1))[0]
+    replay.stored(article)
+    assert article.post_id is not None
+    when = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+    assert replay.removal(record(article.url, 410)) == (article.url, "410", when)
+    assert replay.removal(record(article.url, 301, "/")) == (article.url, f"redirect:{urljoin(article.url, '/')}",
+                                                             when)
+    assert replay.removal(record(article.url, 200)) is None
+    assert replay.removal(record("https://example.org/anderswo/", 404)) is None  # not an archived article
+    route = f"https://example.org/wp-json/wp/v2/pages/{article.post_id}"
+    assert replay.removal(record(route, 404)) == (article.url, "unpublished", when)
+    assert replay.removal(record(route, 200)) is None

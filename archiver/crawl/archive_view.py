@@ -13,21 +13,35 @@ from datetime import datetime
 
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from ..exceptions import ConfigurationError
 from ..locations import resolve_db_url
 from ..normalize.urls import post_id_from_url
 from ..storage.state import ArchiveState, load_state
 from .rest import REST_CHECK_BATCH, published_ids
 
 logger = logging.getLogger(__name__)
+CHANGE_SIGNALS = ("rest", "lastmod", "feed", "conditional", "recheck")  # ARCHIVER_CHANGE_SIGNALS
+
+
+def change_signals(settings: BaseSettings) -> frozenset[str]:
+    """ARCHIVER_CHANGE_SIGNALS, checked: a name it does not know is a ConfigurationError."""
+    signals = frozenset(name.strip() for name in settings.getlist("ARCHIVER_CHANGE_SIGNALS") if name.strip())
+    if unknown := signals - set(CHANGE_SIGNALS):
+        raise ConfigurationError(f"ARCHIVER_CHANGE_SIGNALS: unknown {', '.join(sorted(unknown))}; "
+                                 f"choose from {', '.join(CHANGE_SIGNALS)}")
+    return signals
 
 
 class ArchiveView:
-    def __init__(self, crawler: Crawler, db_url: str, distributed: bool) -> None:
+    def __init__(self, crawler: Crawler, db_url: str, distributed: bool,
+                 signals: frozenset[str] = frozenset(CHANGE_SIGNALS)) -> None:
         self.crawler = crawler
         self.db_url = db_url
         self.distributed = distributed
+        self.signals = signals
         self.mode = "crawl"
         self.state = ArchiveState()
         self.done_posts: set[int] = set()
@@ -37,7 +51,7 @@ class ArchiveView:
     def from_crawler(cls, crawler: Crawler) -> ArchiveView:
         settings = crawler.settings
         return cls(crawler, resolve_db_url(settings.get("ARCHIVER_DB_URL")),
-                   bool(settings.get("ARCHIVER_DISTRIBUTED_RUN")))
+                   bool(settings.get("ARCHIVER_DISTRIBUTED_RUN")), change_signals(settings))
 
     def load(self, host: str, mode: str, is_article: Callable[[str], bool]) -> None:
         """Read the archive's knowledge of ``host`` (once; the storage pipeline has opened this run by now)."""
@@ -70,10 +84,14 @@ class ArchiveView:
         return url in self.state.done_in_interrupted_runs or (
             bool(self.done_posts) and post_id_from_url(url) in self.done_posts)
 
+    def recheck_due(self, url: str) -> bool:
+        """A taken-down article always; a live one when the re-check schedule says so (and is switched on)."""
+        return self.state.is_removed(url) or ("recheck" in self.signals and self.state.due_for_recheck(url))
+
     def due_for_recheck(self, with_post_id: bool = True) -> list[str]:
         """Known articles whose re-check is due (update runs): silent edits leave no other trace. Taken-down
         articles are always due. ``with_post_id=False``: only those the REST check cannot ask about."""
-        return [url for url, known in sorted(self.state.articles.items()) if self.state.due_for_recheck(url)
+        return [url for url, known in sorted(self.state.articles.items()) if self.recheck_due(url)
                 and (with_post_id or known.post_id is None)]
 
     def rest_check_batches(self) -> list[list[tuple[int, str]]]:
@@ -92,6 +110,6 @@ class ArchiveView:
         batch: list[tuple[int, str]] = request.meta["archiver_rest_check"]
         listed = published_ids(answer) if isinstance(answer, Response) else None
         if listed is None:
-            return [(url, False) for _, url in batch if self.state.due_for_recheck(url)]
+            return [(url, False) for _, url in batch if self.recheck_due(url)]
         return [(url, post_id not in listed) for post_id, url in batch
-                if post_id not in listed or self.state.due_for_recheck(url)]
+                if post_id not in listed or self.recheck_due(url)]

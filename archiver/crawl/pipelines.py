@@ -25,6 +25,7 @@ from ..storage.db import ensure_schema, make_engine
 from ..storage.lock import reassert_lock
 from ..storage.repository import ArchiveStore, CaptureRecord, StoreResult
 from ..storage.transactions import retry_while_disconnected
+from ..storage.versions import parse_iso
 from . import signals as archiver_signals
 from .capture import software_versions
 from .stats import finish_reason
@@ -59,7 +60,7 @@ class StoragePipeline:
         self.pending_articles: list[ArticleItem] = []
         self.pending_captures: list[CaptureRecord] = []
         self.pending_seen: list[str] = []
-        self.pending_removed: list[tuple[str, str]] = []  # (URL, removed_status) of articles taken down
+        self.pending_removed: list[Removed] = []  # articles taken down
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.failed: str | None = None  # the database took no writes: nothing more is stored this run
         self.distributed = distributed
@@ -110,7 +111,7 @@ class StoragePipeline:
         elif isinstance(item, NotModified):
             self.pending_seen.append(item.url)
         elif isinstance(item, Removed):
-            self.pending_removed.append((item.url, item.status))
+            self.pending_removed.append(item)
         elif isinstance(item, ExtractionFailure):
             self._guarded(lambda: self._record_failure(item))
         return item
@@ -168,7 +169,10 @@ class StoragePipeline:
         stats = self.crawler.stats
         assert stats is not None
         if self.pending_removed and self.store is not None:
-            removed, self.pending_removed = self.pending_removed, []
+            # Settled above: each capture names when its answer came, the removal's time.
+            removed = [(item.url, item.status, parse_iso(item.capture.fetched_at if item.capture else None))
+                       for item in self.pending_removed]
+            self.pending_removed = []
             stats.inc_value("archiver/articles/removed", self._write(partial(self.store.mark_removed, removed)))
         items, self.pending_articles = self.pending_articles, []
         unarchived = sum(not archived(item.capture) for item in items)

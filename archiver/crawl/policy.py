@@ -1,15 +1,16 @@
 """Crawl policy for the requests a spider yields: resume, update filtering, conditional requests.
 
 The spider says what a request is (``meta["archiver_role"]``: ``article``, ``image`` or ``listing``) and what its
-source said about it (a sitemap's ``lastmod``, a REST record's ``modified``); this spider middleware decides,
-from what the archive holds (``ArchiveView``), whether it is fetched and how — as Scrapy's offsite and depth
-middlewares filter requests:
+source said about it (a sitemap's ``lastmod``, a REST record's ``modified``, a feed entry's date); this spider
+middleware decides, from what the archive holds (``ArchiveView``), whether it is fetched and how — as Scrapy's
+offsite and depth middlewares filter requests:
 
 - any run drops what an interrupted run already archived and stored (resume);
 - an update run fetches a known article only when a source names it changed or its re-check is due, and then
   conditionally (``If-None-Match`` / ``If-Modified-Since``; a 304 is archived and costs almost nothing);
-- a known article that answers 404 or 410, redirects away from itself, or that the REST API no longer lists is
-  taken down (``removal``); a taken-down article is asked for again, unconditionally, in every update run;
+- a known article that answers 404 or 410, redirects away from itself, or that the REST API no longer lists
+  while its own route says it is gone, is taken down (``removal``); a taken-down article is asked for again,
+  unconditionally, in every update run;
 - an update run follows images only from new or changed articles, asks for no listing pages ahead, and stops
   paging a listing whose articles are all known (newest first: the rest is known too).
 """
@@ -30,7 +31,8 @@ from .archive_view import ArchiveView
 
 ROLE = "archiver_role"
 REMOVED_STATUSES = [404, 410]
-CHANGE_SIGNALS = ("archiver_lastmod", "archiver_modified")  # datetimes a source gave for the article
+# The datetime each source gave for the article, by the name ARCHIVER_CHANGE_SIGNALS switches it with.
+CHANGE_SIGNALS = {"lastmod": "archiver_lastmod", "rest": "archiver_modified", "feed": "archiver_feed"}
 
 
 # A known article's answers that the spider must see: 304 (unchanged), the take-downs and the redirects (Scrapy's
@@ -46,8 +48,9 @@ def conditional(request: Request, view: ArchiveView, changed: bool) -> Request:
     meta = {**request.meta, "archiver_changed": changed, "archiver_known": True, "dont_redirect": True,
             "handle_httpstatus_list": KNOWN_STATUSES}
     request = request.replace(meta=meta)
-    for name, value in view.state.conditional_headers(request.url).items():
-        request.headers[name] = value
+    if "conditional" in view.signals:
+        for name, value in view.state.conditional_headers(request.url).items():
+            request.headers[name] = value
     return request
 
 
@@ -58,19 +61,22 @@ def removed_again(request: Request) -> Request:
 
 
 def removal(response: Response, is_article: Callable[[str], bool]) -> str | None:
-    """How a known article's answer says it was taken down (``404``, ``410``, ``redirect:<url>``,
-    ``unpublished``), or None while it is there. A redirect to the article's own post (the same post ID, the
-    path with or without its trailing slash, or another permalink) is a move, not a take-down."""
-    meta = response.meta
-    if not meta.get("archiver_known"):
+    """How a known article's answer says it was taken down (``404``, ``410``, ``redirect:<url>``), or None while
+    it is there. The REST check's "no longer listed" is no verdict: the article may be a page or a custom post
+    type, which ``/wp/v2/posts`` never lists; the spider asks the article's own route (``unpublished``)."""
+    if not response.meta.get("archiver_known"):
         return None
-    if response.status in REMOVED_STATUSES:
-        return str(response.status)
-    target = _redirect_target(response)
-    if target is not None and not _same_article(response.url, target, is_article):
+    return answer_removal(response.url, response.status, _redirect_target(response), is_article)
+
+
+def answer_removal(url: str, status: int, target: str | None, is_article: Callable[[str], bool]) -> str | None:
+    """The take-down an archived article's answer shows: its status, and where a redirect sends it (absolute).
+    A redirect to the article's own post (the same post ID, the path with or without its trailing slash, or
+    another permalink) is a move, not a take-down. Shared by the crawl and ``archiver reparse``."""
+    if status in REMOVED_STATUSES:
+        return str(status)
+    if target is not None and not _same_article(url, target, is_article):
         return f"redirect:{target}"
-    if meta.get("archiver_unpublished"):  # the REST API no longer lists it, whatever a cache still serves
-        return "unpublished"
     return None
 
 
@@ -149,14 +155,16 @@ class OutputPolicy:
         if not state.is_known(url):
             return request
         self.known += 1
-        signals: list[datetime] = [request.meta[key] for key in CHANGE_SIGNALS if request.meta.get(key)]
+        enabled = self.view.signals
+        signals: list[datetime] = [request.meta[key] for name, key in CHANGE_SIGNALS.items()
+                                   if name in enabled and request.meta.get(key)]
         if any(state.changed_since_seen(url, moment) for moment in signals):
             self.stats.inc_value("archiver/update/changed")
             return conditional(request, self.view, changed=True)
         if state.is_removed(url):
             self.stats.inc_value("archiver/update/removed_rechecks")
             return removed_again(request)
-        if request.meta.get("archiver_recheck") or state.due_for_recheck(url):
+        if request.meta.get("archiver_recheck") or self.view.recheck_due(url):
             self.stats.inc_value("archiver/update/rechecks")
             return conditional(request, self.view, changed=False)
         self.stats.inc_value("archiver/update/skipped_unchanged")

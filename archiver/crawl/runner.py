@@ -15,6 +15,7 @@ from scrapy.spiderloader import SpiderLoader
 from ..exceptions import ConfigurationError
 from ..locations import resolve_db_url, resolve_warc_dir
 from ..storage.db import ensure_schema
+from .archive_view import change_signals
 from .capture import warc_writer_kind
 from .stats import finish_reason
 
@@ -82,6 +83,7 @@ def run_crawl(spider: str, base_url: str | None = None, db_url: str | None = Non
     warcs = resolve_warc_dir(warc_dir)
     settings = build_settings(db, warcs, mode, politeness, base_url, overrides or {})
     warc_writer_kind(settings)  # a bad value is one line and exit 2, before anything starts
+    change_signals(settings)
     loader = SpiderLoader.from_settings(settings)
     if spider not in loader.list():
         raise ConfigurationError(f"unknown spider {spider!r} (available: {', '.join(sorted(loader.list()))})")

@@ -107,6 +107,11 @@ ARCHIVER_DB_BATCH_SIZE = 50
 # exit 1; the crawl pauses meanwhile. Covers PostgreSQL's stop and start of about 30 s.
 ARCHIVER_DB_RETRY_SECONDS = 60.0
 ARCHIVER_RUN_MODE = "crawl"  # "crawl" or "update" (archiver update, or scrapy crawl -a mode=update)
+# What tells an update that a known article changed (archiver.crawl.archive_view): "rest" (a REST record's
+# modified_gmt), "lastmod" (a sitemap's), "feed" (an RSS or Atom entry's date), "conditional" (re-checks ask with
+# If-None-Match / If-Modified-Since) and "recheck" (the decaying re-check schedule). Each can be switched off for
+# a site whose dates lie; taken-down articles are asked for again whatever this says.
+ARCHIVER_CHANGE_SIGNALS = ["rest", "lastmod", "feed", "conditional", "recheck"]
 # Quality gates (archiver.crawl.gates): the run's verdict and exit code.
 ARCHIVER_MAX_ERROR_RATE = 0.5  # failed or 5xx requests per request above this: the crawl failed (exit 1)
 ARCHIVER_MAX_FAILURE_RATE = 0.2  # extraction failures per parsed article page above this: exit 3

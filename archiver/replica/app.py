@@ -161,6 +161,10 @@ class ReplicaApp:
             return Response(200, feeds.robots_txt(base).encode(), "text/plain; charset=utf-8")
         if path.endswith(".xml"):
             return self._sitemap(path, base)
+        if path in ("/feed/atom", "/feed/atom/"):
+            newest = [self.site.article(i) for i in range(self.site.count - 1, -1, -1)][:feeds.FEED_PAGE_SIZE]
+            atom = feeds.atom(base, newest, [base + a.path for a in newest], "TARNKAPPE.INFO", base + path)
+            return Response(200, atom.encode(), "application/atom+xml; charset=UTF-8")
         if path in ("/feed", "/feed/") or path.endswith("/feed") or path.endswith("/feed/"):
             return self._feed(path, params, base)
         if path.startswith("/wp-content/themes/"):

@@ -1,8 +1,9 @@
-"""RSS feeds, Yoast-style sitemaps and robots.txt of the replica."""
+"""RSS and Atom feeds, Yoast-style sitemaps and robots.txt of the replica."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from email.utils import format_datetime
 
 from . import catalog as cat
@@ -94,4 +95,35 @@ def rss(site: SiteModel, base: str, articles: Sequence[Article], title: str, sel
 {chr(10).join(items)}
 </channel>
 </rss>
+"""
+
+
+def atom(base: str, articles: Sequence[Article], links: Sequence[str], title: str, self_url: str) -> str:
+    """WordPress's Atom feed (wp-includes/feed-atom.php): ``<updated>`` is each post's last modification."""
+    def stamp(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    entries = []
+    for a, link in zip(articles, links, strict=True):
+        author = cat.AUTHORS[a.author_ids[0]].name
+        entries.append(f"""\t<entry>
+\t\t<author>\n\t\t\t<name>{esc(author)}</name>\n\t\t</author>
+\t\t<title type="html"><![CDATA[{a.title}]]></title>
+\t\t<link rel="alternate" type="text/html" href="{esc(link)}" />
+\t\t<id>{base}/?p={a.post_id}</id>
+\t\t<updated>{stamp(a.modified)}</updated>
+\t\t<published>{stamp(a.published)}</published>
+\t\t<summary type="html"><![CDATA[{a.lead}]]></summary>
+\t</entry>""")
+    newest = stamp(max(a.modified for a in articles)) if articles else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?><feed
+\txmlns="http://www.w3.org/2005/Atom"
+\txml:lang="de-DE">
+\t<title type="text">{esc(title)}</title>
+\t<updated>{newest}</updated>
+\t<link rel="alternate" type="text/html" href="{base}" />
+\t<id>{esc(self_url)}</id>
+\t<link rel="self" type="application/atom+xml" href="{esc(self_url)}" />
+{chr(10).join(entries)}
+</feed>
 """

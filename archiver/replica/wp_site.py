@@ -1,8 +1,8 @@
 """Routes, core sitemaps, feed and REST API of the stock WordPress replica, and its ground truth.
 
 Shaped like WordPress core's own output: ``/wp-sitemap.xml`` (no Yoast), RSS 2.0 with
-``content:encoded``, and ``/wp-json/wp/v2/{posts,users,categories,tags,media}`` with ``X-WP-Total`` and
-``X-WP-TotalPages`` headers and ``modified_after``.
+``content:encoded``, Atom with each post's ``updated``, and ``/wp-json/wp/v2/{posts,users,categories,tags,media}``
+with ``X-WP-Total`` and ``X-WP-TotalPages`` headers and ``modified_after``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import catalog as cat
-from .feeds import simple_sitemap
+from .feeds import atom, simple_sitemap
 from .html_util import esc_utf8 as esc
 from .model import BERLIN, Article, SiteModel
 from .truth import GroundTruth, Item
@@ -57,6 +57,10 @@ class WordPressReplica:
             return self._rest(path[len("/wp-json/wp/v2/"):], params, base)
         if path in ("/feed/", "/feed"):
             return self._feed(params, theme)
+        if path in ("/feed/atom/", "/feed/atom"):
+            newest = [self.site.article(i) for i in range(self.site.count - 1, -1, -1)][:10]
+            body = atom(base, newest, [theme.url(a) for a in newest], "Netzwelt Nachrichten", base + path)
+            return 200, "application/atom+xml; charset=UTF-8", body.encode(), []
         if POST_PATH_RE.match(path):
             index = self.index_of_path(path)
             if index in self.site.removed:  # taken down (fault switch): gone, or sent to the front page

@@ -1,6 +1,7 @@
 """Take-downs: an archived article that is gone is marked, never deleted; one that answers again is restored.
 
-``removed_at`` keeps when an update first found the article gone, ``removed_status`` the site's latest answer
+``removed_at`` keeps when an update first found the article gone (the time of the answer that showed it, so that
+``archiver reparse`` gives the same), ``removed_status`` the site's latest answer
 (``404``, ``410``, ``redirect:<url>``, ``unpublished``). A restore always adds a version, even when the content
 is unchanged: its diff's ``restored`` entry names the removal it ends, so the version history stays the
 article's whole timeline (docs/schema.md).
@@ -20,12 +21,13 @@ from .reader import iso
 _ARTICLES = _t(m.Article)
 
 
-def mark_removed(conn: Connection, removals: list[tuple[str, str]], now: datetime) -> int:
-    """Mark the articles at these URLs removed with their status; how many were live until now."""
+def mark_removed(conn: Connection, removals: list[tuple[str, str, datetime | None]], now: datetime) -> int:
+    """Mark the articles at these URLs removed, as (URL, status, when the answer came; None: ``now``); how many
+    were live until now."""
     newly = 0
-    for url, status in removals:
+    for url, status, at in removals:
         found = conn.execute(update(_ARTICLES).where(_ARTICLES.c.url == url, _ARTICLES.c.removed_at.is_(None))
-                             .values(removed_at=now, removed_status=status)).rowcount
+                             .values(removed_at=at or now, removed_status=status)).rowcount
         if not found:  # removed before (or not an archived article): the latest answer is the status
             conn.execute(update(_ARTICLES).where(_ARTICLES.c.url == url).values(removed_status=status))
         newly += found

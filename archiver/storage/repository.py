@@ -174,8 +174,9 @@ class ArchiveStore:
         with self._begin() as conn:
             conn.execute(update(_ARTICLES).where(_ARTICLES.c.url.in_(urls)).values(last_seen=_now()))
 
-    def mark_removed(self, removed: list[tuple[str, str]]) -> int:
-        """Articles taken down, as (URL, status); how many were live until now (see ``removals``)."""
+    def mark_removed(self, removed: list[tuple[str, str, datetime | None]]) -> int:
+        """Articles taken down, as (URL, status, time of the answer); how many were live until now
+        (see ``removals``)."""
         if not removed:
             return 0
         with self._begin() as conn:

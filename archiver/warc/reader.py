@@ -29,6 +29,7 @@ class StoredRecord:
     status: int | None
     content_type: str | None
     body: bytes | None  # decoded HTTP entity (transfer- and content-decoding undone) of responses
+    location: str | None = None  # a response's Location header, as sent (a redirect's target)
 
 
 def warc_files(directory: str | Path) -> list[Path]:
@@ -66,11 +67,12 @@ def _iter_records(path: Path, with_bodies: bool | Container[str], start: int,
             if not record.rec_type or not headers.get_header("WARC-Record-ID"):
                 raise WarcFormatError(f"{Path(path).name}: a record without WARC-Type or WARC-Record-ID "
                                       f"at offset {iterator.get_record_offset()} (cut or corrupted)")
-            status = content_type = None
+            status = content_type = location = None
             if record.http_headers is not None and record.rec_type in ("response", "revisit"):
                 code = record.http_headers.get_statuscode()
                 status = int(code) if code and code.isdigit() else None
                 content_type = record.http_headers.get_header("Content-Type")
+                location = record.http_headers.get_header("Location")
             record_id = headers.get_header("WARC-Record-ID") or ""
             wanted = with_bodies if isinstance(with_bodies, bool) else record_id in with_bodies
             body = record.content_stream().read() if wanted and record.rec_type == "response" else None
@@ -84,7 +86,7 @@ def _iter_records(path: Path, with_bodies: bool | Container[str], start: int,
                 date=datetime.fromisoformat((headers.get_header("WARC-Date") or "").replace("Z", "+00:00")),
                 payload_digest=headers.get_header("WARC-Payload-Digest"),
                 concurrent_to=headers.get_header("WARC-Concurrent-To"), refers_to=headers.get_header("WARC-Refers-To"),
-                status=status, content_type=content_type, body=body,
+                status=status, content_type=content_type, body=body, location=location,
             )
         if end is not None and following != end:
             raise RecordRangeMismatch(f"{Path(path).name}: no record starts at {end} (the record before it ends at "
