@@ -155,6 +155,29 @@ def test_a_worker_taken_for_dead_rejoins_and_sees_a_removed_run(redis_client: re
             redis_client.delete(key)
 
 
+def test_an_image_is_fetched_once_in_the_run_unless_its_fetcher_died(redis_client: redis.Redis) -> None:
+    """Images go beside the shared queue: the run's claim decides which worker fetches one (once in the run), and a
+    claim whose worker died before archiving the image passes to another."""
+    run = f"test-{uuid.uuid4().hex[:8]}"
+    one, _ = Coordinator.join(redis_client, "spider", "host", "one", heartbeat_ttl=30, run_id=run)
+    two, _ = Coordinator.join(redis_client, "spider", "host", "two", heartbeat_ttl=30, run_id=run)
+    doomed, _ = Coordinator.join(redis_client, "spider", "host", "doomed", heartbeat_ttl=0.2, run_id=run)
+    try:
+        assert one.claim_image(b"a") is True
+        assert two.claim_image(b"a") is False  # one, alive, is fetching it
+        assert one.claim_image(b"a") is True  # one's own claim (a process restarted with its id)
+        one.image_done(b"a")
+        assert one.claim_image(b"a") is False and two.claim_image(b"a") is False  # archived
+        doomed.beat({})
+        assert doomed.claim_image(b"b") is True
+        assert two.claim_image(b"b") is False
+        time.sleep(0.4)  # doomed's heartbeat expires before it archived b
+        assert two.claim_image(b"b") is True and one.claim_image(b"b") is False
+    finally:
+        for key in redis_client.scan_iter(match=one.keys.prefix + "*"):
+            redis_client.delete(key)
+
+
 def test_three_workers_archive_and_store_everything_exactly_once(
         big_replica: Replica, single_crawl: str, pg_url: str, tmp_path: Path, redis_client: redis.Redis) -> None:
     warc_dir = tmp_path / "warc"

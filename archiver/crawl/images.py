@@ -11,10 +11,11 @@ retries, Retry-After, redirects), the downloader's per-domain slots still pace t
 to the WARC capture. What the crawl policy decides about images (resume, images only from new or changed articles
 in an update) happens before, in ``ArchivePolicyMiddleware``.
 
-The scheduler's duplicate filter no longer sees images; the fetcher keeps its own (an image named by two articles
-is fetched once per worker). In a distributed run the image requests are not shared: the worker that parsed the
-article fetches its images, and its lease on the article is acknowledged only once they are archived
-(``busy``), so a worker that dies leaves the article, and with it its images, to another.
+The scheduler's duplicate filter no longer sees images; the fetcher keeps its own. In a distributed run the image
+requests are not shared: the worker that parsed the article fetches its images, and its lease on the article is
+acknowledged only once they are archived (``busy``), so a worker that dies leaves the article, and with it its
+images, to another. An image two workers meet is fetched once in the run: the worker claims it in the run's
+``SharedImages`` (Redis) first, and a claim of a worker that died unfinished may be taken over.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -45,12 +46,23 @@ def image_key(request: Request) -> bytes:
     return hashlib.sha1(f"{request.method} {request.url}".encode()).digest()
 
 
+class SharedImages(Protocol):
+    """The images of a whole distributed run (archiver.crawl.distributed.coordinator)."""
+
+    def claim_image(self, key: bytes) -> bool:
+        """True when this worker is to fetch the image: no live worker has it, and it is not archived yet."""
+
+    def image_done(self, key: bytes) -> None:
+        """The image's exchange is archived (or failed for good): nobody fetches it again in this run."""
+
+
 class DirectImageFetcher:
     """Extension: fetches image requests with the downloader alone and knows which leases still wait on one."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.seen = FingerprintSet()
+        self.shared: SharedImages | None = None  # set by a distributed worker
         self.pending: Counter[str] = Counter()  # lease token of the article -> its images not yet archived
 
     @classmethod
@@ -67,7 +79,7 @@ class DirectImageFetcher:
         assert stats is not None
         if not request.dont_filter:
             key = image_key(request)
-            if key in self.seen:
+            if key in self.seen or (self.shared is not None and not self.shared.claim_image(key)):
                 stats.inc_value("archiver/images/duplicates")
                 return
             self.seen.add(key)
@@ -80,6 +92,13 @@ class DirectImageFetcher:
         deferred_from_coro(self._download(request, lease))
 
     async def _download(self, request: Request, lease: str | None) -> None:
+        try:
+            await self._fetch(request, lease)
+        finally:
+            if self.shared is not None and not request.dont_filter:
+                self.shared.image_done(image_key(request))
+
+    async def _fetch(self, request: Request, lease: str | None) -> None:
         engine = self.crawler.engine
         assert engine is not None
         try:

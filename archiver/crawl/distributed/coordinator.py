@@ -76,6 +76,16 @@ redis.call('SREM', KEYS[4], ARGV[1])
 return #entries / 2
 """
 
+# An image's claim (the run's images hash: image key -> worker, or 'done' once archived): free, held by this worker
+# (a process before it stopped with this id), or by a worker that has died before archiving it.
+CLAIM_IMAGE = """
+local holder = redis.call('HGET', KEYS[1], ARGV[1])
+if holder == 'done' then return 0 end
+if holder and holder ~= ARGV[2] and redis.call('EXISTS', ARGV[3] .. holder) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
 # The seeding claim: free, or held by a worker that has died (its seeds may be incomplete).
 CLAIM_SEED = """
 local holder = redis.call('GET', KEYS[1])
@@ -147,6 +157,10 @@ class RunKeys:
         return self.prefix + "workers"
 
     @property
+    def images(self) -> str:
+        return self.prefix + "images"
+
+    @property
     def seed(self) -> str:
         return self.prefix + "seed"
 
@@ -201,6 +215,7 @@ class Coordinator:
         self._exchange = client.register_script(EXCHANGE)
         self._reclaim = client.register_script(RECLAIM)
         self._claim_seed = client.register_script(CLAIM_SEED)
+        self._claim_image = client.register_script(CLAIM_IMAGE)
 
     @classmethod
     def join(cls, client: redis.Redis, spider: str, host: str, worker: str, heartbeat_ttl: float = 30.0,
@@ -307,6 +322,13 @@ class Coordinator:
     # --- seeding -------------------------------------------------------------------------------------
     def claim_seeding(self) -> bool:
         return bool(self._claim_seed(keys=[self.keys.seed], args=[self.worker, self.keys.prefix + "worker:"]))
+
+    # --- images, fetched beside the shared queue (archiver.crawl.images) -----------------------------------
+    def claim_image(self, key: bytes) -> bool:
+        return bool(self._claim_image(keys=[self.keys.images], args=[key, self.worker, self.keys.prefix + "worker:"]))
+
+    def image_done(self, key: bytes) -> None:
+        self.client.hset(self.keys.images, key, "done")  # type: ignore[arg-type]
 
     def seeding_done(self) -> None:
         self.client.set(self.keys.seed, "done")

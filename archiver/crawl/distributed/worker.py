@@ -128,11 +128,18 @@ class DistributedExtension:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
+    def spider_opened_images(self) -> None:
+        """An image two workers meet is fetched once in the run (the fetcher asks the run before it fetches)."""
+        images = self.crawler.get_extension(DirectImageFetcher)
+        if images is not None:
+            images.shared = self.coordinator
+
     def scheduler_opened(self, scheduler: SharedScheduler) -> None:
         self.scheduler = scheduler
         scheduler.extension = self
 
     def spider_opened(self, spider: Spider) -> None:
+        self.spider_opened_images()
         own = self.coordinator.reclaim_own()
         if own:
             logger.warning("re-queued %d requests this worker id held when it was stopped", own)
