@@ -257,3 +257,31 @@ def test_export_equals_an_independent_reading(crawled: CrawledArchive, truth: Tr
     assert write_parquet(exported(), str(path), table, batch=7) == len(expected)
     assert pyarrow.read_table(path).to_pylist() == [{k: parquet_value(v, k) for k, v in row.items()}
                                                     for row in expected]
+
+
+def test_date_and_json_columns_read_as_sqlalchemy_types_read_them(crawled: CrawledArchive) -> None:
+    """The reader converts the driver's values itself (for speed): the same values SQLAlchemy's types give."""
+    from sqlalchemy import select, text
+
+    from archiver.storage import models as m
+    from archiver.storage.reader import iso, iso_column, json_column
+
+    v, c = m.ArticleVersion.__table__, m.Capture.__table__
+    engine = make_engine(crawled.db_url, readonly=True)
+    with engine.connect() as conn:
+        typed = conn.execute(select(v.c.published, v.c.modified, v.c.captured_at, v.c.breadcrumb, v.c.warnings,
+                                    v.c.field_sources).order_by(v.c.id)).all()
+        raw = conn.execute(text("SELECT published, modified, captured_at, breadcrumb, warnings, field_sources "
+                                "FROM article_versions ORDER BY id")).all()
+        fetched = conn.execute(select(c.c.fetched_at).order_by(c.c.id)).scalars().all()
+        fetched_raw = conn.execute(text("SELECT fetched_at FROM captures ORDER BY id")).scalars().all()
+    assert typed and len(typed) == len(raw) and any(row[3] for row in typed)
+    for typed_row, raw_row in zip(typed, raw, strict=True):
+        assert [iso(value) for value in typed_row[:3]] == [iso_column(value) for value in raw_row[:3]]
+        assert list(typed_row[3:]) == [json_column(value) for value in raw_row[3:]]
+    assert [iso(value) for value in fetched] == [iso_column(value) for value in fetched_raw]
+    # Other spellings SQLite may hold, and the driver's datetimes, go through datetime parsing.
+    assert iso_column("2019-03-15 10:00:00") == iso_column("2019-03-15T10:00:00") == "2019-03-15T10:00:00Z"
+    assert iso_column("2019-03-15") == "2019-03-15T00:00:00Z"
+    assert iso_column(datetime(2019, 3, 15, 11, tzinfo=UTC)) == "2019-03-15T11:00:00Z"
+    assert iso_column(None) is None
