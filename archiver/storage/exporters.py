@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from sqlalchemy import Engine, text
 
 from .filters import ArticleFilter
 from .parquet import BOOLEAN_COLUMNS, write_parquet
-from .reader import iso, iter_articles
+from .reader import BATCH, iso_column, iter_articles
 
 __all__ = ["TABLES", "iter_rows", "table_columns", "write_csv", "write_jsonl", "write_parquet"]
 
@@ -46,13 +45,15 @@ COMPANION_QUERIES = {
     "links": ("SELECT a.id AS article_id, v.version, x.kind, x.position, x.url, x.target_post_id "
               f"FROM links x {VERSIONS} {{where}} ORDER BY a.id, v.version, x.kind, x.position"),
 }
-# Authors are entities: one row each, with how many current articles name them; with filters, only the
-# authors of the chosen versions.
+# Authors are entities: one row each, with how many current articles name them (counted once for all authors:
+# a count per author row walked each author's bylines again); with filters, only the authors of the chosen
+# versions.
 AUTHORS_QUERY = (
     "SELECT au.id, s.host AS site, au.name, au.url, au.site_author_id, au.bio, au.avatar_url, au.forum_url, "
-    "au.is_organization, (SELECT count(DISTINCT ca.id) FROM article_authors caa JOIN articles ca "
-    "ON ca.current_version_id = caa.version_id WHERE caa.author_id = au.id) AS articles "
-    "FROM authors au JOIN sites s ON s.id = au.site_id {where} ORDER BY au.id")
+    "au.is_organization, coalesce(n.articles, 0) AS articles FROM authors au JOIN sites s ON s.id = au.site_id "
+    "LEFT JOIN (SELECT caa.author_id, count(DISTINCT ca.id) AS articles FROM article_authors caa JOIN articles ca "
+    "ON ca.current_version_id = caa.version_id GROUP BY caa.author_id) n ON n.author_id = au.id "
+    "{where} ORDER BY au.id")
 AUTHORS_OF = ("WHERE au.id IN (SELECT x.author_id FROM article_authors x " + VERSIONS + " {where})")
 DATE_COLUMNS = {"published", "modified", "captured_at", "removed_at"}
 
@@ -71,17 +72,22 @@ def iter_rows(engine: Engine, table: str, versions: str = "latest",
     else:
         sql = COMPANION_QUERIES[table].format(join=join, where=where)
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=500).execute(text(sql), params)
-        for row in result.mappings():
-            record = dict(row)
-            for key, value in record.items():
-                if key in DATE_COLUMNS and isinstance(value, str):  # SQLite answers text for raw SQL
-                    value = datetime.fromisoformat(value)
-                if isinstance(value, datetime):
-                    record[key] = iso(value)
-                elif key in BOOLEAN_COLUMNS and value is not None:
-                    record[key] = bool(value)
-            yield record
+        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(text(sql), params)
+        names = list(result.keys())
+        converters = [(index, _converter(name)) for index, name in enumerate(names)
+                      if name in DATE_COLUMNS or name in BOOLEAN_COLUMNS]
+        for chunk in result.partitions(BATCH):
+            for row in chunk:
+                values = list(row)
+                for index, convert in converters:
+                    values[index] = convert(values[index])
+                yield dict(zip(names, values, strict=True))
+
+
+def _converter(name: str) -> Callable[[Any], Any]:
+    if name in DATE_COLUMNS:
+        return iso_column
+    return lambda value: None if value is None else bool(value)
 
 
 def table_columns(engine: Engine, table: str) -> list[str]:
@@ -92,11 +98,22 @@ def table_columns(engine: Engine, table: str) -> list[str]:
         return list(conn.execute(text(f"SELECT * FROM ({sql}) q LIMIT 0")).keys())
 
 
+# json.dumps(row, ensure_ascii=False, sort_keys=True), without building an encoder for every row.
+_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+WRITE_EVERY = 1000  # rows joined into one write
+
+
 def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     count = 0
+    lines: list[str] = []
     for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+        lines.append(_encode(row))
         count += 1
+        if len(lines) >= WRITE_EVERY:
+            out.write("\n".join(lines) + "\n")
+            lines.clear()
+    if lines:
+        out.write("\n".join(lines) + "\n")
     return count
 
 
@@ -106,22 +123,26 @@ def neutralize(value: str) -> str:
 
 
 def _cell(value: Any) -> str:
+    if value.__class__ is str:  # most cells
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return neutralize(json.dumps(value, ensure_ascii=False, sort_keys=True))
+        return neutralize(_encode(value))
     return neutralize(str(value))
 
 
 def write_csv(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
-    writer: csv.DictWriter[str] | None = None
+    """The first row's keys are the header (as exported); a key a later row lacks is an empty cell."""
+    writer = csv.writer(out)
+    fields: list[str] | None = None
     count = 0
     for row in rows:
-        if writer is None:
-            writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")  # keys first, as exported
-            writer.writeheader()
-        writer.writerow({key: _cell(value) for key, value in row.items()})
+        if fields is None:
+            fields = list(row)
+            writer.writerow(fields)
+        writer.writerow([_cell(row.get(key)) for key in fields])
         count += 1
     return count

@@ -71,16 +71,29 @@ def flat_schema(pa: Any, columns: list[str]) -> Any:
     return pa.schema([(name, type_of(name)) for name in columns])
 
 
-def _timestamps(value: Any, key: str | None = None) -> Any:
-    """ISO strings under the date keys become datetimes, nested ones too; a map becomes its item list."""
-    if isinstance(value, dict):
-        if key == "field_sources":
-            return list(value.items())
-        return {k: _timestamps(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_timestamps(v) for v in value]
-    if key in DATE_FIELDS and isinstance(value, str) and value:
+# The struct columns that hold a date (article_schema): only these are copied to convert it, the rest go to
+# pyarrow as they are. A date left as text fails loudly (pyarrow refuses text for a timestamp column).
+NESTED_DATES = {"capture": ("fetched_at",)}
+
+
+def _datetime(value: Any) -> Any:
+    """An exported ISO string (``…Z``) as a UTC datetime."""
+    if isinstance(value, str) and value:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
+def _column_value(value: Any, key: str) -> Any:
+    """A row's value as its Parquet column takes it: dates as datetimes, a map as its item list."""
+    if value is None:
+        return None
+    if key in DATE_FIELDS:
+        return _datetime(value)
+    if key == "field_sources" and isinstance(value, dict):
+        return list(value.items())
+    nested = NESTED_DATES.get(key)
+    if nested and isinstance(value, dict):
+        return value | {name: _datetime(value[name]) for name in nested if name in value}
     return value
 
 
@@ -103,7 +116,8 @@ def write_parquet(rows: Iterable[dict[str, Any]], path: str, table: str = "artic
         if writer is None:
             writer = pq.ParquetWriter(path, schema)
         if buffer:
-            records = [{name: _timestamps(row.get(name), name) for name in schema.names} for row in buffer]
+            names = schema.names
+            records = [{name: _column_value(row.get(name), name) for name in names} for row in buffer]
             writer.write_table(pa.Table.from_pylist(records, schema=schema))
         buffer.clear()
 
