@@ -8,8 +8,10 @@ the file's name, so the documented metadata, views and links hold for any file.
 
 from __future__ import annotations
 
+import importlib
 import json
 import signal
+import sys
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
@@ -41,6 +43,25 @@ def metadata() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
+# What `archiver serve` imports beyond the core install (the `serve` extra), as pip names them.
+DESK_PACKAGES = {"datasette": "datasette>=0.64", "uvicorn": "datasette>=0.64", "matplotlib": "matplotlib>=3.7",
+                 "httpx": "httpx>=0.20"}
+
+
+def require_desk_packages() -> None:
+    """One line naming this interpreter's pip where the `serve` extra is not installed."""
+    missing: list[str] = []
+    for module, requirement in DESK_PACKAGES.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing += [requirement] if requirement not in missing else []
+    if missing:
+        packages = " ".join(f"'{requirement}'" for requirement in missing)
+        raise ConfigurationError(f"archiver serve needs {'Datasette' if 'datasette>=0.64' in missing else 'more'}: "
+                                 f"{sys.executable} -m pip install {packages}")
+
+
 def build_datasette(database: Path, engine_url: str, replay_backend: str | None) -> Any:
     """The Datasette application (not started) with the archive as ``archive`` and the desk plugin configured."""
     try:
@@ -48,7 +69,8 @@ def build_datasette(database: Path, engine_url: str, replay_backend: str | None)
         from datasette.database import Database
         from datasette.plugins import pm
     except ImportError:
-        raise ConfigurationError("archiver serve needs Datasette: pip install 'archiver[serve]'") from None
+        require_desk_packages()
+        raise
     from ..storage.db import make_engine
     from . import plugin
 
@@ -77,6 +99,7 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 def serve(options: DeskOptions, engine_url: str, say: Any = print) -> None:
     """Run until interrupted (SIGINT/SIGTERM end uvicorn; pywb is stopped on the way out)."""
+    require_desk_packages()
     import uvicorn
 
     # uvicorn re-sends the signal that stopped it once it has shut down; with the default action that would end
