@@ -302,3 +302,17 @@ def test_sqlite_search_ranks_as_the_plain_query_does(big: dict[str, Any], tied: 
         engine.dispose()
     assert compared > 40
     assert ties > 0 or limit >= 8
+
+
+def test_big_ops_runs_every_operation_and_the_desk_pages(big: dict[str, Any]) -> None:
+    """bench/big_ops.py end to end on the tiny archive (no timings judged): every step answers, and every desk
+    page it fetches is served (200), so the benchmark cannot quietly time error pages."""
+    done = subprocess.run([sys.executable, "big_ops.py", "--db", big["url"], "--rounds", "2", "--export-rows", "50",
+                           "--skip", "cli"], cwd=BENCH, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert {"search", "show", "stats", "export", "pages"} <= set(result)
+    assert result["search"]["common word (~2.5 %)"]["n"] == 2
+    pages = result["pages"]
+    assert {"landing (list, count, facets)", "facet click (year)", "article page"} <= set(pages)
+    assert {name: page["status"] for name, page in pages.items()} == {name: 200 for name in pages}
