@@ -33,7 +33,7 @@ from typing import Any
 from big_text import vocabulary
 from sqlalchemy import Engine, text
 
-from archiver.cli.research import citation
+from archiver.citations import load_citation, render
 from archiver.storage.db import make_engine
 from archiver.storage.exporters import iter_rows, write_csv, write_jsonl, write_parquet
 from archiver.storage.filters import ArticleFilter
@@ -43,17 +43,15 @@ from archiver.storage.search import search_articles
 # The served pages, one row each: (name, path). "{db}" is the database's name in Datasette (the file's stem),
 # "{article}" an article ID, "{author}" an author's name. Point new rows at the pages the UI grows.
 PAGES: list[tuple[str, str]] = [
-    ("landing page", "/"),
-    ("database page", "/{db}"),
-    ("articles table", "/{db}/articles"),
-    ("v_articles view (newest first)", "/{db}/v_articles?_sort_desc=published"),
-    ("article row", "/{db}/articles/{article}"),
-    ("article's current version", "/{db}/article_versions?article_id={article}"),
-    ("facet: primary category", "/{db}/v_articles?_facet=primary_category"),
-    ("facet: authors", "/{db}/v_articles?_facet=authors"),
-    ("facet: credit license", "/{db}/v_credits?_facet=license"),
-    ("filter: one author's articles", "/{db}/v_articles?authors={author}"),
-    ("full-text search", "/{db}/article_search?_search=Telegram"),
+    # The researcher's desk (archiver serve): its landing view, a facet click on the computed year, a search, an
+    # article page; "list and count" and "list only" show what the landing page's time is made of.
+    ("landing (list, count, facets)", "/archive/v_desk_articles"),
+    ("list and count, no facets", "/archive/v_desk_articles.json?_nofacet=1"),
+    ("list only", "/archive/v_desk_articles.json?_nofacet=1&_nocount=1"),
+    ("facet click (year)", "/archive/v_desk_articles?year={year}"),
+    ("facet click (author)", "/archive/v_desk_articles?authors__arraycontains={author}"),
+    ("search", "/archive/v_desk_articles?_search={word}"),
+    ("article page", "/article/{article}"),
 ]
 # Words by their rank in the archive's Zipf vocabulary (bench/big_text.py): about 25 %, 2.5 %, 0.25 % and
 # 0.05 % of the articles hold them. "@name" values are picked from the archive by sample().
@@ -101,10 +99,13 @@ def sample(engine: Engine, rounds: int, seed: int = 7, seed_of_archive: int = 32
                 for i in ids]
         author = conn.execute(text("SELECT name FROM authors WHERE id = 5")).scalar_one()
         category = conn.execute(text("SELECT slug FROM categories WHERE id = 3")).scalar_one()
+        published = conn.execute(text("SELECT v.published FROM articles a JOIN article_versions v ON v.id = "
+                                      "a.current_version_id WHERE a.id = :i"), {"i": ids[0]}).scalar_one()
         body = str(conn.execute(text("SELECT text FROM article_versions WHERE id = :i"), {"i": ids[0]}).scalar_one())
     words = vocabulary(60_000, random.Random(f"{seed_of_archive}:entities"))
     first = body.replace(".", " ").split()
     return {"ids": ids, "post_ids": post_ids, "urls": urls, "author": author, "category": category,
+            "year": str(published)[:4],
             "rank100": words[100], "rank1000": words[1000], "rank10000": words[10_000], "rank50000": words[50_000],
             "two": f"{words[1000]} {words[3000]}", "either": f"{words[1000]} OR {words[3000]}",
             "phrase": f'"{first[3]} {first[4]}"'}
@@ -136,7 +137,7 @@ def measure_show_and_cite(engine: Engine, picks: dict[str, Any]) -> dict[str, An
             version_diffs(engine, article)
             show.append(time.perf_counter() - started)
             started = time.perf_counter()
-            citation(article_versions(engine, find_article(engine, reference))[-1], "archive")
+            render(load_citation(engine, reference), "text")
             cite.append(time.perf_counter() - started)
             assert versions
         out[f"show by {kind}"] = percentiles(show)
@@ -162,7 +163,10 @@ def measure_export(engine: Engine, limit: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as directory:
         for table in ("articles", "authors", "credits", "images"):
-            for label, kwargs in (("all", {}), ("since 2024", {"since": since}), ("all versions", {"versions": "all"})):
+            choices: tuple[tuple[str, dict[str, Any]], ...] = (
+                ("all", {}), ("since 2024", {"filters": ArticleFilter(since=since)}),
+                ("all versions", {"versions": "all"}))
+            for label, kwargs in choices:
                 if label == "all versions" and table != "articles":
                     continue
                 if label == "since 2024" and table == "authors":
@@ -212,9 +216,9 @@ def free_port() -> int:
 
 
 def measure_pages(url: str, picks: dict[str, Any], rounds: int) -> dict[str, Any]:
-    database = url.removeprefix("sqlite:///")
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "archiver", "serve", "--db", url, "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "archiver", "serve", "--db", url, "--port", str(port),
+                               "--no-replay"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -224,8 +228,8 @@ def measure_pages(url: str, picks: dict[str, Any], rounds: int) -> dict[str, Any
                 break
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
-        values = {"db": Path(database).stem, "article": picks["ids"][0],
-                  "author": urllib.request.quote(picks["author"])}
+        values = {"article": picks["ids"][0], "author": urllib.request.quote(picks["author"]),
+                  "year": picks["year"], "word": urllib.request.quote(picks["rank1000"])}
         out: dict[str, Any] = {}
         for name, path in PAGES:
             address = base + path.format(**values)
@@ -239,7 +243,10 @@ def measure_pages(url: str, picks: dict[str, Any], rounds: int) -> dict[str, Any
                 except urllib.error.HTTPError as error:
                     status = error.code
                 samples.append(time.perf_counter() - started)
-            out[name] = {**percentiles(samples), "status": status, "path": path}
+            # The first fetch is cold (the desk computes its facets in the background, then serves them): it is
+            # reported apart, the percentiles are the warm fetches'.
+            out[name] = {**percentiles(samples[1:] or samples), "first_ms": round(samples[0] * 1000, 1),
+                         "status": status, "path": path.format(**values)}
         return out
     finally:
         server.terminate()
@@ -265,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         ("cli", lambda: measure_cli(args.db, picks, args.export_all)),
     ]
     if engine.dialect.name == "sqlite":
-        steps.append(("pages", lambda: measure_pages(args.db, picks, max(3, args.rounds // 4))))
+        steps.append(("pages", lambda: measure_pages(args.db, picks, max(4, args.rounds // 4 + 1))))
     else:
         result["pages"] = "PostgreSQL has no Datasette: archiver serve reads SQLite files only"
     for name, step in steps:

@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--output-dir", type=Path, default=HERE / "results")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["search", "show", "stats", "export", "cli", "pages"],
+                        help="Operations big_ops.py leaves out (their cells stay empty in the tables).")
     parser.add_argument("--suffix", default="", help="Added to the result file's name (runs of one size side by "
                         "side, one backend each; bench/big_table.py merges them).")
     args = parser.parse_args(argv)
@@ -97,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             url, build = archive(size, backend, args)
             print(f"big_run: operations on {label(size)} {backend} …", file=sys.stderr, flush=True)
             ops = run_json(["big_ops.py", "--db", url, "--rounds", str(args.rounds),
-                            "--export-rows", str(args.export_rows), "--export-all"])
+                            "--export-rows", str(args.export_rows), "--export-all",
+                            *(["--skip", *args.skip] if args.skip else [])])
             result[backend] = {"build": build, "operations": ops}
         output = args.output_dir / f"{datetime.now(UTC):%Y-%m-%d}-big-{label(size)}{args.suffix}.json"
         output.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

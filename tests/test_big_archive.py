@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,121 @@ def test_reextract_reads_the_warc_slice_back_to_the_same_rows(tmp_path: Path) ->
     assert rows(url, "SELECT count(*) FROM article_versions WHERE extractor = '0.1.0+bigarchive'") == [(0,)]
     assert rows(url, "SELECT count(DISTINCT layout) FROM article_versions") == [(1,)]
     assert rows(url, fields) == before
+
+
+PLAIN_SEARCH = (
+    # The plain form of the SQLite search (every match joined to its version row, then sorted): the ranked-from-
+    # the-index form in archiver.storage.search must give the same hits in the same order.
+    "SELECT a.id FROM article_search_stemmed JOIN article_versions v ON v.id = article_search_stemmed.rowid "
+    "JOIN articles a ON a.current_version_id = v.id WHERE article_search_stemmed MATCH :query{where} "
+    "ORDER BY bm25(article_search_stemmed), v.published DESC, a.id LIMIT :limit")
+
+
+def searchable(words: list[str]) -> list[str]:
+    """The words a query can be made of (stop words are not indexed)."""
+    from archiver.storage.query_syntax import BadQuery, parse
+
+    kept = []
+    for word in words:
+        try:
+            parse(word)
+        except BadQuery:
+            continue
+        kept.append(word)
+    return kept
+
+
+def plain_search(url: str, query: str, limit: int, filters: Any) -> tuple[list[int], int]:
+    from archiver.storage.query_syntax import parse
+
+    clauses, params = filters.sql("sqlite")
+    where = "".join(f" AND {c}" for c in clauses)
+    params |= {"query": parse(query).fts5(), "limit": limit}
+    hits = [r[0] for r in rows_with(url, PLAIN_SEARCH.format(where=where), params)]
+    total = rows_with(url, PLAIN_SEARCH.format(where=where).split(" ORDER BY")[0].replace("SELECT a.id", "SELECT "
+                      "count(*)", 1), {k: v for k, v in params.items() if k != "limit"})[0][0]
+    return hits, int(total)
+
+
+@pytest.fixture(scope="module")
+def tied(big: dict[str, Any]) -> str:
+    """The big archive with eight current versions given one text, so bm25 ranks them equal and only the date
+    (then the ID) orders them: a limit inside the tie must still pick the newest."""
+    import shutil
+
+    source = Path(big["url"].removeprefix("sqlite:///"))
+    copy = source.with_name("tied.sqlite3")
+    shutil.copy(source, copy)
+    url = f"sqlite:///{copy}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        ids = [r[0] for r in conn.execute(text("SELECT current_version_id FROM articles ORDER BY id LIMIT 8"))]
+        for n, version_id in enumerate(ids):
+            conn.execute(text("UPDATE article_versions SET title = 'Gleichstand', lead = '', text = :t, "
+                              "published = :p WHERE id = :i"),
+                         {"t": "Zwillingsmeldung über den Gleichstand der Kaninchenzüchter.", "i": version_id,
+                          "p": f"20{10 + (n * 5) % 8:02d}-03-01 00:00:00.000000"})
+    engine.dispose()
+    return url
+
+
+@pytest.mark.parametrize("limit", [1, 3, 7, 20])
+def test_sqlite_search_ranks_as_the_plain_query_does(big: dict[str, Any], tied: str, limit: int) -> None:
+    from datetime import UTC, datetime
+
+    from archiver.storage.filters import ArticleFilter
+
+    author = rows(big["url"], "SELECT name FROM authors WHERE id = 2")[0][0]
+    category = rows(big["url"], "SELECT c.slug FROM categories c JOIN article_categories ac ON ac.category_id = c.id "
+                                "GROUP BY c.slug ORDER BY count(*) DESC LIMIT 1")[0][0]
+    words = searchable([w for (t,) in rows(big["url"], "SELECT text FROM article_versions WHERE id <= 30")
+                        for w in t.replace(".", " ").split()])
+    filters = [ArticleFilter(), ArticleFilter(author=author), ArticleFilter(category=category),
+               ArticleFilter(since=datetime(2015, 1, 1, tzinfo=UTC)),
+               ArticleFilter(author=author, until=datetime(2020, 1, 1, tzinfo=UTC))]
+    compared = ties = 0
+    common = [w for w, _ in Counter(words).most_common(4)]
+    for url, queries in [(big["url"], [*common, f"{common[0]} OR {common[1]}", f"{common[2]} {common[3]}",
+                                       f'"{words[0]} {words[1]}"', *words[-6:]]),
+                         (tied, ["Gleichstand", "Kaninchenzüchter", "Zwillingsmeldung OR der"])]:
+        engine = make_engine(url, readonly=True)
+        for query in queries:
+            for article_filter in filters:
+                expected, total = plain_search(url, query, limit, article_filter)
+                found = search_articles(engine, query, limit=limit, filters=article_filter)
+                assert [h.article_id for h in found.hits] == expected, (query, article_filter)
+                assert found.total == total, (query, article_filter)
+                compared += bool(expected)
+                ties += url == tied and total > limit and bool(expected)
+        engine.dispose()
+    assert compared > 40
+    assert ties > 0 or limit >= 8
+
+
+def test_big_ops_runs_every_operation_and_the_desk_pages(big: dict[str, Any]) -> None:
+    """bench/big_ops.py end to end on the tiny archive (no timings judged): every step answers, and every desk
+    page it fetches is served (200), so the benchmark cannot quietly time error pages."""
+    done = subprocess.run([sys.executable, "big_ops.py", "--db", big["url"], "--rounds", "2", "--export-rows", "50",
+                           "--skip", "cli"], cwd=BENCH, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert {"search", "show", "stats", "export", "pages"} <= set(result)
+    assert result["search"]["common word (~2.5 %)"]["n"] == 2
+    pages = result["pages"]
+    assert {"landing (list, count, facets)", "facet click (year)", "article page"} <= set(pages)
+    assert {name: page["status"] for name, page in pages.items()} == {name: 200 for name in pages}
+
+
+def test_sqlite_stats_count_what_the_plain_joins_count(big: dict[str, Any]) -> None:
+    """The SQLite statistics (walked from the articles' index) count the same current versions as the plain
+    joins do, on an archive where one article in ten has older versions with other relations."""
+    from archiver.storage.queries import SQLITE_STATS_QUERIES, STATS_QUERIES, archive_statistics
+
+    found = archive_statistics(make_engine(big["url"], readonly=True))
+    for name in SQLITE_STATS_QUERIES:
+        plain = {str(key): count for key, count in rows(big["url"], STATS_QUERIES[name])}
+        assert found[name] == plain, name
+        assert list(found[name].values()) == sorted(found[name].values(), reverse=True)
+    assert sum(found["articles_per_category"].values()) == rows(
+        big["url"], "SELECT count(*) FROM article_categories ac JOIN articles a ON a.current_version_id = ac.version_id"
+    )[0][0] > ARTICLES

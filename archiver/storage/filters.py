@@ -45,8 +45,11 @@ class ArticleFilter:
     def parsed_query(self) -> ParsedQuery | None:
         return parse(self.query) if self.query is not None else None
 
-    def sql(self, dialect: str, v: str = "v") -> tuple[list[str], dict[str, Any]]:
-        """Conditions on the version table (aliased `v`) and their parameters."""
+    def sql(self, dialect: str, v: str = "v", version_id: str | None = None) -> tuple[list[str], dict[str, Any]]:
+        """Conditions on the version table (aliased `v`) and their parameters. `version_id` is the expression
+        for the version's ID if not ``{v}.id`` (a search ranking from its index alone gives the index's rowid;
+        the date filters still read ``{v}.published``)."""
+        vid = version_id or f"{v}.id"
         clauses: list[str] = []
         params: dict[str, Any] = {}
         if self.since is not None:
@@ -58,7 +61,7 @@ class ArticleFilter:
         if self.author:
             slug = _like_literal(self.author)
             clauses.append(
-                f"EXISTS (SELECT 1 FROM article_authors f_aa WHERE f_aa.version_id = {v}.id AND f_aa.author_id IN "
+                f"EXISTS (SELECT 1 FROM article_authors f_aa WHERE f_aa.version_id = {vid} AND f_aa.author_id IN "
                 "(SELECT f_au.id FROM authors f_au WHERE f_au.name = :f_author OR lower(f_au.name) = lower(:f_author) "
                 "OR lower(f_au.url) LIKE :f_author_url ESCAPE '\\' OR lower(f_au.url) LIKE :f_author_url_slash "
                 "ESCAPE '\\'))")
@@ -66,18 +69,18 @@ class ArticleFilter:
                        "f_author_url_slash": f"%/author/{slug}/"}
         if self.category:
             clauses.append(
-                f"EXISTS (SELECT 1 FROM article_categories f_ac WHERE f_ac.version_id = {v}.id AND f_ac.category_id "
+                f"EXISTS (SELECT 1 FROM article_categories f_ac WHERE f_ac.version_id = {vid} AND f_ac.category_id "
                 "IN (SELECT f_c.id FROM categories f_c WHERE lower(f_c.slug) = lower(:f_category) "
                 "OR f_c.name = :f_category OR lower(f_c.name) = lower(:f_category)))")
             params["f_category"] = self.category
         if self.tag:
             clauses.append(
-                f"EXISTS (SELECT 1 FROM article_tags f_at WHERE f_at.version_id = {v}.id AND f_at.tag_id IN "
+                f"EXISTS (SELECT 1 FROM article_tags f_at WHERE f_at.version_id = {vid} AND f_at.tag_id IN "
                 "(SELECT f_t.id FROM tags f_t WHERE lower(f_t.slug) = lower(:f_tag) OR f_t.name = :f_tag "
                 "OR lower(f_t.name) = lower(:f_tag)))")
             params["f_tag"] = self.tag
         if self.license:
-            clauses.append(f"EXISTS (SELECT 1 FROM credits f_cr WHERE f_cr.version_id = {v}.id AND "
+            clauses.append(f"EXISTS (SELECT 1 FROM credits f_cr WHERE f_cr.version_id = {vid} AND "
                            "(f_cr.license = :f_license OR lower(f_cr.license) = lower(:f_license)))")
             params["f_license"] = self.license
         parsed = self.parsed_query()
@@ -86,7 +89,7 @@ class ArticleFilter:
                 clauses.append(f"{PG_DOCUMENT.format(v=v)} @@ to_tsquery('simple', :f_query)")
                 params["f_query"] = parsed.tsquery()
             else:
-                clauses.append(f"{v}.id IN (SELECT rowid FROM article_search_stemmed WHERE article_search_stemmed "
+                clauses.append(f"{vid} IN (SELECT rowid FROM article_search_stemmed WHERE article_search_stemmed "
                                "MATCH :f_query)")
                 params["f_query"] = parsed.fts5()
         return clauses, params

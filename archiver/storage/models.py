@@ -245,6 +245,8 @@ class Credit(Base):
     source_url: Mapped[str | None] = mapped_column(Text)
     applies_to: Mapped[str | None] = mapped_column(Text)
 
+    __table_args__ = (Index("ix_credits_version_license", "version_id", "license"),)
+
 
 class Link(Base):
     __tablename__ = "links"

@@ -54,10 +54,9 @@ def search_articles(engine: Engine, query: str, limit: int = 20, filters: Articl
     parsed = parse(_clean(query))
     filters = replace(filters or ArticleFilter(), query=None)
     dialect = engine.dialect.name
-    clauses, params = filters.sql(dialect)
-    where = "".join(f" AND {clause}" for clause in clauses)
-    params["limit"] = max(1, min(limit, 1000))
     if dialect == "postgresql":
+        clauses, params = filters.sql(dialect)
+        where = "".join(f" AND {clause}" for clause in clauses)
         document = PG_DOCUMENT.format(v="v")
         source = ("FROM articles a JOIN article_versions v ON v.id = a.current_version_id "
                   f"WHERE {document} @@ to_tsquery('simple', :query){where}")
@@ -67,14 +66,10 @@ def search_articles(engine: Engine, query: str, limit: int = 20, filters: Articl
                     f"{source} ORDER BY rank DESC, v.published DESC, a.id LIMIT :limit")
         params["query"] = parsed.tsquery()
     else:
-        source = ("FROM article_search_stemmed JOIN article_versions v ON v.id = article_search_stemmed.rowid "
-                  f"JOIN articles a ON a.current_version_id = v.id WHERE article_search_stemmed MATCH :query{where}")
-        # The snippet comes from the unstemmed index, marking the words that begin with a query stem.
-        hits_sql = ("SELECT a.id, a.url, v.title, v.published, bm25(article_search_stemmed) AS rank, "
-                    "coalesce((SELECT snippet(article_search, 2, '[', ']', '…', 20) FROM article_search "
-                    "WHERE article_search MATCH :highlight AND article_search.rowid = v.id), substr(v.text, 1, 200)) "
-                    f"AS snippet {source} ORDER BY rank, v.published DESC, a.id LIMIT :limit")
+        source, params = _sqlite_matches(filters)
+        hits_sql = _sqlite_hits(source)
         params |= {"query": parsed.fts5(), "highlight": parsed.highlight_fts5()}
+    params["limit"] = max(1, min(limit, 1000))
     try:
         with engine.connect() as conn:
             rows = conn.execute(text(hits_sql), params).all()
@@ -89,6 +84,37 @@ def search_articles(engine: Engine, query: str, limit: int = 20, filters: Articl
     hits = [Hit(row.id, row.url, row.title, _iso(row.published), authors.get(row.id, []), row.snippet or "",
                 float(-row.rank if dialect == "sqlite" else row.rank)) for row in rows]
     return SearchResult(total, hits)
+
+
+def _sqlite_matches(filters: ArticleFilter) -> tuple[str, dict[str, Any]]:
+    """FROM and WHERE of the current versions matching ``:query`` and the filters. Without a date filter the
+    version rows stay out: a row's ``published`` sits behind its text and HTML (overflow pages), and reading it for
+    every match of a common word was most of what a search took."""
+    fts = "article_search_stemmed"
+    if filters.since is None and filters.until is None:
+        clauses, params = filters.sql("sqlite", version_id=f"{fts}.rowid")
+        joins = f"JOIN articles a ON a.current_version_id = {fts}.rowid"
+    else:
+        clauses, params = filters.sql("sqlite")
+        joins = f"JOIN article_versions v ON v.id = {fts}.rowid JOIN articles a ON a.current_version_id = v.id"
+    where = "".join(f" AND {clause}" for clause in clauses)
+    return f"FROM {fts} {joins} WHERE {fts} MATCH :query{where}", params
+
+
+def _sqlite_hits(source: str) -> str:
+    """The best ``:limit`` hits, ranked from the index alone: only the matches ranked as well as the limit-th
+    (ties included, so the order by date among equal ranks stays exact) are joined to their version rows. The
+    snippet comes from the unstemmed index, marking the words that begin with a query stem, and is made for the
+    hits shown only (in the ranking query SQLite would make one for every match before sorting)."""
+    rank = "bm25(article_search_stemmed)"
+    return ("SELECT a.id, a.url, v.title, v.published, r.rank, "
+            "coalesce((SELECT snippet(article_search, 2, '[', ']', '…', 20) FROM article_search "
+            "WHERE article_search MATCH :highlight AND article_search.rowid = v.id), substr(v.text, 1, 200)) "
+            f"AS snippet FROM (SELECT article_search_stemmed.rowid AS version_id, {rank} AS rank {source} "
+            f"AND {rank} <= (SELECT max(best.rank) FROM (SELECT {rank} AS rank {source} ORDER BY rank "
+            "LIMIT :limit) best)) r "
+            "JOIN article_versions v ON v.id = r.version_id JOIN articles a ON a.current_version_id = v.id "
+            "ORDER BY r.rank, v.published DESC, a.id LIMIT :limit")
 
 
 def _authors(conn: Any, article_ids: list[int]) -> dict[int, list[str]]:
