@@ -63,6 +63,8 @@ def read_version(url: str, path: Path, offset: int, content_type: str | None,
     if warning:
         item.warnings.append(warning)
     if rest:
+        if item.post_id is not None:
+            rest.use_post_read_nearest(item.post_id, record.date)
         complete_from_rest(item, rest)
     return item
 

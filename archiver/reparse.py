@@ -49,9 +49,10 @@ def rest_index(responses: list[tuple[Path, int, str]]) -> RestIndex:
     index = RestIndex()
     for path, offset, route in responses:
         # An error page the site answered with 200 is no list: the crawl could not use it either.
-        records = rest_records_in(read_record_at(path, offset).body or b"")
+        answer = read_record_at(path, offset)
+        records = rest_records_in(answer.body or b"")
         if records is not None:
-            index.add(route, records)
+            index.add(route, records, answer.date)
     return index
 
 
@@ -107,6 +108,8 @@ def read_article(record: StoredRecord, rest: RestIndex) -> ArticleItem | Extract
     except ExtractionError as error:
         return ExtractionFailure(record.target_uri, error.reason, error.layout, capture)
     if rest:
+        if item.post_id is not None:
+            rest.use_post_read_nearest(item.post_id, record.date)
         complete_from_rest(item, rest)  # as the crawl's RestCompletionPipeline does
     item.fetched_url, item.capture = record.target_uri, capture
     return item

@@ -212,3 +212,21 @@ def test_the_replicas_rest_answers_complete_a_page_that_does_not_speak(kind: str
             assert completed["field_sources"]["images"] == ("markup+rest" if len(completed["images"]) > 1 else "rest")
         assert completed["warnings"] == [], index
     assert with_image > 10
+
+
+def test_a_rebuild_completes_each_capture_from_the_post_record_read_nearest_to_it() -> None:
+    """A post's REST record changes between runs (WordPress sets `modified` when a post is restored); each capture
+    is completed from the answer archived nearest in time to it, as the crawl completed it then."""
+    from datetime import UTC, datetime
+
+    from archiver.pages.rest import RestIndex
+
+    index = RestIndex()
+    first = {"id": 7, "slug": "a", "modified_gmt": "2021-04-21T05:45:00"}
+    later = {"id": 7, "slug": "a", "modified_gmt": "2026-12-06T08:18:39"}
+    index.add("posts", [first], datetime(2026, 12, 6, 8, 0, tzinfo=UTC))
+    index.add("posts", [later], datetime(2026, 12, 6, 8, 18, 40, tzinfo=UTC))
+    index.use_post_read_nearest(7, datetime(2026, 12, 6, 8, 0, 5, tzinfo=UTC))
+    assert index.posts_by_id[7] is first
+    index.use_post_read_nearest(7, datetime(2026, 12, 6, 8, 18, 41, tzinfo=UTC))
+    assert index.posts_by_id[7] is later

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..items import ArticleItem, Author
@@ -32,10 +33,14 @@ class RestIndex:
     posts_by_id: dict[int, dict[str, Any]] = field(default_factory=dict)
     # The attachments the post records name as their featured image (/wp/v2/media?include=…).
     media_by_id: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Every archived answer's record of a post, with the answer's time: a post's record changes between runs
+    # (an edit, a restore), and a rebuild completes each capture from the record read nearest to it (archiver
+    # reparse), as the crawl completed it from the one it had just read.
+    post_history: dict[int, list[tuple[datetime, dict[str, Any]]]] = field(default_factory=dict)
 
-    def add(self, route: str, records: list[Any]) -> int:
-        """Add one page of ``users``, ``categories``, ``tags``, ``posts`` or ``media``; returns how many records
-        were usable."""
+    def add(self, route: str, records: list[Any], fetched_at: datetime | None = None) -> int:
+        """Add one page of ``users``, ``categories``, ``tags``, ``posts`` or ``media`` (answered at
+        ``fetched_at``, where known); returns how many records were usable."""
         used = 0
         for record in records:
             if not isinstance(record, dict) or not isinstance(record.get("slug"), str):
@@ -44,6 +49,8 @@ class RestIndex:
             if route == "posts":
                 if isinstance(record.get("id"), int):
                     self.posts_by_id[record["id"]] = record
+                    if fetched_at is not None:
+                        self.post_history.setdefault(record["id"], []).append((fetched_at, record))
             elif route == "users" and isinstance(record.get("link"), str):
                 if isinstance(record.get("id"), int):
                     self.users_by_id[record["id"]] = record
@@ -62,6 +69,12 @@ class RestIndex:
             elif route == "media" and isinstance(record.get("id"), int):
                 self.media_by_id[record["id"]] = record
         return used
+
+    def use_post_read_nearest(self, post_id: int, moment: datetime) -> None:
+        """Complete from the record of ``post_id`` whose answer was archived nearest in time to ``moment``."""
+        history = self.post_history.get(post_id)
+        if history:
+            self.posts_by_id[post_id] = min(history, key=lambda entry: abs((entry[0] - moment).total_seconds()))[1]
 
     def featured_media_missing(self, posts: list[Any]) -> list[int]:
         """The featured images these post records name whose media record the index does not hold yet."""
