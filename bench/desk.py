@@ -25,6 +25,7 @@ from archiver.desk import facets
 from archiver.desk.server import build_datasette
 from archiver.pages import Page, extract
 from archiver.replica.app import ReplicaApp
+from archiver.storage import stemming
 from archiver.storage.db import make_engine, upgrade
 from archiver.storage.repository import ArchiveStore
 
@@ -59,6 +60,7 @@ def seed(path: Path) -> None:
 
 def grow(path: Path, articles: int) -> None:
     conn = sqlite3.connect(path)
+    stemming.register(conn)  # the stemmed search table's triggers call the archive's SQL function
     spans = {table: conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0]
              for table in ("articles", "article_versions", "credits")}
     columns = {table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")] for table in SHIFTS}
