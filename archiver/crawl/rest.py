@@ -107,8 +107,15 @@ class RestIndexExtension:
 
     async def add_posts(self, base_url: str, records: list[Any]) -> None:
         """Index a page of REST post records and read the media records of the featured images they name
-        (``/wp/v2/media?include=…``, archived like every answer), before the spider asks for their articles."""
-        self.index.add("posts", records)
+        (``/wp/v2/media?include=…``, archived like every answer), before the spider asks for their articles.
+        The posts enter the index only once their media are read: an article waiting for its post record
+        (``post_record``) must not be completed while its featured image's record is still on its way."""
+        try:
+            await self._read_media(base_url, records)
+        finally:
+            self.index.add("posts", records)
+
+    async def _read_media(self, base_url: str, records: list[Any]) -> None:
         missing = self.index.featured_media_missing(records)
         engine, stats = self.crawler.engine, self.crawler.stats
         assert engine is not None and stats is not None
