@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from storage import items as replica_items
+
 from archiver.desk import facets
 from archiver.desk.server import build_datasette
-from archiver.pages import Page, extract
-from archiver.replica.app import ReplicaApp
 from archiver.storage import stemming
 from archiver.storage.db import make_engine, upgrade
 from archiver.storage.repository import ArchiveStore
@@ -46,12 +46,7 @@ SHIFTS = {
 def seed(path: Path) -> None:
     url = f"sqlite:///{path}"
     upgrade(url)
-    app = ReplicaApp(articles=SEED)
-    items = []
-    for index in range(SEED):
-        article = app.site.article(index)
-        items.append(extract(Page("http://bench.test" + article.path,
-                                  app.handle(article.path, "", "bench.test", False).body.decode())))
+    items = replica_items(SEED)
     store = ArchiveStore(make_engine(url))
     for start in range(0, len(items), 50):
         store.store_articles(items[start:start + 50])
