@@ -227,7 +227,14 @@ def test_rel_author_links_are_what_the_xpath_finds(markup: str) -> None:
     """The byline fallback's own loop (kept for speed) against lxml's XPath, on the stock themes' markup, the
     replica's pages and the real sample page; the author box's link against the CSS engine."""
     from archiver.pages.query import Document, select_one
-    from archiver.pages.wp_authors import AUTHOR_BOX, REL_AUTHOR_OUTSIDE_BOX, _box_link, rel_author_links
+    from archiver.pages.wp_authors import (
+        AUTHOR_BOX,
+        AUTHOR_BOX_HEADING,
+        REL_AUTHOR_OUTSIDE_BOX,
+        _box_heading,
+        _box_link,
+        rel_author_links,
+    )
 
     from .conftest import SAMPLES
 
@@ -242,4 +249,71 @@ def test_rel_author_links_are_what_the_xpath_finds(markup: str) -> None:
         found_any = found_any or bool(doc.root.xpath(REL_AUTHOR_OUTSIDE_BOX))
         for box in doc.select(AUTHOR_BOX):
             assert _box_link(box) is select_one(box, "a[rel=author]")
+            assert _box_heading(box) is select_one(box, AUTHOR_BOX_HEADING)
     assert found_any
+
+
+@pytest.mark.parametrize("markup", [
+    '<figure><img src="/a.jpg"><figcaption>Foto: A</figcaption></figure>',
+    '<div class="wp-caption"><img src="/a.jpg"><p class="x\twp-caption-text">Bild: B</p></div>',
+    '<figure class="wp-caption-text"><div><span class="wp-caption-text-no">N</span>'
+    '<p class=" wp-caption-text ">C</p><figcaption>D</figcaption></div></figure>',
+    '<figure><img src="/a.jpg"></figure>',
+])
+def test_figure_caption_is_what_the_xpath_finds(markup: str) -> None:
+    """The body walk's caption loop (kept for speed) against the XPath it replaces, on edge cases, the replica's
+    pages of both layouts and the real sample pages."""
+    from archiver.pages.body import CAPTION_XPATH, _caption
+    from archiver.pages.query import Document
+
+    from .conftest import SAMPLES
+
+    wp, tk = ReplicaApp(articles=20, day=1, kind="wp-classic"), ReplicaApp(articles=20, day=1)
+    pages = [f"<html><body><article>{markup}</article></body></html>",
+             *(wp.handle(wp_path(wp.site.article(i)), "", HOST, False).body.decode() for i in range(20)),
+             *(tk.handle(tk.site.article(i).path, "", HOST, False).body.decode() for i in range(20)),
+             *(path.read_text(encoding="utf-8") for path in sorted(SAMPLES.glob("*.html")))]
+    captions = 0
+    for html in pages:
+        root = Document.parse(html).root
+        for figure in root.xpath("//figure | //*[contains(@class, 'wp-caption') or contains(@class, 'wp-block-image')]"):
+            expected = next(iter(figure.xpath(CAPTION_XPATH)), None)
+            assert _caption(figure) is expected
+            captions += expected is not None
+    assert captions
+
+
+def test_body_html_is_what_lxml_html_serializes() -> None:
+    """The body's own serializer against lxml.html.tostring, whose meta removal it runs only where needed."""
+    import lxml.html
+
+    from archiver.pages.body import to_html
+    from archiver.pages.query import Document
+
+    from .conftest import SAMPLES
+
+    wp = ReplicaApp(articles=20, day=1, kind="wp-classic")
+    pages = ['<html><body><div><meta http-equiv="Content-Type" content="text/html"><p>x</p>'
+             '<meta http-equiv="content-type" content="a"></div></body></html>',
+             *(wp.handle(wp_path(wp.site.article(i)), "", HOST, False).body.decode() for i in range(5)),
+             *(path.read_text(encoding="utf-8") for path in sorted(SAMPLES.glob("*.html")))]
+    for html in pages:
+        root = Document.parse(html).root
+        for element in [root, *root.iter("div", "article", "p")][:40]:
+            assert to_html(element) == lxml.html.tostring(element, encoding="unicode")
+    assert '<meta http-equiv="content-type"' in to_html(Document.parse(pages[0]).root)
+    assert '<meta http-equiv="Content-Type"' not in to_html(Document.parse(pages[0]).root)
+
+
+def test_a_link_standing_alone_in_the_body_counts() -> None:
+    """A body's link outside any paragraph (no children of its own) is one of the article's links."""
+    from archiver.pages.body import BodyReader
+    from archiver.pages.query import Document
+
+    root = Document.parse('<html><body><div class="entry-content"><p>Text.</p>'
+                          '<a href="http://h/2020/01/02/anderer-artikel/">Mehr</a>'
+                          '<a href="https://example.org/x">Quelle</a></div></body></html>').root
+    body = BodyReader("http://h/2020/01/01/a/", "h").read(root.find(".//div"))
+    assert body.links.internal == ["http://h/2020/01/02/anderer-artikel/"]
+    assert body.links.external == ["https://example.org/x"]
+    assert body.blocks == ["Text.", "Mehr", "Quelle"]

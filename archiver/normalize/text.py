@@ -12,6 +12,12 @@ _ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH_CHARACTERS}]")
 
 def collapse_whitespace(text: str) -> str:
     """Collapse every run of whitespace (NBSP included) to one space, drop zero-width characters, strip."""
+    # Most text is already collapsed, and splitting it into words to join them again is the costly part. A
+    # printable string holds no whitespace but the space (every other whitespace character is a control,
+    # separator or non-ASCII space, all unprintable to str.isprintable) and no zero-width character (format
+    # characters): without a double, leading or trailing space it is its own result.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     # Substring tests, spelled out (a generator costs as much as they do), are cheaper than a regex pass over
     # German text, which rarely holds any of these characters.
     if not text.isascii() and ("\u200b" in text or "\u200c" in text or "\u200d" in text or "\ufeff" in text

@@ -15,7 +15,7 @@ after the child's).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -32,7 +32,7 @@ from cssselect.parser import (
 )
 from lxml import etree
 
-_XML_SPACE = str.maketrans("\t\n\r", "   ")  # what XPath's normalize-space() separates at, besides the space
+XML_SPACE = str.maketrans("\t\n\r", "   ")  # what XPath's normalize-space() separates at, besides the space
 
 
 def attribute_tokens(value: str | None) -> list[str]:
@@ -41,7 +41,7 @@ def attribute_tokens(value: str | None) -> list[str]:
     if not value:
         return [""]
     if "\t" in value or "\n" in value or "\r" in value:  # rare; translate raises a KeyError inside for every
-        value = value.translate(_XML_SPACE)              # other character it meets
+        value = value.translate(XML_SPACE)              # other character it meets
     return value.split(" ")
 
 
@@ -72,12 +72,35 @@ class Compound:
         return True
 
 
+    def beyond_index(self, class_name: str | None, by_id: bool) -> Compound | None:
+        """What an element found in the index under ``class_name`` (or under this compound's id) must still be
+        checked for; None when nothing: the index splits class attributes as ``attribute_tokens`` does, so an
+        element it lists under a name has that class."""
+        rest = Compound(self.tag, tuple(c for c in self.classes if c != class_name),
+                        None if by_id else self.element_id, self.attributes)
+        return None if rest == _ANY else rest
+
+
 @dataclass(frozen=True)
 class Alternative:
     left: tuple[tuple[Compound, str], ...]  # (compound, combinator to the next compound), leftmost first
     anchor: Compound
     anchor_class: str | None  # the class whose index list holds the anchor's elements (none: its id's, or a tag scan)
     descendants: tuple[Compound, ...]  # ``anchor d1 d2``: descendant steps right of the anchor
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_anchor_check", self.anchor_check)
+
+    @property
+    def anchor_check(self) -> Compound | None:
+        """The part of the anchor its index lookup does not already guarantee (the whole anchor for a tag scan)."""
+        if self.anchor.element_id is not None:
+            return self.anchor.beyond_index(None, by_id=True)
+        if self.anchor_class is not None:
+            return self.anchor.beyond_index(self.anchor_class, by_id=False)
+        return self.anchor
+
+    _anchor_check: Compound | None = field(init=False, repr=False, compare=False)
 
     def elements(self, root: Any, by_class: dict[str, list[Any]], by_id: dict[str, list[Any]]) -> list[Any]:
         if self.anchor.element_id is not None:
@@ -88,15 +111,21 @@ class Alternative:
             starts = root.iter(self.anchor.tag)
         found: list[Any] = []
         previous = None
+        check = self._anchor_check
+        left = self.left
         for element in starts:
             if element is previous:  # a class named twice in one attribute lists its element twice
                 continue
             previous = element
-            if self.anchor.matches(element) and (not self.left or _in_context(element, self.left)):
+            if (check is None or check.matches(element)) and (not left or _in_context(element, left)):
                 found.append(element)
         for step in self.descendants:
             if not found:
                 break
+            if len(found) == 1:  # the common case: one subtree, nothing found twice
+                top = found[0]
+                found = [node for node in top.iter(step.tag or etree.Element) if node is not top and step.matches(node)]
+                continue
             below: list[Any] = []
             seen: set[Any] = set()
             for element in found:
@@ -258,4 +287,4 @@ def plan(query: str) -> Plan | None:
     return Plan(tuple(a for a in alternatives if a is not None), element_pseudo, attribute)
 
 
-__all__ = ["Plan", "attribute_tokens", "plan", "split_compounds"]
+__all__ = ["XML_SPACE", "Plan", "attribute_tokens", "plan", "split_compounds"]

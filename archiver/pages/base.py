@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from ..items import ArticleItem, Author, Category, Credit, Image, Tag
 from ..normalize.dates import normalize_date
 from ..normalize.text import collapse_whitespace, word_count
 from ..normalize.urls import canonical_url, join_url, post_id_from_url, site_of
+from ._cache import cached_property
 from .body import Body, BodyReader
 from .query import Document, Element
 

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from lxml import etree, html
+from lxml import etree
 
 from ..items import Credit, Image, Links
 from ..normalize.credits import caption_credit, is_credit_line, parse_credit
 from ..normalize.text import collapse_whitespace, unescape_twice
 from ..normalize.urls import is_article_path, join_url
+from ._css_match import attribute_tokens
 
 # Page furniture inside article bodies, matched in one pass over the tree (see ``_junk_under``).
 JUNK_TAGS = frozenset({"script", "style", "noscript", "form", "iframe", "ins", "template", "svg", "button"})
@@ -52,18 +53,22 @@ def _is_junk_class(classes: str, parts: tuple[str, ...]) -> bool:
 
 
 def _junk_under(root: etree._Element, layout_junk: Sequence[str],
-                layout_class_parts: tuple[str, ...] = ()) -> list[etree._Element]:
-    """The elements under ``root`` (never ``root`` itself) that the shared rules or the layout's call junk: its
-    class-attribute parts in the same pass, its XPath after it."""
+                layout_class_parts: tuple[str, ...] = ()) -> tuple[list[etree._Element], list[etree._Element]]:
+    """The elements under ``root`` (never ``root`` itself) that the shared rules or the layout's call junk (its
+    class-attribute parts in the same pass, its XPath after it), and, from the same pass, the elements (``root``
+    included) with an attribute the clean HTML drops (``strip_attributes``)."""
     junk_parts = _junk_class_parts(layout_class_parts)
     doomed: list[etree._Element] = []
+    attributed: list[etree._Element] = []
     for node in root.iter(etree.Element):
+        names = node.keys()
+        if names and not KEEP_ATTRIBUTES.issuperset(names):
+            attributed.append(node)
         if node is root:
             continue
         if node.tag in JUNK_TAGS:
             doomed.append(node)
             continue
-        names = node.keys()
         if not names:  # most elements of a body (<a>, <strong>, plain <p>) have no attribute to test
             continue
         get = node.get
@@ -75,7 +80,30 @@ def _junk_under(root: etree._Element, layout_junk: Sequence[str],
             doomed.append(node)
     if layout_junk:
         doomed.extend(node for node in _layout_junk_query(tuple(layout_junk))(root) if node is not root)
-    return doomed
+    return doomed, attributed
+
+
+def strip_attributes(nodes: Iterable[etree._Element]) -> None:
+    """Drop every attribute but ``KEEP_ATTRIBUTES`` from ``nodes``."""
+    for node in nodes:
+        # Rebuilt, not deleted one by one: lxml refuses to delete an attribute whose name is not a valid XML
+        # name, and the HTML parser accepts such names from broken markup.
+        attributes = node.attrib
+        kept = [(name, value) for name, value in node.items() if name in KEEP_ATTRIBUTES]
+        attributes.clear()
+        for name, value in kept:
+            attributes[name] = value
+
+
+def to_html(root: etree._Element) -> str:
+    """``lxml.html.tostring(root, encoding="unicode")``: its removal of a ``<meta http-equiv="Content-Type">``
+    runs only where the output has one (tests/test_wordpress.py checks the two agree)."""
+    out: str = etree.tostring(root, method="html", encoding="unicode")
+    return _META_CONTENT_TYPE.sub("", out) if _META_CONTENT_TYPE_START in out else out
+
+
+_META_CONTENT_TYPE_START = '<meta http-equiv="Content-Type"'
+_META_CONTENT_TYPE = re.compile(_META_CONTENT_TYPE_START + "[^>]*>")  # lxml.html's own pattern
 
 
 @lru_cache(maxsize=64)
@@ -87,8 +115,8 @@ TEXT_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd",
 BLOCK_CONTAINERS = frozenset(TEXT_BLOCKS | {"div", "figure", "ul", "ol"})
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 KEEP_ATTRIBUTES = frozenset({"href", "src", "alt", "width", "height", "title"})
-_CAPTION = etree.XPath(".//figcaption | .//*[contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')]",
-                       regexp=False)
+# What _caption finds (tests/test_wordpress.py checks that they agree).
+CAPTION_XPATH = ".//figcaption | .//*[contains(concat(' ', normalize-space(@class), ' '), ' wp-caption-text ')]"
 
 
 @dataclass
@@ -116,6 +144,18 @@ def _anchors(element: etree._Element, base_url: str) -> Iterator[tuple[etree._El
         href = anchor.get("href")
         if href:
             yield anchor, join_url(base_url, href)
+
+
+def _caption(figure: etree._Element) -> etree._Element | None:
+    """The figure's first ``CAPTION_XPATH`` match, by lxml's iteration: an XPath evaluation costs more than the
+    walk over a figure's few elements."""
+    for node in figure.iterdescendants(etree.Element):
+        if node.tag == "figcaption":
+            return node
+        classes = node.get("class")
+        if classes and "wp-caption-text" in attribute_tokens(classes):
+            return node
+    return None
 
 
 def _links_of(element: etree._Element, base_url: str) -> list[tuple[str, str]]:
@@ -153,11 +193,12 @@ class BodyReader:
 
     def read(self, element: etree._Element) -> Body:
         root = copy.deepcopy(element)
-        for node in _junk_under(root, self.junk, self.junk_class_parts):
+        doomed, attributed = _junk_under(root, self.junk, self.junk_class_parts)
+        for node in doomed:
             _remove_keep_tail(node)
         self._walk(root)
-        self._strip_attributes(root)
-        self.body.html = html.tostring(root, encoding="unicode", method="html").strip()
+        strip_attributes(attributed)  # after the walk, which reads classes and lazy-loading sources
+        self.body.html = to_html(root).strip()
         return self.body
 
     # --- walk ---------------------------------------------------------------------------------
@@ -176,6 +217,10 @@ class BodyReader:
                 self._figure(child)
             elif tag == "img":
                 self._image(child, None)
+            elif not len(child) and tag not in ("script", "style"):  # the common paragraph, inline_text's fast path
+                text = child.text
+                if text:
+                    self._block(child, tag, collapse_whitespace(unescape_once(text)), links=tag == "a")
             elif not self._has_block_children(child):
                 self._text_block(child, tag)
             else:
@@ -195,7 +240,11 @@ class BodyReader:
     def _text_block(self, element: etree._Element, tag: str) -> None:
         for img in element.iter("img"):
             self._image(img, None)
-        text = inline_text(element)
+        self._block(element, tag, inline_text(element), links=True)
+
+    def _block(self, element: etree._Element, tag: str, text: str, links: bool) -> None:
+        """A text block (``text``, its inline text): a whole-paragraph credit, or body text whose links count
+        (``links``: it may hold some, false for an element without children that is not a link itself)."""
         if not text:
             return
         if tag not in HEADINGS and is_credit_line(text, collapsed=True):
@@ -205,8 +254,9 @@ class BodyReader:
                                                      parsed.license_url, parsed.source_url))
                 _remove_keep_tail(element)
                 return
-        self._collect_links(element)
-        self._add_block(text)
+        if links:
+            self._collect_links(element)
+        self.body.blocks.append(text)
 
     def _add_block(self, text: str) -> None:
         if text:
@@ -224,7 +274,7 @@ class BodyReader:
                 self.body.links.external.append(href)
 
     def _figure(self, element: etree._Element) -> None:
-        caption_el = next(iter(_CAPTION(element)), None)
+        caption_el = _caption(element)
         images = [img for img in element.iter("img")]
         caption_text, credit = None, None
         if caption_el is not None:
@@ -247,19 +297,6 @@ class BodyReader:
             credit.applies_to = url
         self.body.images.append(Image(url=url, alt=collapse_whitespace(img.get("alt") or "") or None,
                                       caption=caption, width=width, height=height, is_lead=False, credit=credit))
-
-    @staticmethod
-    def _strip_attributes(root: etree._Element) -> None:
-        for node in root.iter(etree.Element):
-            names = node.keys()
-            if names and not KEEP_ATTRIBUTES.issuperset(names):
-                # Rebuilt, not deleted one by one: lxml refuses to delete an attribute whose name is not a valid
-                # XML name, and the HTML parser accepts such names from broken markup.
-                attributes = node.attrib
-                kept = [(name, value) for name, value in node.items() if name in KEEP_ATTRIBUTES]
-                attributes.clear()
-                for name, value in kept:
-                    attributes[name] = value
 
 
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import ClassVar
 from urllib.parse import urlsplit
 
 from ..items import Author, Category, Image, Tag
 from ..normalize.authors import author_id_from_url
 from ..normalize.text import collapse_whitespace
+from ._cache import cached_property
 from .base import ArticlePage
 from .body import first, int_attr
 from .query import Document, Element, select_one, select_str, text_of

@@ -10,10 +10,10 @@ piled up in the crawl's peak memory.
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from urllib.parse import urlsplit
 
 from ..normalize.urls import join_url
+from ._cache import cached_property
 from .base import Page
 
 # Links in post teasers: any link inside an <article>, and headline links (themes without <article>).

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 from cssselect import parse as parse_css
@@ -34,7 +34,8 @@ from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from ..normalize.text import clean_inline
-from ._css_match import attribute_tokens, plan, split_compounds
+from ._cache import cached_property
+from ._css_match import XML_SPACE, attribute_tokens, plan, split_compounds
 
 Element: TypeAlias = etree._Element  # lxml names its element type only privately
 XPATH_STARTS = ("/", "./", "(")
@@ -83,8 +84,13 @@ class Document:
         for element in self.root.iter(etree.Element):
             classes = element.get("class")
             if classes:
-                for name in classes.split():  # a repeated name repeats the element; XPath steps merge duplicates
-                    by_class.setdefault(name, []).append(element)
+                # Split as CSS and XPath's normalize-space split (attribute_tokens), so that an element listed under
+                # a name has that class; a repeated name repeats the element (XPath steps merge duplicates).
+                if "\t" in classes or "\n" in classes or "\r" in classes:
+                    classes = classes.translate(XML_SPACE)
+                for name in classes.split(" "):
+                    if name:
+                        by_class.setdefault(name, []).append(element)
             element_id = element.get("id")
             if element_id:
                 by_id.setdefault(element_id, []).append(element)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -11,6 +10,7 @@ from ..items import Author, Category, Credit, Image, Tag
 from ..normalize.authors import author_id_from_url
 from ..normalize.credits import parse_credit
 from ..normalize.text import clean_inline, collapse_whitespace
+from ._cache import cached_property
 from .base import ArticlePage
 from .body import first, int_attr
 from .query import Document, Element, select, select_one, select_str, text_of

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from ..exceptions import ExtractionError
 from ..items import Author, Category, Image, Tag
 from ..normalize.credits import caption_credit
 from ..normalize.text import collapse_whitespace
+from ._cache import cached_property
 from .base import ArticlePage
 from .body import Body, first, int_attr
 from .query import Document, Element, attribute_tokens, text_of

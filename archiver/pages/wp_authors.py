@@ -22,11 +22,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from lxml import etree
+
 from ..items import Author
 from ..normalize.authors import author_id_from_url, split_byline, strip_byline_prefix
 from ..normalize.text import collapse_whitespace
 from .body import first
-from .query import Document, Element, select_one, text_of
+from .query import Document, Element, attribute_tokens, text_of
 
 # Links whose text is the author's name. Not the author box's link: its text is "View all of NAME's posts".
 BYLINE_LINKS = ".byline a, .author.vcard a, .wp-block-post-author-name a, .wp-block-post-author__name a"
@@ -74,6 +76,13 @@ def _box_link(box: Element) -> Element | None:
     return next((a for a in box.iter("a") if a.get("rel") == "author"), None)
 
 
+def _box_heading(box: Element) -> Element | None:
+    """The author box's ``AUTHOR_BOX_HEADING`` (the box itself included, as CSS under an element selects), without
+    an XPath evaluation for a box of a few elements."""
+    name = AUTHOR_BOX_HEADING.removeprefix(".")
+    return next((e for e in box.iter(etree.Element) if name in attribute_tokens(e.get("class"))), None)
+
+
 def _from_links(doc: Document, absolute: Callable[[str | None], str | None]) -> list[Author]:
     authors: list[Author] = []
     for link in doc.select(BYLINE_LINKS) or rel_author_links(doc.root):
@@ -94,7 +103,7 @@ def _from_author_box(doc: Document, absolute: Callable[[str | None], str | None]
     for box in doc.select(AUTHOR_BOX):
         link = _box_link(box)
         url = absolute(link.get("href")) if link is not None else None
-        heading = select_one(box, AUTHOR_BOX_HEADING)
+        heading = _box_heading(box)
         name = strip_byline_prefix(text_of(heading) or "") or name_from_author_url(url)
         _add(authors, name, url)
     return authors
