@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeAlias
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -52,15 +53,19 @@ def _is_junk_class(classes: str, parts: tuple[str, ...]) -> bool:
     return False
 
 
+Elements: TypeAlias = list[etree._Element]
+
+
 def _junk_under(root: etree._Element, layout_junk: Sequence[str],
-                layout_class_parts: tuple[str, ...] = ()) -> tuple[list[etree._Element], list[etree._Element]]:
+                layout_class_parts: tuple[str, ...] = ()) -> tuple[Elements, Elements, Elements]:
     """The elements under ``root`` (never ``root`` itself) that the shared rules or the layout's call junk (its
-    class-attribute parts in the same pass, its XPath after it), and, from the same pass, the elements (``root``
-    included) with an attribute the clean HTML drops (``strip_attributes``)."""
+    class-attribute parts in the same pass, its XPath after it); from the same pass, the elements (``root``
+    included) with an attribute the clean HTML drops (``strip_attributes``); and all elements of the tree."""
     junk_parts = _junk_class_parts(layout_class_parts)
     doomed: list[etree._Element] = []
     attributed: list[etree._Element] = []
-    for node in root.iter(etree.Element):
+    nodes = list(root.iter(etree.Element))  # held: the walk then meets proxies lxml has already built
+    for node in nodes:
         names = node.keys()
         if names and not KEEP_ATTRIBUTES.issuperset(names):
             attributed.append(node)
@@ -71,16 +76,16 @@ def _junk_under(root: etree._Element, layout_junk: Sequence[str],
             continue
         if not names:  # most elements of a body (<a>, <strong>, plain <p>) have no attribute to test
             continue
-        get = node.get
-        classes = get("class")
-        element_id = get("id")
+        # An attribute read costs as much as the list of names: read only those the element has.
+        classes = node.get("class") if "class" in names else None
+        element_id = node.get("id") if "id" in names else None
         if ((classes and _is_junk_class(classes, junk_parts))
                 or (element_id and (element_id in JUNK_IDS or element_id.startswith(JUNK_ID_PREFIXES)))
                 or "data-nosnippet" in names):
             doomed.append(node)
     if layout_junk:
         doomed.extend(node for node in _layout_junk_query(tuple(layout_junk))(root) if node is not root)
-    return doomed, attributed
+    return doomed, attributed, nodes
 
 
 def strip_attributes(nodes: Iterable[etree._Element]) -> None:
@@ -193,7 +198,7 @@ class BodyReader:
 
     def read(self, element: etree._Element) -> Body:
         root = copy.deepcopy(element)
-        doomed, attributed = _junk_under(root, self.junk, self.junk_class_parts)
+        doomed, attributed, _held = _junk_under(root, self.junk, self.junk_class_parts)
         for node in doomed:
             _remove_keep_tail(node)
         self._walk(root)

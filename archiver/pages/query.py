@@ -81,7 +81,11 @@ class Document:
     def _index(self) -> tuple[dict[str, list[Element]], dict[str, list[Element]]]:
         by_class: dict[str, list[Element]] = {}
         by_id: dict[str, list[Element]] = {}
-        for element in self.root.iter(etree.Element):
+        # lxml creates an element's Python proxy when code first reaches it and frees it when nothing holds it, so
+        # each later walk over the same elements would build them again: holding every one keeps them for the
+        # page's life (the whole document's proxies cost less than one walk's rebuilding them).
+        self._proxies = elements = list(self.root.iter(etree.Element))
+        for element in elements:
             classes = element.get("class")
             if classes:
                 # Split as CSS and XPath's normalize-space split (attribute_tokens), so that an element listed under
