@@ -32,6 +32,13 @@ PLAIN = {
               "WHERE aa.version_id IN (SELECT current_version_id FROM articles) GROUP BY 1",
     "license": "SELECT cr.license, count(*) FROM credits cr "
                "WHERE cr.version_id IN (SELECT current_version_id FROM articles) GROUP BY 1",
+    "primary_category": "SELECT ac.category_id, count(*) FROM article_categories ac WHERE ac.is_primary "
+                        "AND ac.version_id IN (SELECT current_version_id FROM articles) GROUP BY 1",
+    "tag": "SELECT at.tag_id, count(*) FROM article_tags at "
+           "WHERE at.version_id IN (SELECT current_version_id FROM articles) GROUP BY 1",
+    "article_license": "SELECT x.license, count(*) FROM (SELECT DISTINCT cr.version_id, cr.license FROM credits cr "
+                       "WHERE cr.license IS NOT NULL AND cr.version_id IN (SELECT current_version_id FROM articles)) x "
+                       "GROUP BY 1",
     "versions": "SELECT version_count, count(*) FROM articles GROUP BY 1",
     "removal_month": "SELECT substr(CAST(removed_at AS TEXT), 1, 7), count(*) FROM articles "
                      "WHERE removed_at IS NOT NULL GROUP BY 1",
@@ -56,7 +63,9 @@ def by_name(url: str) -> dict[tuple[str, str], int]:
     archive rebuilt elsewhere gives the same."""
     with make_engine(url, readonly=True).connect() as conn:
         names = {("category", str(i)): slug for i, slug in conn.execute(text("SELECT id, slug FROM categories"))}
+        names |= {("primary_category", key): slug for (_, key), slug in names.items()}
         names |= {("author", str(i)): key for i, key in conn.execute(text("SELECT id, key FROM authors"))}
+        names |= {("tag", str(i)): slug for i, slug in conn.execute(text("SELECT id, slug FROM tags"))}
     return {(kind, names.get((kind, item), item)): total for (kind, item), total in kept_counts(url).items()
             if kind != "capture_type"}
 

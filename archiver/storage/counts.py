@@ -14,9 +14,10 @@ inserted. ``recount`` counts everything again from the rows (the migration's bac
 --recount``, bulk loads that bypass the writers).
 
 Items: ``year`` (first four characters of the current version's published date), ``removal_month`` (first seven
-of ``removed_at``), ``license`` (a credit's license) and ``capture_type`` hold the value itself, '' for NULL;
-``category`` and ``author`` the row's ID (names are joined when read: a renamed author keeps their count);
-``versions`` the version count.
+of ``removed_at``), ``license`` (credits per license), ``article_license`` (articles with a credit under it) and
+``capture_type`` hold the value itself, '' for NULL; ``category``, ``primary_category``, ``author`` and ``tag`` the
+row's ID (names are joined when read: a renamed author keeps their count); ``versions`` the version count. The
+desk's landing page (the view ``v_desk_articles`` unfiltered) takes its row count and facets from them.
 """
 
 from __future__ import annotations
@@ -38,14 +39,22 @@ UNION ALL SELECT 'author', CAST(aa.author_id AS TEXT), count(*)
   FROM articles a JOIN article_authors aa ON aa.version_id = a.current_version_id {where} GROUP BY 2
 UNION ALL SELECT 'license', coalesce(cr.license, ''), count(*)
   FROM articles a JOIN credits cr ON cr.version_id = a.current_version_id {where} GROUP BY 2
+UNION ALL SELECT 'primary_category', CAST(ac.category_id AS TEXT), count(*)
+  FROM articles a JOIN article_categories ac ON ac.version_id = a.current_version_id AND ac.is_primary {and_where}
+  GROUP BY 2
+UNION ALL SELECT 'tag', CAST(at.tag_id AS TEXT), count(*)
+  FROM articles a JOIN article_tags at ON at.version_id = a.current_version_id {where} GROUP BY 2
+UNION ALL SELECT 'article_license', cr.license, count(DISTINCT cr.version_id)
+  FROM articles a JOIN credits cr ON cr.version_id = a.current_version_id AND cr.license IS NOT NULL {and_where}
+  GROUP BY 2
 UNION ALL SELECT 'versions', CAST(a.version_count AS TEXT), count(*) FROM articles a {where} GROUP BY 2
 UNION ALL SELECT 'removal_month', substr(CAST(a.removed_at AS TEXT), 1, 7), count(*)
   FROM articles a {where_removed} GROUP BY 2
 """
-CONTRIBUTION = text(_PER_ARTICLE.format(where="WHERE a.id IN :ids",
+CONTRIBUTION = text(_PER_ARTICLE.format(where="WHERE a.id IN :ids", and_where="AND a.id IN :ids",
                                         where_removed="WHERE a.id IN :ids AND a.removed_at IS NOT NULL")
                     ).bindparams(bindparam("ids", expanding=True))
-EVERYTHING = text(_PER_ARTICLE.format(where="", where_removed="WHERE a.removed_at IS NOT NULL")
+EVERYTHING = text(_PER_ARTICLE.format(where="", and_where="", where_removed="WHERE a.removed_at IS NOT NULL")
                   + "UNION ALL SELECT 'capture_type', coalesce(record_type, ''), count(*) FROM captures GROUP BY 2")
 _ADD = text("INSERT INTO stat_counts (kind, item, total) VALUES (:kind, :item, :total) "
             "ON CONFLICT (kind, item) DO UPDATE SET total = stat_counts.total + excluded.total")

@@ -88,9 +88,9 @@ _KEPT = ("SELECT {key}, sum(s.total) FROM stat_counts s {join} WHERE s.kind = '{
          "GROUP BY 1 ORDER BY {order}")
 COUNTS_QUERIES = {
     "articles_per_year": _KEPT.format(key="nullif(s.item, '')", join="", kind="year", order="1"),
-    "articles_per_category": _KEPT.format(key="c.slug", join="JOIN categories c ON CAST(c.id AS TEXT) = s.item",
+    "articles_per_category": _KEPT.format(key="c.slug", join="JOIN categories c ON c.id = CAST(s.item AS INTEGER)",
                                           kind="category", order="2 DESC, 1"),
-    "authors_by_articles": _KEPT.format(key="au.name", join="JOIN authors au ON CAST(au.id AS TEXT) = s.item",
+    "authors_by_articles": _KEPT.format(key="au.name", join="JOIN authors au ON au.id = CAST(s.item AS INTEGER)",
                                         kind="author", order="2 DESC, 1"),
     "credits_by_license": _KEPT.format(key="coalesce(nullif(s.item, ''), '(none)')", join="", kind="license",
                                        order="2 DESC, 1"),

@@ -30,6 +30,14 @@ UNION ALL SELECT 'author', CAST(aa.author_id AS TEXT), count(*)
   FROM articles a JOIN article_authors aa ON aa.version_id = a.current_version_id GROUP BY 2
 UNION ALL SELECT 'license', coalesce(cr.license, ''), count(*)
   FROM articles a JOIN credits cr ON cr.version_id = a.current_version_id GROUP BY 2
+UNION ALL SELECT 'primary_category', CAST(ac.category_id AS TEXT), count(*)
+  FROM articles a JOIN article_categories ac ON ac.version_id = a.current_version_id AND ac.is_primary
+  GROUP BY 2
+UNION ALL SELECT 'tag', CAST(at.tag_id AS TEXT), count(*)
+  FROM articles a JOIN article_tags at ON at.version_id = a.current_version_id GROUP BY 2
+UNION ALL SELECT 'article_license', cr.license, count(DISTINCT cr.version_id)
+  FROM articles a JOIN credits cr ON cr.version_id = a.current_version_id AND cr.license IS NOT NULL
+  GROUP BY 2
 UNION ALL SELECT 'versions', CAST(a.version_count AS TEXT), count(*) FROM articles a GROUP BY 2
 UNION ALL SELECT 'removal_month', substr(CAST(a.removed_at AS TEXT), 1, 7), count(*)
   FROM articles a WHERE a.removed_at IS NOT NULL GROUP BY 2
