@@ -58,7 +58,7 @@ EVERYTHING = text(_PER_ARTICLE.format(where="", and_where="", where_removed="WHE
                   + "UNION ALL SELECT 'capture_type', coalesce(record_type, ''), count(*) FROM captures GROUP BY 2")
 _ADD = text("INSERT INTO stat_counts (kind, item, total) VALUES (:kind, :item, :total) "
             "ON CONFLICT (kind, item) DO UPDATE SET total = stat_counts.total + excluded.total")
-# Only the rows this change brought to zero: other writers' rows stay untouched (and unlocked).
+# Only the rows this change lowered to zero: other writers' rows stay untouched (and unlocked).
 _DROP_ZERO = text("DELETE FROM stat_counts WHERE kind = :kind AND item = :item AND total = 0")
 # Articles in chunks: SQLite's bound-parameter limit, and a big rewrite's statements stay small.
 CHUNK = 5_000
@@ -82,15 +82,15 @@ class CountChange:
         """Articles this transaction inserted: they counted nothing before it."""
         self.touched.update(article_ids)
 
-    def before(self, conn: Connection, article_ids: Iterable[int]) -> None:
+    def before(self, conn: Connection, article_ids: Iterable[int], locked: bool = False) -> None:
         """Call before the first change to these articles' rows (their versions' relations included) in this
-        transaction; articles already taken are skipped, so calling it again after a change is harmless."""
+        transaction; articles already taken are skipped, so calling it again after a change is harmless.
+        ``locked``: this transaction has already written (so locked) their rows."""
         fresh = sorted(set(article_ids) - self.touched)
         if not fresh:
             return
-        if conn.dialect.name == "postgresql":
-            # Another writer must not change them between this count and the commit (the item pipelines already
-            # hold these rows; a rewrite or a take-down may not yet).
+        if conn.dialect.name == "postgresql" and not locked:
+            # Another writer must not change them between this count and the commit.
             conn.execute(text("SELECT id FROM articles WHERE id IN :ids ORDER BY id FOR UPDATE")
                          .bindparams(bindparam("ids", expanding=True)), {"ids": fresh})
         self.touched.update(fresh)
@@ -106,12 +106,14 @@ class CountChange:
         if self.touched:
             for kind, item, total in _rows(conn, sorted(self.touched)):
                 self.delta[(kind, item or "")] += int(total)
-        changed = [{"kind": kind, "item": item, "total": total}
+        changed: list[dict[str, Any]] = [{"kind": kind, "item": item, "total": total}
                    for (kind, item), total in sorted(self.delta.items()) if total]
         # In key order: concurrent writers lock the rows they share in the same order and cannot deadlock.
         if changed:
             conn.execute(_ADD, changed)
-            conn.execute(_DROP_ZERO, changed)
+            lowered = [row for row in changed if row["total"] < 0]
+            if lowered:
+                conn.execute(_DROP_ZERO, lowered)
         self.delta.clear()
         self.touched.clear()
 

@@ -290,7 +290,7 @@ class ArchiveStore:
         if not rows:
             return results
         changing = [article_id for _, _, _, article_id, _ in new]
-        change.before(conn, [article_id for article_id in changing if article_id in previous])
+        change.before(conn, [article_id for article_id in changing if article_id in previous], locked=True)
         change.created(article_id for article_id in changing if article_id not in previous)
         version_ids: dict[int, int] = {row.article_id: row.id for row in conn.execute(_INSERT_VERSION, rows)}
         for _, item, site_id, article_id, _ in new:
