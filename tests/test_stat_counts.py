@@ -170,3 +170,33 @@ def test_postgres_reparse_and_reextract(updated: Path, pg_url: str) -> None:
     assert_kept(pg_url)
     assert by_name(pg_url) == by_name(f"sqlite:///{updated}/a.sqlite3")  # the two databases agree
     reextract(pg_url, updated / "warc")
+
+
+@pytest.mark.postgres
+def test_postgres_writers_at_the_same_time_keep_the_counts(pg_url: str) -> None:
+    """Four writers store overlapping batches of the same articles (each its own edit: new versions, other
+    authors) while a fifth takes some down: the counts end equal to the rows, and no writer failed."""
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+
+    from archiver.storage.repository import ArchiveStore
+
+    from .test_storage import items
+
+    upgrade(pg_url)
+    originals = items(range(30))
+
+    def write(writer: int) -> None:
+        store = ArchiveStore(make_engine(pg_url))
+        for start in range(0, 30, 10):
+            batch = [replace(item, title=f"{item.title} ({writer})", authors=item.authors[writer % 2:])
+                     for item in originals[start:start + 10]]
+            store.store_articles(batch)
+        if writer == 0:
+            store.mark_removed([(item.url, "410", None) for item in originals[::7]])
+        store.engine.dispose()
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        list(pool.map(write, range(5)))
+    counts = assert_kept(pg_url)
+    assert {item: total for (kind, item), total in counts.items() if kind == "versions"} == {"5": 30}

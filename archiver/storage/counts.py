@@ -90,8 +90,9 @@ class CountChange:
         if not fresh:
             return
         if conn.dialect.name == "postgresql" and not locked:
-            # Another writer must not change them between this count and the commit.
-            conn.execute(text("SELECT id FROM articles WHERE id IN :ids ORDER BY id FOR UPDATE")
+            # Another writer must not change them between this count and the commit. In the order the item
+            # pipelines' batches lock articles (by natural key), so that the two cannot deadlock.
+            conn.execute(text("SELECT id FROM articles WHERE id IN :ids ORDER BY key, site_id FOR UPDATE")
                          .bindparams(bindparam("ids", expanding=True)), {"ids": fresh})
         self.touched.update(fresh)
         for kind, item, total in _rows(conn, fresh):

@@ -185,8 +185,15 @@ class ArchiveStore:
         (see ``removals``)."""
         if not removed:
             return 0
-        with self._begin() as conn:
-            return removals.mark_removed(conn, removed, _now())
+        for attempt in range(1, RETRIES + 1):  # it locks articles a concurrent batch may hold: retried as a batch is
+            try:
+                with self.engine.begin() as conn:
+                    return removals.mark_removed(conn, removed, _now())
+            except DBAPIError as error:
+                if not is_transient(error) or attempt == RETRIES:
+                    raise storage_error(error) from error
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _capture_ids(conn: Connection, record_ids: list[str]) -> dict[str, int]:
