@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, inspect, select, text
 
 from ..exceptions import ConfigurationError
 from ..items import FILLED_FIELDS
@@ -103,8 +103,10 @@ COUNTS_QUERIES = {
 def archive_statistics(engine: Engine, last_runs: int = 5, recounted: bool = False) -> dict[str, Any]:
     """Counts per year, category, author, credit license, capture type and version count; the last runs.
 
-    Read from the kept counts; ``recounted``: counted from the rows instead (``STATS_QUERIES``)."""
+    Read from the kept counts; ``recounted`` (or an archive not yet upgraded to them): counted from the rows
+    (``STATS_QUERIES``)."""
     report: dict[str, Any] = {}
+    recounted = recounted or not inspect(engine).has_table("stat_counts")
     queries = (STATS_QUERIES | (SQLITE_STATS_QUERIES if engine.dialect.name == "sqlite" else {}) if recounted
                else COUNTS_QUERIES)
     with engine.connect() as conn:
