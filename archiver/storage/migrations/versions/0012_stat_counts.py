@@ -1,8 +1,9 @@
 """stat_counts: the counts `stats` and the desk report, kept by the writers instead of counted on every read
 
-One row per (kind, item): articles per published year, category, author, credit license, version count and
-removal month (of their current versions), captures per record type. Filled here from the rows; from then on every
-write keeps it (archiver/storage/counts.py), and `archiver stats --recount` counts it again.
+One row per (kind, item): articles per published year, category, primary category, author, tag, credit license,
+version count and removal month (of their current versions), credits per license, captures per record type (the
+desk's landing page reads its row count and facets here too). Filled here from the rows; from then on every write
+keeps it (archiver/storage/counts.py), and `archiver stats --recount` counts it again.
 
 Revision ID: 0012
 Revises: 0011
