@@ -148,10 +148,10 @@ def measure_show_and_cite(engine: Engine, picks: dict[str, Any]) -> dict[str, An
 def measure_stats(engine: Engine) -> dict[str, Any]:
     figures, report = timed(lambda: archive_statistics(engine), 3)
     per_query = {}
-    from archiver.storage.queries import STATS_QUERIES
+    from archiver.storage.queries import COUNTS_QUERIES
 
     with engine.connect() as conn:
-        for name, sql in STATS_QUERIES.items():
+        for name, sql in COUNTS_QUERIES.items():
             started = time.perf_counter()
             conn.execute(text(sql)).all()
             per_query[name] = round((time.perf_counter() - started) * 1000, 1)

@@ -127,6 +127,45 @@ def test_facets_and_search_on_the_landing_view(desk: Desk) -> None:
     assert seed["title"] in [row["title"] for row in found]
 
 
+def test_the_landing_count_and_facets_and_the_year_and_author_clicks_count_what_the_view_holds(desk: Desk) -> None:
+    """The landing page's count and facets come from the kept counts, the year and author clicks through extra
+    clauses: each equals plain SQL over the view, written here."""
+    from urllib.parse import quote
+
+    from sqlalchemy import text
+
+    from archiver.storage.db import make_engine
+
+    with make_engine(desk.archive.db_url, readonly=True).connect() as conn:
+        def plain(sql: str, **params: Any) -> list[Any]:
+            return list(conn.execute(text(sql), params).all())
+
+        total = plain("SELECT count(*) FROM v_desk_articles")[0][0]
+        counts = {column: dict(plain(f"SELECT j.value, count(*) FROM v_desk_articles, json_each({column}) j "
+                                     "GROUP BY 1")) for column in ("authors", "tags", "licenses")}
+        counts |= {column: dict(plain(f"SELECT {column}, count(*) FROM v_desk_articles WHERE {column} IS NOT NULL "
+                                      "GROUP BY 1")) for column in ("category", "year", "removed")}
+        data = desk.json("/archive/v_desk_articles.json?_size=0")
+        assert data["filtered_table_rows_count"] == total == desk.archive.replica.articles
+        facets = data["facet_results"].get("results", data["facet_results"])
+        for column, expected in counts.items():
+            shown = [(item["value"], item["count"]) for item in facets[column]["results"]]
+            best = sorted(expected.items(), key=lambda pair: (-pair[1], pair[0]))
+            assert shown == best[:len(shown)] and len(shown) == min(len(best), 30), column
+
+        year = max(counts["year"], key=lambda value: counts["year"][value])
+        author = desk.truth["items"][0]["authors"][0]["name"]
+        for address, sql, value in (
+                (f"year={year}", "year = :v", year),
+                (f"authors__arraycontains={quote(author)}", ":v IN (SELECT value FROM json_each(authors))", author)):
+            rows = desk.json(f"/archive/v_desk_articles.json?_shape=array&_size=max&{address}")
+            expected_ids = [row[0] for row in plain(f"SELECT article_id FROM v_desk_articles WHERE {sql} "
+                                                    "ORDER BY published_key DESC", v=value)]
+            assert [row["article_id"] for row in rows] == expected_ids and expected_ids, address
+            assert desk.json(f"/archive/v_desk_articles.json?_size=0&{address}")["filtered_table_rows_count"] == len(
+                expected_ids)
+
+
 @pytest.mark.needs("pywb")
 def test_the_article_page_shows_versions_provenance_and_replay_links(desk: Desk) -> None:
     seed = next(item for item in desk.truth["items"] if item["post_id"] == desk.truth["seed_article_post_id"])
@@ -301,9 +340,14 @@ def test_an_edited_article_shows_both_versions_its_diff_and_replays_each(tmp_pat
 
 
 def test_a_change_to_the_archive_shows_on_the_next_page_load(crawled: CrawledArchive, tmp_path: Path) -> None:
-    """Not immutable: the list shows a change at once; the kept facet counts follow once recomputed."""
+    """Not immutable: the list shows a change at once, so do the landing page's facets (the counts its writer
+    keeps); a filtered page's facet counts, kept per page, follow once recomputed."""
     pytest.importorskip("datasette")
     import sqlite3
+    from datetime import UTC, datetime
+
+    from archiver.storage.db import make_engine
+    from archiver.storage.repository import ArchiveStore
 
     copy = tmp_path / "archive.sqlite3"
     source, target = sqlite3.connect(crawled.db_url.removeprefix("sqlite:///")), sqlite3.connect(copy)
@@ -315,24 +359,26 @@ def test_a_change_to_the_archive_shows_on_the_next_page_load(crawled: CrawledArc
     try:
         desk = Desk(base, archive, {})
 
-        def removed_facet() -> dict[str, int]:
-            facets = desk.json("/archive/v_desk_articles.json?_size=0")["facet_results"]
-            facets = facets.get("results", facets)
+        host = crawled.replica.base_url.removeprefix("http://")
+
+        def removed_facet(filtered: bool = False) -> dict[str, int]:
+            facets = desk.json("/archive/v_desk_articles.json?_size=0" + (f"&site={host}" if filtered else ""))
+            facets = facets["facet_results"].get("results", facets["facet_results"])
             return {item["value"]: item["count"] for item in facets["removed"]["results"]}
 
-        assert removed_facet() == {"no": crawled.replica.articles}
-        assert removed_facet() == {"no": crawled.replica.articles}  # from the cache now
-        target.execute("UPDATE articles SET removed_at = '2026-12-01 00:00:00.000000', removed_status = '410' "
-                       "WHERE id = (SELECT min(id) FROM articles)")
-        target.commit()
+        assert removed_facet() == removed_facet(True) == {"no": crawled.replica.articles}
+        assert removed_facet(True) == {"no": crawled.replica.articles}  # from the cache now
+        url = target.execute("SELECT url FROM articles WHERE id = (SELECT min(id) FROM articles)").fetchone()[0]
+        ArchiveStore(make_engine(archive.db_url)).mark_removed([(url, "410", datetime(2026, 12, 1, tzinfo=UTC))])
         [row] = desk.json("/archive/v_desk_articles.json?_shape=array&removed=yes")
         assert "Taken down: found 410 on 2026-12-01T00:00:00Z" in desk.get(f"/article/{row['article_id']}")[2].decode()
         expected = {"no": crawled.replica.articles - 1, "yes": 1}
+        assert removed_facet() == expected
         for _ in range(100):
-            if removed_facet() == expected:
+            if removed_facet(True) == expected:
                 break
             time.sleep(0.2)
-        assert removed_facet() == expected
+        assert removed_facet(True) == expected
     finally:
         target.close()
         server.terminate()
@@ -355,8 +401,8 @@ def test_facets_over_the_time_limit_come_from_the_background_on_the_next_load(cr
             server.SETTINGS.update(saved)
         await datasette.invoke_startup()
 
-        async def shown() -> dict[str, Any]:
-            data = (await datasette.client.get("/archive/v_desk_articles.json?_size=0&_nocount=1")).json()
+        async def shown() -> dict[str, Any]:  # a filtered page: the landing page's facets are kept counts
+            data = (await datasette.client.get("/archive/v_desk_articles.json?_size=0&_nocount=1&removed=no")).json()
             return dict(data["facet_results"].get("results", data["facet_results"]))
 
         first = set(await shown())

@@ -26,16 +26,31 @@ def stats_lines(report: dict[str, Any]) -> list[str]:
 
 
 @click.command(epilog="\b\nExamples:\n  archiver stats --json | jq .credits_by_license\n"
-                      "  archiver stats --plot report.svg   # the charts of archiver serve, for a report")
+                      "  archiver stats --plot report.svg   # the charts of archiver serve, for a report\n"
+                      "  archiver stats --recount           # count again from the rows, repair the kept counts")
 @DB_OPTION
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw the charts into this .svg or .png file (needs matplotlib: archiver[plot]).")
-def stats(db_url: str | None, as_json: bool, plot: Path | None) -> int:
+@click.option("--recount", is_flag=True,
+              help="Count everything again from the rows and store it (the counts are kept by every write; this "
+                   "repairs them after a manual edit or a bulk load); says on stderr what differed.")
+def stats(db_url: str | None, as_json: bool, plot: Path | None, recount: bool) -> int:
     """Articles per year and category, authors by article count, credits by license, captures, versions,
     removals per month, runs."""
     from ..storage.queries import archive_statistics
 
+    if recount:
+        from ..locations import resolve_db_url
+        from ..storage.counts import refresh_counts
+        from ..storage.db import make_engine
+
+        writer = make_engine(resolve_db_url(db_url))
+        differed = refresh_counts(writer)
+        writer.dispose()
+        click.echo(f"recounted: {len(differed)} counts differed" + "".join(
+            f"\n  {name}: kept {value['stored']}, counted {value['counted']}" for name, value in differed.items()),
+            err=True)
     engine = archive_engine(db_url)
     if plot is not None:
         from ..desk.charts import plot_report

@@ -15,11 +15,15 @@ every column of every row of the view (each a subquery here) and compares whole 
 ``v_desk_articles`` hold no duplicates (names come from primary keys, licenses are DISTINCT), so counting the items
 of the one column asked for is enough, and SQLite then computes only that column. Selecting a value uses
 Datasette's ``COLUMN__arraycontains`` filter, as its array facet does.
+
+The landing page (the view unfiltered) takes its facets from the counts every write keeps (``stat_counts``,
+archiver/storage/counts.py) instead: the same numbers, read from a few thousand rows instead of every article.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,25 @@ from datasette.facets import ColumnFacet, Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
 Results = tuple[list[dict[str, Any]], list[str]]
+VIEW = "v_desk_articles"
+_KEPT = ("SELECT {value} AS value, sum(s.total) AS count FROM stat_counts s {join} WHERE s.kind = '{kind}' "
+         "AND s.total > 0 {where} GROUP BY 1 ORDER BY count DESC, value LIMIT {{limit}}")
+_TOTAL = "(SELECT coalesce(sum(total), 0) FROM stat_counts WHERE kind = '{kind}')"
+# Each facet of the unfiltered view as the kept counts give it (the view's columns: docs/schema.md).
+KEPT_FACETS = {
+    "year": _KEPT.format(value="s.item", join="", kind="year", where="AND s.item <> ''"),
+    "category": _KEPT.format(value="coalesce(c.name, c.slug)", kind="primary_category", where="",
+                             join="JOIN categories c ON c.id = CAST(s.item AS INTEGER)"),
+    "authors": _KEPT.format(value="au.name", kind="author", where="",
+                            join="JOIN authors au ON au.id = CAST(s.item AS INTEGER)"),
+    "tags": _KEPT.format(value="coalesce(t.name, t.slug)", kind="tag", where="",
+                         join="JOIN tags t ON t.id = CAST(s.item AS INTEGER)"),
+    "licenses": _KEPT.format(value="s.item", join="", kind="article_license", where=""),
+    # Removed: the articles with a removal month; not removed: the others.
+    "removed": (f"SELECT value, count FROM (SELECT 'no' AS value, {_TOTAL.format(kind='year')} - "
+                f"{_TOTAL.format(kind='removal_month')} AS count UNION ALL SELECT 'yes', "
+                f"{_TOTAL.format(kind='removal_month')}) WHERE count > 0 ORDER BY count DESC, value LIMIT {{limit}}"),
+}
 # Page address and facet -> (archive state, answer).
 _cache: dict[tuple[Any, ...], tuple[tuple[int, ...], Results]] = {}
 _running: set[tuple[Any, ...]] = set()
@@ -69,6 +92,10 @@ class _Unhurried:
 
 class CachedFacet(Facet):  # type: ignore[misc]
     async def facet_results(self) -> Results:
+        if self.table == VIEW and self.sql.rstrip().endswith(f"from {VIEW}"):
+            counted = await self.from_kept_counts()
+            if counted is not None:
+                return counted
         key = (self.type, self.request.path, self.request.query_string, self.sql, repr(self.params))
         state = archive_state(self.ds.get_database(self.database).path)
         kept = _cache.get(key)
@@ -101,6 +128,27 @@ class CachedFacet(Facet):  # type: ignore[misc]
     async def compute(self) -> Results:
         raise NotImplementedError
 
+    def facet(self, column: str, source: str, rows: list[Any], size: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def from_kept_counts(self) -> Results | None:
+        """The facets of the unfiltered view from ``stat_counts``; None where a facet is not kept there (or the
+        archive predates the table): then they are counted from the rows."""
+        results = []
+        size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            config, source = source_and_config["config"], source_and_config["source"]
+            column = config.get("column") or config["simple"]
+            if column not in KEPT_FACETS:
+                return None
+            try:
+                rows = await self.ds.execute(self.database, KEPT_FACETS[column].format(limit=size + 1),
+                                             truncate=False)
+            except sqlite3.OperationalError:
+                return None
+            results.append(self.facet(column, source, rows.rows, size))
+        return results, []
+
     async def _compute_patiently(self, key: tuple[Any, ...]) -> None:
         global _one_at_a_time
         if _one_at_a_time is None:
@@ -130,6 +178,21 @@ class ValueFacet(CachedFacet, ColumnFacet):  # type: ignore[misc]
             facet["type"] = self.type
         return results
 
+    def facet(self, column: str, source: str, rows: list[Any], size: int) -> dict[str, Any]:
+        """What ColumnFacet.facet_results gives for one column (the view has no foreign keys to label)."""
+        pairs = self.get_querystring_pairs()
+        values = []
+        for row in rows[:size]:
+            selected = (column, str(row["value"])) in pairs
+            path = (path_with_removed_args(self.request, {column: str(row["value"])}) if selected
+                    else path_with_added_args(self.request, {column: row["value"]}))
+            values.append({"value": row["value"], "label": row["value"], "count": row["count"],
+                           "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(path)),
+                           "selected": selected})
+        return {"name": column, "type": self.type, "hideable": source != "metadata",
+                "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
+                "results": values, "truncated": len(rows) > size}
+
 
 class ListFacet(CachedFacet):
     type = "list"
@@ -141,7 +204,6 @@ class ListFacet(CachedFacet):
         results: list[dict[str, Any]] = []
         timed_out: list[str] = []
         size = self.get_facet_size()
-        pairs = self.get_querystring_pairs()
         for source_and_config in self.get_configs():
             config, source = source_and_config["config"], source_and_config["source"]
             column = config.get("column") or config["simple"]
@@ -154,18 +216,21 @@ class ListFacet(CachedFacet):
             except QueryInterrupted:
                 timed_out.append(column)
                 continue
-            values = []
-            for row in rows.rows[:size]:
-                value = str(row["value"])
-                argument = {f"{column}__arraycontains": value}
-                selected = (f"{column}__arraycontains", value) in pairs
-                path = (path_with_removed_args(self.request, argument) if selected
-                        else path_with_added_args(self.request, argument))
-                values.append({"value": value, "label": value, "count": row["count"],
-                               "toggle_url": self.ds.absolute_url(self.request, path), "selected": selected})
-            results.append({
-                "name": column, "type": self.type, "results": values, "hideable": source != "metadata",
+            results.append(self.facet(column, source, rows.rows, size))
+        return results, timed_out
+
+    def facet(self, column: str, source: str, rows: list[Any], size: int) -> dict[str, Any]:
+        pairs = self.get_querystring_pairs()
+        values = []
+        for row in rows[:size]:
+            value = str(row["value"])
+            argument = {f"{column}__arraycontains": value}
+            selected = (f"{column}__arraycontains", value) in pairs
+            path = (path_with_removed_args(self.request, argument) if selected
+                    else path_with_added_args(self.request, argument))
+            values.append({"value": value, "label": value, "count": row["count"],
+                           "toggle_url": self.ds.absolute_url(self.request, path), "selected": selected})
+        return {"name": column, "type": self.type, "results": values, "hideable": source != "metadata",
                 "toggle_url": self.ds.absolute_url(self.request, path_with_removed_args(
                     self.request, {"_facet_list": column})),
-                "truncated": len(rows.rows) > size})
-        return results, timed_out
+                "truncated": len(rows) > size}

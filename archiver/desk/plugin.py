@@ -87,6 +87,35 @@ def register_facet_classes() -> list[type]:
 
 
 @hookimpl
+def filters_from_request(request: Request, table: str, database: str, datasette: Any) -> Any:
+    """A facet click on the view's year or an author, said once more in terms its indexes answer.
+
+    ``year = '2016'`` is a date function of every row and ``authors__arraycontains`` a JSON list built for every row:
+    Datasette's own clauses read the whole archive to count and list them. The clauses added here select the same
+    rows (stored dates start with the year; an author's versions are found by name) through the published index and
+    the authors' index, and are tested first; Datasette's clauses stay, so the rows shown cannot change."""
+    from datasette.filters import FilterArguments
+
+    if table != "v_desk_articles":
+        return None
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    year = request.args.get("year")
+    if year and re.fullmatch(r"\d{4}", year) and year != "9999":
+        # "2016-", not "2016": the stored date's column has numeric affinity, which would compare a number.
+        clauses.append("published_key >= :desk_year_from AND published_key < :desk_year_to")
+        params |= {"desk_year_from": f"{year}-", "desk_year_to": f"{int(year) + 1}-"}
+    for n, name in enumerate(request.args.getlist("authors__arraycontains")):
+        # "+": the list still walks the published index newest first, testing each version against the author's
+        # set before Datasette's JSON clause; looked up by ID instead, every version of the author was built and
+        # sorted to show the first page.
+        clauses.append(f"+version_id IN (SELECT aa.version_id FROM article_authors aa JOIN authors au "
+                       f"ON au.id = aa.author_id WHERE au.name = :desk_author_{n})")
+        params[f"desk_author_{n}"] = name
+    return FilterArguments(clauses, params=params) if clauses else None
+
+
+@hookimpl
 def extra_template_vars(datasette: Any) -> dict[str, Any]:
     return {"desk_links": [("Newest articles", LANDING), ("Charts", "/charts"), ("All tables", f"/{DATABASE}")]}
 

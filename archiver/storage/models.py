@@ -266,3 +266,12 @@ class ExtractionFailure(Base):
     reason: Mapped[str] = mapped_column(Text)
     layout: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StatCount(Base):
+    """What ``stats`` reports, kept by the writers (``archiver.storage.counts``)."""
+
+    __tablename__ = "stat_counts"
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item: Mapped[str] = mapped_column(Text, primary_key=True)
+    total: Mapped[int] = mapped_column(BigInteger)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, inspect, select, text
 
 from ..exceptions import ConfigurationError
 from ..items import FILLED_FIELDS
@@ -83,13 +83,35 @@ SQLITE_STATS_QUERIES = {
 }
 
 
-def archive_statistics(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
-    """Counts per year, category, author, credit license, capture type and version count; the last runs."""
+# The same reports from the kept counts (archiver/storage/counts.py): names joined, ordered as above.
+_KEPT = ("SELECT {key}, sum(s.total) FROM stat_counts s {join} WHERE s.kind = '{kind}' AND s.total > 0 "
+         "GROUP BY 1 ORDER BY {order}")
+COUNTS_QUERIES = {
+    "articles_per_year": _KEPT.format(key="nullif(s.item, '')", join="", kind="year", order="1"),
+    "articles_per_category": _KEPT.format(key="c.slug", join="JOIN categories c ON c.id = CAST(s.item AS INTEGER)",
+                                          kind="category", order="2 DESC, 1"),
+    "authors_by_articles": _KEPT.format(key="au.name", join="JOIN authors au ON au.id = CAST(s.item AS INTEGER)",
+                                        kind="author", order="2 DESC, 1"),
+    "credits_by_license": _KEPT.format(key="coalesce(nullif(s.item, ''), '(none)')", join="", kind="license",
+                                       order="2 DESC, 1"),
+    "captures_by_type": _KEPT.format(key="s.item", join="", kind="capture_type", order="1"),
+    "versions_per_article": _KEPT.format(key="CAST(s.item AS INTEGER)", join="", kind="versions", order="1"),
+    "removals_per_month": _KEPT.format(key="s.item", join="", kind="removal_month", order="1"),
+}
+
+
+def archive_statistics(engine: Engine, last_runs: int = 5, recounted: bool = False) -> dict[str, Any]:
+    """Counts per year, category, author, credit license, capture type and version count; the last runs.
+
+    Read from the kept counts; ``recounted`` (or an archive not yet upgraded to them): counted from the rows
+    (``STATS_QUERIES``)."""
     report: dict[str, Any] = {}
-    queries = STATS_QUERIES | (SQLITE_STATS_QUERIES if engine.dialect.name == "sqlite" else {})
+    recounted = recounted or not inspect(engine).has_table("stat_counts")
+    queries = (STATS_QUERIES | (SQLITE_STATS_QUERIES if engine.dialect.name == "sqlite" else {}) if recounted
+               else COUNTS_QUERIES)
     with engine.connect() as conn:
         for name, sql in queries.items():
-            report[name] = {str(key): count for key, count in conn.execute(text(sql))}
+            report[name] = {str(key): int(count) for key, count in conn.execute(text(sql))}
         runs = m.CrawlRun.__table__
         report["last_runs"] = [
             {"id": r.id, "spider": r.spider, "mode": r.mode, "started_at": iso(r.started_at),

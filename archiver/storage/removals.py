@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
 
 from . import models as m
+from .counts import CountChange
 from .models import table_of as _t
 from .reader import iso
 
@@ -24,13 +25,16 @@ _ARTICLES = _t(m.Article)
 def mark_removed(conn: Connection, removals: list[tuple[str, str, datetime | None]], now: datetime) -> int:
     """Mark the articles at these URLs removed, as (URL, status, when the answer came; None: ``now``); how many
     were live until now."""
-    newly = 0
+    newly, change = 0, CountChange()
+    change.before(conn, conn.execute(select(_ARTICLES.c.id).where(
+        _ARTICLES.c.url.in_(sorted({url for url, _, _ in removals})))).scalars())
     for url, status, at in removals:
         found = conn.execute(update(_ARTICLES).where(_ARTICLES.c.url == url, _ARTICLES.c.removed_at.is_(None))
                              .values(removed_at=at or now, removed_status=status)).rowcount
         if not found:  # removed before (or not an archived article): the latest answer is the status
             conn.execute(update(_ARTICLES).where(_ARTICLES.c.url == url).values(removed_status=status))
         newly += found
+    change.commit(conn)
     return newly
 
 

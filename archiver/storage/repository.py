@@ -22,6 +22,7 @@ from ..items import ArticleItem, ExtractionFailure
 from ..normalize.urls import post_id_from_url
 from . import models as m
 from . import removals
+from .counts import CountChange
 from .models import table_of as _t
 from .transactions import Transaction, is_transient, storage_error
 from .versions import ImageKey, LinkRows, content_hash, extracted, field_diff, parse_iso, summary, version_summary
@@ -160,12 +161,17 @@ class ArchiveStore:
         if not records:
             return
         with self._begin() as conn:
-            self._insert_captures(conn, records, run_id)
+            change = CountChange()
+            self._insert_captures(conn, records, run_id, change)
+            change.commit(conn)
 
-    def _insert_captures(self, conn: Connection, records: list[CaptureRecord], run_id: int | None) -> None:
-        statement = self._insert(_t(m.Capture)).on_conflict_do_nothing(index_elements=["record_id"])
+    def _insert_captures(self, conn: Connection, records: list[CaptureRecord], run_id: int | None,
+                         change: CountChange) -> None:
+        statement = (self._insert(_CAPTURES).on_conflict_do_nothing(index_elements=["record_id"])
+                     .returning(_CAPTURES.c.record_type))  # a record already known returns no row: not counted
         # vars(), not dataclasses.asdict: asdict deep-copies every value, the datetime included.
-        conn.execute(statement, [{**vars(record), "run_id": run_id} for record in records])
+        change.captures(conn.execute(statement, [{**vars(record), "run_id": run_id} for record in records])
+                        .scalars())
 
     def mark_seen(self, urls: list[str]) -> None:
         """Articles confirmed unchanged (304): their last_seen moves on, so re-checks follow the schedule."""
@@ -179,8 +185,15 @@ class ArchiveStore:
         (see ``removals``)."""
         if not removed:
             return 0
-        with self._begin() as conn:
-            return removals.mark_removed(conn, removed, _now())
+        for attempt in range(1, RETRIES + 1):  # it locks articles a concurrent batch may hold: retried as a batch is
+            try:
+                with self.engine.begin() as conn:
+                    return removals.mark_removed(conn, removed, _now())
+            except DBAPIError as error:
+                if not is_transient(error) or attempt == RETRIES:
+                    raise storage_error(error) from error
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _capture_ids(conn: Connection, record_ids: list[str]) -> dict[str, int]:
@@ -215,9 +228,10 @@ class ArchiveStore:
         for attempt in range(1, RETRIES + 1):
             try:
                 results: dict[int, StoreResult] = {}
+                change = CountChange()
                 with self.engine.begin() as conn:
                     if captures:
-                        self._insert_captures(conn, captures, run_id)
+                        self._insert_captures(conn, captures, run_id, change)
                     # One query for the batch's capture rows, not one per article.
                     record_ids = [item.capture.record_id for item in items if item.capture and item.capture.record_id]
                     known = self._capture_ids(conn, record_ids)
@@ -226,8 +240,9 @@ class ArchiveStore:
                     # PostgreSQL).
                     links = LinkRows(self._image_ids)
                     for segment in _distinct_key_runs(order, items):
-                        results.update(self._store_segment(conn, segment, known, links, digests))
+                        results.update(self._store_segment(conn, segment, known, links, change, digests))
                     links.insert(conn)
+                    change.commit(conn)
                 return [results[n] for n in range(len(items))]
             except DBAPIError as error:
                 self._entity_ids.clear()  # ids cached during the rolled-back transaction may not exist
@@ -241,7 +256,8 @@ class ArchiveStore:
         return self.store_articles([item])[0]
 
     def _store_segment(self, conn: Connection, entries: list[tuple[int, ArticleItem]], captures: dict[str, int],
-                       links: LinkRows, digests: list[str] | None = None) -> dict[int, StoreResult]:
+                       links: LinkRows, change: CountChange,
+                       digests: list[str] | None = None) -> dict[int, StoreResult]:
         """Store articles with distinct natural keys, in their order: one statement each for the articles, their
         current versions, the new versions and the new current versions (four per article before)."""
         if not entries:
@@ -280,6 +296,9 @@ class ArchiveStore:
             results[n] = StoreResult(article_id, version, "restored" if restored else "changed" if before else "new")
         if not rows:
             return results
+        changing = [article_id for _, _, _, article_id, _ in new]
+        change.before(conn, [article_id for article_id in changing if article_id in previous], locked=True)
+        change.created(article_id for article_id in changing if article_id not in previous)
         version_ids: dict[int, int] = {row.article_id: row.id for row in conn.execute(_INSERT_VERSION, rows)}
         for _, item, site_id, article_id, _ in new:
             self._store_relations(conn, site_id, version_ids[article_id], item, links)
@@ -296,7 +315,8 @@ class ArchiveStore:
             return 0
         with self.engine.begin() as conn:
             stored = {row.id: row for row in conn.execute(
-                select(_VERSIONS.c.id, _VERSIONS.c.content_hash, _VERSIONS.c.extractor, _ARTICLES.c.site_id)
+                select(_VERSIONS.c.id, _VERSIONS.c.content_hash, _VERSIONS.c.extractor, _ARTICLES.c.site_id,
+                       _VERSIONS.c.article_id)
                 .select_from(_VERSIONS.join(_ARTICLES, _ARTICLES.c.id == _VERSIONS.c.article_id))
                 .where(_VERSIONS.c.id.in_([version_id for version_id, _, _ in rewrites])))}
             changed = [(version_id, item, digest) for version_id, item, digest in rewrites
@@ -304,6 +324,8 @@ class ArchiveStore:
             if not changed:
                 return 0
             ids = [version_id for version_id, _, _ in changed]
+            change = CountChange()  # a rewritten current version may name other authors, categories, a new date
+            change.before(conn, [stored[version_id].article_id for version_id in ids])
             for table in (m.ArticleAuthor, m.ArticleCategory, m.ArticleTag, m.ArticleImage, m.Credit, m.Link):
                 conn.execute(delete(_t(table)).where(_t(table).c.version_id.in_(ids)))
             rows = [{"version_id": version_id, **{f"new_{name}": value for name, value in
@@ -316,6 +338,7 @@ class ArchiveStore:
             for version_id, item, _ in changed:
                 self._store_relations(conn, stored[version_id].site_id, version_id, item, links)
             links.insert(conn)
+            change.commit(conn)
         return len(changed)
 
     def _article_ids(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
