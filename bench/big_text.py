@@ -84,9 +84,9 @@ class TextMaker:
         self.pool = [self.sentence(rng, rng.randint(6, 20)) for _ in range(sentences)]
         self.pool_ids = range(len(self.pool))  # rng.choices over it draws what rng.choices over the pool draws
         # A body's stemmed document (the stemmed FTS5 index) is its sentences' stems joined: each pool sentence is
-        # stemmed once here, each distinct word once (stemming.stem_document per version was most of the build).
+        # stemmed once, each distinct word once, instead of every version's whole text through the SQL function.
         self.stems: dict[str, str] = {}
-        self.pool_stems = [self.stemmed(sentence) for sentence in self.pool]
+        self.pool_stems: list[str] = []  # filled on the first stemmed document (PostgreSQL stems in the server)
         # Title words: skip the function words so titles look like headlines.
         self.heading_words = self.words[len(FUNCTION_WORDS):]
         self.heading_cumulative = zipf_cumulative(len(self.heading_words), 0.9)
@@ -126,6 +126,8 @@ class TextMaker:
 
     def stemmed_document(self, title: str, lead: str | None, paragraphs: list[list[int]]) -> str:
         """``stemming.stem_document(title, lead, text)`` for a text made of pool sentences."""
+        if not self.pool_stems:
+            self.pool_stems = [self.stemmed(sentence) for sentence in self.pool]
         pool_stems = self.pool_stems
         parts = [self.stemmed(title), self.stemmed(lead or ""),
                  *[pool_stems[n] for sentences in paragraphs for n in sentences]]
