@@ -37,12 +37,14 @@ def build(url: str, articles: int, seed: int = 32, warc_dir: Path | None = None,
           warc_articles: int = 0, inline: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
     upgrade(url)
-    target = loader(url)
-    rows = BigArchiveRows(articles, seed, stemmed=target.backend == "sqlite")
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    rows = BigArchiveRows(articles, seed, stemmed=backend == "sqlite")
     entities = rows.entities()
-    target.load(encode(entities, target.backend))
     slice_ = (warc_dir, warc_articles, entities) if warc_dir is not None and warc_articles else None
-    chunks = generate(rows, target.backend, slice_) if inline else generated_aside(rows, target.backend, slice_)
+    # The generator is forked before the loader opens its connections and starts its threads.
+    chunks = generate(rows, backend, slice_) if inline else generated_aside(rows, backend, slice_)
+    target = loader(url)
+    target.load(encode(entities, backend))
     for chunk in chunks:
         target.load(chunk)
     target.flush()
@@ -97,6 +99,10 @@ def generated_aside(rows: BigArchiveRows, backend: str, slice_: WarcArgs) -> Ite
     queue = context.Queue(maxsize=4)
     process = context.Process(target=_produce, args=(rows, backend, slice_, queue), daemon=True)
     process.start()
+    return _received(process, queue)
+
+
+def _received(process: Any, queue: Any) -> Iterator[Encoded]:
     try:
         while True:
             try:
