@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 import time
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from big_encode import Encoded, encode
 from big_load import loader
-from big_rows import BigArchiveRows
+from big_rows import BigArchiveRows, Rows
 from big_warc import WarcSlice
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -30,22 +35,20 @@ COUNTED = ("articles", "article_versions", "captures", "authors", "categories", 
 
 
 def build(url: str, articles: int, seed: int = 32, warc_dir: Path | None = None,
-          warc_articles: int = 0) -> dict[str, Any]:
+          warc_articles: int = 0, inline: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
     upgrade(url)
-    rows = BigArchiveRows(articles, seed)
-    target = loader(url)
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    rows = BigArchiveRows(articles, seed, stemmed=backend == "sqlite")
     entities = rows.entities()
-    target.load(entities)
-    warcs = WarcSlice(warc_dir, warc_articles, entities, seed) if warc_dir is not None and warc_articles else None
-    try:
-        for chunk in rows.chunks(1, articles, 1):
-            if warcs is not None:
-                warcs.write(chunk)
-            target.load(chunk)
-    finally:
-        if warcs is not None:
-            warcs.close()
+    slice_ = (warc_dir, warc_articles, entities) if warc_dir is not None and warc_articles else None
+    # The generator is forked before the loader opens its connections and starts its threads.
+    chunks = generate(rows, backend, slice_) if inline else generated_aside(rows, backend, slice_)
+    target = loader(url)
+    target.load(encode(entities, backend))
+    for chunk in chunks:
+        target.load(chunk)
+    target.flush()
     loaded = time.perf_counter()
     target.finish()
     indexed = time.perf_counter()
@@ -58,12 +61,71 @@ def build(url: str, articles: int, seed: int = 32, warc_dir: Path | None = None,
         "articles": articles, "seed": seed, "backend": make_url(url).get_backend_name(),
         "seconds": {"rows_and_load": round(loaded - started, 1), "indexes_and_search": round(indexed - loaded, 1),
                     "counts": round(finished - indexed, 1), "total": round(finished - started, 1)},
+        "articles_per_second": round(articles / max(finished - started, 1e-9)),
         "counts": counts(url), "bytes": database_bytes(url)}
-    if warcs is not None and warc_dir is not None:
+    if slice_ is not None and warc_dir is not None:
         files = sorted(warc_dir.glob("*.warc.gz"))
         result["warc"] = {"articles": min(warc_articles, articles), "files": len(files),
                           "bytes": sum(f.stat().st_size for f in files)}
     return result
+
+
+WarcArgs = tuple[Path, int, Rows] | None
+
+
+def generate(rows: BigArchiveRows, backend: str, slice_: WarcArgs) -> Iterator[Encoded]:
+    """The articles' rows in 2,000-article chunks, encoded; the WARC slice written on the way."""
+    warcs = WarcSlice(slice_[0], slice_[1], slice_[2], rows.seed) if slice_ is not None else None
+    try:
+        for chunk in rows.chunks(1, rows.sizes.articles, 1):
+            if warcs is not None:
+                warcs.write(chunk)
+            yield encode(chunk, backend)
+    finally:
+        if warcs is not None:
+            warcs.close()
+
+
+def _produce(rows: BigArchiveRows, backend: str, slice_: WarcArgs, queue: Any) -> None:
+    try:
+        for chunk in generate(rows, backend, slice_):
+            queue.put(chunk)
+        queue.put(None)
+    except BaseException:
+        queue.put(traceback.format_exc())
+        raise
+
+
+def generated_aside(rows: BigArchiveRows, backend: str, slice_: WarcArgs) -> Iterator[Encoded]:
+    """``generate`` in a second process (forked, so it starts from this one's state), while this one loads.
+
+    One generator keeps the rows those of the seed alone; the two processes overlap generation and loading.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=4)
+    process = context.Process(target=_produce, args=(rows, backend, slice_, queue), daemon=True)
+    process.start()
+    return _received(process, queue)
+
+
+def _received(process: Any, queue: Any) -> Iterator[Encoded]:
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=10)
+            except Empty:
+                if not process.is_alive():
+                    raise RuntimeError(f"big_archive: the generator exited ({process.exitcode})") from None
+                continue
+            if item is None:
+                break
+            if isinstance(item, str):
+                raise RuntimeError(f"big_archive: the generator failed:\n{item}")
+            yield item
+    finally:
+        process.join(timeout=60)
+        if process.is_alive():
+            process.kill()
 
 
 def counts(url: str) -> dict[str, int]:
@@ -98,11 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=32)
     parser.add_argument("--warc-dir", type=Path)
     parser.add_argument("--warc-articles", type=int, default=0)
+    parser.add_argument("--inline", action="store_true",
+                        help="Generate in this process, not in a second one (the same rows; for profiling).")
     args = parser.parse_args(argv)
     if args.db.startswith("sqlite:///") and Path(args.db.removeprefix("sqlite:///")).exists():
         print(f"big_archive: {args.db} exists; give a new file", file=sys.stderr)
         return 2
-    result = build(args.db, args.articles, args.seed, args.warc_dir, args.warc_articles)
+    result = build(args.db, args.articles, args.seed, args.warc_dir, args.warc_articles, args.inline)
     json.dump(result, sys.stdout, indent=1)
     print()
     return 0

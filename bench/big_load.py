@@ -1,26 +1,27 @@
 """Bulk loading of the big archive's rows into a database the migrations created (bench/big_archive.py).
 
-SQLite: SQLAlchemy Core ``insert()`` executemany, one transaction per chunk, foreign-key checks off while loading
-(the rows are consistent by construction; tests/test_big_archive.py checks them with ``PRAGMA foreign_key_check``).
-The FTS5 triggers are set aside and both search indexes (plain and stemmed) are filled once at the end, which is
-faster than a trigger per row; the triggers are put back exactly as the migrations wrote them
-(read from ``sqlite_master``).
-PostgreSQL: ``COPY`` (psycopg), with the secondary indexes and foreign keys dropped for the load and recreated from
-their own definitions (``pg_get_indexdef``/``pg_get_constraintdef``) afterwards, which also validates every key.
+The rows come encoded (bench/big_encode.py). SQLite: ``sqlite3`` ``executemany`` of tuples, one transaction per
+chunk, with foreign-key checks, the rollback journal and fsync off while loading (the rows are consistent by
+construction, tests/test_big_archive.py checks them with ``PRAGMA foreign_key_check``; a build that fails is built
+again from scratch) and a cache large enough to hold the indexes that grow in random order. The FTS5 triggers are
+set aside and each version's rows in both search indexes (plain and stemmed) are inserted with it: what the triggers
+insert, the stemmed document computed by the generator (each distinct word stemmed once); the triggers are put
+back exactly as the migrations wrote them (read from ``sqlite_master``), and WAL mode with them.
+PostgreSQL: ``COPY`` text (psycopg), with the secondary indexes and foreign keys dropped for the load and recreated
+from their own definitions (``pg_get_indexdef``/``pg_get_constraintdef``) afterwards, which also validates every key.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from typing import Any
+import sqlite3
+from queue import Queue
+from threading import Thread
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, event, insert, text
+from big_encode import Encoded
+from sqlalchemy import MetaData, Table, create_engine, text
+from sqlalchemy.engine import make_url
 
 from archiver.storage import models as m
-from archiver.storage import stemming
-
-JSON_COLUMNS = {"breadcrumb", "warnings", "diff", "field_sources", "stats", "software"}
 
 
 def tables() -> dict[str, Table]:
@@ -29,48 +30,56 @@ def tables() -> dict[str, Table]:
 
 
 class SqliteLoader:
+    backend = "sqlite"
+
     def __init__(self, url: str) -> None:
-        self.engine = create_engine(url)
+        database = make_url(url).database
+        assert database, url
+        self.connection = sqlite3.connect(database, isolation_level=None)
+        cursor = self.connection
+        self.triggers = [sql for (sql,) in cursor.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'article_versions'")]
+        for (name,) in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                      "AND tbl_name = 'article_versions'").fetchall():
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        for pragma in ("foreign_keys=OFF", "journal_mode=OFF", "synchronous=OFF", "cache_size=-2000000",
+                       "temp_store=MEMORY", "locking_mode=EXCLUSIVE"):
+            cursor.execute(f"PRAGMA {pragma}")
 
-        @event.listens_for(self.engine, "connect")
-        def _pragmas(dbapi_connection: Any, record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=OFF")
-            cursor.execute("PRAGMA synchronous=OFF")
-            cursor.execute("PRAGMA cache_size=-262144")
-            cursor.close()
-            stemming.register(dbapi_connection)  # the stemmed index is filled through the archive's SQL function
+    def load(self, encoded: Encoded) -> None:
+        cursor = self.connection
+        cursor.execute("BEGIN")
+        for name, columns, batch in encoded:
+            cursor.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
+                               f"({', '.join('?' * len(columns))})", batch)
+        cursor.execute("COMMIT")
 
-        self.tables = tables()
-        with self.engine.begin() as conn:
-            self.triggers = [sql for (sql,) in conn.execute(text(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'article_versions'"))]
-            for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                             "AND tbl_name = 'article_versions'")).all():
-                conn.execute(text(f'DROP TRIGGER "{name}"'))
-
-    def load(self, rows: dict[str, list[dict[str, Any]]]) -> None:
-        with self.engine.begin() as conn:
-            for name, batch in rows.items():
-                if batch:
-                    conn.execute(insert(self.tables[name]), batch)
+    def flush(self) -> None:
+        """Nothing is pending: load() commits before it returns."""
 
     def finish(self) -> None:
-        with self.engine.begin() as conn:
-            for sql in self.triggers:
-                conn.execute(text(sql))
-            conn.execute(text("INSERT INTO article_search(article_search) VALUES ('rebuild')"))
-            # The same statement revision 0008 fills an existing archive with.
-            conn.execute(text(f"INSERT INTO article_search_stemmed(rowid, doc) SELECT v.id, "
-                              f"{stemming.SQL_FUNCTION}(v.title, v.lead, v.text) FROM article_versions v"))
-        with self.engine.connect() as conn:
-            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        self.engine.dispose()
+        cursor = self.connection
+        cursor.execute("BEGIN")
+        for sql in self.triggers:
+            cursor.execute(sql)
+        cursor.execute("COMMIT")
+        cursor.execute("PRAGMA locking_mode=NORMAL")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        self.connection.close()
 
 
 class PostgresLoader:
-    def __init__(self, url: str) -> None:
+    """``COPY`` on ``connections`` connections at once, a chunk each: the server's work (above all the German
+    ``to_tsvector`` of the generated ``search_vector`` column) is most of the load, and one backend uses one core."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str, connections: int = 2) -> None:
         self.engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.chunks: Queue[Encoded | None] = Queue(maxsize=connections)
+        self.errors: list[BaseException] = []
+        self.copiers = [Thread(target=self._copy, args=(conninfo,), daemon=True) for _ in range(connections)]
         self.tables = tables()
         names = list(self.tables)
         with self.engine.begin() as conn:
@@ -85,21 +94,38 @@ class PostgresLoader:
                 conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
             for name, _ in self.indexes:
                 conn.execute(text(f"DROP INDEX {name}"))
+        for copier in self.copiers:
+            copier.start()
 
-    def load(self, rows: dict[str, list[dict[str, Any]]]) -> None:
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            for name, batch in rows.items():
-                if not batch:
-                    continue
-                columns = list(batch[0])
-                with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                    for row in batch:
-                        copy.write_row([_pg_value(column, row[column]) for column in columns])
-            raw.commit()
-        finally:
-            raw.close()
+    def _copy(self, conninfo: str) -> None:
+        import psycopg
+
+        with psycopg.connect(conninfo) as raw:
+            while (encoded := self.chunks.get()) is not None:
+                if self.errors:
+                    continue  # keep taking chunks so that load() never waits on a copier that has failed
+                try:
+                    with raw.cursor() as cursor:
+                        for name, columns, payload in encoded:
+                            with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+                                copy.write(payload)
+                    raw.commit()
+                except BaseException as error:  # raised again in the loading thread
+                    self.errors.append(error)
+
+    def load(self, encoded: Encoded) -> None:
+        if self.errors:
+            raise self.errors[0]
+        self.chunks.put(encoded)
+
+    def flush(self) -> None:
+        """Wait for the chunks handed to load() to be committed."""
+        for _ in self.copiers:
+            self.chunks.put(None)
+        for copier in self.copiers:
+            copier.join()
+        if self.errors:
+            raise self.errors[0]
 
     def finish(self) -> None:
         with self.engine.begin() as conn:
@@ -119,22 +145,5 @@ class PostgresLoader:
         self.engine.dispose()
 
 
-def _pg_value(column: str, value: Any) -> Any:
-    if column in JSON_COLUMNS and value is not None:
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
 def loader(url: str) -> SqliteLoader | PostgresLoader:
     return PostgresLoader(url) if url.startswith("postgresql") else SqliteLoader(url)
-
-
-def load_all(target: SqliteLoader | PostgresLoader, batches: Iterable[dict[str, list[dict[str, Any]]]]) -> None:
-    for rows in batches:
-        target.load(rows)
-
-
-def engine_for(url: str) -> Engine:
-    from archiver.storage.db import make_engine
-
-    return make_engine(url, readonly=True)

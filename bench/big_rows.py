@@ -72,9 +72,10 @@ def _uuid(rng: random.Random) -> str:
 class BigArchiveRows:
     """The rows of an archive of ``articles`` articles; the same seed gives the same rows."""
 
-    def __init__(self, articles: int, seed: int = 32) -> None:
+    def __init__(self, articles: int, seed: int = 32, stemmed: bool = True) -> None:
         self.sizes = Sizes(articles)
         self.seed = seed
+        self.stemmed = stemmed  # SQLite's stemmed FTS5 documents, in the pseudo-table STEMMED
         rng = random.Random(f"{seed}:entities")
         self.text = TextMaker(rng, sentences=min(300_000, 2000 + articles * 3))
         self.author_weights = zipf_cumulative(self.sizes.authors, 1.2)
@@ -189,13 +190,15 @@ class BigArchiveRows:
         for number in range(1, n_versions + 1):
             if previous is not None:  # an edit: a paragraph rewritten, sometimes the headline too
                 paragraphs = list(paragraphs)
-                paragraphs[rng.randrange(len(paragraphs))] = " ".join(self.text.paragraphs(rng, 60))
+                paragraphs[rng.randrange(len(paragraphs))] = [n for p in self.text.paragraphs(rng, 60) for n in p]
                 if rng.random() < 0.3:
                     title = self.text.title(rng)
                 captured += timedelta(days=rng.randint(1, 200), seconds=rng.randint(0, 86_399))
             version = self._version(rng, article, version_id, number, title, lead, paragraphs, published, captured,
                                     primary, previous)
             out["article_versions"].append(version)
+            if self.stemmed:
+                out[STEMMED].append({"rowid": version_id, "doc": self.text.stemmed_document(title, lead, paragraphs)})
             out["captures"].append(self._capture(rng, version_id, url, captured))
             for position, author in enumerate(authors):
                 out["article_authors"].append({"version_id": version_id, "author_id": author, "position": position})
@@ -269,9 +272,10 @@ class BigArchiveRows:
                                  "target_post_id": None})
 
     def _version(self, rng: random.Random, article: int, version_id: int, number: int, title: str, lead: str,
-                 paragraphs: list[str], published: datetime, captured: datetime, primary: Row,
+                 paragraphs: list[list[int]], published: datetime, captured: datetime, primary: Row,
                  previous: Row | None) -> Row:
-        text = "\n\n".join(paragraphs)
+        texts = [self.text.paragraph_text(sentences) for sentences in paragraphs]
+        text = "\n\n".join(texts)
         modified = published if previous is None else captured - timedelta(hours=rng.randint(1, 20))
         diff = None
         if previous is not None:
@@ -281,7 +285,7 @@ class BigArchiveRows:
         word_count = text.count(" ") + text.count("\n\n") + 1
         return {
             "id": version_id, "article_id": article, "version": number, "layout": "wordpress", "title": title,
-            "lead": lead, "text": text, "html": "".join(f"<p>{p}</p>" for p in paragraphs),
+            "lead": lead, "text": text, "html": "".join([f"<p>{p}</p>" for p in texts]),
             "published": published, "published_raw": published.isoformat(), "modified": modified,
             "modified_raw": modified.isoformat(), "language": "de", "word_count": word_count,
             "reading_time_minutes": max(1, word_count // 200), "comments_url": None,
@@ -301,7 +305,9 @@ class BigArchiveRows:
 
 TABLE_ORDER = ("captures", "articles", "article_versions", "images", "article_authors", "article_categories",
                "article_tags", "article_images", "credits", "links")
+# Not a table of the models: the stemmed FTS5 documents (rowid = version ID) SQLite's triggers would have written.
+STEMMED = "article_search_stemmed"
 
 
 def _empty() -> Rows:
-    return {name: [] for name in TABLE_ORDER}
+    return {name: [] for name in (*TABLE_ORDER, STEMMED)}

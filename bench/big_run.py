@@ -2,9 +2,10 @@
 researcher operations on each (bench/big_ops.py), one result file per size.
 
 Run: ``.venv/bin/python bench/big_run.py [--sizes 10000 100000 1000000] [--backends sqlite postgresql]
-[--dir /work/bigdata] [--pg postgresql+psycopg://postgres@127.0.0.1:5432]``. An archive already built (its
-build JSON beside it) is reused; ``--rebuild`` builds it again. The WARC slice is built with the SQLite archive:
-every article of the 10k and 100k archives, the first 100,000 of the 1M. Writes
+[--dir /work/bigdata] [--pg postgresql+psycopg://postgres@127.0.0.1:5432] [--build-only]``. An archive already
+built (its build JSON beside it) is reused; ``--rebuild`` builds it again; ``--build-only`` builds and stops. The
+WARC slice is built with the SQLite archive: every article of the 10k and 100k archives, the first 100,000 of the
+1M. Writes
 ``bench/results/<UTC date>-big-<size>.json`` with each backend's build figures and operation figures.
 """
 
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--build-only", action="store_true",
+                        help="Build the archives (and their build JSON) and stop: no operations, no result file.")
     parser.add_argument("--output-dir", type=Path, default=HERE / "results")
     parser.add_argument("--skip", nargs="*", default=[], choices=["search", "show", "stats", "export", "cli", "pages"],
                         help="Operations big_ops.py leaves out (their cells stay empty in the tables).")
@@ -97,11 +100,17 @@ def main(argv: list[str] | None = None) -> int:
         }
         for backend in args.backends:
             url, build = archive(size, backend, args)
+            if args.build_only:
+                print(f"big_run: built {label(size)} {backend}: {json.dumps(build['seconds'])}, "
+                      f"{build['bytes']:,} bytes", file=sys.stderr, flush=True)
+                continue
             print(f"big_run: operations on {label(size)} {backend} …", file=sys.stderr, flush=True)
             ops = run_json(["big_ops.py", "--db", url, "--rounds", str(args.rounds),
                             "--export-rows", str(args.export_rows), "--export-all",
                             *(["--skip", *args.skip] if args.skip else [])])
             result[backend] = {"build": build, "operations": ops}
+        if args.build_only:
+            continue
         output = args.output_dir / f"{datetime.now(UTC):%Y-%m-%d}-big-{label(size)}{args.suffix}.json"
         output.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         print(f"big_run: results in {output}", file=sys.stderr)

@@ -13,6 +13,8 @@ import random
 from bisect import bisect
 from collections.abc import Sequence
 
+from archiver.storage import stemming
+
 
 def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
@@ -80,6 +82,11 @@ class TextMaker:
         # articles one by one would make generation, not loading, the slow part. With 300,000 sentences and ~25 a
         # body, a sentence recurs in about one article of 12,000 at the 1M size; word frequencies stay Zipf.
         self.pool = [self.sentence(rng, rng.randint(6, 20)) for _ in range(sentences)]
+        self.pool_ids = range(len(self.pool))  # rng.choices over it draws what rng.choices over the pool draws
+        # A body's stemmed document (the stemmed FTS5 index) is its sentences' stems joined: each pool sentence is
+        # stemmed once, each distinct word once, instead of every version's whole text through the SQL function.
+        self.stems: dict[str, str] = {}
+        self.pool_stems: list[str] = []  # filled on the first stemmed document (PostgreSQL stems in the server)
         # Title words: skip the function words so titles look like headlines.
         self.heading_words = self.words[len(FUNCTION_WORDS):]
         self.heading_cumulative = zipf_cumulative(len(self.heading_words), 0.9)
@@ -95,11 +102,36 @@ class TextMaker:
         words = self._draw(rng, n)
         return words[0][:1].upper() + words[0][1:] + " " + " ".join(words[1:]) + "."
 
-    def paragraphs(self, rng: random.Random, words: int) -> list[str]:
-        """About ``words`` words: sentences from the pool, four to six a paragraph."""
-        chosen = rng.choices(self.pool, k=max(1, words // 13))
+    def paragraphs(self, rng: random.Random, words: int) -> list[list[int]]:
+        """About ``words`` words: sentences from the pool (their indexes), four to six a paragraph."""
+        chosen = rng.choices(self.pool_ids, k=max(1, words // 13))
         size = rng.randint(4, 6)
-        return [" ".join(chosen[at:at + size]) for at in range(0, len(chosen), size)]
+        return [chosen[at:at + size] for at in range(0, len(chosen), size)]
+
+    def paragraph_text(self, sentences: list[int]) -> str:
+        pool = self.pool
+        return " ".join([pool[n] for n in sentences])
+
+    def stemmed(self, text: str) -> str:
+        """``stemming.stem_document(text)``, each word stemmed once for the whole build."""
+        stems = self.stems
+        out = []
+        for word in stemming.words_of(text.lower()):
+            stem = stems.get(word)
+            if stem is None:
+                stem = stems[word] = " ".join(stemming.stem_words([word]))
+            if stem:
+                out.append(stem)
+        return " ".join(out)
+
+    def stemmed_document(self, title: str, lead: str | None, paragraphs: list[list[int]]) -> str:
+        """``stemming.stem_document(title, lead, text)`` for a text made of pool sentences."""
+        if not self.pool_stems:
+            self.pool_stems = [self.stemmed(sentence) for sentence in self.pool]
+        pool_stems = self.pool_stems
+        parts = [self.stemmed(title), self.stemmed(lead or ""),
+                 *[pool_stems[n] for sentences in paragraphs for n in sentences]]
+        return " ".join([part for part in parts if part])
 
 
 def weighted_index(rng: random.Random, cumulative: Sequence[float]) -> int:

@@ -24,8 +24,9 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 ARTICLES = 200
 
 
-def build(url: str, tmp_path: Path, warc_articles: int = 0, seed: int = 32) -> dict[str, Any]:
-    command = [sys.executable, "big_archive.py", "--articles", str(ARTICLES), "--db", url, "--seed", str(seed)]
+def build(url: str, tmp_path: Path, warc_articles: int = 0, seed: int = 32, inline: bool = False) -> dict[str, Any]:
+    command = [sys.executable, "big_archive.py", "--articles", str(ARTICLES), "--db", url, "--seed", str(seed),
+               *(["--inline"] if inline else [])]
     if warc_articles:
         command += ["--warc-dir", str(tmp_path / "warc"), "--warc-articles", str(warc_articles)]
     done = subprocess.run(command, cwd=BENCH, capture_output=True, text=True, timeout=240)
@@ -107,13 +108,34 @@ def test_reparse_of_the_warc_slice_gives_the_slices_articles(big: dict[str, Any]
 
 def test_the_same_seed_builds_the_same_archive(big: dict[str, Any], tmp_path: Path) -> None:
     again = f"sqlite:///{tmp_path}/again.sqlite3"
-    build(again, tmp_path, seed=32)
+    build(again, tmp_path, seed=32, inline=True)  # generated in the loading process: the same rows
     other = f"sqlite:///{tmp_path}/other.sqlite3"
     build(other, tmp_path, seed=33)
     sql = "SELECT v.id, v.title, v.text, v.published, c.record_id FROM article_versions v " \
           "JOIN captures c ON c.id = v.capture_id WHERE v.article_id > 40 ORDER BY v.id"
     assert rows(again, sql) == rows(big["url"], sql)
     assert rows(other, sql) != rows(big["url"], sql)
+
+
+def test_the_search_indexes_hold_what_the_triggers_write(big: dict[str, Any], sqlite_url: str) -> None:
+    """The load fills both FTS5 indexes itself (the stemmed documents from stems computed once per word): every
+    version is in them as the archive's triggers would have put it, and the triggers are back."""
+    import sqlite3
+
+    from archiver.storage.stemming import stem_document
+
+    database = big["url"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as conn:
+        versions = conn.execute("SELECT id, title, lead, text FROM article_versions ORDER BY id").fetchall()
+        stemmed = conn.execute("SELECT rowid, doc FROM article_search_stemmed ORDER BY rowid").fetchall()
+        assert stemmed == [(vid, stem_document(title, lead, body)) for vid, title, lead, body in versions]
+        for index in ("article_search", "article_search_stemmed"):  # the index against its content (FTS5's check)
+            conn.execute(f"INSERT INTO {index}({index}) VALUES ('integrity-check')")
+        build_schema = sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    upgrade(sqlite_url)
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as conn:
+        assert build_schema == sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
 
 
 @pytest.mark.postgres
