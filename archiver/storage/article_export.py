@@ -7,6 +7,8 @@ chunk before), and the chunks are handed on in order. Memory holds at most ``WOR
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import deque
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from .article_sql import CHECKED, KEYS, UNRENDERED, Dialect, csv_cells, jsonl_line
+from .article_sql import KEYS, UNRENDERED, Dialect, csv_cells, csv_line, jsonl_line
 from .filters import ArticleFilter
 from .reader import BATCH, version_item
 
@@ -30,7 +32,7 @@ CHUNK = {
 }
 # Unordered: the rows are put in order here (the database sorted the rendered text, and PostgreSQL spilled it to
 # disk); the driver's own placeholders, as the query runs on the driver's connection (below).
-RENDER_QUERY = ("SELECT {order}, v.id, {columns} {chunk} JOIN articles a ON a.id = v.article_id "
+RENDER_QUERY = ("SELECT {order}, v.id AS id, {columns} {chunk} JOIN articles a ON a.id = v.article_id "
                 "JOIN sites s ON s.id = a.site_id LEFT JOIN captures c ON c.id = v.capture_id {joins}")
 
 
@@ -38,15 +40,22 @@ def render_query(dialect: str, fmt: str) -> str:
     """The query rendering one chunk: ``jsonl`` lines, ``parquet`` lines (the field-source map as entries), or
     ``csv`` cells."""
     d = Dialect(sqlite=dialect == "sqlite", map_entries=fmt == "parquet")
-    columns = csv_cells(d) if fmt == "csv" else [jsonl_line(d)]
     chunk, order = CHUNK["sqlite" if d.sqlite else "postgresql"]
-    sql = RENDER_QUERY.format(columns=", ".join(columns), chunk=chunk, joins=" ".join(d.joins), order=order)
+    if fmt == "csv":
+        # Rendered once, then quoted (CSV quoting in Python's csv module cost as much as the rendering).
+        cells = csv_cells(d)
+        names = [f"c{index}" for index in range(len(cells))]
+        inner = RENDER_QUERY.format(columns=", ".join(f"{cell} AS c{index}" for index, cell in enumerate(cells)),
+                                    chunk=chunk, joins=" ".join(d.joins), order=f"{order} AS n")
+        sql = f"WITH r AS MATERIALIZED ({inner}) SELECT n, id, {csv_line(d, names)} FROM r"
+    else:
+        sql = RENDER_QUERY.format(columns=jsonl_line(d), chunk=chunk, joins=" ".join(d.joins), order=order)
     # psycopg's placeholders: a literal % doubled (format()'s templates), the parameter named.
     return sql if d.sqlite else sql.replace("%", "%%").replace(":ids", "%(ids)s")
 
 
 def rendered(engine: Engine, fmt: str, versions: str = "latest", filters: ArticleFilter | None = None,
-             limit: int | None = None, workers: int = WORKERS) -> Iterator[list[Any]]:
+             limit: int | None = None, workers: int = WORKERS) -> Iterator[list[str]]:
     """The export's rows in chunks: JSONL lines (``jsonl``, ``parquet``) or lists of CSV cells (``csv``), in
     ``a.id, v.version`` order, streamed."""
     dialect = engine.dialect.name
@@ -56,21 +65,20 @@ def rendered(engine: Engine, fmt: str, versions: str = "latest", filters: Articl
     sql = IDS_QUERY.format(join=join, where=("WHERE " + " AND ".join(clauses)) if clauses else "")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    checked = [2 + KEYS.index(key) for key in CHECKED]
 
-    def chunk(ids: list[int]) -> list[Any]:
+    def chunk(ids: list[int]) -> list[str]:
         with engine.connect() as conn:
             found = _run(conn, render, ids)
             found.sort(key=itemgetter(0))
-            rows: list[Any] = [row[2] for row in found] if fmt != "csv" else [row[2:] for row in found]
+            rows: list[str] = [row[2] for row in found]
             for index, row in enumerate(found):
-                if (any(row[i] is None for i in checked) if fmt == "csv" else UNRENDERED in row[2]):
+                if UNRENDERED in row[2]:
                     rows[index] = _in_python(conn, row[1], fmt)
         return rows
 
     with engine.connect() as conn, ThreadPoolExecutor(max(1, workers)) as pool:
         result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(text(sql), params)
-        pending: deque[Future[list[Any]]] = deque()
+        pending: deque[Future[list[str]]] = deque()
         for ids in result.scalars().partitions(BATCH):
             pending.append(pool.submit(chunk, list(ids)))
             if len(pending) > workers:
@@ -99,7 +107,9 @@ def _in_python(conn: Connection, version_id: int, fmt: str) -> Any:
 
     item = version_item(conn, version_id)
     if fmt == "csv":
-        return [_cell(item[key]) for key in KEYS]
+        line = io.StringIO()
+        csv.writer(line).writerow([_cell(item[key]) for key in KEYS])
+        return line.getvalue().removesuffix("\r\n")
     if fmt == "parquet":
         item["field_sources"] = [{"key": k, "value": v} for k, v in _column_value(item["field_sources"],
                                                                                "field_sources")]

@@ -199,7 +199,8 @@ def jsonl_line(d: Dialect) -> str:
 
 def csv_cells(d: Dialect) -> list[str]:
     """One expression per CSV cell, in the item's key order: text neutralized against spreadsheet formulas
-    (exporters.neutralize), NULL for an empty cell, nested fields as their JSON text."""
+    (exporters.neutralize), NULL for an empty cell, nested fields as their JSON text (UNRENDERED where Python
+    must render the row)."""
     prefixes = ", ".join(f"char({ord(p)})" if p in "\t\r" else f"'{p}'" for p in FORMULA_PREFIXES)
     if not d.sqlite:
         prefixes = prefixes.replace("char(", "chr(")
@@ -207,8 +208,21 @@ def csv_cells(d: Dialect) -> list[str]:
     def neutral(expr: str) -> str:
         return f"CASE WHEN substr({expr}, 1, 1) IN ({prefixes}) THEN '''' || {expr} ELSE {expr} END"
 
+    mark = "char(1)" if d.sqlite else "chr(1)"
     cells: dict[str, Callable[[str], str]] = {
         "text": neutral, "int": lambda e: neutral(f"CAST({e} AS TEXT)"), "bool": lambda e: d.json("bool", e),
         "date": d.iso, "json": lambda e: e}
-    return [cells[kind](expr) for _, kind, expr in fields(d)]
+    return [f"coalesce({expr}, {mark})" if key in CHECKED else cells[kind](expr) for key, kind, expr in fields(d)]
 
+
+def csv_line(d: Dialect, cells: list[str]) -> str:
+    """The CSV line (no line end) of the columns named `cells` as Python's csv.writer writes it: a cell holding
+    a comma, a quote or a line break quoted, its quotes doubled; an empty cell (NULL) empty. Each name is read
+    several times: the caller materializes the cells, so no rendering runs again."""
+    find = "instr" if d.sqlite else "strpos"
+    breaks = ("char(10)", "char(13)") if d.sqlite else ("chr(10)", "chr(13)")
+
+    def quoted(cell: str) -> str:
+        needs = " OR ".join(f"{find}({cell}, {c}) > 0" for c in ("','", "'\"'", *breaks))
+        return f"CASE WHEN {needs} THEN '\"' || replace({cell}, '\"', '\"\"') || '\"' ELSE {cell} END"
+    return d.concat(",".join("%s" for _ in cells), [quoted(cell) for cell in cells])

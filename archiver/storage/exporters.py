@@ -93,17 +93,18 @@ def write_jsonl_lines(chunks: Iterable[list[str]], out: IO[str]) -> int:
     return count
 
 
-def write_csv_cells(chunks: Iterable[list[Any]], out: IO[str]) -> int:
-    """Rows of cells already rendered (empty cells None), in the article keys' order, which is the header."""
+def write_csv_cells(chunks: Iterable[list[str]], out: IO[str]) -> int:
+    """CSV lines already rendered (article_export.rendered, ``csv``), after the article keys as the header."""
     from .article_sql import KEYS
 
-    writer = csv.writer(out)
     count = 0
-    for rows in chunks:
-        if rows and not count:
-            writer.writerow(KEYS)
-        writer.writerows(rows)
-        count += len(rows)
+    for lines in chunks:
+        if lines and not count:
+            csv.writer(out).writerow(KEYS)
+        if lines:
+            out.write("\r\n".join(lines))
+            out.write("\r\n")
+            count += len(lines)
     return count
 
 
