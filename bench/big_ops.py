@@ -24,9 +24,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from sqlalchemy import Engine, text
 
 from archiver.citations import load_citation, render
 from archiver.storage.db import make_engine
-from archiver.storage.exporters import iter_rows, write_csv, write_jsonl, write_parquet
+from archiver.storage.exporters import export
 from archiver.storage.filters import ArticleFilter
 from archiver.storage.queries import archive_statistics, article_versions, find_article, version_diffs
 from archiver.storage.search import search_articles
@@ -172,12 +171,9 @@ def measure_export(engine: Engine, limit: int) -> dict[str, Any]:
                 if label == "since 2024" and table == "authors":
                     continue
                 for fmt in ("jsonl", "csv", "parquet"):
-                    rows: Iterator[dict[str, Any]] = islice(iter_rows(engine, table, **kwargs), limit)
                     started = time.perf_counter()
-                    if fmt == "parquet":
-                        count = write_parquet(rows, os.path.join(directory, "out.parquet"))
-                    else:
-                        count = (write_csv if fmt == "csv" else write_jsonl)(rows, io.StringIO())
+                    target = os.path.join(directory, "out.parquet") if fmt == "parquet" else io.StringIO()
+                    count = export(engine, table, fmt, target, limit=limit, **kwargs)
                     seconds = time.perf_counter() - started
                     out[f"{table} {label} {fmt}"] = {"rows": count, "seconds": round(seconds, 2),
                                                      "rows_per_second": round(count / seconds) if seconds else None}

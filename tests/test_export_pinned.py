@@ -2,7 +2,8 @@
 
 The expected rows are read here with the standard library's sqlite3, one version and one relation at a time, in
 the shapes docs/schema.md gives; the exporters' batched reading must give the same rows, field for field, and
-the same bytes in JSONL and CSV (Parquet read back with pyarrow).
+the same bytes in JSONL and CSV (Parquet read back with pyarrow) — both from the dict writers and from
+``export``, whose article rows the database renders (archiver/storage/article_sql.py).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from archiver.storage.db import make_engine
-from archiver.storage.exporters import TABLES, iter_rows, write_csv, write_jsonl, write_parquet
+from archiver.storage import article_export
+from archiver.storage.db import make_engine, upgrade
+from archiver.storage.exporters import TABLES, export, iter_rows, write_csv, write_jsonl, write_parquet
 from archiver.storage.filters import ArticleFilter
 
 from .conftest import CrawledArchive
@@ -234,10 +236,12 @@ def test_the_filters_choose_something(truth: Truth) -> None:
 @pytest.mark.parametrize("name", list(FILTERS))
 @pytest.mark.parametrize("table", TABLES)
 def test_export_equals_an_independent_reading(crawled: CrawledArchive, truth: Truth, tmp_path: Path, table: str,
-                                              name: str, versions: str) -> None:
+                                              name: str, versions: str, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = truth.rows(table, versions, name)
     assert expected
     engine = make_engine(crawled.db_url, readonly=True)
+    # Chunks of 7 article rows: several chunks rendered at once on the workers' connections, put back in order.
+    monkeypatch.setattr(article_export, "BATCH", 7)
 
     def exported() -> Iterator[Row]:
         return iter_rows(engine, table, versions, FILTERS[name][0])
@@ -257,6 +261,60 @@ def test_export_equals_an_independent_reading(crawled: CrawledArchive, truth: Tr
     assert write_parquet(exported(), str(path), table, batch=7) == len(expected)
     assert pyarrow.read_table(path).to_pylist() == [{k: parquet_value(v, k) for k, v in row.items()}
                                                     for row in expected]
+    assert_export_writes(engine, table, versions, FILTERS[name][0], expected, tmp_path)
+
+
+def assert_export_writes(engine: Any, table: str, versions: str, chosen: ArticleFilter, expected: list[Row],
+                         tmp_path: Path, parquet: bool = True) -> None:
+    """``export`` (what ``archiver export`` runs) writes the expected rows in the documented bytes."""
+    jsonl = io.StringIO()
+    assert export(engine, table, "jsonl", jsonl, versions, chosen) == len(expected)
+    assert jsonl.getvalue() == "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n"
+                                       for row in expected)
+    text = io.StringIO()
+    assert export(engine, table, "csv", text, versions, chosen) == len(expected)
+    assert text.getvalue() == csv_text(expected)
+    assert export(engine, table, "jsonl", io.StringIO(), versions, chosen, limit=2) == min(2, len(expected))
+    if not parquet:
+        return
+    pyarrow = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "export.parquet"
+    assert export(engine, table, "parquet", str(path), versions, chosen) == len(expected)
+    assert pyarrow.read_table(path).to_pylist() == [{k: parquet_value(v, k) for k, v in row.items()}
+                                                    for row in expected]
+
+
+def test_rows_the_database_cannot_render_are_rendered_in_python(crawled: CrawledArchive, tmp_path: Path) -> None:
+    """A JSON column holding something else than strings (not what the archive writes, but what the column
+    allows) comes out in JSONL and CSV as Python encodes it (Parquet's string columns refuse it, as before)."""
+    path = tmp_path / "copy.sqlite3"
+    with sqlite3.connect(crawled.db_url.removeprefix("sqlite:///")) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
+        copy.execute("""UPDATE article_versions SET breadcrumb = '["Start", 2, null]',
+                        warnings = '[{"b": 1, "a": 2}]', field_sources = '{"title": 3, "lead": "meta"}'
+                        WHERE id = (SELECT min(id) FROM article_versions)""")
+    truth = Truth(str(path))
+    expected = truth.rows("articles", "all", "none")
+    assert any(row["breadcrumb"] == ["Start", 2, None] for row in expected)
+    assert_export_writes(make_engine(f"sqlite:///{path}", readonly=True), "articles", "all", ArticleFilter(),
+                         expected, tmp_path, parquet=False)
+
+
+@pytest.mark.postgres
+def test_postgresql_renders_the_bytes_python_writes(pg_url: str, tmp_path: Path) -> None:
+    """The PostgreSQL rendering of article rows: the bytes the dict writers give the rows its reader reads
+    (that reader is held to the independent reading above on SQLite)."""
+    from archiver.storage.repository import ArchiveStore
+
+    from .test_storage import items
+
+    upgrade(pg_url)
+    ArchiveStore(make_engine(pg_url)).store_articles(items(list(range(40))))
+    engine = make_engine(pg_url, readonly=True)
+    for versions, chosen in (("latest", ArticleFilter()), ("all", FILTERS["tag"][0]), ("latest", FILTERS["since"][0])):
+        expected = list(iter_rows(engine, "articles", versions, chosen))
+        assert expected
+        assert_export_writes(engine, "articles", versions, chosen, expected, tmp_path)
 
 
 def test_date_and_json_columns_read_as_sqlalchemy_types_read_them(crawled: CrawledArchive) -> None:

@@ -10,7 +10,7 @@ import click
 
 from ..exceptions import ConfigurationError, ExtractionError
 from .options import DB_OPTION, archive_engine
-from .selection import FORMATS, article_filter, filter_options, write_rows
+from .selection import FORMATS, article_filter, export_rows, filter_options
 
 # The choices, written out so that `--help` need not import the extractor or SQLAlchemy;
 # tests/test_cli.py holds them equal to archiver.pages.LAYOUTS and archiver.storage.exporters.TABLES.
@@ -113,10 +113,7 @@ def export(db_url: str | None, fmt: str, table: str, versions: str, since: str |
     tables are flat); cells that start with =, +, - or @ are neutralized with a leading apostrophe so
     no spreadsheet runs them.
     """
-    from ..storage.exporters import iter_rows, table_columns
-
     engine = archive_engine(db_url)
     selection = article_filter(since, until, author, category, tag, license_name, query)
-    write_rows(iter_rows(engine, table, versions, selection), fmt, output, table,
-               columns=lambda: table_columns(engine, table))
+    export_rows(engine, table, fmt, output, versions, selection)
     return 0

@@ -8,7 +8,7 @@ import json
 import click
 
 from .options import DB_OPTION, archive_engine
-from .selection import FORMATS, article_filter, filter_options, write_rows
+from .selection import FORMATS, article_filter, export_rows, filter_options
 
 SEARCH_HELP = """\b
 Query syntax, the same on SQLite and PostgreSQL: words (all must match), "a phrase", OR,
@@ -43,9 +43,7 @@ def search(query: str, db_url: str | None, since: str | None, until: str | None,
     if export_format:
         from dataclasses import replace
 
-        from ..storage.exporters import iter_rows
-
-        write_rows(iter_rows(engine, "articles", "latest", replace(selection, query=query)), export_format, output)
+        export_rows(engine, "articles", export_format, output, "latest", replace(selection, query=query))
         return 0
     result = search_articles(engine, query, limit, selection)
     summary = f"{result.total} match{'es' if result.total != 1 else ''}, showing {len(result.hits)}"

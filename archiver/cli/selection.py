@@ -1,9 +1,9 @@
-"""The filter options `search` and `export` share, and writing selected rows as JSONL, CSV or Parquet."""
+"""The filter options `search` and `export` share, and exporting the selected rows as JSONL, CSV or Parquet."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -12,6 +12,8 @@ import click
 from ..exceptions import ConfigurationError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from ..storage.filters import ArticleFilter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,19 +57,19 @@ def article_filter(since: str | None, until: str | None, author: str | None, cat
                          license=license_name, query=query)
 
 
-def write_rows(rows: Iterable[dict[str, Any]], fmt: str, output: str, table: str = "articles",
-               columns: Callable[[], list[str]] | None = None) -> int:
-    """Write the rows to a file (or stdout for JSONL and CSV); how many were written. `columns` names a flat
-    table's columns for a Parquet file of no rows."""
-    from ..storage.exporters import write_csv, write_jsonl, write_parquet
+def export_rows(engine: Engine, table: str, fmt: str, output: str, versions: str = "latest",
+                filters: ArticleFilter | None = None) -> int:
+    """Export a table to a file (or stdout for JSONL and CSV); how many rows were written."""
+    from ..storage.exporters import export
 
     if fmt == "parquet":
         if output == "-":
             raise ConfigurationError("Parquet needs a file: use -o FILE")
-        return write_parquet(rows, output, table, columns=columns)
+        return export(engine, table, fmt, output, versions, filters)
     handle = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
     try:
-        return (write_csv if fmt == "csv" else write_jsonl)(rows, handle)
+        return export(engine, table, fmt, handle, versions, filters)
     finally:
         if handle is not sys.stdout:
             handle.close()
+

@@ -10,15 +10,16 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import IO, Any
 
 from sqlalchemy import Engine, text
 
 from .filters import ArticleFilter
-from .parquet import BOOLEAN_COLUMNS, write_parquet
+from .parquet import BOOLEAN_COLUMNS, write_parquet, write_parquet_lines
 from .reader import BATCH, iso_column, iter_articles
 
-__all__ = ["TABLES", "iter_rows", "table_columns", "write_csv", "write_jsonl", "write_parquet"]
+__all__ = ["TABLES", "export", "iter_rows", "table_columns", "write_csv", "write_jsonl", "write_parquet"]
 
 TABLES = ("articles", "authors", "article_authors", "categories", "tags", "images", "credits", "links")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -56,6 +57,55 @@ AUTHORS_QUERY = (
     "{where} ORDER BY au.id")
 AUTHORS_OF = ("WHERE au.id IN (SELECT x.author_id FROM article_authors x " + VERSIONS + " {where})")
 DATE_COLUMNS = {"published", "modified", "captured_at", "removed_at"}
+
+
+def export(engine: Engine, table: str, fmt: str, out: IO[str] | str, versions: str = "latest",
+           filters: ArticleFilter | None = None, limit: int | None = None) -> int:
+    """Write one export table as `fmt` (``jsonl``, ``csv`` to a text stream; ``parquet`` to a file path), at most
+    `limit` rows; how many were written. Article rows are rendered by the database (article_export.py), in the
+    bytes the dict writers below give them; the flat tables go through those writers."""
+    if table == "articles":
+        from .article_export import rendered
+
+        chunks = rendered(engine, fmt, versions, filters, limit)
+        if fmt == "parquet":
+            assert isinstance(out, str)
+            return write_parquet_lines(chunks, out)
+        assert not isinstance(out, str)
+        return write_csv_cells(chunks, out) if fmt == "csv" else write_jsonl_lines(chunks, out)
+    rows: Iterable[dict[str, Any]] = iter_rows(engine, table, versions, filters)
+    if limit is not None:
+        rows = islice(rows, limit)
+    if fmt == "parquet":
+        assert isinstance(out, str)
+        return write_parquet(rows, out, table, columns=lambda: table_columns(engine, table))
+    assert not isinstance(out, str)
+    return (write_csv if fmt == "csv" else write_jsonl)(rows, out)
+
+
+def write_jsonl_lines(chunks: Iterable[list[str]], out: IO[str]) -> int:
+    count = 0
+    for lines in chunks:
+        if lines:
+            out.write("\n".join(lines))
+            out.write("\n")
+            count += len(lines)
+    return count
+
+
+def write_csv_cells(chunks: Iterable[list[str]], out: IO[str]) -> int:
+    """CSV lines already rendered (article_export.rendered, ``csv``), after the article keys as the header."""
+    from .article_sql import KEYS
+
+    count = 0
+    for lines in chunks:
+        if lines and not count:
+            csv.writer(out).writerow(KEYS)
+        if lines:
+            out.write("\r\n".join(lines))
+            out.write("\r\n")
+            count += len(lines)
+    return count
 
 
 def iter_rows(engine: Engine, table: str, versions: str = "latest",

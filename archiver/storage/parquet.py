@@ -7,6 +7,7 @@ dicts and DuckDB as ``STRUCT(...)[]``, neither needs ``json.loads``. docs/schema
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -131,4 +132,31 @@ def write_parquet(rows: Iterable[dict[str, Any]], path: str, table: str = "artic
     flush()
     if writer is not None:
         writer.close()
+    return count
+
+
+def write_parquet_lines(chunks: Iterable[list[str]], path: str) -> int:
+    """Write article rows given as chunks of JSON lines (article_export.rendered, ``parquet``): pyarrow's JSON
+    reader parses each chunk into the article schema's columns in C++, one row group per chunk. The field-source
+    map arrives as key/value entries (the reader has no maps) and becomes the map column here."""
+    pa, pq = _pyarrow()
+    import pyarrow.json as pj
+
+    schema = article_schema(pa)
+    index = schema.get_field_index("field_sources")
+    entries = pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))
+    options = pj.ParseOptions(explicit_schema=schema.set(index, pa.field("field_sources", entries)),
+                              unexpected_field_behavior="error")
+    count = 0
+    with pq.ParquetWriter(path, schema) as writer:
+        for lines in chunks:
+            if not lines:
+                continue
+            data = ("\n".join(lines) + "\n").encode()
+            table = pj.read_json(io.BytesIO(data), parse_options=options,
+                                 read_options=pj.ReadOptions(block_size=len(data)))
+            listed = table.column(index).combine_chunks()
+            mapped = pa.MapArray.from_arrays(listed.offsets, listed.values.field("key"), listed.values.field("value"))
+            writer.write_table(table.set_column(index, schema.field(index), mapped))
+            count += len(lines)
     return count

@@ -100,6 +100,12 @@ def iter_articles(engine: Engine, versions: str = "latest", since: datetime | No
             yield from _assemble(conn, chunk, with_html)
 
 
+def version_item(conn: Connection, version_id: int) -> Row:
+    """One stored version's item."""
+    sql = VERSIONS_QUERY.format(columns=VERSION_COLUMNS, join="v.article_id = a.id", where="WHERE v.id = :r_version")
+    return next(_assemble(conn, conn.execute(text(sql), {"r_version": version_id}).fetchall(), False))
+
+
 def _assemble(conn: Connection, rows: Sequence[Any], with_html: bool) -> Iterator[Row]:
     related = _relations(conn, [r[7] for r in rows])
     authors, categories, primaries, tags, images, credits, internal, external = related
