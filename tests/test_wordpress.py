@@ -276,7 +276,8 @@ def test_figure_caption_is_what_the_xpath_finds(markup: str) -> None:
     captions = 0
     for html in pages:
         root = Document.parse(html).root
-        for figure in root.xpath("//figure | //*[contains(@class, 'wp-caption') or contains(@class, 'wp-block-image')]"):
+        figures = root.xpath("//figure | //*[contains(@class, 'wp-caption') or contains(@class, 'wp-block-image')]")
+        for figure in figures:
             expected = next(iter(figure.xpath(CAPTION_XPATH)), None)
             assert _caption(figure) is expected
             captions += expected is not None
