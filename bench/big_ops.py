@@ -38,6 +38,7 @@ from archiver.storage.exporters import export
 from archiver.storage.filters import ArticleFilter
 from archiver.storage.queries import archive_statistics, article_versions, find_article, version_diffs
 from archiver.storage.search import search_articles
+from archiver.storage.stemming import stem_words
 
 # The served pages, one row each: (name, path). "{db}" is the database's name in Datasette (the file's stem),
 # "{article}" an article ID, "{author}" an author's name. Point new rows at the pages the UI grows.
@@ -103,11 +104,13 @@ def sample(engine: Engine, rounds: int, seed: int = 7, seed_of_archive: int = 32
         body = str(conn.execute(text("SELECT text FROM article_versions WHERE id = :i"), {"i": ids[0]}).scalar_one())
     words = vocabulary(60_000, random.Random(f"{seed_of_archive}:entities"))
     first = body.replace(".", " ").split()
+    # A phrase from the text's fourth word on whose second word is searchable (a phrase of stop words is refused).
+    at = next((n for n in range(3, len(first) - 1) if stem_words([first[n + 1]])), 3)
     return {"ids": ids, "post_ids": post_ids, "urls": urls, "author": author, "category": category,
             "year": str(published)[:4],
             "rank100": words[100], "rank1000": words[1000], "rank10000": words[10_000], "rank50000": words[50_000],
             "two": f"{words[1000]} {words[3000]}", "either": f"{words[1000]} OR {words[3000]}",
-            "phrase": f'"{first[3]} {first[4]}"'}
+            "phrase": f'"{first[at]} {first[at + 1]}"'}
 
 
 def measure_search(engine: Engine, picks: dict[str, Any], rounds: int) -> dict[str, Any]:
