@@ -245,7 +245,7 @@ def test_rel_author_links_are_what_the_xpath_finds(markup: str) -> None:
     found_any = False
     for html in pages:
         doc = Document.parse(html)
-        assert rel_author_links(doc.root) == doc.root.xpath(REL_AUTHOR_OUTSIDE_BOX)
+        assert rel_author_links(doc) == doc.root.xpath(REL_AUTHOR_OUTSIDE_BOX)
         found_any = found_any or bool(doc.root.xpath(REL_AUTHOR_OUTSIDE_BOX))
         for box in doc.select(AUTHOR_BOX):
             assert _box_link(box) is select_one(box, "a[rel=author]")

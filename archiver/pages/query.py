@@ -116,6 +116,12 @@ class Document:
         result = css.xpath(self.root, **starts)
         return result if isinstance(result, list) else [result]
 
+    @cached_property
+    def links(self) -> list[tuple[Element, str | None]]:
+        """Every ``<a>`` of the document with its ``rel`` attribute, in document order: several fields look at
+        the links, and reading an attribute costs more than the walk to it."""
+        return [(a, a.get("rel")) for a in self.root.iter("a")]
+
     def with_class(self, name: str) -> list[Element]:
         """The elements whose class attribute has the token ``name`` (CSS ``.name``), in document order."""
         found = self._index[0].get(name, [])

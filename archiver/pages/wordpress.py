@@ -153,13 +153,13 @@ class WordPressPage(ArticlePage):
         themes list them in ``.taxonomy-category``; tag links are ``rel="tag"`` outside such a list."""
         in_category_list = {a for container in self.doc.with_class("taxonomy-category") for a in container.iter("a")
                             if a is not container}
-        in_taxonomy_category = {a for container in self.doc.with_class_containing("taxonomy-category")
-                                for a in container.iter("a") if a is not container}
+        containers = self.doc.with_class_containing("taxonomy-category")
+        in_taxonomy_category = {a for container in containers for a in container.iter("a")
+                                if a is not container} if containers else set()
         categories: list[Element] = []
         tags: list[Element] = []
-        for link in self.root.iter("a"):
-            rel = link.get("rel")
-            if link in in_category_list or "category" in attribute_tokens(rel):
+        for link, rel in self.doc.links:
+            if link in in_category_list or (rel and "category" in attribute_tokens(rel)):
                 categories.append(link)
             if rel == "tag" and link not in in_taxonomy_category:
                 tags.append(link)
