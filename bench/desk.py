@@ -26,6 +26,7 @@ from storage import items as replica_items
 from archiver.desk import facets
 from archiver.desk.server import build_datasette
 from archiver.storage import stemming
+from archiver.storage.counts import refresh_counts
 from archiver.storage.db import make_engine, upgrade
 from archiver.storage.repository import ArchiveStore
 
@@ -78,6 +79,10 @@ def grow(path: Path, articles: int) -> None:
     conn.execute("ANALYZE")
     conn.commit()
     conn.close()
+    # The copies bypass the writers that keep the archive's counts: counted once, as `stats --recount` does.
+    engine = make_engine(f"sqlite:///{path}")
+    refresh_counts(engine)
+    engine.dispose()
 
 
 FACETS = ("authors", "category", "tags", "licenses", "year", "removed")

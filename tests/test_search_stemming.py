@@ -111,9 +111,16 @@ def test_the_stemmed_index_follows_every_write(stored: list, tmp_path: Path) -> 
 
 
 def test_the_migration_fills_an_existing_archive(stored: list, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    from alembic import command
+
+    from archiver.storage.db import alembic_config
+
     url = f"sqlite:///{tmp_path}/a.sqlite3"
-    upgrade(url, "0006")
+    upgrade(url)
     ArchiveStore(make_engine(url)).store_articles(stored[:20])
+    command.downgrade(alembic_config(url), "0006")  # an archive written before the stemmed index existed
+    with make_engine(url).connect() as conn:
+        assert not conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'article_search_stemmed'")).all()
     upgrade(url)
     with make_engine(url).connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM article_search_stemmed")).scalar_one() == \
