@@ -71,7 +71,6 @@ class Compound:
                 return False
         return True
 
-
     def beyond_index(self, class_name: str | None, by_id: bool) -> Compound | None:
         """What an element found in the index under ``class_name`` (or under this compound's id) must still be
         checked for; None when nothing: the index splits class attributes as ``attribute_tokens`` does, so an

@@ -56,15 +56,14 @@ def _is_junk_class(classes: str, parts: tuple[str, ...]) -> bool:
 Elements: TypeAlias = list[etree._Element]
 
 
-def _junk_under(root: etree._Element, layout_junk: Sequence[str],
-                layout_class_parts: tuple[str, ...] = ()) -> tuple[Elements, Elements, Elements]:
-    """The elements under ``root`` (never ``root`` itself) that the shared rules or the layout's call junk (its
-    class-attribute parts in the same pass, its XPath after it); from the same pass, the elements (``root``
-    included) with an attribute the clean HTML drops (``strip_attributes``); and all elements of the tree."""
+def _junk_under(root: etree._Element, nodes: Elements, layout_junk: Sequence[str],
+                layout_class_parts: tuple[str, ...] = ()) -> tuple[Elements, Elements]:
+    """Of ``nodes`` (every element of the tree at ``root``), those under ``root`` (never ``root`` itself) that the
+    shared rules or the layout's call junk (its class-attribute parts in the same pass, its XPath after it); and,
+    from the same pass, those (``root`` included) with an attribute the clean HTML drops (``strip_attributes``)."""
     junk_parts = _junk_class_parts(layout_class_parts)
     doomed: list[etree._Element] = []
     attributed: list[etree._Element] = []
-    nodes = list(root.iter(etree.Element))  # held: the walk then meets proxies lxml has already built
     for node in nodes:
         names = node.keys()
         if names and not KEEP_ATTRIBUTES.issuperset(names):
@@ -85,7 +84,7 @@ def _junk_under(root: etree._Element, layout_junk: Sequence[str],
             doomed.append(node)
     if layout_junk:
         doomed.extend(node for node in _layout_junk_query(tuple(layout_junk))(root) if node is not root)
-    return doomed, attributed, nodes
+    return doomed, attributed
 
 
 def strip_attributes(nodes: Iterable[etree._Element]) -> None:
@@ -198,7 +197,8 @@ class BodyReader:
 
     def read(self, element: etree._Element) -> Body:
         root = copy.deepcopy(element)
-        doomed, attributed, _held = _junk_under(root, self.junk, self.junk_class_parts)
+        nodes = list(root.iter(etree.Element))  # held: the walk then meets proxies lxml has already built
+        doomed, attributed = _junk_under(root, nodes, self.junk, self.junk_class_parts)
         for node in doomed:
             _remove_keep_tail(node)
         self._walk(root)

@@ -72,6 +72,7 @@ class Document:
 
     def __init__(self, root: Element) -> None:
         self.root = root
+        self._proxies: list[Element] = []  # every element, once the index is built (see there)
 
     @classmethod
     def parse(cls, html: str) -> Document:
