@@ -79,6 +79,14 @@ def _ticks(ax: Axes, months: list[str]) -> None:
     ax.set_xticks(range(0, len(months), step), months[::step], rotation=45, ha="right", fontsize=7)
 
 
+def _label_articles_over_time(ax: Axes, months: list[str], title: str, names: list[str]) -> None:
+    _ticks(ax, months)
+    ax.set_title(title)
+    ax.set_ylabel("articles")
+    if names:
+        ax.legend(fontsize=7)
+
+
 def articles_per_month(ax: Axes, timeline: Timeline) -> None:
     period, nested = _nested_by_period(timeline.articles_per_month)
     months, names, series = _top(nested)
@@ -86,11 +94,7 @@ def articles_per_month(ax: Axes, timeline: Timeline) -> None:
     for name in names:
         ax.bar(range(len(months)), series[name], bottom=bottom, label=name, width=0.9)
         bottom = [b + n for b, n in zip(bottom, series[name], strict=True)]
-    _ticks(ax, months)
-    ax.set_title(f"Articles per {period} (UTC) by primary category")
-    ax.set_ylabel("articles")
-    if names:
-        ax.legend(fontsize=7)
+    _label_articles_over_time(ax, months, f"Articles per {period} (UTC) by primary category", names)
 
 
 def authors_over_time(ax: Axes, timeline: Timeline) -> None:
@@ -98,11 +102,7 @@ def authors_over_time(ax: Axes, timeline: Timeline) -> None:
     months, names, series = _top(nested)
     for name in names:
         ax.plot(range(len(months)), series[name], label=name, linewidth=1.2, marker="o", markersize=3)
-    _ticks(ax, months)
-    ax.set_title(f"Articles per {period} (UTC) by author")
-    ax.set_ylabel("articles")
-    if names:
-        ax.legend(fontsize=7)
+    _label_articles_over_time(ax, months, f"Articles per {period} (UTC) by author", names)
 
 
 def credits_by_license(ax: Axes, timeline: Timeline) -> None:
