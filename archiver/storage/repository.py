@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +29,7 @@ from .transactions import Transaction, is_transient, storage_error
 from .versions import ImageKey, LinkRows, content_hash, extracted, field_diff, parse_iso, summary, version_summary
 
 RETRIES = 6
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -185,11 +187,19 @@ class ArchiveStore:
         (see ``removals``)."""
         if not removed:
             return 0
-        for attempt in range(1, RETRIES + 1):  # it locks articles a concurrent batch may hold: retried as a batch is
+        # It locks articles a concurrent batch may hold: retried as a batch is.
+        return self._retried(lambda conn: removals.mark_removed(conn, removed, _now()))
+
+    def _retried(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in a transaction of its own, run again after a short random wait while the database reports a
+        transient failure (a deadlock, a lost connection), at most ``RETRIES`` times."""
+        for attempt in range(1, RETRIES + 1):
             try:
                 with self.engine.begin() as conn:
-                    return removals.mark_removed(conn, removed, _now())
+                    return work(conn)
             except DBAPIError as error:
+                self._entity_ids.clear()  # ids cached during the rolled-back transaction may not exist
+                self._site_ids.clear()
                 if not is_transient(error) or attempt == RETRIES:
                     raise storage_error(error) from error
                 time.sleep(random.uniform(0.01, 0.05) * attempt)
@@ -225,32 +235,25 @@ class ArchiveStore:
         Articles are written in key order so that concurrent batches lock rows in the same order.
         """
         order = sorted(range(len(items)), key=lambda n: _article_key(items[n]))
-        for attempt in range(1, RETRIES + 1):
-            try:
-                results: dict[int, StoreResult] = {}
-                change = CountChange()
-                with self.engine.begin() as conn:
-                    if captures:
-                        self._insert_captures(conn, captures, run_id, change)
-                    # One query for the batch's capture rows, not one per article.
-                    record_ids = [item.capture.record_id for item in items if item.capture and item.capture.record_id]
-                    known = self._capture_ids(conn, record_ids)
-                    # A batch's link rows (authors, categories, tags, images, credits, links of each version) go
-                    # in one statement per table at its end, not one per table per article (round trips to
-                    # PostgreSQL).
-                    links = LinkRows(self._image_ids)
-                    for segment in _distinct_key_runs(order, items):
-                        results.update(self._store_segment(conn, segment, known, links, change, digests))
-                    links.insert(conn)
-                    change.commit(conn)
-                return [results[n] for n in range(len(items))]
-            except DBAPIError as error:
-                self._entity_ids.clear()  # ids cached during the rolled-back transaction may not exist
-                self._site_ids.clear()
-                if not is_transient(error) or attempt == RETRIES:
-                    raise storage_error(error) from error
-                time.sleep(random.uniform(0.01, 0.05) * attempt)
-        raise AssertionError("unreachable")
+
+        def store(conn: Connection) -> list[StoreResult]:
+            results: dict[int, StoreResult] = {}
+            change = CountChange()
+            if captures:
+                self._insert_captures(conn, captures, run_id, change)
+            # One query for the batch's capture rows, not one per article.
+            record_ids = [item.capture.record_id for item in items if item.capture and item.capture.record_id]
+            known = self._capture_ids(conn, record_ids)
+            # A batch's link rows (authors, categories, tags, images, credits, links of each version) go in one
+            # statement per table at its end, not one per table per article (round trips to PostgreSQL).
+            links = LinkRows(self._image_ids)
+            for segment in _distinct_key_runs(order, items):
+                results.update(self._store_segment(conn, segment, known, links, change, digests))
+            links.insert(conn)
+            change.commit(conn)
+            return [results[n] for n in range(len(items))]
+
+        return self._retried(store)
 
     def store_article(self, item: ArticleItem) -> StoreResult:
         return self.store_articles([item])[0]
