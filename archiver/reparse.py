@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .crawl.capture import software_versions
 from .exceptions import ExtractionError, RecordRangeMismatch
 from .items import ArticleItem, CaptureRef, ExtractionFailure
 from .normalize.charset import decode_page
@@ -27,6 +26,7 @@ from .reparse_removals import RemovalReplay
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore, CaptureRecord
 from .storage.versions import content_hash
+from .versions import software_versions
 from .warc.ranges import RecordRange, plan
 from .warc.reader import StoredRecord, iter_records, read_record_at, warc_files
 

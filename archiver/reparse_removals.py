@@ -1,7 +1,7 @@
 """Take-downs from the archived answers, for ``archiver reparse``: the same judgement as the crawl's.
 
 An update asks for its known articles; an answer that is 404 or 410 or that redirects away from the article
-(``archiver.crawl.policy.answer_removal``), or the article's own REST route answering that it is no longer
+(``archiver.normalize.takedowns.answer_removal``), or the article's own REST route answering that it is no longer
 published (``archiver.pages.rest_route``), marked it removed at the time of that answer. Replayed in writing
 order, the same answers mark the rebuilt database the same way; an article page that answers again later is a
 restore, which storing it records (``archiver.storage.removals``). A restored page identical to its archived
@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urljoin
 
-from .crawl.policy import REDIRECTS, answer_removal
 from .items import ArticleItem
+from .normalize.takedowns import REDIRECTS, answer_removal
 from .normalize.urls import is_article_url
 from .pages.rest_route import UNPUBLISHED_ANSWERS, route_item_id
 from .warc.reader import StoredRecord, read_record_at

@@ -76,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         "started": datetime.now(UTC).isoformat(), "quick": args.quick, "commit": _commit(),
         "command": " ".join([".venv/bin/python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)]),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "versions": json.loads(subprocess.run([sys.executable, "-c", "import json, archiver.crawl.capture as c; "
-                                               "print(json.dumps(c.software_versions()))"],
+        "versions": json.loads(subprocess.run([sys.executable, "-c", "import json, archiver.versions as v; "
+                                               "print(json.dumps(v.software_versions()))"],
                                               capture_output=True, text=True, check=True).stdout),
     }
     for name, command in plan.items():

@@ -8,29 +8,24 @@ retries, robots.txt, 404s and images all pass through it.
 from __future__ import annotations
 
 import logging
-import platform
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import scrapy
-import sqlalchemy
-import warcio
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
-from .. import __version__
 from ..exceptions import ConfigurationError, WarcError
 from ..items import CaptureRef
 from ..locations import resolve_db_url, resolve_warc_dir
 from ..storage.earlier import EarlierPayloads
 from ..storage.repository import CaptureRecord
+from ..versions import software_versions
 from ..warc.records import RECONSTRUCTED_NOTE, CapturedExchange, RawHeaders, from_epoch_us, sha1_digest, warc_date
 from ..warc.service import WRITERS, WarcSink, open_sink
 from ..warc.writer import WrittenRecord
@@ -52,18 +47,6 @@ def warc_writer_kind(settings: Any) -> str:
     if kind not in WRITERS:
         raise ConfigurationError(f"ARCHIVER_WARC_WRITER must be {' or '.join(WRITERS)}, got {kind!r}")
     return str(kind)
-
-
-def software_versions() -> dict[str, str]:
-    return {"archiver": __version__, "scrapy": scrapy.__version__, "warcio": _version_of(warcio),
-            "sqlalchemy": sqlalchemy.__version__, "python": platform.python_version()}
-
-
-def _version_of(module: Any) -> str:
-    try:
-        return version(module.__name__)
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _raw(headers: Any) -> RawHeaders:

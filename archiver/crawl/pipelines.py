@@ -26,8 +26,8 @@ from ..storage.lock import reassert_lock
 from ..storage.repository import ArchiveStore, CaptureRecord, StoreResult
 from ..storage.transactions import retry_while_disconnected
 from ..storage.versions import parse_iso
+from ..versions import software_versions
 from . import signals as archiver_signals
-from .capture import software_versions
 from .stats import finish_reason
 
 logger = logging.getLogger(__name__)

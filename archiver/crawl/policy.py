@@ -20,17 +20,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from ..normalize.urls import post_id_from_url
+from ..normalize.takedowns import REDIRECTS, REMOVED_STATUSES, answer_removal
 from .archive_view import ArchiveView
 
 ROLE = "archiver_role"
-REMOVED_STATUSES = [404, 410]
 # The datetime each source gave for the article, by the name ARCHIVER_CHANGE_SIGNALS switches it with.
 CHANGE_SIGNALS = {"lastmod": "archiver_lastmod", "rest": "archiver_modified", "feed": "archiver_feed"}
 
@@ -39,7 +37,6 @@ CHANGE_SIGNALS = {"lastmod": "archiver_lastmod", "rest": "archiver_modified", "f
 # HttpErrorMiddleware would drop them before the callback). Its redirects are not followed by Scrapy: the
 # redirect to a page this run already fetched (the front page) would be dropped as a duplicate, and the spider
 # never told; ``removal`` judges the redirect and ``moved`` follows one to the article's own new place.
-REDIRECTS = [301, 302, 303, 307, 308]
 KNOWN_STATUSES = [304, *REMOVED_STATUSES, *REDIRECTS]
 
 
@@ -69,17 +66,6 @@ def removal(response: Response, is_article: Callable[[str], bool]) -> str | None
     return answer_removal(response.url, response.status, _redirect_target(response), is_article)
 
 
-def answer_removal(url: str, status: int, target: str | None, is_article: Callable[[str], bool]) -> str | None:
-    """The take-down an archived article's answer shows: its status, and where a redirect sends it (absolute).
-    A redirect to the article's own post (the same post ID, the path with or without its trailing slash, or
-    another permalink) is a move, not a take-down. Shared by the crawl and ``archiver reparse``."""
-    if status in REMOVED_STATUSES:
-        return str(status)
-    if target is not None and not _same_article(url, target, is_article):
-        return f"redirect:{target}"
-    return None
-
-
 def moved(response: Response) -> Request | None:
     """A known article redirected to its own new place: the request there, Scrapy following what comes next."""
     target = _redirect_target(response) if response.meta.get("archiver_known") else None
@@ -92,15 +78,6 @@ def moved(response: Response) -> Request | None:
 def _redirect_target(response: Response) -> str | None:
     location = response.headers.get(b"Location") if response.status in REDIRECTS else None
     return response.urljoin(location.decode("latin-1")) if location else None
-
-
-def _same_article(asked: str, final: str, is_article: Callable[[str], bool]) -> bool:
-    before, after = post_id_from_url(asked), post_id_from_url(final)
-    if before is not None and after is not None:
-        return before == after
-    if urlsplit(asked).path.rstrip("/") == urlsplit(final).path.rstrip("/"):
-        return True
-    return is_article(final)
 
 
 class OutputPolicy:
