@@ -1,11 +1,13 @@
 """The kept counts (stat_counts) equal a count of the rows after every kind of write: a crawl of the replica, an
 update with edits and take-downs, one with restores, a reextract that changes current versions in place, a reparse
-(SQLite and PostgreSQL), the migration's backfill and ``archiver stats --recount``.
+(SQLite and PostgreSQL), the migration's backfill and ``archiver stats --recount``. So does the ``authors`` export,
+which reads them (and counts the rows itself on an archive from before them).
 
 The counts to compare with are plain SQL written here, not the code under test."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -17,6 +19,7 @@ from sqlalchemy import text
 
 from archiver.storage.counts import refresh_counts
 from archiver.storage.db import alembic_config, make_engine, upgrade
+from archiver.storage.exporters import export
 from archiver.storage.queries import archive_statistics
 
 from .conftest import run_cli, start_replica, stop_replica
@@ -77,6 +80,24 @@ def assert_kept(url: str) -> dict[tuple[str, str], int]:
     return plain
 
 
+# The authors export's `articles`: the articles, taken down or not, whose current version names the author.
+AUTHOR_ARTICLES = ("SELECT au.id, (SELECT count(*) FROM articles a WHERE EXISTS (SELECT 1 FROM article_authors aa "
+                   "WHERE aa.version_id = a.current_version_id AND aa.author_id = au.id)) FROM authors au")
+
+
+def exported_authors(url: str) -> dict[int, int]:
+    out = io.StringIO()
+    export(make_engine(url, readonly=True), "authors", "jsonl", out)
+    return {row["id"]: row["articles"] for row in map(json.loads, out.getvalue().splitlines())}
+
+
+def assert_authors_export(url: str) -> dict[int, int]:
+    with make_engine(url, readonly=True).connect() as conn:
+        plain = {int(author): int(count) for author, count in conn.execute(text(AUTHOR_ARTICLES))}
+    assert exported_authors(url) == plain and any(plain.values())
+    return plain
+
+
 def update(directory: Path, port: int, day: int, removed: int) -> dict[str, Any]:
     due_again(directory)
     server = start_replica(ARTICLES, day=day, port=port, removed=removed)
@@ -121,11 +142,16 @@ def updated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert gone["articles_removed"] == REMOVED and gone["articles_changed"] > 0 and gone["articles_new"] > 0, gone
     counts = assert_kept(url)
     assert sum(total for (kind, _), total in counts.items() if kind == "removal_month") == REMOVED
+    assert_authors_export(url)
+    with make_engine(url, readonly=True).connect() as conn:  # so the export above counted taken-down articles
+        assert conn.execute(text("SELECT count(*) FROM articles a JOIN article_authors aa ON aa.version_id = "
+                                 "a.current_version_id WHERE a.removed_at IS NOT NULL")).scalar_one() > 0
     assert counts[("versions", "2")] > 0 and counts[("capture_type", "revisit")] > 0
     back = update(directory, port, day=3, removed=0)
     assert back["articles_restored"] == REMOVED, back
     counts = assert_kept(url)
     assert not [kind for kind, _ in counts if kind == "removal_month"]
+    assert_authors_export(url)
     return directory
 
 
@@ -140,17 +166,21 @@ def test_sqlite_reextract_reparse_backfill_and_recount(updated: Path, tmp_path: 
     assert_kept(rebuilt)
     assert by_name(rebuilt) == by_name(f"sqlite:///{updated}/a.sqlite3")
 
-    # An archive made before the counts is counted from its rows; the migration fills it.
+    # An archive made before the counts is counted from its rows (export does not require the upgrade); the
+    # migration fills it.
     command.downgrade(alembic_config(url), "0011")
     from_rows = archive_statistics(make_engine(url, readonly=True))["versions_per_article"]
     assert from_rows == {item: total for (kind, item), total in plain_counts(url).items() if kind == "versions"}
+    before_counts = assert_authors_export(url)
     upgrade(url)
     assert_kept(url)
+    assert assert_authors_export(url) == before_counts
 
     # Counts gone wrong (a manual edit) are found and repaired; the report then says what the rows say.
     with make_engine(url).begin() as conn:
         conn.execute(text("UPDATE stat_counts SET total = total + 7 WHERE kind = 'versions' AND item = '1'"))
         conn.execute(text("DELETE FROM stat_counts WHERE kind = 'author'"))
+    assert not any(exported_authors(url).values())  # the export reads the kept counts, not the bylines
     authors = sum(1 for kind, _ in plain_counts(url) if kind == "author")
     done = run_cli("stats", "--recount", "--json", "--db", url)
     assert done.returncode == 0, done.stderr
@@ -164,6 +194,7 @@ def test_sqlite_reextract_reparse_backfill_and_recount(updated: Path, tmp_path: 
             "SELECT au.name, count(*) FROM authors au JOIN article_authors aa ON aa.author_id = au.id JOIN articles a "
             "ON a.current_version_id = aa.version_id GROUP BY 1"))}
     assert report["versions_per_article"] == versions and report["authors_by_articles"] == authors_by_name
+    assert_authors_export(url)
 
 
 @pytest.mark.postgres
@@ -172,7 +203,9 @@ def test_postgres_reparse_and_reextract(updated: Path, pg_url: str) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert_kept(pg_url)
     assert by_name(pg_url) == by_name(f"sqlite:///{updated}/a.sqlite3")  # the two databases agree
+    assert_authors_export(pg_url)
     reextract(pg_url, updated / "warc")
+    assert_authors_export(pg_url)
 
 
 @pytest.mark.postgres
@@ -203,3 +236,4 @@ def test_postgres_writers_at_the_same_time_keep_the_counts(pg_url: str) -> None:
         list(pool.map(write, range(5)))
     counts = assert_kept(pg_url)
     assert {item: total for (kind, item), total in counts.items() if kind == "versions"} == {"5": 30}
+    assert_authors_export(pg_url)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import IO, Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from .filters import ArticleFilter
 from .parquet import BOOLEAN_COLUMNS, write_parquet, write_parquet_lines
@@ -46,15 +46,21 @@ COMPANION_QUERIES = {
     "links": ("SELECT a.id AS article_id, v.version, x.kind, x.position, x.url, x.target_post_id "
               f"FROM links x {VERSIONS} {{where}} ORDER BY a.id, v.version, x.kind, x.position"),
 }
-# Authors are entities: one row each, with how many current articles name them (counted once for all authors:
-# a count per author row walked each author's bylines again); with filters, only the authors of the chosen
-# versions.
-AUTHORS_QUERY = (
+# Authors are entities: one row each, with how many current articles name them (taken-down ones included); with
+# filters, only the authors of the chosen versions. The count is the one the writers keep in stat_counts (kind
+# 'author': rows of article_authors on current versions, one per article since (version_id, author_id) is the
+# key), read per author instead of aggregated over every byline; an archive from before those counts (revision
+# 0012, which export does not require) has them aggregated, once for all authors.
+_AUTHORS = (
     "SELECT au.id, s.host AS site, au.name, au.url, au.site_author_id, au.bio, au.avatar_url, au.forum_url, "
-    "au.is_organization, coalesce(n.articles, 0) AS articles FROM authors au JOIN sites s ON s.id = au.site_id "
-    "LEFT JOIN (SELECT caa.author_id, count(DISTINCT ca.id) AS articles FROM article_authors caa JOIN articles ca "
-    "ON ca.current_version_id = caa.version_id GROUP BY caa.author_id) n ON n.author_id = au.id "
-    "{where} ORDER BY au.id")
+    "au.is_organization, coalesce(n.{total}, 0) AS articles FROM authors au JOIN sites s ON s.id = au.site_id "
+    "LEFT JOIN {counts} {{where}} ORDER BY au.id")
+# The item is the author's ID as the writers spell it (CAST … AS TEXT), so the join probes stat_counts' key.
+AUTHORS_QUERY = _AUTHORS.format(total="total",
+                                counts="stat_counts n ON n.kind = 'author' AND n.item = CAST(au.id AS TEXT)")
+AUTHORS_COUNTED_QUERY = _AUTHORS.format(
+    total="articles", counts="(SELECT caa.author_id, count(DISTINCT ca.id) AS articles FROM article_authors caa "
+    "JOIN articles ca ON ca.current_version_id = caa.version_id GROUP BY caa.author_id) n ON n.author_id = au.id")
 AUTHORS_OF = ("WHERE au.id IN (SELECT x.author_id FROM article_authors x " + VERSIONS + " {where})")
 DATE_COLUMNS = {"published", "modified", "captured_at", "removed_at"}
 
@@ -118,7 +124,7 @@ def iter_rows(engine: Engine, table: str, versions: str = "latest",
     clauses, params = (filters or ArticleFilter()).sql(engine.dialect.name)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     if table == "authors":
-        sql = AUTHORS_QUERY.format(where=AUTHORS_OF.format(join=join, where=where) if clauses else "")
+        sql = authors_query(engine).format(where=AUTHORS_OF.format(join=join, where=where) if clauses else "")
     else:
         sql = COMPANION_QUERIES[table].format(join=join, where=where)
     with engine.connect() as conn:
@@ -134,6 +140,11 @@ def iter_rows(engine: Engine, table: str, versions: str = "latest",
                 yield dict(zip(names, values, strict=True))
 
 
+def authors_query(engine: Engine) -> str:
+    """The authors query this archive can answer: from the kept counts, or counted on an archive without them."""
+    return AUTHORS_QUERY if inspect(engine).has_table("stat_counts") else AUTHORS_COUNTED_QUERY
+
+
 def _converter(name: str) -> Callable[[Any], Any]:
     if name in DATE_COLUMNS:
         return iso_column
@@ -142,7 +153,7 @@ def _converter(name: str) -> Callable[[Any], Any]:
 
 def table_columns(engine: Engine, table: str) -> list[str]:
     """A flat table's column names, read from its query (for a Parquet file of no rows)."""
-    sql = AUTHORS_QUERY.format(where="") if table == "authors" else \
+    sql = authors_query(engine).format(where="") if table == "authors" else \
         COMPANION_QUERIES[table].format(join="a.current_version_id = v.id", where="")
     with engine.connect() as conn:
         return list(conn.execute(text(f"SELECT * FROM ({sql}) q LIMIT 0")).keys())
