@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from archiver.warc.reader import iter_records, warc_files, warcio_records
 from tests.wordpress.site import THEMES, RealWordPress
 
 from .conftest import assert_reparse_equals_crawl, run_cli
@@ -124,6 +125,8 @@ def test_reparse_equals_crawl(theme_crawl: ThemeCrawl, tmp_path: Path) -> None:
     """The REST answers are archived: the rebuilt database has the authors' IDs and bios the crawl had."""
     db = f"sqlite:///{theme_crawl.directory}/archive.sqlite3"
     assert assert_reparse_equals_crawl(db, theme_crawl.directory / "warc", tmp_path) == len(theme_crawl.truth)
+    for path in warc_files(theme_crawl.directory / "warc"):  # Apache's and PHP's answers, as warcio reads them
+        assert list(iter_records(path)) == list(warcio_records(path))
 
 
 def expected_sources(theme: str, post: dict[str, Any]) -> dict[str, str | None]:
