@@ -23,7 +23,7 @@ from .exceptions import ConfigurationError, WorkerCrashed
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
-IN_FLIGHT_PER_WORKER = 2
+IN_FLIGHT_PER_WORKER = 4  # results held ahead of the one the writer waits for: a slow task stalls no worker
 
 
 def default_workers() -> int:

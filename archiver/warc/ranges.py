@@ -16,6 +16,7 @@ from pathlib import Path
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WINDOW = 1 << 16  # bytes read at a time while looking for the next member after a target position
+RANGES_PER_WORKER = 16
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,11 @@ def split(path: Path, chunk_bytes: int) -> list[RecordRange]:
 
 
 def plan(files: list[Path], workers: int, smallest: int = 256 << 10, largest: int = 8 << 20) -> list[RecordRange]:
-    """Every file's records as ranges, in writing order: about four ranges per worker over the whole set (so a
-    slow worker does not hold the rest up), each between ``smallest`` and ``largest`` bytes; one range per file
-    for one worker."""
+    """Every file's records as ranges, in writing order: about sixteen ranges per worker over the whole set (so
+    that at the end no worker waits long for the last one, and a slow range does not hold the rest up), each
+    between ``smallest`` and ``largest`` bytes; one range per file for one worker."""
     if workers <= 1:
         return [RecordRange(path) for path in files]
     total = sum(path.stat().st_size for path in files)
-    chunk = min(largest, max(smallest, total // (4 * workers)))
+    chunk = min(largest, max(smallest, total // (RANGES_PER_WORKER * workers)))
     return [piece for path in files for piece in split(path, chunk)]
