@@ -1,8 +1,9 @@
 """The desk's facets: cached per archive state, and a list facet for the JSON-list columns.
 
 Facet counts are a scan of every row the page lists; on a large archive they take longer than a page may
-(``facet_time_limit_ms``). Each facet's answer is therefore kept per page address. One that ran out of time is
-computed in the background without any limit, one page's facets at a time, so the next load has it. When the
+(``facet_time_limit_ms``), and a page of several facets would wait for each in turn: the facets of one page share
+one budget (``FACETS_PER_PAGE_MS``). Each facet's answer is therefore kept per page address. One that ran out of
+time is computed in the background without any limit, one page's facets at a time, so the next load has it. When the
 archive's files change (a run commits) the kept answer is still shown and computed again in the background: the
 list itself is always current, its facet counts at most one computation behind, and a run that commits every few
 seconds costs the server one facet scan at a time, not one per page load. ``value`` is Datasette's column facet
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,9 @@ from datasette.utils import escape_sqlite, path_with_added_args, path_with_remov
 
 Results = tuple[list[dict[str, Any]], list[str]]
 VIEW = "v_desk_articles"
+# All the facets of one page together get this long in the request (each also within facet_time_limit_ms); the
+# rest are counted in the background and shown from the next load on.
+FACETS_PER_PAGE_MS = 250.0
 _KEPT = ("SELECT {value} AS value, sum(s.total) AS count FROM stat_counts s {join} WHERE s.kind = '{kind}' "
          "AND s.total > 0 {where} GROUP BY 1 ORDER BY count DESC, value LIMIT {{limit}}")
 _TOTAL = "(SELECT coalesce(sum(total), 0) FROM stat_counts WHERE kind = '{kind}')"
@@ -90,7 +95,24 @@ class _Unhurried:
         return await self._datasette.get_database(database).execute_fn(run)
 
 
+class _Budgeted:
+    """The Datasette instance as a facet sees it in a request: no facet may run past what the page's budget has
+    left, so that a page of several facets is not held for each one's full time limit in turn."""
+
+    def __init__(self, datasette: Any, remaining_ms: float) -> None:
+        self._datasette, self._remaining_ms = datasette, remaining_ms
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._datasette, name)
+
+    def setting(self, name: str) -> Any:
+        value = self._datasette.setting(name)
+        return min(value, self._remaining_ms) if name == "facet_time_limit_ms" else value
+
+
 class CachedFacet(Facet):  # type: ignore[misc]
+    ds: Any  # the Datasette instance (Facet sets it); a request's facets see it through _Budgeted
+
     async def facet_results(self) -> Results:
         if self.table == VIEW and self.sql.rstrip().endswith(f"from {VIEW}"):
             counted = await self.from_kept_counts()
@@ -104,12 +126,26 @@ class CachedFacet(Facet):  # type: ignore[misc]
         if kept is not None:  # the archive changed: the last answer now, a fresh one in the background
             self._in_background(key)
             return kept[1]
-        results, timed_out = await self.compute()
+        remaining_ms = self._remaining_ms()
+        if remaining_ms <= 0:  # the page's facets have had their time: this one comes from the background
+            self._in_background(key)
+            return [], [config["config"].get("column") or config["config"]["simple"] for config in self.get_configs()]
+        datasette = self.ds
+        self.ds = _Budgeted(datasette, remaining_ms)
+        try:
+            results, timed_out = await self.compute()
+        finally:
+            self.ds = datasette
         if timed_out:
             self._in_background(key)
         else:
             self._keep(key, state, (results, timed_out))
         return results, timed_out
+
+    def _remaining_ms(self) -> float:
+        """What is left of the page's facet budget (``FACETS_PER_PAGE_MS``), counted from its first facet."""
+        deadline = self.request.scope.setdefault("archiver_facets_until", time.monotonic() + FACETS_PER_PAGE_MS / 1000)
+        return float((deadline - time.monotonic()) * 1000)
 
     @staticmethod
     def _keep(key: tuple[Any, ...], state: tuple[int, ...], results: Results) -> None:
