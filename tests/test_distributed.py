@@ -26,7 +26,8 @@ from archiver.warc.reader import iter_records
 from .conftest import REDIS_URL, CrawledArchive, Replica, crawl_into, run_cli, start_replica, stop_replica
 from .test_storage_crawls import comparable
 
-ARTICLES = 2000
+# More than one sitemap's worth (1,000 URLs): the queue-peak test needs a second sitemap to wait for.
+ARTICLES = 1200
 # Short timings for tests; production defaults are 30 s (docs/runbook.md).
 FAST = ("-s", "ARCHIVER_IDLE_CLOSE=3", "-s", "ARCHIVER_HEARTBEAT_TTL=4", "-s", "LOG_LEVEL=INFO")
 # Each worker must read robots.txt itself (it obeys it); the sitemap spider reads it once more for sitemaps.
@@ -84,8 +85,8 @@ def assert_stored_exactly_once(db_url: str) -> None:
 
 def test_a_single_process_crawl_queues_a_few_pages_not_the_site(single: CrawledArchive) -> None:
     """The queue is the crawl's memory. Articles before listings, the next sitemap only once the queue is empty:
-    never more than one sitemap's worth (1,000 URLs) waits, however large the site (2,000 articles here; the
-    whole pagination chain queued 4,024 requests before)."""
+    never more than one sitemap's worth (1,000 URLs) waits, however large the site (1,200 articles here, two
+    sitemaps; on 2,000 articles the whole pagination chain queued 4,024 requests before)."""
     assert single.summary["articles_new"] == ARTICLES
     assert 0 < single.summary["queue_peak"] < 1000, single.summary["queue_peak"]
 
@@ -242,7 +243,7 @@ def test_a_worker_killed_mid_run_loses_nothing(big_replica: Replica, single_craw
                 done = conn.execute(text("SELECT count(*) FROM captures WHERE worker = 'k1'")).scalar_one()
         except Exception:
             continue
-        if done >= 400:
+        if done >= ARTICLES // 5:  # about half of its third of the captures
             break
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
@@ -255,41 +256,3 @@ def test_a_worker_killed_mid_run_loses_nothing(big_replica: Replica, single_craw
     assert not list(warc_dir.glob("*.open"))
     verify = run_cli("warc", "verify", str(warc_dir))
     assert verify.returncode == 0, verify.stdout[-2000:]
-
-
-def test_a_distributed_update_stores_the_new_and_edited_articles_once(pg_url: str, tmp_path: Path,
-                                                                      redis_client: redis.Redis) -> None:
-    """Two workers crawl a 300-article site; a day later two workers update it: every new and edited
-    article is stored once, few requests, and a worker that found no work left still exits 0."""
-    warc_dir = tmp_path / "warc"
-    day0 = start_replica(300, day=0)
-    try:
-        crawlers = [start_worker(day0, pg_url, warc_dir, f"c{i}", tmp_path / f"c{i}.log") for i in range(2)]
-        crawled = [finish(w, tmp_path / f"c{i}.log") for i, w in enumerate(crawlers)]
-    finally:
-        stop_replica(day0)
-    day1 = start_replica(300, day=1, port=int(day0.base_url.rsplit(":", 1)[1]))
-    try:
-        updaters = [start_worker(day1, pg_url, warc_dir, f"u{i}", tmp_path / f"u{i}.log", mode="update")
-                    for i in range(2)]
-        updates = [finish(w, tmp_path / f"u{i}.log") for i, w in enumerate(updaters)]
-        truth = day1.truth()
-    finally:
-        stop_replica(day1)
-
-    assert len(truth["new_today"]) == len(truth["edited_today"]) == 3
-    assert sum(u["articles_new"] for u in updates) == 3
-    assert sum(u["articles_changed"] for u in updates) == 3
-    assert sum(u["requests"] for u in updates) < sum(c["requests"] for c in crawled) / 10
-    # Both workers report the run's total, whoever did the fetching.
-    assert {u["run_responses"] for u in updates} == {sum(u["responses"] for u in updates)}
-    with make_engine(pg_url).connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM articles")).scalar_one() == 303
-        assert conn.execute(text("SELECT count(DISTINCT url) FROM articles")).scalar_one() == 303
-        assert conn.execute(text("SELECT count(*) FROM article_versions")).scalar_one() == 306
-        edited = conn.execute(text("SELECT a.post_id FROM article_versions v JOIN articles a ON a.id = v.article_id "
-                                   "WHERE v.version = 2")).scalars().all()
-    assert sorted(edited) == sorted(truth["edited_today"])
-    verify = run_cli("warc", "verify", str(warc_dir))
-    assert verify.returncode == 0, verify.stdout[-2000:]
-    assert not [run for run in run_status(redis_client) if run.host in day1.base_url]

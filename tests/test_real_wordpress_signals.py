@@ -53,10 +53,10 @@ def test_rest_modified_and_feed_dates_each_find_what_they_name(real_wordpress: R
         shutil.copytree(archive, directory)
     time.sleep(2)  # WordPress keeps modification times to the second
     old, newest = posts[3:6], posts[-1]  # the feeds list the ten newest posts only
-    for post in [*old, newest]:
-        real_wordpress.php(f"wp_update_post(['ID' => {post['id']}, 'post_content' => get_post({post['id']})"
-                           "->post_content . \"\\n<!-- wp:paragraph --><p>Korrektur: Ein Datum war falsch."
-                           "</p><!-- /wp:paragraph -->\"]);")
+    # One PHP process for the edits: each process loads the whole of WordPress first.
+    real_wordpress.php("".join(f"wp_update_post(['ID' => {post['id']}, 'post_content' => get_post({post['id']})"
+                               "->post_content . \"\\n<!-- wp:paragraph --><p>Korrektur: Ein Datum war falsch."
+                               "</p><!-- /wp:paragraph -->\"]);\n" for post in [*old, newest]))
     feed = wordpress_answer(f"{real_wordpress.base_url}/feed/atom/")
     assert feed == "200"
     by_rest = update(real_wordpress, copies["rest"], "rest")
@@ -124,16 +124,17 @@ def test_one_update_after_edits_new_posts_and_take_downs_stores_exactly_those(re
     assert full["articles_new"] == len(posts) == len(before)
     time.sleep(2)  # WordPress keeps modification times to the second
     edited, trashed, drafted = posts[20:23], posts[23], posts[24]
-    for post in edited:
-        real_wordpress.php(f"wp_update_post(['ID' => {post['id']}, 'post_title' => get_post({post['id']})"
-                           "->post_title . ' (korrigiert)']);")
-    author = real_wordpress.php("echo get_users(['orderby' => 'ID'])[0]->ID;")
-    new_ids = [real_wordpress.php(
-        f"echo wp_insert_post(['post_title' => 'Ganz neu {n}', 'post_status' => 'publish', 'post_author' => "
-        f"{author}, 'post_content' => '<!-- wp:paragraph --><p>Ein neuer Beitrag mit Text {n}.</p>"
-        "<!-- /wp:paragraph -->']);") for n in range(2)]
-    real_wordpress.php(f"wp_trash_post({trashed['id']}); "
-                       f"wp_update_post(['ID' => {drafted['id']}, 'post_status' => 'draft']);")
+    # The edits, the new posts and the take-downs in one PHP process: each process loads the whole of WordPress.
+    new_ids = real_wordpress.php(
+        "".join(f"wp_update_post(['ID' => {post['id']}, 'post_title' => get_post({post['id']})"
+                "->post_title . ' (korrigiert)']);\n" for post in edited)
+        + "$author = get_users(['orderby' => 'ID'])[0]->ID;\n"
+        + "".join(f"echo wp_insert_post(['post_title' => 'Ganz neu {n}', 'post_status' => 'publish', 'post_author' => "
+                  f"$author, 'post_content' => '<!-- wp:paragraph --><p>Ein neuer Beitrag mit Text {n}.</p>"
+                  "<!-- /wp:paragraph -->']), ' ';\n" for n in range(2))
+        + f"wp_trash_post({trashed['id']}); wp_update_post(['ID' => {drafted['id']}, 'post_status' => 'draft']);"
+    ).split()
+    assert len(new_ids) == 2 and all(post_id.isdigit() for post_id in new_ids), new_ids
     gone = {post["permalink"]: wordpress_answer(post["permalink"]) for post in (trashed, drafted)}
     assert "200" not in gone.values()
     try:

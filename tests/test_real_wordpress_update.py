@@ -46,18 +46,17 @@ def test_an_update_stores_exactly_the_edited_and_the_new_posts(real_wordpress: R
     time.sleep(1.5)  # WordPress keeps modification times to the second
     posts = real_wordpress.truth()
     edited = posts[3:3 + EDITED]
-    for post in edited:
-        real_wordpress.php(
-            f"wp_update_post(['ID' => {post['id']}, 'post_title' => get_post({post['id']})->post_title "
-            ". ' (aktualisiert)', 'post_content' => get_post({id})->post_content . \"\\n<!-- wp:paragraph -->"
-            "<p>Nachtrag der Redaktion: Die Angaben wurden ergänzt.</p><!-- /wp:paragraph -->\"]);"
-            .replace("{id}", str(post["id"])))
-    author = real_wordpress.php("echo get_users(['orderby' => 'ID'])[0]->ID;")
-    for number in range(PUBLISHED):
-        real_wordpress.php(
-            f"wp_insert_post(['post_title' => 'Neu im Archiv {number}', 'post_status' => 'publish', "
-            f"'post_author' => {author}, 'post_content' => '<!-- wp:paragraph --><p>Ein ganz neuer Beitrag "
-            f"Nummer {number} mit einigen Sätzen Text.</p><!-- /wp:paragraph -->']);")
+    # The edits and the new posts in one PHP process: each process loads the whole of WordPress first.
+    edits = "".join(
+        f"wp_update_post(['ID' => {post['id']}, 'post_title' => get_post({post['id']})->post_title "
+        ". ' (aktualisiert)', 'post_content' => get_post({id})->post_content . \"\\n<!-- wp:paragraph -->"
+        "<p>Nachtrag der Redaktion: Die Angaben wurden ergänzt.</p><!-- /wp:paragraph -->\"]);\n"
+        .replace("{id}", str(post["id"])) for post in edited)
+    inserts = "".join(
+        f"wp_insert_post(['post_title' => 'Neu im Archiv {number}', 'post_status' => 'publish', "
+        f"'post_author' => $author, 'post_content' => '<!-- wp:paragraph --><p>Ein ganz neuer Beitrag "
+        f"Nummer {number} mit einigen Sätzen Text.</p><!-- /wp:paragraph -->']);\n" for number in range(PUBLISHED))
+    real_wordpress.php(edits + "$author = get_users(['orderby' => 'ID'])[0]->ID;\n" + inserts)
     update = run("update", real_wordpress, tmp_path)
     after = versions(tmp_path)
     assert (update["articles_new"], update["articles_changed"]) == (PUBLISHED, EDITED), update

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from archiver.crawl.lock import RunLock
 from archiver.crawl.middlewares import retry_after_seconds
 from archiver.storage.db import make_engine
 
-from .conftest import Replica, run_cli, start_replica, stop_replica
+from .conftest import CrawledArchive, Replica, run_cli, start_replica, stop_replica
 from .test_capture import fetch, responses
 
 
@@ -89,10 +90,15 @@ def test_second_update_finds_nothing_and_writes_only_revisits(updated: dict[str,
     assert query(updated["dir"], "SELECT count(*) FROM article_versions")[0][0] == 1010 + 10
 
 
-def test_recheck_of_due_articles_uses_conditional_requests(updated: dict[str, Any], replica: Replica,
+def test_recheck_of_due_articles_uses_conditional_requests(updated: dict[str, Any], crawled: CrawledArchive,
                                                            tmp_path: Path) -> None:
     """Articles seen long ago are due again: they are asked for with If-None-Match and answer 304."""
-    first = summary(run("crawl", replica, tmp_path))
+    # A copy of the session's shared crawl of the replica (captures name their WARC files without a directory).
+    replica, first = crawled.replica, crawled.summary
+    for suffix in ("", "-wal"):  # the write-ahead log may still hold committed pages
+        if (crawled.directory / f"archive.sqlite3{suffix}").exists():
+            shutil.copyfile(crawled.directory / f"archive.sqlite3{suffix}", tmp_path / f"a.sqlite3{suffix}")
+    shutil.copytree(crawled.warc_dir, tmp_path / "warc")
     long_ago = (datetime.now(UTC) - timedelta(days=400)).strftime("%Y-%m-%d %H:%M:%S")
     with make_engine(f"sqlite:///{tmp_path}/a.sqlite3").begin() as conn:
         conn.execute(text("UPDATE articles SET last_seen = :t"), {"t": long_ago})
@@ -179,7 +185,7 @@ def test_robots_txt_answering_500_blocks_the_host_and_fails_the_run(tmp_path: Pa
     assert report["articles_new"] == 0 and report["robots_blocked"] > 0
 
 
-def test_progress_display_only_on_a_terminal(replica: Replica, tmp_path: Path) -> None:
+def test_progress_display_only_on_a_terminal(crawled: CrawledArchive) -> None:
     import io
 
     from rich.console import Console
@@ -200,5 +206,5 @@ def test_progress_display_only_on_a_terminal(replica: Replica, tmp_path: Path) -
     extension.progress.refresh()
     extension.closed(None)
     assert "7 new" in output.getvalue()
-    result = run("crawl", replica, tmp_path)  # stderr is a pipe here: no progress line in the summary
-    assert "pages ·" not in result.stderr
+    # The session's shared crawl ran with its stderr a pipe: no progress line in the summary.
+    assert crawled.result.returncode == 0 and "pages ·" not in crawled.result.stderr
