@@ -431,6 +431,7 @@ def test_a_pages_facets_share_one_budget_and_the_rest_come_from_the_background(
     from archiver.desk import facets, server
 
     monkeypatch.setattr(facets, "FACETS_PER_PAGE_MS", 0.0)
+    monkeypatch.setattr(facets, "_one_at_a_time", None)  # an asyncio lock belongs to the loop it was first used in
     facets._cache.clear()
 
     async def run() -> tuple[set[str], dict[str, int]]:
@@ -455,6 +456,34 @@ def test_a_pages_facets_share_one_budget_and_the_rest_come_from_the_background(
     for item in crawled.replica.truth()["items"]:
         expected[item["published"][:4]] = expected.get(item["published"][:4], 0) + 1
     assert years == expected
+
+
+def test_an_author_click_looks_up_an_author_of_few_articles_by_id(crawled: CrawledArchive,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Few articles (by the kept counts): the author's versions by ID, so that the count reads only them. Many: the
+    list walks the published index (the "+" keeps SQLite off the ID lookup)."""
+    pytest.importorskip("datasette")
+    import asyncio
+    from urllib.parse import quote
+
+    from datasette.utils.asgi import Request
+
+    from archiver.desk import plugin, server
+
+    author = crawled.replica.truth()["items"][0]["authors"][0]["name"]
+    request = Request.fake(f"/archive/v_desk_articles?authors__arraycontains={quote(author)}")
+
+    async def clauses() -> list[str]:
+        datasette = server.build_datasette(Path(crawled.db_url.removeprefix("sqlite:///")), crawled.db_url, None)
+        await datasette.invoke_startup()
+        arguments = await plugin.filters_from_request(request, "v_desk_articles", "archive", datasette)()
+        return list(arguments.where_clauses)
+
+    [few] = asyncio.run(clauses())
+    assert few.startswith("version_id IN (")
+    monkeypatch.setattr(plugin, "FEW_ARTICLES", 0)
+    [many] = asyncio.run(clauses())
+    assert many == "+" + few
 
 
 def test_stored_times_are_shown_as_iso_utc_and_printed_dates_as_printed() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ LANDING = f"/{DATABASE}/v_desk_articles"
 # SQLite keeps timestamps as "2019-03-14 12:00:00.000000" (UTC by the schema): shown as ISO 8601 UTC, like exports.
 STORED_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?(\+00:00|Z)?$")
 LIST_COLUMNS = {"authors", "categories", "tags", "licenses"}
+# An author with at most this many articles is looked up by ID on a facet click (see filters_from_request).
+FEW_ARTICLES = 5000
 # Request headers pywb sees: the browser's own, for content negotiation, and the public host and scheme (a TLS
 # proxy's X-Forwarded-Proto) pywb builds its links from.
 FORWARDED = ("accept", "accept-language", "range", "if-none-match", "if-modified-since", "host", "user-agent",
@@ -94,8 +97,6 @@ def filters_from_request(request: Request, table: str, database: str, datasette:
     Datasette's own clauses read the whole archive to count and list them. The clauses added here select the same
     rows (stored dates start with the year; an author's versions are found by name) through the published index and
     the authors' index, and are tested first; Datasette's clauses stay, so the rows shown cannot change."""
-    from datasette.filters import FilterArguments
-
     if table != "v_desk_articles":
         return None
     clauses: list[str] = []
@@ -105,14 +106,33 @@ def filters_from_request(request: Request, table: str, database: str, datasette:
         # "2016-", not "2016": the stored date's column has numeric affinity, which would compare a number.
         clauses.append("published_key >= :desk_year_from AND published_key < :desk_year_to")
         params |= {"desk_year_from": f"{year}-", "desk_year_to": f"{int(year) + 1}-"}
-    for n, name in enumerate(request.args.getlist("authors__arraycontains")):
-        # "+": the list still walks the published index newest first, testing each version against the author's
-        # set before Datasette's JSON clause; looked up by ID instead, every version of the author was built and
-        # sorted to show the first page.
-        clauses.append(f"+version_id IN (SELECT aa.version_id FROM article_authors aa JOIN authors au "
-                       f"ON au.id = aa.author_id WHERE au.name = :desk_author_{n})")
-        params[f"desk_author_{n}"] = name
-    return FilterArguments(clauses, params=params) if clauses else None
+    authors = request.args.getlist("authors__arraycontains")
+
+    async def with_authors() -> Any:
+        from datasette.filters import FilterArguments
+
+        for n, name in enumerate(authors):
+            # An author of few articles: their versions are looked up by ID, built and sorted (the count reads only
+            # them). One of many ("+"): the list walks the published index newest first, testing each version
+            # against the author's set, and stops at a page; built and sorted, all of theirs would be.
+            hint = "" if await _articles_of(datasette, database, name) <= FEW_ARTICLES else "+"
+            clauses.append(f"{hint}version_id IN (SELECT aa.version_id FROM article_authors aa JOIN authors au "
+                           f"ON au.id = aa.author_id WHERE au.name = :desk_author_{n})")
+            params[f"desk_author_{n}"] = name
+        return FilterArguments(clauses, params=params) if clauses else None
+
+    return with_authors
+
+
+async def _articles_of(datasette: Any, database: str, name: str) -> float:
+    """The author's articles as the kept counts give them; infinite where the archive predates them."""
+    try:
+        result = await datasette.get_database(database).execute(
+            "SELECT coalesce(sum(s.total), 0) FROM authors au JOIN stat_counts s ON s.kind = 'author' "
+            "AND s.item = CAST(au.id AS TEXT) WHERE au.name = :name", {"name": name})
+    except sqlite3.OperationalError:
+        return float("inf")
+    return float(result.first()[0])
 
 
 @hookimpl
