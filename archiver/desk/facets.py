@@ -127,7 +127,7 @@ class CachedFacet(Facet):  # type: ignore[misc]
             self._in_background(key)
             return kept[1]
         remaining_ms = self._remaining_ms()
-        if remaining_ms <= 0:  # the page's facets have had their time: this one comes from the background
+        if remaining_ms <= 0 or key in _running:  # the page's facets have had their time, or it is being counted
             self._in_background(key)
             return [], [config["config"].get("column") or config["config"]["simple"] for config in self.get_configs()]
         datasette = self.ds
