@@ -184,6 +184,10 @@ def test_article_lookups_use_indexes(sqlite_url: str) -> None:
     joined = plan(sqlite_url, "SELECT a.id FROM article_search JOIN article_versions v ON v.id = article_search.rowid "
                               "JOIN articles a ON a.current_version_id = v.id WHERE article_search MATCH 'x'")
     assert "INDEX ix_articles_current_version_id (current_version_id=?)" in joined
+    # the desk's year click counts a date range of current versions from the index alone (revision 0013)
+    year = plan(sqlite_url, "SELECT count(*) FROM v_desk_articles WHERE published_key >= :a AND published_key < :b",
+                a="2016-", b="2017-")
+    assert "COVERING INDEX ix_article_versions_published (published>? AND published<?)" in year
     with pytest.raises(Exception, match="no article"):
         find_article(make_engine(sqlite_url, readonly=True), "https://nowhere.example/x")
 
