@@ -3,9 +3,9 @@
 ``archiver reparse`` reads every record of the archive twice, and warcio parses each header line in Python,
 line by line through its buffered readers: reading took longer than extracting the articles. Each gzip member is
 inflated here in one go and its header blocks split as bytes. Only the shape the archiver's own writer produces
-(and most crawlers with it) is parsed here: one record per gzip member, ``WARC/1.0`` or ``WARC/1.1``, CRLF line
-ends, no continuation lines, UTF-8 header values, a ``Content-Length`` the member holds exactly, an ``http(s)``
-target without angle brackets or spaces, ASCII header blocks. warcio reads a record outside that shape (and the
+(and most crawlers with it) is parsed here: one record per gzip member, ``WARC/1.0`` or ``WARC/1.1``, ASCII
+header blocks with CRLF line ends and no continuation lines, a ``Content-Length`` the member holds exactly, an
+``http(s)`` target without angle brackets or spaces. warcio reads a record outside that shape (and the
 rest of the range where a gzip member cannot be read, or holds more than one record), so what comes out is what
 warcio gives in every case; the HTTP entity's transfer- and content-decoding is warcio's own in every case.
 ``tests/test_warc_fast_reader.py`` holds the two equal.
