@@ -78,6 +78,11 @@ def archive_state(path: str | None) -> tuple[int, ...]:
     return tuple(state)
 
 
+def column_of(config: dict[str, Any]) -> str:
+    """The column a facet's configuration names (``{"column": …}``, or a bare name)."""
+    return str(config.get("column") or config["simple"])
+
+
 class _Unhurried:
     """The Datasette instance as a facet sees it in the background: its queries run without a time limit."""
 
@@ -129,7 +134,7 @@ class CachedFacet(Facet):  # type: ignore[misc]
         remaining_ms = self._remaining_ms()
         if remaining_ms <= 0 or key in _running:  # the page's facets have had their time, or it is being counted
             self._in_background(key)
-            return [], [config["config"].get("column") or config["config"]["simple"] for config in self.get_configs()]
+            return [], [column_of(config["config"]) for config in self.get_configs()]
         datasette = self.ds
         self.ds = _Budgeted(datasette, remaining_ms)
         try:
@@ -174,7 +179,7 @@ class CachedFacet(Facet):  # type: ignore[misc]
         size = self.get_facet_size()
         for source_and_config in self.get_configs():
             config, source = source_and_config["config"], source_and_config["source"]
-            column = config.get("column") or config["simple"]
+            column = column_of(config)
             if column not in KEPT_FACETS:
                 return None
             try:
@@ -242,7 +247,7 @@ class ListFacet(CachedFacet):
         size = self.get_facet_size()
         for source_and_config in self.get_configs():
             config, source = source_and_config["config"], source_and_config["source"]
-            column = config.get("column") or config["simple"]
+            column = column_of(config)
             sql = (f"SELECT item.value AS value, count(*) AS count FROM ({self.sql}) AS inner_rows, "
                    f"json_each(inner_rows.{escape_sqlite(column)}) AS item GROUP BY item.value "
                    f"ORDER BY count(*) DESC, item.value LIMIT {size + 1}")
