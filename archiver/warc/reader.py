@@ -1,7 +1,8 @@
 """Reading records back out of the archive's WARC files, in the order they were written.
 
 ``iter_records`` parses the simple records most WARC files are made of itself (``archiver.warc.fast_reader``) and
-hands warcio the rest of a range from the first record that is not; ``warcio_records`` reads with warcio alone.
+hands warcio each record that is not (and the rest of a range where no gzip member can be read there);
+``warcio_records`` reads with warcio alone.
 """
 
 from __future__ import annotations
@@ -79,13 +80,18 @@ def _iter_records(path: Path, with_bodies: bool | Container[str], start: int,
                 continue
             following = record.offset + record.length
             yield record
+    _check_range_end(path, end, following)
+
+
+def _check_range_end(path: Path, end: int | None, following: int) -> None:
+    """A range must end where its last record does: else ``end`` was no record boundary."""
     if end is not None and following != end:
         raise RecordRangeMismatch(f"{Path(path).name}: no record starts at {end} (the record before it ends at "
                                   f"{following})")
 
 
 def _warcio_records(path: Path, with_bodies: bool | Container[str], start: int,
-                  end: int | None) -> Iterator[StoredRecord]:
+                    end: int | None) -> Iterator[StoredRecord]:
     with open(path, "rb") as handle:
         handle.seek(start)
         iterator = ArchiveIterator(handle)
@@ -118,9 +124,7 @@ def _warcio_records(path: Path, with_bodies: bool | Container[str], start: int,
                 concurrent_to=headers.get_header("WARC-Concurrent-To"), refers_to=headers.get_header("WARC-Refers-To"),
                 status=status, content_type=content_type, body=body, location=location,
             )
-        if end is not None and following != end:
-            raise RecordRangeMismatch(f"{Path(path).name}: no record starts at {end} (the record before it ends at "
-                                      f"{following})")
+        _check_range_end(path, end, following)
 
 
 def read_record_at(path: Path, offset: int) -> StoredRecord:
