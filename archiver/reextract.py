@@ -22,10 +22,11 @@ from .normalize.charset import decode_page
 from .pages import Page, extract
 from .pages.rest import RestIndex, complete_from_rest
 from .parallel import ordered_map
-from .reparse import BATCH, REST_ROUTE, rest_index
+from .reparse import BATCH, REST_ROUTE, rest_index, stem_of, stems_ahead
 from .storage import models as m
 from .storage.db import make_engine
 from .storage.repository import ArchiveStore
+from .storage.stemming import Document, stems_given
 from .storage.versions import content_hash
 from .warc.reader import read_record_at
 
@@ -41,11 +42,12 @@ class ReextractResult:
 Stored = tuple[int, str, Path, int, str | None]  # version id, URL, WARC file, offset, content type
 FAILED, MISSING = "failed", "missing"
 _rest = RestIndex()
+_stems = False  # whether the workers stem what they extract for the writer (``reparse.stems_ahead``)
 
 
-def _share(rest: RestIndex) -> None:
-    global _rest
-    _rest = rest
+def _share(rest: RestIndex, stems: bool) -> None:
+    global _rest, _stems
+    _rest, _stems = rest, stems
 
 
 def read_version(url: str, path: Path, offset: int, content_type: str | None,
@@ -69,12 +71,19 @@ def read_version(url: str, path: Path, offset: int, content_type: str | None,
     return item
 
 
-def _read(batch: list[Stored]) -> list[tuple[int, ArticleItem | str, str]]:
-    """Each version's new item (or FAILED, MISSING) with its content hash, computed here: in a worker."""
-    read: list[tuple[int, ArticleItem | str, str]] = []
+Read = tuple[int, ArticleItem | str, str, tuple[Document, str] | None]
+
+
+def _read(batch: list[Stored]) -> list[Read]:
+    """Each version's new item (or FAILED, MISSING) with its content hash and, where the workers stem, its stems:
+    computed here, in a worker."""
+    read: list[Read] = []
     for version_id, url, path, offset, content_type in batch:
         item = read_version(url, path, offset, content_type, _rest)
-        read.append((version_id, item, content_hash(item) if isinstance(item, ArticleItem) else ""))
+        if isinstance(item, ArticleItem):
+            read.append((version_id, item, content_hash(item), stem_of(item) if _stems else None))
+        else:
+            read.append((version_id, item, "", None))
     return read
 
 
@@ -97,11 +106,13 @@ def reextract(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReextractR
                 .select_from(versions.join(captures, captures.c.id == versions.c.capture_id))
                 .order_by(versions.c.id))]
     batches = [stored[start:start + BATCH] for start in range(0, len(stored), BATCH)]
-    for read in ordered_map(_read, batches, workers, "reextract", _share, (rest_index(rest_answers),)):
+    shared = (rest_index(rest_answers), stems_ahead(db_url, workers))
+    for read in ordered_map(_read, batches, workers, "reextract", _share, shared):
         result.versions += len(read)
-        result.failed += sum(outcome == FAILED for _, outcome, _ in read)
-        result.missing += sum(outcome == MISSING for _, outcome, _ in read)
-        result.rewritten += store.rewrite_versions([(version_id, item, digest) for version_id, item, digest in read
-                                                    if isinstance(item, ArticleItem)])
+        result.failed += sum(outcome == FAILED for _, outcome, _, _ in read)
+        result.missing += sum(outcome == MISSING for _, outcome, _, _ in read)
+        with stems_given(stems for _, _, _, stems in read if stems is not None):
+            result.rewritten += store.rewrite_versions([(version_id, item, digest) for version_id, item, digest, _
+                                                        in read if isinstance(item, ArticleItem)])
     store.engine.dispose()
     return result

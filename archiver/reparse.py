@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from .exceptions import ExtractionError, RecordRangeMismatch
@@ -25,6 +27,7 @@ from .parallel import ordered_map
 from .reparse_removals import RemovalReplay
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore, CaptureRecord
+from .storage.stemming import Document, stem_document, stems_given
 from .storage.versions import content_hash
 from .versions import software_versions
 from .warc.ranges import RecordRange, plan
@@ -58,18 +61,32 @@ def rest_index(responses: list[tuple[Path, int, str]]) -> RestIndex:
 
 @dataclass
 class _Shared:
-    """What every worker reads: which responses were articles, and the REST index (set by ``_share``)."""
+    """What every worker reads: which responses were articles, the REST index, and whether to stem what it
+    extracted for the writer (set by ``_share``)."""
 
     articles: set[str]
     rest: RestIndex
+    stems: bool = False
 
 
 _shared = _Shared(set(), RestIndex())
 
 
-def _share(articles: set[str], rest: RestIndex) -> None:
+def _share(articles: set[str], rest: RestIndex, stems: bool) -> None:
     global _shared
-    _shared = _Shared(articles, rest)
+    _shared = _Shared(articles, rest, stems)
+
+
+def stems_ahead(db_url: str, workers: int) -> bool:
+    """Whether workers should stem what they extract: only SQLite stems in the writer (the full-text triggers),
+    and only with workers is there another process to do it."""
+    return workers > 1 and db_url.startswith("sqlite")
+
+
+def stem_of(item: ArticleItem) -> tuple[Document, str]:
+    """An extracted article's document as the full-text triggers will be passed it, with its stems."""
+    document = (item.title, item.lead, item.text)
+    return document, stem_document(*document)
 
 
 Scan = tuple[set[str], list[tuple[Path, int, str]], dict[str, str]]
@@ -115,8 +132,9 @@ def read_article(record: StoredRecord, rest: RestIndex) -> ArticleItem | Extract
     return item
 
 
-# A capture row, its article (with the article's content hash) when it was one, and the answer's Location header.
-Read = tuple[CaptureRecord, ArticleItem | ExtractionFailure | None, str, str | None]
+# A capture row, its article (with the article's content hash) when it was one, the answer's Location header,
+# and the article's stems when the workers stem.
+Read = tuple[CaptureRecord, ArticleItem | ExtractionFailure | None, str, str | None, tuple[Document, str] | None]
 
 
 def _read(part: RecordRange) -> list[Read]:
@@ -134,16 +152,24 @@ def _read(part: RecordRange) -> list[Read]:
         is_article = record.record_type == "response" and record.record_id in _shared.articles and \
             record.body is not None
         outcome = read_article(record, _shared.rest) if is_article else None
-        read.append((capture, outcome, content_hash(outcome) if isinstance(outcome, ArticleItem) else "",
-                     record.location))
+        if isinstance(outcome, ArticleItem):
+            read.append((capture, outcome, content_hash(outcome), record.location,
+                         stem_of(outcome) if _shared.stems else None))
+        else:
+            read.append((capture, outcome, "", record.location, None))
     return read
 
 
-def _scan_all(files: list[Path], workers: int) -> tuple[list[RecordRange], set[str], list[tuple[Path, int, str]],
-                                                       dict[str, str]]:
-    """The first pass in ``workers`` processes; a file cut where no record starts is scanned again whole."""
+def _scan_all(files: list[Path], workers: int, meanwhile: Callable[[], None]) -> tuple[
+        list[RecordRange], set[str], list[tuple[Path, int, str]], dict[str, str]]:
+    """The first pass in ``workers`` processes; a file cut where no record starts is scanned again whole.
+    ``meanwhile`` runs in this process once the workers have started (after the first range's result: the
+    workers hold several more), where it would otherwise wait for them."""
     parts = plan(files, workers)
-    scans = list(ordered_map(_scan, parts, workers, "reparse"))
+    results = ordered_map(_scan, parts, workers, "reparse")
+    scans = list(islice(results, 1))
+    meanwhile()
+    scans += results
     uncut = {part.path for part, scan in zip(parts, scans, strict=True) if scan is None}
     if uncut:
         kept = [(part, scan) for part, scan in zip(parts, scans, strict=True) if part.path not in uncut]
@@ -172,32 +198,53 @@ def _as_record(capture: CaptureRecord, location: str | None) -> StoredRecord:
                         location=location)
 
 
+@dataclass
+class _Pending:
+    """Articles waiting for the next batch, with their content hashes and, where the workers stemmed, their stems."""
+
+    items: list[ArticleItem] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    stems: list[tuple[Document, str]] = field(default_factory=list)
+
+    def add(self, item: ArticleItem, digest: str, stems: tuple[Document, str] | None) -> None:
+        self.items.append(item)
+        self.digests.append(digest)
+        if stems is not None:
+            self.stems.append(stems)
+
+    def store(self, store: ArchiveStore) -> int:
+        """Store the batch; how many articles it held."""
+        if not self.items:
+            return 0
+        with stems_given(self.stems):
+            stored = len(store.store_articles(self.items, digests=self.digests))
+        self.items, self.digests, self.stems = [], [], []
+        return stored
+
+
 def reparse(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReparseResult:
     """Rebuild with ``workers`` processes reading and extracting; this process writes, in writing order."""
     files = warc_files(warc_dir)
     result = ReparseResult(files=len(files))
-    parts, article_records, rest_responses, revisits = _scan_all(files, workers)
+    parts, article_records, rest_responses, revisits = _scan_all(files, workers, lambda: ensure_schema(db_url))
     rest = rest_index(rest_responses)
     replay = RemovalReplay()
     replay.revisits = revisits
     replay.articles_known(article_records)
-    ensure_schema(db_url)
     store = ArchiveStore(make_engine(db_url))
     run_id = store.start_run("reparse", "reparse", dict(software_versions()))
-    pending: list[ArticleItem] = []
-    digests: list[str] = []
+    pending = _Pending()
     captures: list[CaptureRecord] = []
-    for n, read in enumerate(ordered_map(_read, parts, workers, "reparse", _share, (article_records, rest))):
-        for capture, outcome, digest, location in read:
+    shared = (article_records, rest, stems_ahead(db_url, workers))
+    for n, read in enumerate(ordered_map(_read, parts, workers, "reparse", _share, shared)):
+        for capture, outcome, digest, location, stems in read:
             captures.append(capture)
             result.captures += 1
             record = _as_record(capture, location)
             if (removed := replay.removal(record)) is not None:  # after what was stored before it
                 store.record_captures(captures, run_id)
                 captures = []
-                if pending:
-                    result.articles += len(store.store_articles(pending, digests=digests))
-                    pending, digests = [], []
+                result.articles += pending.store(store)
                 store.mark_removed([removed])
                 continue
             replay.locate(parts[n].path, record)
@@ -212,18 +259,15 @@ def reparse(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReparseResul
                 result.failures += 1
             elif outcome is not None:
                 replay.stored(outcome)
-                pending.append(outcome)
-                digests.append(digest)
-                if len(pending) >= BATCH:
+                pending.add(outcome, digest, stems)
+                if len(pending.items) >= BATCH:
                     store.record_captures(captures, run_id)
                     captures = []
-                    result.articles += len(store.store_articles(pending, digests=digests))
-                    pending, digests = [], []
+                    result.articles += pending.store(store)
         if n + 1 == len(parts) or parts[n + 1].path != parts[n].path:  # the end of a file
             store.record_captures(captures, run_id)
             captures = []
-    if pending:
-        result.articles += len(store.store_articles(pending, digests=digests))
+    result.articles += pending.store(store)
     store.finish_run(run_id, "finished", {"articles": result.articles, "failures": result.failures,
                                           "files": result.files})
     store.engine.dispose()

@@ -92,6 +92,7 @@ def _table(url: str, query: str) -> list[tuple[Any, ...]]:
 CAPTURES = ("SELECT id, url, status, fetched_at, warc_file, warc_offset, warc_length, record_id, record_type, "
             "payload_digest, content_type, run_id FROM captures ORDER BY id")
 FAILURES = "SELECT run_id, capture_id, url, reason, layout FROM extraction_failures ORDER BY id"
+STEMS = "SELECT rowid, doc FROM article_search_stemmed ORDER BY rowid"
 
 
 def assert_same_archive(one: str, many: str) -> dict[tuple[str, int], dict[str, Any]]:
@@ -103,6 +104,9 @@ def assert_same_archive(one: str, many: str) -> dict[tuple[str, int], dict[str, 
     assert not differences, f"{len(differences)} fields differ, e.g. {differences[:3]}"
     assert _table(one, CAPTURES) == _table(many, CAPTURES)
     assert _table(one, FAILURES) == _table(many, FAILURES)
+    if one.startswith("sqlite"):  # stemmed by the writer's triggers in one, by the workers in the other
+        stems = _table(one, STEMS)
+        assert len(stems) == len(first) and stems == _table(many, STEMS)
     return first
 
 
@@ -151,6 +155,36 @@ def test_reparse_and_reextract_with_workers_write_what_one_process_writes(archiv
     assert single.returncode == 0 and parallel.returncode == 0, single.stderr + parallel.stderr
     assert single.stderr == parallel.stderr and " 0 rewritten" not in single.stderr
     assert assert_same_archive(one, many) == rows
+
+
+def test_with_workers_the_writer_stems_nothing(archive: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # The workers are forked from this process: what they stem is counted in their copy of the list, not in ours.
+    from archiver import reextract, reparse
+    from archiver.storage import stemming
+
+    stemmed: list[int] = []
+
+    def counted(*parts: str | None) -> str:
+        stemmed.append(1)
+        return stem(*parts)
+
+    stem = stemming.stem_document
+    monkeypatch.setattr(stemming, "stem_document", counted)
+    url = f"sqlite:///{tmp_path}/a.sqlite3"
+    assert reparse.reparse(archive, url, workers=2).articles > ARTICLES
+    assert not stemmed
+    _damage(url)  # its UPDATE of the titles is stemmed here, by the triggers
+    stemmed.clear()
+    assert reextract.reextract(archive, url, workers=2).rewritten > 0
+    assert not stemmed
+    # What the workers stemmed is what the stemmer gives for each row as stored.
+    rows = _table(url, "SELECT v.title, v.lead, v.text, s.doc FROM article_versions v "
+                       "JOIN article_search_stemmed s ON s.rowid = v.id")
+    assert len(rows) > ARTICLES and all(doc == stem(title, lead, body) for title, lead, body, doc in rows)
+    _damage(url)
+    stemmed.clear()
+    assert reextract.reextract(archive, url, workers=1).rewritten > 0 and stemmed  # one process stems as it writes
 
 
 def _damage(url: str) -> None:
@@ -212,8 +246,9 @@ def test_a_cut_inside_a_record_is_found_and_the_file_read_whole(tmp_path: Path,
         list(iter_records(path, False, 0, nested))
     monkeypatch.setattr(reparse, "plan", lambda files, workers: [RecordRange(path, 0, nested),
                                                                  RecordRange(path, nested, None)])
-    parts, _, _, _ = reparse._scan_all([path], 2)
-    assert parts == [RecordRange(path)]
+    meanwhile: list[int] = []
+    parts, _, _, _ = reparse._scan_all([path], 2, lambda: meanwhile.append(1))
+    assert parts == [RecordRange(path)] and meanwhile == [1]
 
 
 def _square(number: int) -> int:

@@ -16,7 +16,7 @@ from archiver.storage.filters import ArticleFilter
 from archiver.storage.query_syntax import BadQuery, parse
 from archiver.storage.repository import ArchiveStore
 from archiver.storage.search import search_articles
-from archiver.storage.stemming import GERMAN_STOP_WORDS, stem_words, words_of
+from archiver.storage.stemming import GERMAN_STOP_WORDS, stem_document, stem_words, stems_given, words_of
 
 from .test_storage import items
 
@@ -108,6 +108,34 @@ def test_the_stemmed_index_follows_every_write(stored: list, tmp_path: Path) -> 
         assert conn.execute(text("SELECT count(*) FROM article_search_stemmed WHERE rowid = :v"),
                             {"v": version}).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM article_search_stemmed")).scalar_one() == 4
+
+
+def test_stems_given_ahead_are_taken_only_for_the_very_document(stored: list,  # type: ignore[type-arg]
+                                                                 tmp_path: Path) -> None:
+    # A "stem" no stemmer would give, so that the index shows which path wrote it.
+    url = f"sqlite:///{tmp_path}/a.sqlite3"
+    upgrade(url)
+    engine = make_engine(url)
+    first, second = stored[0], stored[1]
+    given = [((first.title, first.lead, first.text), "gegeben"),
+             ((second.title, second.lead, second.text + " "), "nie genommen")]  # not what the trigger is passed
+    with stems_given(given):
+        ArchiveStore(engine).store_articles([first, second])
+    ArchiveStore(engine).store_articles([stored[2]])
+    with engine.connect() as conn:
+        docs = conn.execute(text("SELECT a.url, s.doc FROM article_search_stemmed s JOIN articles a "
+                                 "ON a.current_version_id = s.rowid ORDER BY s.rowid")).all()
+    assert docs[0] == (first.url, "gegeben")
+    assert (docs[1], docs[2]) == ((second.url, stem_document(second.title, second.lead, second.text)),
+                                  (stored[2].url, stem_document(stored[2].title, stored[2].lead, stored[2].text)))
+    assert "nie" not in docs[1][1].split()
+    # Once the block is left nothing given stays: the same document written again is stemmed.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE article_versions SET title = title || '' WHERE id = (SELECT current_version_id "
+                          "FROM articles WHERE url = :u)"), {"u": first.url})
+        assert conn.execute(text("SELECT s.doc FROM article_search_stemmed s JOIN articles a "
+                                 "ON a.current_version_id = s.rowid WHERE a.url = :u"), {"u": first.url}).scalar_one() \
+            == stem_document(first.title, first.lead, first.text)
 
 
 def test_the_migration_fills_an_existing_archive(stored: list, tmp_path: Path) -> None:  # type: ignore[type-arg]

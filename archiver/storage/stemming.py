@@ -11,6 +11,8 @@ same stems as PostgreSQL, which ``tests/test_search_stemming.py`` holds on both 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -69,6 +71,32 @@ def stem_document(*parts: str | None) -> str:
     return " ".join(_stem_lowered(words_of(" ".join(part for part in parts if part).lower())))
 
 
+Document = tuple[str | None, str | None, str | None]  # title, lead, text: what the triggers pass
+# Stems computed ahead for documents about to be written (see ``stems_given``), by the exact arguments the
+# triggers will pass.
+_given: dict[Document, str] = {}
+
+
+@contextmanager
+def stems_given(stems: Iterable[tuple[Document, str]]) -> Iterator[None]:
+    """While the block writes, the triggers take these documents' stems as given instead of stemming them again.
+
+    ``archiver reparse`` and ``reextract`` have one writer and several worker processes: the workers stem what
+    they extracted, so the writer, the one process every article passes through, does not. Each stem is looked up
+    by the very title, lead and text the trigger passes, so a document written in any other form is stemmed
+    afresh: a stem given here can only ever be the one ``stem_document`` returns for it, or unused."""
+    _given.update(stems)
+    try:
+        yield
+    finally:
+        _given.clear()
+
+
+def _stem_for_trigger(title: str | None, lead: str | None, text: str | None) -> str:
+    given = _given.get((title, lead, text))
+    return stem_document(title, lead, text) if given is None else given
+
+
 def register(dbapi_connection: Any) -> None:
     """Make ``archiver_stem_de(title, lead, text)`` callable in SQL on a sqlite3 connection (the FTS triggers)."""
-    dbapi_connection.create_function(SQL_FUNCTION, 3, stem_document, deterministic=True)
+    dbapi_connection.create_function(SQL_FUNCTION, 3, _stem_for_trigger, deterministic=True)
