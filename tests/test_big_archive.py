@@ -190,6 +190,15 @@ def test_article_lookups_use_indexes(sqlite_url: str) -> None:
     assert "COVERING INDEX ix_article_versions_published (published>? AND published<?)" in year
     with pytest.raises(Exception, match="no article"):
         find_article(make_engine(sqlite_url, readonly=True), "https://nowhere.example/x")
+    # a search filtered by date reads each match's date from the index by version ID, not from its row (0014)
+    from datetime import UTC, datetime
+
+    from archiver.storage.filters import ArticleFilter
+    from archiver.storage.search import _sqlite_matches
+
+    source, params = _sqlite_matches(ArticleFilter(since=datetime(2020, 1, 1, tzinfo=UTC)), dates_by_id=True)
+    dated = plan(sqlite_url, f"SELECT article_search_stemmed.rowid {source}", query="x", **params)
+    assert "COVERING INDEX ix_article_versions_id_published (id=? AND published>?)" in dated
 
 
 def rows_with(url: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -328,6 +337,31 @@ def test_sqlite_search_ranks_as_the_plain_query_does(big: dict[str, Any], tied: 
         engine.dispose()
     assert compared > 40
     assert ties > 0 or limit >= 8
+
+
+def test_a_search_by_date_answers_alike_without_the_index_of_dates_by_id(big: dict[str, Any], tmp_path: Path) -> None:
+    """An archive not yet upgraded to 0014 (read commands do not upgrade) searches by date from the version rows."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from archiver.storage.filters import ArticleFilter
+
+    older = tmp_path / "older.sqlite3"
+    shutil.copy(big["url"].removeprefix("sqlite:///"), older)
+    engine = make_engine(f"sqlite:///{older}")
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_article_versions_id_published"))
+    words = searchable([w for (t,) in rows(big["url"], "SELECT text FROM article_versions WHERE id <= 10")
+                        for w in t.replace(".", " ").split()])
+    common = [w for w, _ in Counter(words).most_common(3)]
+    head = make_engine(big["url"], readonly=True)
+    for since, until in [(datetime(2015, 1, 1, tzinfo=UTC), None), (None, datetime(2019, 1, 1, tzinfo=UTC))]:
+        for word in common:
+            dated = ArticleFilter(since=since, until=until)
+            found, expected = search_articles(engine, word, 5, dated), search_articles(head, word, 5, dated)
+            assert found == expected and found.total > 0
+    engine.dispose()
+    head.dispose()
 
 
 def test_big_ops_runs_every_operation_and_the_desk_pages(big: dict[str, Any]) -> None:

@@ -8,11 +8,15 @@ the total number of matches beside the best ``limit`` hits. All values are bound
 
 from __future__ import annotations
 
+import heapq
+import json
+import sqlite3
+from array import array
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from .filters import PG_DOCUMENT, ArticleFilter
@@ -66,55 +70,106 @@ def search_articles(engine: Engine, query: str, limit: int = 20, filters: Articl
                     f"{source} ORDER BY rank DESC, v.published DESC, a.id LIMIT :limit")
         params["query"] = parsed.tsquery()
     else:
-        source, params = _sqlite_matches(filters)
-        hits_sql = _sqlite_hits(source)
-        params |= {"query": parsed.fts5(), "highlight": parsed.highlight_fts5()}
+        params = {"query": parsed.fts5(), "highlight": parsed.highlight_fts5()}
     params["limit"] = max(1, min(limit, 1000))
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text(hits_sql), params).all()
-            total = len(rows) if len(rows) < params["limit"] else \
-                int(conn.execute(text(f"SELECT count(*) {source}"), params).scalar_one())
+            if dialect == "postgresql":
+                rows = conn.execute(text(hits_sql), params).all()
+                total = len(rows) if len(rows) < params["limit"] else \
+                    int(conn.execute(text(f"SELECT count(*) {source}"), params).scalar_one())
+            else:
+                source, filtered = _sqlite_matches(filters, _has_index(conn, DATES_BY_ID))
+                total, rows = _sqlite_search(conn, source, params | filtered)
             authors = _authors(conn, [row.id for row in rows])
     except DBAPIError as error:
-        message = str(error.orig).strip().splitlines()[0] if error.orig else "query failed"
-        if "fts5" in message or "syntax" in message or "tsquery" in message:
-            raise BadQuery(f"cannot parse the search query: {message}") from None
+        _refuse_unparsable(error.orig)
+        raise
+    except sqlite3.Error as error:  # from the pass over every match, which runs on the driver's own cursor
+        _refuse_unparsable(error)
         raise
     hits = [Hit(row.id, row.url, row.title, _iso(row.published), authors.get(row.id, []), row.snippet or "",
                 float(-row.rank if dialect == "sqlite" else row.rank)) for row in rows]
     return SearchResult(total, hits)
 
 
-def _sqlite_matches(filters: ArticleFilter) -> tuple[str, dict[str, Any]]:
+DATES_BY_ID = "ix_article_versions_id_published"  # revision 0014
+
+
+def _sqlite_matches(filters: ArticleFilter, dates_by_id: bool) -> tuple[str, dict[str, Any]]:
     """FROM and WHERE of the current versions matching ``:query`` and the filters. Without a date filter the
     version rows stay out: a row's ``published`` sits behind its text and HTML (overflow pages), and reading it for
-    every match of a common word was most of what a search took."""
+    every match of a common word was most of what a search took. With one, each match's date is read from the
+    index of dates by version ID where the archive has it (``dates_by_id``): SQLite would otherwise look the ID up
+    in the table itself, the rowid being its key."""
     fts = "article_search_stemmed"
     if filters.since is None and filters.until is None:
         clauses, params = filters.sql("sqlite", version_id=f"{fts}.rowid")
         joins = f"JOIN articles a ON a.current_version_id = {fts}.rowid"
     else:
         clauses, params = filters.sql("sqlite")
-        joins = f"JOIN article_versions v ON v.id = {fts}.rowid JOIN articles a ON a.current_version_id = v.id"
+        versions = f"article_versions v INDEXED BY {DATES_BY_ID}" if dates_by_id else "article_versions v"
+        joins = f"JOIN {versions} ON v.id = {fts}.rowid JOIN articles a ON a.current_version_id = v.id"
     where = "".join(f" AND {clause}" for clause in clauses)
     return f"FROM {fts} {joins} WHERE {fts} MATCH :query{where}", params
 
 
-def _sqlite_hits(source: str) -> str:
-    """The best ``:limit`` hits, ranked from the index alone: only the matches ranked as well as the limit-th
-    (ties included, so the order by date among equal ranks stays exact) are joined to their version rows. The
-    snippet comes from the unstemmed index, marking the words that begin with a query stem, and is made for the
-    hits shown only (in the ranking query SQLite would make one for every match before sorting)."""
-    rank = "bm25(article_search_stemmed)"
-    return ("SELECT a.id, a.url, v.title, v.published, r.rank, "
-            "coalesce((SELECT snippet(article_search, 2, '[', ']', '…', 20) FROM article_search "
-            "WHERE article_search MATCH :highlight AND article_search.rowid = v.id), substr(v.text, 1, 200)) "
-            f"AS snippet FROM (SELECT article_search_stemmed.rowid AS version_id, {rank} AS rank {source} "
-            f"AND {rank} <= (SELECT max(best.rank) FROM (SELECT {rank} AS rank {source} ORDER BY rank "
-            "LIMIT :limit) best)) r "
-            "JOIN article_versions v ON v.id = r.version_id JOIN articles a ON a.current_version_id = v.id "
-            "ORDER BY r.rank, v.published DESC, a.id LIMIT :limit")
+def _has_index(conn: Connection, name: str) -> bool:
+    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :n"),
+                        {"n": name}).first() is not None
+
+
+def _refuse_unparsable(error: BaseException | None) -> None:
+    message = str(error).strip().splitlines()[0] if error else "query failed"
+    if "fts5" in message or "syntax" in message or "tsquery" in message:
+        raise BadQuery(f"cannot parse the search query: {message}") from None
+
+
+class _Ranked(NamedTuple):
+    id: int
+    url: str
+    title: str
+    published: Any
+    rank: float
+    snippet: str | None
+
+
+def _sqlite_search(conn: Connection, source: str, params: dict[str, Any]) -> tuple[int, list[Any]]:
+    """Every match's rank, read in one pass over the index, gives the total and the best ``:limit`` hits: only the
+    matches ranked as well as the limit-th (ties included, so the order by date among equal ranks stays exact) are
+    joined to their version rows. bm25 reads each match's column sizes, which is what a common word costs; one
+    pass, not one for the limit-th rank, one for the hits and one for the count. The snippet comes from the
+    unstemmed index, marking the words that begin with a query stem, and is made for the hits shown only."""
+    ids, ranks = array("q"), array("d")
+    driver = conn.connection.driver_connection
+    cursor = driver.cursor()  # type: ignore[union-attr]
+    try:
+        for version_id, rank in cursor.execute(f"SELECT article_search_stemmed.rowid, "
+                                               f"bm25(article_search_stemmed) {source}", params):
+            ids.append(version_id)
+            ranks.append(rank)
+    finally:
+        cursor.close()
+    limit = params["limit"]
+    if not ids:
+        return 0, []
+    worst = max(ranks) if len(ranks) <= limit else heapq.nsmallest(limit, ranks)[-1]
+    # Equal ranks get one position: the order among them is the date's, decided by SQLite as before.
+    positions = {rank: n for n, rank in enumerate(sorted({rank for rank in ranks if rank <= worst}))}
+    best = json.dumps([[version_id, positions[rank]] for version_id, rank in zip(ids, ranks, strict=True)
+                       if rank <= worst])
+    rows = conn.execute(text(
+        "SELECT a.id, a.url, v.title, v.published, v.id AS version_id, "
+        "coalesce((SELECT snippet(article_search, 2, '[', ']', '…', 20) FROM article_search "
+        "WHERE article_search MATCH :highlight AND article_search.rowid = v.id), substr(v.text, 1, 200)) AS snippet "
+        "FROM (SELECT json_extract(value, '$[0]') AS version_id, json_extract(value, '$[1]') AS rank "
+        "FROM json_each(:best)) r "
+        "JOIN article_versions v ON v.id = r.version_id JOIN articles a ON a.current_version_id = v.id "
+        "ORDER BY r.rank, v.published DESC, a.id LIMIT :limit"),
+        {"best": best, "highlight": params["highlight"], "limit": limit}).all()
+    exact = {version_id: rank for version_id, rank in zip(ids, ranks, strict=True) if rank <= worst}
+    return len(ids), [_Ranked(row.id, row.url, row.title, row.published, exact[row.version_id], row.snippet)
+                      for row in rows]
 
 
 def _authors(conn: Any, article_ids: list[int]) -> dict[int, list[str]]:

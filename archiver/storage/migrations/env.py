@@ -10,8 +10,9 @@ from archiver.storage.db import make_engine
 from archiver.storage.models import Base
 
 # Objects created by hand-written SQL in migrations (full-text search, views): not in the models. search_vector is
-# PostgreSQL's stored tsvector column (revision 0008).
-UNMANAGED_PREFIXES = ("article_search", "v_", "ix_article_versions_search", "search_vector")
+# PostgreSQL's stored tsvector column (revision 0008); the dates by version ID are an index on SQLite only (0014).
+UNMANAGED_PREFIXES = ("article_search", "v_", "ix_article_versions_search", "search_vector",
+                      "ix_article_versions_id_published")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
