@@ -64,6 +64,35 @@ def test_sqlite_and_postgresql_answer_the_same(stored: list, tmp_path: Path, pg_
     assert exported[0] and exported[:2] == exported[2:]
 
 
+def test_postgresql_ranks_and_counts_as_the_plain_query_does(stored: list,  # type: ignore[type-arg]
+                                                              pg_url: str) -> None:
+    """Hits and total in one scan (a window count) are the plain ranked query's first rows and its count, with
+    filters and with limits inside the matches."""
+    upgrade(pg_url)
+    ArchiveStore(make_engine(pg_url)).store_articles(stored)
+    engine = make_engine(pg_url)
+    compared = 0
+    for query in ["Nutzer", "Daten", "Telegram OR WhatsApp", "Polizei OR Staatsanwaltschaft"]:
+        tsquery = parse(query).tsquery()
+        for filters in (ArticleFilter(), ArticleFilter(since=datetime(2019, 1, 1, tzinfo=UTC)),
+                        ArticleFilter(category="Internet")):
+            clauses, params = filters.sql("postgresql")
+            where = "".join(f" AND {clause}" for clause in clauses)
+            plain = (f"FROM articles a JOIN article_versions v ON v.id = a.current_version_id WHERE "
+                     f"v.search_vector @@ to_tsquery('simple', :q){where}")
+            with engine.connect() as conn:
+                ranked = [row[0] for row in conn.execute(text(
+                    f"SELECT a.id {plain} ORDER BY ts_rank(v.search_vector, to_tsquery('simple', :q)) DESC, "
+                    "v.published DESC, a.id"), params | {"q": tsquery})]
+            for limit in (1, 3, 1000):
+                found = search_articles(engine, query, limit, filters)
+                assert [hit.article_id for hit in found.hits] == ranked[:limit], (query, filters, limit)
+                assert found.total == len(ranked), (query, filters, limit)
+                compared += len(ranked) > limit
+    assert compared >= 8  # most cases hold more matches than the limit: the total is not the hits' number
+    engine.dispose()
+
+
 def test_razzien_finds_razzia_on_sqlite(stored: list, tmp_path: Path) -> None:  # type: ignore[type-arg]
     url = f"sqlite:///{tmp_path}/a.sqlite3"
     upgrade(url)

@@ -59,25 +59,14 @@ def search_articles(engine: Engine, query: str, limit: int = 20, filters: Articl
     filters = replace(filters or ArticleFilter(), query=None)
     dialect = engine.dialect.name
     if dialect == "postgresql":
-        clauses, params = filters.sql(dialect)
-        where = "".join(f" AND {clause}" for clause in clauses)
-        document = PG_DOCUMENT.format(v="v")
-        source = ("FROM articles a JOIN article_versions v ON v.id = a.current_version_id "
-                  f"WHERE {document} @@ to_tsquery('simple', :query){where}")
-        hits_sql = (f"SELECT a.id, a.url, v.title, v.published, ts_rank({document}, to_tsquery('simple', :query)) "
-                    "AS rank, ts_headline('german', v.text, to_tsquery('simple', :query), "
-                    "'StartSel=[, StopSel=], MaxWords=30, MinWords=12') AS snippet "
-                    f"{source} ORDER BY rank DESC, v.published DESC, a.id LIMIT :limit")
-        params["query"] = parsed.tsquery()
+        params: dict[str, Any] = {"query": parsed.tsquery()}
     else:
         params = {"query": parsed.fts5(), "highlight": parsed.highlight_fts5()}
     params["limit"] = max(1, min(limit, 1000))
     try:
         with engine.connect() as conn:
             if dialect == "postgresql":
-                rows = conn.execute(text(hits_sql), params).all()
-                total = len(rows) if len(rows) < params["limit"] else \
-                    int(conn.execute(text(f"SELECT count(*) {source}"), params).scalar_one())
+                total, rows = _postgres_search(conn, filters, params)
             else:
                 source, filtered = _sqlite_matches(filters, _has_index(conn, DATES_BY_ID))
                 total, rows = _sqlite_search(conn, source, params | filtered)
@@ -91,6 +80,26 @@ def search_articles(engine: Engine, query: str, limit: int = 20, filters: Articl
     hits = [Hit(row.id, row.url, row.title, _iso(row.published), authors.get(row.id, []), row.snippet or "",
                 float(-row.rank if dialect == "sqlite" else row.rank)) for row in rows]
     return SearchResult(total, hits)
+
+
+def _postgres_search(conn: Connection, filters: ArticleFilter, params: dict[str, Any]) -> tuple[int, list[Any]]:
+    """The best ``:limit`` hits and the total in one scan of the matches: the count is a window over the ranked
+    matches, not a second query that finds them all again. The snippet is made for the hits only, outside the
+    window, so that PostgreSQL cannot make one for every match."""
+    clauses, filtered = filters.sql("postgresql")
+    where = "".join(f" AND {clause}" for clause in clauses)
+    document = PG_DOCUMENT.format(v="v")
+    rows = conn.execute(text(
+        "SELECT b.id, b.url, b.title, b.published, b.rank, b.total, ts_headline('german', hv.text, "
+        "to_tsquery('simple', :query), 'StartSel=[, StopSel=], MaxWords=30, MinWords=12') AS snippet "
+        "FROM (SELECT a.id, a.url, v.title, v.published, v.id AS version_id, "
+        f"ts_rank({document}, to_tsquery('simple', :query)) AS rank, count(*) OVER () AS total "
+        "FROM articles a JOIN article_versions v ON v.id = a.current_version_id "
+        f"WHERE {document} @@ to_tsquery('simple', :query){where} "
+        "ORDER BY rank DESC, v.published DESC, a.id LIMIT :limit) b "
+        "JOIN article_versions hv ON hv.id = b.version_id ORDER BY b.rank DESC, b.published DESC, b.id"),
+        params | filtered).all()
+    return (int(rows[0].total) if rows else 0), list(rows)
 
 
 DATES_BY_ID = "ix_article_versions_id_published"  # revision 0014
