@@ -196,9 +196,15 @@ def test_article_lookups_use_indexes(sqlite_url: str) -> None:
     from archiver.storage.filters import ArticleFilter
     from archiver.storage.search import _sqlite_matches
 
-    source, params = _sqlite_matches(ArticleFilter(since=datetime(2020, 1, 1, tzinfo=UTC)), dates_by_id=True)
+    since = ArticleFilter(since=datetime(2020, 1, 1, tzinfo=UTC))
+    source, params = _sqlite_matches(since, dates_by_id=True)
     dated = plan(sqlite_url, f"SELECT article_search_stemmed.rowid {source}", query="x", **params)
     assert "COVERING INDEX ix_article_versions_id_published (id=? AND published>?)" in dated
+    # and so does an export of the current versions filtered by date
+    from archiver.storage.article_export import ids_query
+
+    sql, params = ids_query(make_engine(sqlite_url), "latest", since)
+    assert "COVERING INDEX ix_article_versions_id_published (id=? AND published>?)" in plan(sqlite_url, sql, **params)
 
 
 def rows_with(url: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -340,7 +346,8 @@ def test_sqlite_search_ranks_as_the_plain_query_does(big: dict[str, Any], tied: 
 
 
 def test_a_search_by_date_answers_alike_without_the_index_of_dates_by_id(big: dict[str, Any], tmp_path: Path) -> None:
-    """An archive not yet upgraded to 0014 (read commands do not upgrade) searches by date from the version rows."""
+    """An archive not yet upgraded to 0014 (read commands do not upgrade) searches and exports by date from the
+    version rows."""
     import shutil
     from datetime import UTC, datetime
 
@@ -355,11 +362,16 @@ def test_a_search_by_date_answers_alike_without_the_index_of_dates_by_id(big: di
                         for w in t.replace(".", " ").split()])
     common = [w for w, _ in Counter(words).most_common(3)]
     head = make_engine(big["url"], readonly=True)
+    from archiver.storage.article_export import rendered
+
     for since, until in [(datetime(2015, 1, 1, tzinfo=UTC), None), (None, datetime(2019, 1, 1, tzinfo=UTC))]:
+        dated = ArticleFilter(since=since, until=until)
         for word in common:
-            dated = ArticleFilter(since=since, until=until)
             found, expected = search_articles(engine, word, 5, dated), search_articles(head, word, 5, dated)
             assert found == expected and found.total > 0
+        lines = [line for chunk in rendered(engine, "jsonl", "latest", dated) for line in chunk]
+        assert lines == [line for chunk in rendered(head, "jsonl", "latest", dated) for line in chunk]
+        assert 0 < len(lines) < ARTICLES
     engine.dispose()
     head.dispose()
 

@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from .article_sql import KEYS, UNRENDERED, Dialect, csv_cells, csv_line, jsonl_line
-from .filters import ArticleFilter
+from .filters import SQLITE_DATES_BY_ID, ArticleFilter, has_dates_by_id
 from .reader import BATCH, version_item
 
 WORKERS = 2
-IDS_QUERY = ("SELECT v.id FROM articles a JOIN article_versions v ON {join} {where} ORDER BY a.id, v.version")
+IDS_QUERY = "SELECT v.id FROM articles a JOIN {versions} ON {join} {where} ORDER BY {order}"
 # The chunk's versions in the order of its IDs (a JSON array on SQLite, an array on PostgreSQL).
 CHUNK = {
     "sqlite": ("FROM json_each(:ids) k CROSS JOIN article_versions v ON v.id = k.value", "k.key"),
@@ -54,15 +54,29 @@ def render_query(dialect: str, fmt: str) -> str:
     return sql if d.sqlite else sql.replace("%", "%%").replace(":ids", "%(ids)s")
 
 
+def ids_query(engine: Engine, versions: str, filters: ArticleFilter) -> tuple[str, dict[str, Any]]:
+    """The ordered query of the chosen version IDs and its parameters."""
+    clauses, params = filters.sql(engine.dialect.name)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    if versions != "latest":  # a date filter walks the published index here, then sorts
+        return IDS_QUERY.format(versions="article_versions v", join="v.article_id = a.id", where=where,
+                                order="a.id, v.version"), params
+    table = "article_versions v"
+    if engine.dialect.name == "sqlite" and filters.dated():
+        with engine.connect() as conn:
+            if has_dates_by_id(conn):  # each current version's date from the index, not from its row
+                table += f" INDEXED BY {SQLITE_DATES_BY_ID}"
+    # One version per article: the article orders them.
+    return IDS_QUERY.format(versions=table, join="v.id = a.current_version_id", where=where, order="a.id"), params
+
+
 def rendered(engine: Engine, fmt: str, versions: str = "latest", filters: ArticleFilter | None = None,
              limit: int | None = None, workers: int = WORKERS) -> Iterator[list[str]]:
     """The export's rows in chunks: JSONL lines (``jsonl``, ``parquet``) or lists of CSV cells (``csv``), in
     ``a.id, v.version`` order, streamed."""
     dialect = engine.dialect.name
     render = render_query(dialect, fmt)
-    join = "v.id = a.current_version_id" if versions == "latest" else "v.article_id = a.id"
-    clauses, params = (filters or ArticleFilter()).sql(dialect)
-    sql = IDS_QUERY.format(join=join, where=("WHERE " + " AND ".join(clauses)) if clauses else "")
+    sql, params = ids_query(engine, versions, filters or ArticleFilter())
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
 

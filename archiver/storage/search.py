@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from .filters import PG_DOCUMENT, ArticleFilter
+from .filters import PG_DOCUMENT, SQLITE_DATES_BY_ID, ArticleFilter, has_dates_by_id
 from .query_syntax import BadQuery, parse
 
 __all__ = ["BadQuery", "Hit", "SearchResult", "search_articles"]
@@ -68,7 +68,7 @@ def search_articles(engine: Engine, query: str, limit: int = 20, filters: Articl
             if dialect == "postgresql":
                 total, rows = _postgres_search(conn, filters, params)
             else:
-                source, filtered = _sqlite_matches(filters, _has_index(conn, DATES_BY_ID))
+                source, filtered = _sqlite_matches(filters, has_dates_by_id(conn))
                 total, rows = _sqlite_search(conn, source, params | filtered)
             authors = _authors(conn, [row.id for row in rows])
     except DBAPIError as error:
@@ -102,9 +102,6 @@ def _postgres_search(conn: Connection, filters: ArticleFilter, params: dict[str,
     return (int(rows[0].total) if rows else 0), list(rows)
 
 
-DATES_BY_ID = "ix_article_versions_id_published"  # revision 0014
-
-
 def _sqlite_matches(filters: ArticleFilter, dates_by_id: bool) -> tuple[str, dict[str, Any]]:
     """FROM and WHERE of the current versions matching ``:query`` and the filters. Without a date filter the
     version rows stay out: a row's ``published`` sits behind its text and HTML (overflow pages), and reading it for
@@ -112,20 +109,15 @@ def _sqlite_matches(filters: ArticleFilter, dates_by_id: bool) -> tuple[str, dic
     index of dates by version ID where the archive has it (``dates_by_id``): SQLite would otherwise look the ID up
     in the table itself, the rowid being its key."""
     fts = "article_search_stemmed"
-    if filters.since is None and filters.until is None:
+    if not filters.dated():
         clauses, params = filters.sql("sqlite", version_id=f"{fts}.rowid")
         joins = f"JOIN articles a ON a.current_version_id = {fts}.rowid"
     else:
         clauses, params = filters.sql("sqlite")
-        versions = f"article_versions v INDEXED BY {DATES_BY_ID}" if dates_by_id else "article_versions v"
+        versions = f"article_versions v INDEXED BY {SQLITE_DATES_BY_ID}" if dates_by_id else "article_versions v"
         joins = f"JOIN {versions} ON v.id = {fts}.rowid JOIN articles a ON a.current_version_id = v.id"
     where = "".join(f" AND {clause}" for clause in clauses)
     return f"FROM {fts} {joins} WHERE {fts} MATCH :query{where}", params
-
-
-def _has_index(conn: Connection, name: str) -> bool:
-    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :n"),
-                        {"n": name}).first() is not None
 
 
 def _refuse_unparsable(error: BaseException | None) -> None:
