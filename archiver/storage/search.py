@@ -155,7 +155,7 @@ def _sqlite_search(conn: Connection, source: str, params: dict[str, Any]) -> tup
     if not ids:
         return 0, []
     worst = max(ranks) if len(ranks) <= limit else heapq.nsmallest(limit, ranks)[-1]
-    # Equal ranks get one position: the order among them is the date's, decided by SQLite as before.
+    # Equal ranks get one position: the order among them is the date's (then the ID's), decided in SQL.
     positions = {rank: n for n, rank in enumerate(sorted({rank for rank in ranks if rank <= worst}))}
     best = json.dumps([[version_id, positions[rank]] for version_id, rank in zip(ids, ranks, strict=True)
                        if rank <= worst])
