@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
@@ -55,7 +55,8 @@ def _start_worker(initializer: Callable[..., None] | None, *initargs: Any) -> No
 
 
 def ordered_map(function: Callable[[Task], Result], tasks: Iterable[Task], workers: int, what: str,
-                initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()) -> Iterator[Result]:
+                initializer: Callable[..., None] | None = None,
+                initargs: tuple[Any, ...] = ()) -> Generator[Result, None, None]:
     """``function`` over ``tasks`` in ``workers`` processes (one: in this process), results in task order.
 
     ``initializer(*initargs)`` runs once in each worker before its first task; ``what`` names the job in the

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -166,10 +167,10 @@ def _scan_all(files: list[Path], workers: int, meanwhile: Callable[[], None]) ->
     ``meanwhile`` runs in this process once the workers have started (after the first range's result: the
     workers hold several more), where it would otherwise wait for them."""
     parts = plan(files, workers)
-    results = ordered_map(_scan, parts, workers, "reparse")
-    scans = list(islice(results, 1))
-    meanwhile()
-    scans += results
+    with closing(ordered_map(_scan, parts, workers, "reparse")) as results:  # its workers stopped if meanwhile fails
+        scans = list(islice(results, 1))
+        meanwhile()
+        scans += results
     uncut = {part.path for part, scan in zip(parts, scans, strict=True) if scan is None}
     if uncut:
         kept = [(part, scan) for part, scan in zip(parts, scans, strict=True) if part.path not in uncut]

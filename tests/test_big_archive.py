@@ -200,11 +200,11 @@ def test_article_lookups_use_indexes(sqlite_url: str) -> None:
     source, params = _sqlite_matches(since, dates_by_id=True)
     dated = plan(sqlite_url, f"SELECT article_search_stemmed.rowid {source}", query="x", **params)
     assert "COVERING INDEX ix_article_versions_id_published (id=? AND published>?)" in dated
-    # and so does an export of the current versions filtered by date
+    # an export of the current versions filtered by date takes the range from the published index, then sorts
     from archiver.storage.article_export import ids_query
 
     sql, params = ids_query(make_engine(sqlite_url), "latest", since)
-    assert "COVERING INDEX ix_article_versions_id_published (id=? AND published>?)" in plan(sqlite_url, sql, **params)
+    assert "COVERING INDEX ix_article_versions_published (published>?)" in plan(sqlite_url, sql, **params)
 
 
 def rows_with(url: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:

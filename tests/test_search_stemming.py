@@ -93,6 +93,26 @@ def test_postgresql_ranks_and_counts_as_the_plain_query_does(stored: list,  # ty
     engine.dispose()
 
 
+def test_a_query_the_index_cannot_parse_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The ranking pass runs on the driver's own cursor: its errors are still SQLAlchemy's, and a query the full-text
+    # index refuses still reaches the user as BadQuery (the parser never writes one: made here by hand).
+    from sqlalchemy.exc import DBAPIError
+
+    from archiver.storage import search
+    from archiver.storage.query_syntax import ParsedQuery
+
+    url = f"sqlite:///{tmp_path}/a.sqlite3"
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        source, params = search._sqlite_matches(ArticleFilter(), dates_by_id=False)
+        with pytest.raises(DBAPIError, match="fts5"):
+            search._sqlite_search(conn, source, params | {"query": "AND", "highlight": "x", "limit": 5})
+    monkeypatch.setattr(ParsedQuery, "fts5", lambda self: "AND")
+    with pytest.raises(BadQuery, match="cannot parse the search query"):
+        search_articles(engine, "Razzia")
+
+
 def test_razzien_finds_razzia_on_sqlite(stored: list, tmp_path: Path) -> None:  # type: ignore[type-arg]
     url = f"sqlite:///{tmp_path}/a.sqlite3"
     upgrade(url)

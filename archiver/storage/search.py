@@ -74,9 +74,6 @@ def search_articles(engine: Engine, query: str, limit: int = 20, filters: Articl
     except DBAPIError as error:
         _refuse_unparsable(error.orig)
         raise
-    except sqlite3.Error as error:  # from the pass over every match, which runs on the driver's own cursor
-        _refuse_unparsable(error)
-        raise
     hits = [Hit(row.id, row.url, row.title, _iso(row.published), authors.get(row.id, []), row.snippet or "",
                 float(-row.rank if dialect == "sqlite" else row.rank)) for row in rows]
     return SearchResult(total, hits)
@@ -121,6 +118,7 @@ def _sqlite_matches(filters: ArticleFilter, dates_by_id: bool) -> tuple[str, dic
 
 
 def _refuse_unparsable(error: BaseException | None) -> None:
+    """A query the database could not parse is the user's to fix: one clear error, not the database's."""
     message = str(error).strip().splitlines()[0] if error else "query failed"
     if "fts5" in message or "syntax" in message or "tsquery" in message:
         raise BadQuery(f"cannot parse the search query: {message}") from None
@@ -144,11 +142,13 @@ def _sqlite_search(conn: Connection, source: str, params: dict[str, Any]) -> tup
     ids, ranks = array("q"), array("d")
     driver = conn.connection.driver_connection
     cursor = driver.cursor()  # type: ignore[union-attr]
+    ranked = f"SELECT article_search_stemmed.rowid, bm25(article_search_stemmed) {source}"
     try:
-        for version_id, rank in cursor.execute(f"SELECT article_search_stemmed.rowid, "
-                                               f"bm25(article_search_stemmed) {source}", params):
+        for version_id, rank in cursor.execute(ranked, params):
             ids.append(version_id)
             ranks.append(rank)
+    except sqlite3.Error as error:  # the driver's own cursor: raised as SQLAlchemy raises the driver's errors
+        raise DBAPIError.instance(ranked, params, error, sqlite3.Error) from error
     finally:
         cursor.close()
     limit = params["limit"]

@@ -93,7 +93,7 @@ def stems_given(stems: Iterable[tuple[Document, str]]) -> Iterator[None]:
 
 
 def _stem_for_trigger(title: str | None, lead: str | None, text: str | None) -> str:
-    given = _given.get((title, lead, text))
+    given = _given.get((title, lead, text)) if _given else None
     return stem_document(title, lead, text) if given is None else given
 
 
