@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from .exceptions import ExtractionError, RecordRangeMismatch
 from .items import ArticleItem, CaptureRef, ExtractionFailure
 from .normalize.charset import decode_page
@@ -81,7 +83,7 @@ def _share(articles: set[str], rest: RestIndex, stems: bool) -> None:
 def stems_ahead(db_url: str, workers: int) -> bool:
     """Whether workers should stem what they extract: only SQLite stems in the writer (the full-text triggers),
     and only with workers is there another process to do it."""
-    return workers > 1 and db_url.startswith("sqlite")
+    return workers > 1 and make_url(db_url).get_backend_name() == "sqlite"
 
 
 def stem_of(item: ArticleItem) -> tuple[Document, str]:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from .filters import PG_DOCUMENT, SQLITE_DATES_BY_ID, ArticleFilter, has_dates_by_id
+from .filters import PG_DOCUMENT, ArticleFilter
 from .query_syntax import BadQuery, parse
 
 __all__ = ["BadQuery", "Hit", "SearchResult", "search_articles"]
@@ -99,6 +99,18 @@ def _postgres_search(conn: Connection, filters: ArticleFilter, params: dict[str,
     return (int(rows[0].total) if rows else 0), list(rows)
 
 
+# SQLite (revision 0014): each version's date by its ID. A version's row holds ``published`` behind its text and
+# HTML (overflow pages); the date branch below reaches versions by ID and reads this index instead when it names
+# it (``INDEXED BY``: SQLite would look an ID up in the table, the rowid being its key).
+SQLITE_DATES_BY_ID = "ix_article_versions_id_published"
+
+
+def has_dates_by_id(conn: Connection) -> bool:
+    """Whether this SQLite archive has the index of dates by ID (read commands work on archives not upgraded)."""
+    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :n"),
+                        {"n": SQLITE_DATES_BY_ID}).first() is not None
+
+
 def _sqlite_matches(filters: ArticleFilter, dates_by_id: bool) -> tuple[str, dict[str, Any]]:
     """FROM and WHERE of the current versions matching ``:query`` and the filters. Without a date filter the
     version rows stay out: a row's ``published`` sits behind its text and HTML (overflow pages), and reading it for
@@ -155,10 +167,9 @@ def _sqlite_search(conn: Connection, source: str, params: dict[str, Any]) -> tup
     if not ids:
         return 0, []
     worst = max(ranks) if len(ranks) <= limit else heapq.nsmallest(limit, ranks)[-1]
+    best = {version_id: rank for version_id, rank in zip(ids, ranks, strict=True) if rank <= worst}
     # Equal ranks get one position: the order among them is the date's (then the ID's), decided in SQL.
-    positions = {rank: n for n, rank in enumerate(sorted({rank for rank in ranks if rank <= worst}))}
-    best = json.dumps([[version_id, positions[rank]] for version_id, rank in zip(ids, ranks, strict=True)
-                       if rank <= worst])
+    positions = {rank: n for n, rank in enumerate(sorted(set(best.values())))}
     rows = conn.execute(text(
         "SELECT a.id, a.url, v.title, v.published, v.id AS version_id, "
         "coalesce((SELECT snippet(article_search, 2, '[', ']', '…', 20) FROM article_search "
@@ -167,9 +178,9 @@ def _sqlite_search(conn: Connection, source: str, params: dict[str, Any]) -> tup
         "FROM json_each(:best)) r "
         "JOIN article_versions v ON v.id = r.version_id JOIN articles a ON a.current_version_id = v.id "
         "ORDER BY r.rank, v.published DESC, a.id LIMIT :limit"),
-        {"best": best, "highlight": params["highlight"], "limit": limit}).all()
-    exact = {version_id: rank for version_id, rank in zip(ids, ranks, strict=True) if rank <= worst}
-    return len(ids), [_Ranked(row.id, row.url, row.title, row.published, exact[row.version_id], row.snippet)
+        {"best": json.dumps([[version_id, positions[rank]] for version_id, rank in best.items()]),
+         "highlight": params["highlight"], "limit": limit}).all()
+    return len(ids), [_Ranked(row.id, row.url, row.title, row.published, best[row.version_id], row.snippet)
                       for row in rows]
 
 
