@@ -184,10 +184,14 @@ def test_article_lookups_use_indexes(sqlite_url: str) -> None:
     joined = plan(sqlite_url, "SELECT a.id FROM article_search JOIN article_versions v ON v.id = article_search.rowid "
                               "JOIN articles a ON a.current_version_id = v.id WHERE article_search MATCH 'x'")
     assert "INDEX ix_articles_current_version_id (current_version_id=?)" in joined
-    # the desk's year click counts a date range of current versions from the index alone (revision 0013)
+    # the desk's year click counts a date range of its rows from the index alone (revision 0015)
     year = plan(sqlite_url, "SELECT count(*) FROM v_desk_articles WHERE published_key >= :a AND published_key < :b",
                 a="2016-", b="2017-")
-    assert "COVERING INDEX ix_article_versions_published (published>? AND published<?)" in year
+    assert "COVERING INDEX ix_desk_articles_published_key (published_key>? AND published_key<?)" in year
+    # the desk's search finds each match's stored row by its version (no list computed for any row)
+    found = plan(sqlite_url, "SELECT * FROM v_desk_articles WHERE version_id IN (SELECT rowid FROM article_search "
+                             "WHERE article_search MATCH 'x') ORDER BY published_key DESC LIMIT 51")
+    assert "SEARCH d USING INDEX" in found and "(version_id=?)" in found and "article_authors" not in found
     with pytest.raises(Exception, match="no article"):
         find_article(make_engine(sqlite_url, readonly=True), "https://nowhere.example/x")
     # a search filtered by date reads each match's date from the index by version ID, not from its row (0014)

@@ -1,6 +1,7 @@
 """The kept counts (stat_counts) equal a count of the rows after every kind of write: a crawl of the replica, an
 update with edits and take-downs, one with restores, a reextract that changes current versions in place, a reparse
-(SQLite and PostgreSQL), the migration's backfill and ``archiver stats --recount``. So does the ``authors`` export,
+(SQLite and PostgreSQL), the migration's backfill and ``archiver stats --recount``; and with them the desk's stored
+rows (``desk_articles``) equal the rows computed from the versions. So does the ``authors`` export,
 which reads them (and counts the rows itself on an archive from before them).
 
 The counts to compare with are plain SQL written here, not the code under test."""
@@ -23,6 +24,7 @@ from archiver.storage.exporters import export
 from archiver.storage.queries import archive_statistics
 
 from .conftest import run_cli, start_replica, stop_replica
+from .test_desk_rows import assert_desk_rows
 from .test_takedowns import ARTICLES, REMOVED, crawl, due_again
 from .test_update import run, summary
 
@@ -75,8 +77,10 @@ def by_name(url: str) -> dict[tuple[str, str], int]:
 
 
 def assert_kept(url: str) -> dict[tuple[str, str], int]:
+    """The kept counts equal the rows' count, and the desk's stored rows the computed ones."""
     plain = plain_counts(url)
     assert kept_counts(url) == plain
+    assert_desk_rows(url)
     return plain
 
 

@@ -95,8 +95,9 @@ def filters_from_request(request: Request, table: str, database: str, datasette:
 
     ``year = '2016'`` is a date function of every row and ``authors__arraycontains`` a JSON list built for every row:
     Datasette's own clauses read the whole archive to count and list them. The clauses added here select the same
-    rows (stored dates start with the year; an author's versions are found by name) through the published index and
-    the authors' index, and are tested first; Datasette's clauses stay, so the rows shown cannot change."""
+    rows (stored dates start with the year; an author's versions are found by name) through the index of the desk
+    rows' dates and the authors' index, and are tested first; Datasette's clauses stay, so the rows shown cannot
+    change."""
     if table != "v_desk_articles":
         return None
     clauses: list[str] = []
@@ -113,7 +114,7 @@ def filters_from_request(request: Request, table: str, database: str, datasette:
 
         for n, name in enumerate(authors):
             # An author of few articles: their versions are looked up by ID, built and sorted (the count reads only
-            # them). One of many ("+"): the list walks the published index newest first, testing each version
+            # them). One of many ("+"): the list walks the desk rows' date index newest first, testing each version
             # against the author's set, and stops at a page; built and sorted, all of theirs would be.
             hint = "" if await _articles_of(datasette, database, name) <= FEW_ARTICLES else "+"
             clauses.append(f"{hint}version_id IN (SELECT aa.version_id FROM article_authors aa JOIN authors au "

@@ -1,4 +1,5 @@
-"""The archive's counts (``stat_counts``): what ``stats`` and the desk's landing page report, kept by every write.
+"""The archive's counts (``stat_counts``): what ``stats`` and the desk's landing page report, kept by every write
+(and with them the desk's rows: ``desk_rows``).
 
 Counting them from the rows walks every current version's relations: seconds at 100,000 articles, ten times that
 at a million. So every writer keeps one row per (kind, item) current, in the transaction that changes what it
@@ -27,6 +28,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, text
+
+from . import desk_rows
 
 # One row per kind, item and what it counts, from the articles named by {where} (all of them when empty). The
 # expressions are the ones `stats` always grouped by, so the counts keep its meaning on both databases.
@@ -107,6 +110,8 @@ class CountChange:
         if self.touched:
             for kind, item, total in _rows(conn, sorted(self.touched)):
                 self.delta[(kind, item or "")] += int(total)
+        # The desk's rows of the same articles (and of any naming an entity this transaction renamed).
+        desk_rows.keep(conn, self.touched)
         changed: list[dict[str, Any]] = [{"kind": kind, "item": item, "total": total}
                    for (kind, item), total in sorted(self.delta.items()) if total]
         # In key order: concurrent writers lock the rows they share in the same order and cannot deadlock.
@@ -140,11 +145,14 @@ def drift(conn: Connection) -> dict[str, Any]:
 
 
 def recount(conn: Connection) -> dict[str, Any]:
-    """Replace the stored counts by a count of the rows, in the caller's transaction; returns what differed."""
+    """Replace the stored counts by a count of the rows, and the desk's rows by the computed ones
+    (``desk_rows.rebuild``), in the caller's transaction; returns which counts differed."""
     if conn.dialect.name == "postgresql":
         # No writer may commit between the count and the replacement (its change would be lost or counted twice);
         # readers go on. SQLite's write transaction (BEGIN IMMEDIATE) already excludes other writers.
         conn.execute(text("LOCK TABLE articles, captures, stat_counts IN EXCLUSIVE MODE"))
+    if desk_rows.has_rows(conn):
+        desk_rows.rebuild(conn)
     now, kept = counted(conn), stored(conn)
     conn.execute(text("DELETE FROM stat_counts"))
     if now:

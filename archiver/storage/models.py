@@ -277,3 +277,33 @@ class StatCount(Base):
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     item: Mapped[str] = mapped_column(Text, primary_key=True)
     total: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeskArticle(Base):
+    """The desk's row of each article's current version: its list columns stored, kept by the writers
+    (``archiver.storage.desk_rows``); ``v_desk_articles`` joins the article's own columns to it."""
+
+    __tablename__ = "desk_articles"
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True,
+                                            autoincrement=False)
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"), unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[str | None] = mapped_column(Text)  # ISO 8601 UTC, as the desk shows it
+    authors: Mapped[str | None] = mapped_column(Text)  # JSON lists of names, in the page's order
+    category: Mapped[str | None] = mapped_column(Text)
+    lead: Mapped[str | None] = mapped_column(Text)
+    categories: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[str | None] = mapped_column(Text)
+    licenses: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[str | None] = mapped_column(Text)
+    published_key: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the version's stored date, to sort on
+    __table_args__ = (Index("ix_desk_articles_published_key", "published_key"),)
+
+
+class DeskRenamed(Base):
+    """Authors, categories and tags renamed since the last write's end: the desk rows naming them are rewritten
+    (triggers on their names fill it, ``archiver.storage.desk_rows`` empties it)."""
+
+    __tablename__ = "desk_renamed"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -1,0 +1,77 @@
+"""The desk's rows (``desk_articles``): each article's current version as the desk lists it, kept by every write.
+
+The desk's list (``v_desk_articles``) shows each article's authors, categories, tags and credit licenses. Computed
+for every row (``v_desk_articles_computed``, the definition), a page sorted by date costs a page, but a search or an
+author's page computes every matching row before it can sort them: seconds at a million articles. So the rows are
+stored, and every writer rewrites those of the articles it changed, in the transaction that changes them and from
+the computed view (``CountChange.commit`` calls ``keep`` with the articles it took). Renaming an author, category or
+tag changes the row of every article whose current version names it: a trigger notes the renamed entity in
+``desk_renamed`` and ``keep`` rewrites those rows too. The article's own columns (removal, version count, URL,
+site) are joined by the view, not stored: an update changes them without a new version.
+
+``rebuild`` writes every row again from the view (``archiver stats --recount``, and bulk loads that bypass the
+writers, through ``refresh_counts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, bindparam, inspect, text
+
+COLUMNS = ("article_id, version_id, title, published, authors, category, lead, categories, tags, licenses, year, "
+           "published_key")
+_DELETE = text("DELETE FROM desk_articles WHERE article_id IN :ids").bindparams(bindparam("ids", expanding=True))
+_INSERT = text(f"INSERT INTO desk_articles ({COLUMNS}) SELECT {COLUMNS} FROM v_desk_articles_computed "
+               "WHERE article_id IN :ids").bindparams(bindparam("ids", expanding=True))
+_TAKE_RENAMED = text("DELETE FROM desk_renamed RETURNING kind, entity_id")
+# The articles whose current version names a renamed entity, by kind.
+_NAMING = {
+    "author": "SELECT a.id FROM article_authors x JOIN articles a ON a.current_version_id = x.version_id "
+              "WHERE x.author_id IN :ids",
+    "category": "SELECT a.id FROM article_categories x JOIN articles a ON a.current_version_id = x.version_id "
+                "WHERE x.category_id IN :ids",
+    "tag": "SELECT a.id FROM article_tags x JOIN articles a ON a.current_version_id = x.version_id "
+           "WHERE x.tag_id IN :ids",
+}
+# Articles per statement: SQLite's bound-parameter limit, and a big rewrite's statements stay small.
+CHUNK = 5_000
+
+
+def keep(conn: Connection, article_ids: Iterable[int]) -> None:
+    """Rewrite the rows of these articles, and of the articles naming an entity renamed in this transaction."""
+    rewrite(conn, sorted(set(article_ids) | naming_renamed(conn)))
+
+
+def naming_renamed(conn: Connection) -> set[int]:
+    """The articles whose rows name an author, category or tag renamed since the last write (taken from
+    ``desk_renamed``, which is emptied)."""
+    renamed: dict[str, list[int]] = {}
+    for kind, entity_id in conn.execute(_TAKE_RENAMED):
+        renamed.setdefault(kind, []).append(int(entity_id))
+    articles: set[int] = set()
+    for kind, ids in renamed.items():
+        naming = text(_NAMING[kind]).bindparams(bindparam("ids", expanding=True))
+        for start in range(0, len(ids), CHUNK):
+            articles.update(conn.execute(naming, {"ids": ids[start:start + CHUNK]}).scalars())
+    return articles
+
+
+def rewrite(conn: Connection, article_ids: list[int]) -> None:
+    for start in range(0, len(article_ids), CHUNK):
+        chunk = {"ids": article_ids[start:start + CHUNK]}
+        conn.execute(_DELETE, chunk)
+        conn.execute(_INSERT, chunk)
+
+
+def has_rows(conn: Connection) -> bool:
+    """Whether the archive keeps the desk's rows (revision 0015 and later)."""
+    return inspect(conn).has_table("desk_articles")
+
+
+def rebuild(conn: Connection) -> int:
+    """Write every row again from the computed view, in the caller's transaction; returns how many."""
+    conn.execute(text("DELETE FROM desk_renamed"))
+    conn.execute(text("DELETE FROM desk_articles"))
+    return int(conn.execute(text(f"INSERT INTO desk_articles ({COLUMNS}) SELECT {COLUMNS} "
+                                 "FROM v_desk_articles_computed")).rowcount or 0)
