@@ -50,6 +50,7 @@ PAGES: list[tuple[str, str]] = [
     ("list only", "/archive/v_desk_articles.json?_nofacet=1&_nocount=1"),
     ("facet click (year)", "/archive/v_desk_articles?year={year}"),
     ("facet click (author)", "/archive/v_desk_articles?authors__arraycontains={author}"),
+    ("facet click (most prolific author)", "/archive/v_desk_articles?authors__arraycontains={prolific}"),
     ("search", "/archive/v_desk_articles?_search={word}"),
     ("article page", "/article/{article}"),
 ]
@@ -98,6 +99,9 @@ def sample(engine: Engine, rounds: int, seed: int = 7, seed_of_archive: int = 32
         urls = [str(conn.execute(text("SELECT url FROM articles WHERE id = :i"), {"i": i}).scalar_one())
                 for i in ids]
         author = conn.execute(text("SELECT name FROM authors WHERE id = 5")).scalar_one()
+        # The author of the most articles (a quarter of the 1M archive's): the desk's worst author page.
+        prolific = conn.execute(text("SELECT au.name FROM authors au JOIN article_authors aa ON aa.author_id = au.id "
+                                     "GROUP BY au.name ORDER BY count(*) DESC LIMIT 1")).scalar_one()
         category = conn.execute(text("SELECT slug FROM categories WHERE id = 3")).scalar_one()
         published = conn.execute(text("SELECT v.published FROM articles a JOIN article_versions v ON v.id = "
                                       "a.current_version_id WHERE a.id = :i"), {"i": ids[0]}).scalar_one()
@@ -106,7 +110,8 @@ def sample(engine: Engine, rounds: int, seed: int = 7, seed_of_archive: int = 32
     first = body.replace(".", " ").split()
     # A phrase from the text's fourth word on whose second word is searchable (a phrase of stop words is refused).
     at = next((n for n in range(3, len(first) - 1) if stem_words([first[n + 1]])), 3)
-    return {"ids": ids, "post_ids": post_ids, "urls": urls, "author": author, "category": category,
+    return {"ids": ids, "post_ids": post_ids, "urls": urls, "author": author, "prolific": prolific,
+            "category": category,
             "year": str(published)[:4],
             "rank100": words[100], "rank1000": words[1000], "rank10000": words[10_000], "rank50000": words[50_000],
             "two": f"{words[1000]} {words[3000]}", "either": f"{words[1000]} OR {words[3000]}",
@@ -228,6 +233,7 @@ def measure_pages(url: str, picks: dict[str, Any], rounds: int) -> dict[str, Any
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
         values = {"article": picks["ids"][0], "author": urllib.request.quote(picks["author"]),
+                  "prolific": urllib.request.quote(picks["prolific"]),
                   "year": picks["year"], "word": urllib.request.quote(picks["rank1000"])}
         out: dict[str, Any] = {}
         for name, path in PAGES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -463,7 +464,7 @@ def test_a_pages_facets_share_one_budget_and_the_rest_come_from_the_background(
 def test_an_author_click_looks_up_an_author_of_few_articles_by_id(crawled: CrawledArchive,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Few articles (by the kept counts): the author's versions by ID, so that the count reads only them. Many: the
-    list walks the published index (the "+" keeps SQLite off the ID lookup)."""
+    list walks the date index (the "+" keeps SQLite off the ID lookup)."""
     pytest.importorskip("datasette")
     import asyncio
     from urllib.parse import quote
@@ -486,6 +487,72 @@ def test_an_author_click_looks_up_an_author_of_few_articles_by_id(crawled: Crawl
     monkeypatch.setattr(plugin, "FEW_ARTICLES", 0)
     [many] = asyncio.run(clauses())
     assert many == "+" + few
+
+
+def test_an_authors_page_counts_namesakes_once_and_lists_as_the_view(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An author's page takes its count from the kept counts, less the articles two namesakes share; the list and
+    the count equal plain SQL over the view, for an author of few articles and one of many (the "+" clause, which
+    only the list sorted by date keeps)."""
+    pytest.importorskip("datasette")
+    import asyncio
+    from urllib.parse import quote
+
+    from datasette.database import Database
+    from sqlalchemy import text
+
+    from archiver.desk import clauses, plugin, server
+    from archiver.items import Author
+    from archiver.storage.db import make_engine, upgrade
+    from archiver.storage.repository import ArchiveStore
+
+    from .test_storage import items
+
+    url = f"sqlite:///{tmp_path}/a.sqlite3"
+    upgrade(url)
+    store = ArchiveStore(make_engine(url))
+    batch = items(range(10))
+    name = "Alex Namensvetter"
+    first, second, third = (Author(name=name, site_author_id=n) for n in (900, 901, 902))
+    for item, authors in zip(batch, ([first, second], [first], [second], [third, Author("Kim Anders", 903)],
+                                     [first, second, third], [first]), strict=False):
+        item.authors = authors
+    store.store_articles(batch)
+    edited = copy.deepcopy(batch[5])  # its current version no longer names the author; its first still does
+    edited.title += " (korrigiert)"
+    edited.authors = [Author("Kim Anders", 903)]
+    store.store_articles([edited])
+    with store.engine.connect() as conn:
+        expected = [row[0] for row in conn.execute(text(
+            "SELECT article_id FROM v_desk_articles WHERE :n IN (SELECT value FROM json_each(authors)) "
+            "ORDER BY published_key DESC"), {"n": name})]
+        kept = conn.execute(text("SELECT sum(total) FROM stat_counts WHERE kind = 'author' AND item IN "
+                                 "(SELECT CAST(id AS TEXT) FROM authors WHERE name = :n)"), {"n": name}).scalar_one()
+    store.engine.dispose()
+    assert len(expected) == 5 and kept == 8  # namesakes on one article: once on the page, once each kept
+
+    ran: list[str] = []
+    execute = Database.execute
+
+    async def spied(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        ran.append(sql)
+        return await execute(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(Database, "execute", spied)
+
+    async def page() -> tuple[list[int], int]:
+        datasette = server.build_datasette(tmp_path / "a.sqlite3", url, None)
+        answer = (await datasette.client.get(
+            f"/archive/v_desk_articles.json?_shape=objects&_nofacet=1&authors__arraycontains={quote(name)}")).json()
+        return [row["article_id"] for row in answer["rows"]], answer["filtered_table_rows_count"]
+
+    for few in (10**6, 0):
+        monkeypatch.setattr(plugin, "FEW_ARTICLES", few)
+        ran.clear()
+        assert asyncio.run(page()) == (expected, len(expected))
+        assert clauses.KEPT_AUTHOR_COUNT in ran
+        walked = [sql for sql in ran if "+version_id IN" in sql]
+        assert all("order by published_key" in sql for sql in walked) and bool(walked) == (few == 0)
 
 
 def test_stored_times_are_shown_as_iso_utc_and_printed_dates_as_printed() -> None:

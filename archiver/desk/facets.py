@@ -34,6 +34,8 @@ from datasette.database import Results as QueryResults
 from datasette.facets import ColumnFacet, Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
+from .clauses import planned
+
 Results = tuple[list[dict[str, Any]], list[str]]
 VIEW = "v_desk_articles"
 # All the facets of one page together get this long in the request (each also within facet_time_limit_ms); the
@@ -94,7 +96,7 @@ class _Unhurried:
 
     async def execute(self, database: str, sql: str, params: Any = None, **_limits: Any) -> QueryResults:
         def run(conn: Any) -> QueryResults:
-            cursor = conn.execute(sql, params or {})
+            cursor = conn.execute(planned(sql), params or {})
             return QueryResults(cursor.fetchall(), False, cursor.description)
 
         return await self._datasette.get_database(database).execute_fn(run)

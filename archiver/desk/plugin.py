@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from ..exceptions import ArchiverError
 from .article import article_page
 from .charts import CHARTS, render_chart
+from .clauses import author_clause
 from .facets import ListFacet, ValueFacet
 
 DATABASE = "archive"
@@ -113,12 +114,10 @@ def filters_from_request(request: Request, table: str, database: str, datasette:
         from datasette.filters import FilterArguments
 
         for n, name in enumerate(authors):
-            # An author of few articles: their versions are looked up by ID, built and sorted (the count reads only
-            # them). One of many ("+"): the list walks the desk rows' date index newest first, testing each version
-            # against the author's set, and stops at a page; built and sorted, all of theirs would be.
-            hint = "" if await _articles_of(datasette, database, name) <= FEW_ARTICLES else "+"
-            clauses.append(f"{hint}version_id IN (SELECT aa.version_id FROM article_authors aa JOIN authors au "
-                           f"ON au.id = aa.author_id WHERE au.name = :desk_author_{n})")
+            # An author of few articles: their rows are looked up by version, read and sorted. One of many: the list
+            # walks the date index newest first and stops at a page (archiver/desk/clauses.py).
+            many = await _articles_of(datasette, database, name) > FEW_ARTICLES
+            clauses.append(author_clause(n, many))
             params[f"desk_author_{n}"] = name
         return FilterArguments(clauses, params=params) if clauses else None
 

@@ -69,14 +69,21 @@ KEPT_COUNT = "SELECT coalesce(sum(total), 0) FROM stat_counts WHERE kind = 'year
 
 
 def desk_database(datasette: Any, database: Path, kept_counts: bool) -> Any:
-    """Datasette's database, answering the landing page's row count from the kept counts (Datasette has no
-    setting or hook for a count; the query text is the one its table view builds)."""
+    """Datasette's database, answering the row count of the landing page and of an author's page from the kept
+    counts (Datasette has no setting or hook for a count; the query texts are the ones its table view builds), and
+    running an author's clause as each query is fastest with it (``clauses.planned``)."""
     from datasette.database import Database
 
+    from .clauses import KEPT_AUTHOR_COUNT, is_one_author_count, planned
+
     class DeskDatabase(Database):  # type: ignore[misc]
-        async def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-            return await super().execute(KEPT_COUNT if kept_counts and sql == UNFILTERED_COUNT else sql,
-                                         *args, **kwargs)
+        async def execute(self, sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if kept_counts and sql == UNFILTERED_COUNT:
+                return await super().execute(KEPT_COUNT, params, *args, **kwargs)
+            sql = planned(sql)
+            if kept_counts and is_one_author_count(sql, params):
+                return await super().execute(KEPT_AUTHOR_COUNT, params, *args, **kwargs)
+            return await super().execute(sql, params, *args, **kwargs)
 
     return DeskDatabase(datasette, path=str(database), is_mutable=True)
 

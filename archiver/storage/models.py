@@ -297,7 +297,7 @@ class DeskArticle(Base):
     licenses: Mapped[str | None] = mapped_column(Text)
     year: Mapped[str | None] = mapped_column(Text)
     published_key: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the version's stored date, to sort on
-    __table_args__ = (Index("ix_desk_articles_published_key", "published_key"),)
+    __table_args__ = (Index("ix_desk_articles_published_key", "published_key", "year"),)
 
 
 class DeskRenamed(Base):

@@ -1,0 +1,55 @@
+"""The desk's clause for a click on an author, and the plan each query runs it with.
+
+Datasette runs one page's clauses in three kinds of query: the list (sorted, a page of rows), the count and the
+facets (every matching row). For an author of many articles the list is fastest walking the date index newest first
+and testing each row against the author's versions, stopping at a page: the clause is written with a "+", which keeps
+SQLite off the author's index. A count or a facet reads every matching row anyway, and through that walk it would
+read the whole archive; the author's versions found by ID are their rows. ``planned`` therefore takes the "+" away
+everywhere but in a list sorted by date.
+"""
+
+from __future__ import annotations
+
+_VERSIONS_OF = ("version_id IN (SELECT aa.version_id FROM article_authors aa JOIN authors au ON au.id = aa.author_id "
+                "WHERE au.name = :desk_author_{n})")
+_WALKED = "+version_id IN (SELECT aa.version_id FROM article_authors aa"
+# Datasette's list query ends with its sort: the desk's default, or a click on the column (either direction).
+_SORTED_BY_DATE = "order by published_key"
+
+
+def author_clause(n: int, many: bool) -> str:
+    """The clause for the ``n``-th author of the page (its name bound as ``desk_author_{n}``)."""
+    return ("+" if many else "") + _VERSIONS_OF.format(n=n)
+
+
+def planned(sql: str) -> str:
+    """The query with each author's clause as it is fastest there (see the module's docstring)."""
+    if _WALKED in sql and _SORTED_BY_DATE not in sql:
+        return sql.replace(_WALKED, _WALKED[1:])
+    return sql
+
+
+# Datasette's count of a page filtered by one author and nothing else: its array clause, then the desk's.
+_ONE_AUTHOR_COUNT = ('select count(*) from v_desk_articles where :p0 in (select value from json_each('
+                     '"v_desk_articles"."authors")) and ' + _VERSIONS_OF.format(n=0) + " ")
+# That count from the kept counts: the articles of each author of that name, less what namesakes on one article
+# count twice. A current version naming k of them was counted k times; it names one that is not the name's most
+# prolific author, so only those authors' few versions are looked at.
+KEPT_AUTHOR_COUNT = """
+WITH named AS (SELECT au.id, coalesce(s.total, 0) AS total FROM authors au LEFT JOIN stat_counts s
+               ON s.kind = 'author' AND s.item = CAST(au.id AS TEXT) WHERE au.name = :desk_author_0),
+     others AS (SELECT id FROM named WHERE id NOT IN (SELECT id FROM named ORDER BY total DESC, id LIMIT 1)),
+     twice AS (SELECT count(*) - 1 AS extra FROM article_authors aa
+               JOIN articles a ON a.current_version_id = aa.version_id
+               WHERE aa.author_id IN (SELECT id FROM named)
+                 AND aa.version_id IN (SELECT version_id FROM article_authors
+                                       WHERE author_id IN (SELECT id FROM others))
+               GROUP BY aa.version_id)
+SELECT (SELECT coalesce(sum(total), 0) FROM named) - (SELECT coalesce(sum(extra), 0) FROM twice)
+"""
+
+
+def is_one_author_count(sql: str, params: object) -> bool:
+    """Whether this is Datasette's count of a page filtered by one author's name alone (after ``planned``)."""
+    return (sql == _ONE_AUTHOR_COUNT and isinstance(params, dict)
+            and params.get("p0") is not None and params.get("p0") == params.get("desk_author_0"))
