@@ -21,9 +21,11 @@ from sqlalchemy import Connection, bindparam, inspect, text
 
 COLUMNS = ("article_id, version_id, title, published, authors, category, lead, categories, tags, licenses, year, "
            "published_key")
-_DELETE = text("DELETE FROM desk_articles WHERE article_id IN :ids").bindparams(bindparam("ids", expanding=True))
-_INSERT = text(f"INSERT INTO desk_articles ({COLUMNS}) SELECT {COLUMNS} FROM v_desk_articles_computed "
-               "WHERE article_id IN :ids").bindparams(bindparam("ids", expanding=True))
+_UPDATED = ", ".join(f"{name.strip()} = excluded.{name.strip()}" for name in COLUMNS.split(",")[1:])
+# One statement per chunk, on both databases: a new article's row is inserted, a changed one's replaced in place.
+_WRITE = text(f"INSERT INTO desk_articles ({COLUMNS}) SELECT {COLUMNS} FROM v_desk_articles_computed "
+              f"WHERE article_id IN :ids ON CONFLICT (article_id) DO UPDATE SET {_UPDATED}"
+              ).bindparams(bindparam("ids", expanding=True))
 _TAKE_RENAMED = text("DELETE FROM desk_renamed RETURNING kind, entity_id")
 # The articles whose current version names a renamed entity, by kind.
 _NAMING = {
@@ -59,9 +61,7 @@ def naming_renamed(conn: Connection) -> set[int]:
 
 def rewrite(conn: Connection, article_ids: list[int]) -> None:
     for start in range(0, len(article_ids), CHUNK):
-        chunk = {"ids": article_ids[start:start + CHUNK]}
-        conn.execute(_DELETE, chunk)
-        conn.execute(_INSERT, chunk)
+        conn.execute(_WRITE, {"ids": article_ids[start:start + CHUNK]})
 
 
 def has_rows(conn: Connection) -> bool:
