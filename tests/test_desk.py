@@ -461,6 +461,27 @@ def test_a_pages_facets_share_one_budget_and_the_rest_come_from_the_background(
     assert years == articles_per_year(crawled)
 
 
+def test_each_facet_query_gets_what_the_pages_budget_has_left_when_it_starts() -> None:
+    """A list facet runs one query per column: the second gets what the first left, not the budget the facet
+    started with; a spent budget interrupts at once (a limit of 0 would be Datasette's "no limit")."""
+    pytest.importorskip("datasette")
+    from archiver.desk.facets import _Budgeted
+
+    class Settings:
+        def setting(self, name: str) -> float:
+            return {"facet_time_limit_ms": 500.0, "sql_time_limit_ms": 3000.0}[name]
+
+    left = [180.0]
+    budgeted = _Budgeted(Settings(), lambda: left[0])
+    assert budgeted.setting("facet_time_limit_ms") == 180
+    left[0] = 20.0
+    assert budgeted.setting("facet_time_limit_ms") == 20
+    left[0] = -5.0
+    assert 0 < budgeted.setting("facet_time_limit_ms") < 0.01
+    left[0] = 900.0
+    assert budgeted.setting("facet_time_limit_ms") == 500 and budgeted.setting("sql_time_limit_ms") == 3000
+
+
 def test_an_author_click_looks_up_an_author_of_few_articles_by_id(crawled: CrawledArchive,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Few articles (by the kept counts): the author's versions by ID, so that the count reads only them. Many: the

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ VIEW = "v_desk_articles"
 # All the facets of one page together get this long in the request (each also within facet_time_limit_ms); the
 # rest are counted in the background and shown from the next load on.
 FACETS_PER_PAGE_MS = 250.0
+# The time limit of a facet query that starts once the budget is spent.
+SPENT_MS = 0.001
 _KEPT = ("SELECT {value} AS value, sum(s.total) AS count FROM stat_counts s {join} WHERE s.kind = '{kind}' "
          "AND s.total > 0 {where} GROUP BY 1 ORDER BY count DESC, value LIMIT {{limit}}")
 _TOTAL = "(SELECT coalesce(sum(total), 0) FROM stat_counts WHERE kind = '{kind}')"
@@ -103,10 +106,11 @@ class _Unhurried:
 
 
 class _Budgeted:
-    """The Datasette instance as a facet sees it in a request: no facet may run past what the page's budget has
-    left, so that a page of several facets is not held for each one's full time limit in turn."""
+    """The Datasette instance as a facet sees it in a request: no facet query may run past what the page's budget
+    has left when it starts, so that a page of several facets (a list facet runs one query per column) is not held
+    for each one's full time limit in turn."""
 
-    def __init__(self, datasette: Any, remaining_ms: float) -> None:
+    def __init__(self, datasette: Any, remaining_ms: Callable[[], float]) -> None:
         self._datasette, self._remaining_ms = datasette, remaining_ms
 
     def __getattr__(self, name: str) -> Any:
@@ -114,7 +118,10 @@ class _Budgeted:
 
     def setting(self, name: str) -> Any:
         value = self._datasette.setting(name)
-        return min(value, self._remaining_ms) if name == "facet_time_limit_ms" else value
+        if name != "facet_time_limit_ms":
+            return value
+        # Never 0, which Datasette reads as no limit (its SQL time limit): a microsecond interrupts at once.
+        return max(SPENT_MS, min(value, self._remaining_ms()))
 
 
 class CachedFacet(Facet):  # type: ignore[misc]
@@ -138,7 +145,7 @@ class CachedFacet(Facet):  # type: ignore[misc]
             self._in_background(key)
             return [], [column_of(config["config"]) for config in self.get_configs()]
         datasette = self.ds
-        self.ds = _Budgeted(datasette, remaining_ms)
+        self.ds = _Budgeted(datasette, self._remaining_ms)
         try:
             results, timed_out = await self.compute()
         finally:
