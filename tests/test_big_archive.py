@@ -191,7 +191,7 @@ def test_article_lookups_use_indexes(sqlite_url: str) -> None:
     # the desk's search finds each match's stored row by its version (no list computed for any row)
     found = plan(sqlite_url, "SELECT * FROM v_desk_articles WHERE version_id IN (SELECT rowid FROM article_search "
                              "WHERE article_search MATCH 'x') ORDER BY published_key DESC LIMIT 51")
-    assert "SEARCH d USING INDEX" in found and "(version_id=?)" in found and "article_authors" not in found
+    assert "SEARCH desk_articles USING INDEX" in found and "(version_id=?)" in found and "article_authors" not in found
     with pytest.raises(Exception, match="no article"):
         find_article(make_engine(sqlite_url, readonly=True), "https://nowhere.example/x")
     # a search filtered by date reads each match's date from the index by version ID, not from its row (0014)

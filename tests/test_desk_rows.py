@@ -94,3 +94,4 @@ def test_a_rename_outside_the_writers_is_taken_up_by_the_next_write(sqlite_url: 
     store.store_articles(items([7]))
     assert_desk_rows(sqlite_url)
     store.engine.dispose()
+

@@ -1,13 +1,13 @@
-"""The desk's rows (``desk_articles``): each article's current version as the desk lists it, kept by every write.
+"""The desk's rows (``desk_articles``): each article as the desk lists it, kept by every write.
 
 The desk's list (``v_desk_articles``) shows each article's authors, categories, tags and credit licenses. Computed
 for every row (``v_desk_articles_computed``, the definition), a page sorted by date costs a page, but a search or an
 author's page computes every matching row before it can sort them: seconds at a million articles. So the rows are
 stored, and every writer rewrites those of the articles it changed, in the transaction that changes them and from
-the computed view (``CountChange.commit`` calls ``keep`` with the articles it took). Renaming an author, category or
-tag changes the row of every article whose current version names it: a trigger notes the renamed entity in
-``desk_renamed`` and ``keep`` rewrites those rows too. The article's own columns (removal, version count, URL,
-site) are joined by the view, not stored: an update changes them without a new version.
+the computed view (``CountChange.commit`` calls ``keep`` with the articles it took): a new version, a rewritten one,
+a removal, a restore. Renaming an author, category or tag changes the row of every article whose current version
+names it: a trigger notes the renamed entity in ``desk_renamed`` and ``keep`` rewrites those rows too. (An article's
+URL changes only with a new version: it is part of the content hash.)
 
 ``rebuild`` writes every row again from the view (``archiver stats --recount``, and bulk loads that bypass the
 writers, through ``refresh_counts``).
@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, bindparam, inspect, text
 
 COLUMNS = ("article_id, version_id, title, published, authors, category, lead, categories, tags, licenses, year, "
-           "published_key")
+           "removed, versions, site, url, published_key")
 _UPDATED = ", ".join(f"{name.strip()} = excluded.{name.strip()}" for name in COLUMNS.split(",")[1:])
 # One statement per chunk, on both databases: a new article's row is inserted, a changed one's replaced in place.
 _WRITE = text(f"INSERT INTO desk_articles ({COLUMNS}) SELECT {COLUMNS} FROM v_desk_articles_computed "

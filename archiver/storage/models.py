@@ -280,8 +280,8 @@ class StatCount(Base):
 
 
 class DeskArticle(Base):
-    """The desk's row of each article's current version: its list columns stored, kept by the writers
-    (``archiver.storage.desk_rows``); ``v_desk_articles`` joins the article's own columns to it."""
+    """The desk's row of each article (``v_desk_articles`` reads it), kept by the writers
+    (``archiver.storage.desk_rows``)."""
 
     __tablename__ = "desk_articles"
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True,
@@ -296,6 +296,10 @@ class DeskArticle(Base):
     tags: Mapped[str | None] = mapped_column(Text)
     licenses: Mapped[str | None] = mapped_column(Text)
     year: Mapped[str | None] = mapped_column(Text)
+    removed: Mapped[str | None] = mapped_column(Text)  # the article's: "yes" while taken down, else "no"
+    versions: Mapped[int | None] = mapped_column(Integer)
+    site: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
     published_key: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the version's stored date, to sort on
     __table_args__ = (Index("ix_desk_articles_published_key", "published_key", "year"),)
 

@@ -1,13 +1,12 @@
-"""desk_articles: the desk's list columns stored, one row per article, kept by the writers
+"""desk_articles: the desk's rows stored, one per article, kept by the writers
 
 ``v_desk_articles`` computed each article's author, category, tag and license lists with subqueries for every row.
 A page sorted by date computed a page of them; a search, or an author's page, computed every matching row before
-sorting it (seconds at a million articles). The lists are now stored in ``desk_articles`` and the view reads them;
-its columns and their values do not change. ``v_desk_articles_computed`` keeps the definition: the writers rewrite
-the rows of the articles they change from it (archiver/storage/desk_rows.py). A renamed author, category or tag
-changes the rows of every article naming it: triggers note the renamed entity in ``desk_renamed``, and the writer's
-commit rewrites those rows too. The article's own columns (removal, version count, URL, site) are joined, not
-stored: updates change them without a new version.
+sorting it (seconds at a million articles). Its rows are now stored in ``desk_articles`` and the view reads them;
+its columns and their values do not change. ``v_desk_articles_computed`` keeps the definition (0007's view): the
+writers rewrite the rows of the articles they change from it (archiver/storage/desk_rows.py). A renamed author,
+category or tag changes the rows of every article naming it: triggers note the renamed entity in ``desk_renamed``,
+and the writer's commit rewrites those rows too.
 
 Revision ID: 0015
 Revises: 0014
@@ -24,7 +23,7 @@ down_revision = "0014"
 branch_labels = None
 depends_on = None
 
-# Frozen here (a migration imports no live code): 0007's view, as it computed the version's columns.
+# Frozen here (a migration imports no live code): 0007's view, which computed every row.
 SQLITE_VIEW = """
 CREATE VIEW {name} AS SELECT
   a.id AS article_id, v.id AS version_id, v.title,
@@ -41,9 +40,11 @@ CREATE VIEW {name} AS SELECT
   (SELECT json_group_array(DISTINCT cr.license) FROM credits cr
      WHERE cr.version_id = v.id AND cr.license IS NOT NULL) AS licenses,
   strftime('%Y', v.published) AS year,
-  {article_columns}v.published AS published_key
+  CASE WHEN a.removed_at IS NULL THEN 'no' ELSE 'yes' END AS removed,
+  a.version_count AS versions, s.host AS site, a.url, v.published AS published_key
 FROM article_versions v
-JOIN articles a ON a.id = v.article_id AND a.current_version_id = v.id{site_join}
+JOIN articles a ON a.id = v.article_id AND a.current_version_id = v.id
+JOIN sites s ON s.id = a.site_id
 """
 
 POSTGRES_VIEW = """
@@ -62,26 +63,18 @@ CREATE VIEW {name} AS SELECT
   (SELECT coalesce(json_agg(DISTINCT cr.license), '[]'::json) FROM credits cr
      WHERE cr.version_id = v.id AND cr.license IS NOT NULL)::text AS licenses,
   to_char(v.published AT TIME ZONE 'UTC', 'YYYY') AS year,
-  {article_columns}v.published AS published_key
-FROM article_versions v
-JOIN articles a ON a.id = v.article_id AND a.current_version_id = v.id{site_join}
-"""
-
-# The same columns in the same order as 0007's view; no ORDER BY (SQLite flattens it into the outer query, so a
-# sort on published_key walks the table's index).
-STORED = """
-CREATE VIEW v_desk_articles AS SELECT
-  d.article_id, d.version_id, d.title, d.published, d.authors, d.category, d.lead, d.categories, d.tags,
-  d.licenses, d.year,
   CASE WHEN a.removed_at IS NULL THEN 'no' ELSE 'yes' END AS removed,
-  a.version_count AS versions, s.host AS site, a.url, d.published_key
-FROM desk_articles d
-JOIN articles a ON a.id = d.article_id
+  a.version_count AS versions, s.host AS site, a.url, v.published AS published_key
+FROM article_versions v
+JOIN articles a ON a.id = v.article_id AND a.current_version_id = v.id
 JOIN sites s ON s.id = a.site_id
 """
 
 COLUMNS = ("article_id, version_id, title, published, authors, category, lead, categories, tags, licenses, year, "
-           "published_key")
+           "removed, versions, site, url, published_key")
+# The same columns in the same order as 0007's view; no ORDER BY (SQLite flattens it into the outer query, so a sort
+# on published_key walks the table's index).
+STORED = f"CREATE VIEW v_desk_articles AS SELECT {COLUMNS} FROM desk_articles"
 BACKFILL = f"INSERT INTO desk_articles ({COLUMNS}) SELECT {COLUMNS} FROM v_desk_articles_computed"
 
 # (table, kind, the name the desk shows): a rename is a change of that name.
@@ -104,20 +97,10 @@ CREATE TRIGGER {table}_desk_renamed AFTER UPDATE ON {table} FOR EACH ROW
 WHEN ({old} IS DISTINCT FROM {new}) EXECUTE FUNCTION desk_renamed_note('{kind}')
 """
 
-# 0007's view, which had the article's columns too.
-ARTICLE_COLUMNS = ("CASE WHEN a.removed_at IS NULL THEN 'no' ELSE 'yes' END AS removed,\n"
-                   "  a.version_count AS versions, s.host AS site, a.url, ")
-SITE_JOIN = "\nJOIN sites s ON s.id = a.site_id"
 
 
-def computed(postgres: bool) -> str:
-    return (POSTGRES_VIEW if postgres else SQLITE_VIEW).format(name="v_desk_articles_computed", article_columns="",
-                                                               site_join="")
-
-
-def view_0007(postgres: bool) -> str:
-    return (POSTGRES_VIEW if postgres else SQLITE_VIEW).format(name="v_desk_articles",
-                                                               article_columns=ARTICLE_COLUMNS, site_join=SITE_JOIN)
+def view_0007(postgres: bool, name: str) -> str:
+    return (POSTGRES_VIEW if postgres else SQLITE_VIEW).format(name=name)
 
 
 def upgrade() -> None:
@@ -136,6 +119,10 @@ def upgrade() -> None:
         sa.Column("tags", sa.Text(), nullable=True),
         sa.Column("licenses", sa.Text(), nullable=True),
         sa.Column("year", sa.Text(), nullable=True),
+        sa.Column("removed", sa.Text(), nullable=True),
+        sa.Column("versions", sa.Integer(), nullable=True),
+        sa.Column("site", sa.Text(), nullable=True),
+        sa.Column("url", sa.Text(), nullable=True),
         sa.Column("published_key", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["article_id"], ["articles.id"], name="fk_desk_articles_article_id_articles",
                                 ondelete="CASCADE"),
@@ -150,7 +137,7 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.PrimaryKeyConstraint("kind", "entity_id", name="pk_desk_renamed"),
     )
-    bind.exec_driver_sql(computed(postgres))
+    bind.exec_driver_sql(view_0007(postgres, "v_desk_articles_computed"))
     bind.exec_driver_sql(BACKFILL)
     # Made after the backfill: one sort instead of an index kept row by row. The year beside the date: a click on a
     # year filters on both (archiver/desk/plugin.py), and its count then reads the index alone.
@@ -177,4 +164,4 @@ def downgrade() -> None:
     bind.exec_driver_sql("DROP VIEW IF EXISTS v_desk_articles_computed")
     op.drop_table("desk_renamed")
     op.drop_table("desk_articles")
-    bind.exec_driver_sql(view_0007(postgres))
+    bind.exec_driver_sql(view_0007(postgres, "v_desk_articles"))
