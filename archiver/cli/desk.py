@@ -27,14 +27,15 @@ def stats_lines(report: dict[str, Any]) -> list[str]:
 
 @click.command(epilog="\b\nExamples:\n  archiver stats --json | jq .credits_by_license\n"
                       "  archiver stats --plot report.svg   # the charts of archiver serve, for a report\n"
-                      "  archiver stats --recount           # count again from the rows, repair the kept counts")
+                      "  archiver stats --recount           # count again from the rows, repair the kept rows")
 @DB_OPTION
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw the charts into this .svg or .png file (needs matplotlib: archiver[plot]).")
 @click.option("--recount", is_flag=True,
-              help="Count everything again from the rows and store it (the counts are kept by every write; this "
-                   "repairs them after a manual edit or a bulk load); says on stderr what differed.")
+              help="Count everything again from the rows and store it, and write the desk's rows again (both are "
+                   "kept by every write; this repairs them after a manual edit or a bulk load); says on stderr which "
+                   "counts differed.")
 def stats(db_url: str | None, as_json: bool, plot: Path | None, recount: bool) -> int:
     """Articles per year and category, authors by article count, credits by license, captures, versions,
     removals per month, runs."""
