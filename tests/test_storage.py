@@ -92,9 +92,9 @@ def test_the_entity_cache_keeps_what_comes_back_not_each_articles_images(sqlite_
     store = ArchiveStore(make_engine(sqlite_url))
     batch = items(range(30))
     store.store_articles(batch)
-    cached_tables = {table for table, _ in store._entity_ids}
+    cached_tables = {table for table, _ in store._relations.entity_ids}
     assert cached_tables and "images" not in cached_tables
-    assert len(store._entity_ids) < sum(len(i.authors) + len(i.categories) + len(i.tags) for i in batch)
+    assert len(store._relations.entity_ids) < sum(len(i.authors) + len(i.categories) + len(i.tags) for i in batch)
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(DISTINCT image_id) FROM article_images")).scalar_one() == len(
             {image.url for item in batch for image in item.images})

@@ -15,18 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.exc import DBAPIError
 
 from ..items import ArticleItem, ExtractionFailure
-from ..normalize.urls import post_id_from_url
 from . import models as m
 from . import removals
 from .counts import CountChange
 from .models import table_of as _t
+from .relations import RelationWriter, Upserts
 from .transactions import Transaction, is_transient, storage_error
-from .versions import ImageKey, LinkRows, content_hash, extracted, field_diff, parse_iso, summary, version_summary
+from .versions import LinkRows, content_hash, extracted, field_diff, parse_iso, summary, version_summary
 
 RETRIES = 6
 T = TypeVar("T")
@@ -74,66 +73,18 @@ _SET_CURRENT_VERSION = (update(_ARTICLES).where(_ARTICLES.c.id == bindparam("art
                                 removed_at=None, removed_status=None))
 
 
-# Entity IDs this process wrote (authors, categories, tags); the hot ones come back at once. Images are not
-# remembered: nearly every image belongs to one article, so their entries only filled the cache (and a big
-# crawl's memory) and emptied it of the authors and tags that do come back.
-ENTITY_CACHE_SIZE = 20_000
-
-
 class ArchiveStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        self._upserts = Upserts(self.dialect)
+        self._insert = self._upserts.insert
+        self._relations = RelationWriter(self._upserts)
         self._site_ids: dict[str, int] = {}
-        self._entity_ids: dict[tuple[str, tuple[tuple[str, Any], ...]], int] = {}
-        self._statements: dict[tuple[Any, ...], Any] = {}
-
-    # --- generic upsert ---------------------------------------------------------------------------
-    def _upsert(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
-                keep_existing: tuple[str, ...] = (), preserve: tuple[str, ...] = (),
-                least: tuple[str, ...] = ()) -> int:
-        """Insert or update on the natural key.
-
-        Columns in ``keep_existing`` are only filled, never blanked by a NULL; columns in
-        ``preserve`` keep the stored value (first_seen, created_at); columns in ``least`` keep the
-        smaller of two non-null values, so pages that disagree (``/krypto`` vs ``/krypto/``) give the
-        same row whatever order a crawl happens to fetch them in.
-        """
-        statement = self._upsert_statement(table, list(values), keys, keep_existing, preserve, least)
-        return int(conn.execute(statement, values).scalar_one())
-
-    def _upsert_statement(self, table: Table, names: list[str], keys: list[str], keep_existing: tuple[str, ...] = (),
-                          preserve: tuple[str, ...] = (), least: tuple[str, ...] = (),
-                          returning: tuple[Any, ...] = ()) -> Any:
-        """``INSERT … ON CONFLICT (keys) DO UPDATE … RETURNING id, *returning``; see ``_upsert``."""
-        signature = (table.name, tuple(names), tuple(keys), keep_existing, preserve, least, returning)
-        statement = self._statements.get(signature)
-        if statement is None:
-            # Built once per shape and executed with parameters: constructing SQLAlchemy statements per row
-            # costs more than the database work itself.
-            insert: Any = self._insert(table)
-            updates: dict[str, Any] = {}
-            for name in names:
-                if name in keys or name in preserve:
-                    continue
-                column = insert.excluded[name]
-                if name in least:
-                    smaller = (func.least(column, table.c[name]) if self.dialect == "postgresql"
-                               else func.min(column, table.c[name]))
-                    updates[name] = func.coalesce(smaller, column, table.c[name])
-                else:
-                    updates[name] = func.coalesce(column, table.c[name]) if name in keep_existing else column
-            if not updates:
-                updates = {keys[0]: insert.excluded[keys[0]]}
-            statement = insert.on_conflict_do_update(index_elements=keys, set_=updates).returning(table.c.id,
-                                                                                                  *returning)
-            self._statements[signature] = statement
-        return statement
 
     def site_id(self, conn: Connection, host: str) -> int:
         if host not in self._site_ids:
-            self._site_ids[host] = self._upsert(conn, _t(m.Site), {"host": host, "created_at": _now()},
+            self._site_ids[host] = self._upserts.upsert(conn, _t(m.Site), {"host": host, "created_at": _now()},
                                                 ["host"], preserve=("created_at",))
         return self._site_ids[host]
 
@@ -198,7 +149,7 @@ class ArchiveStore:
                 with self.engine.begin() as conn:
                     return work(conn)
             except DBAPIError as error:
-                self._entity_ids.clear()  # ids cached during the rolled-back transaction may not exist
+                self._relations.forget()  # ids cached during the rolled-back transaction may not exist
                 self._site_ids.clear()
                 if not is_transient(error) or attempt == RETRIES:
                     raise storage_error(error) from error
@@ -246,7 +197,7 @@ class ArchiveStore:
             known = self._capture_ids(conn, record_ids)
             # A batch's link rows (authors, categories, tags, images, credits, links of each version) go in one
             # statement per table at its end, not one per table per article (round trips to PostgreSQL).
-            links = LinkRows(self._image_ids)
+            links = LinkRows(self._relations.image_ids)
             for segment in _distinct_key_runs(order, items):
                 results.update(self._store_segment(conn, segment, known, links, change, digests))
             links.insert(conn)
@@ -304,7 +255,7 @@ class ArchiveStore:
         change.created(article_id for article_id in changing if article_id not in previous)
         version_ids: dict[int, int] = {row.article_id: row.id for row in conn.execute(_INSERT_VERSION, rows)}
         for _, item, site_id, article_id, _ in new:
-            self._store_relations(conn, site_id, version_ids[article_id], item, links)
+            self._relations.store(conn, site_id, version_ids[article_id], item, links)
         conn.execute(_SET_CURRENT_VERSION, [{"article": article_id, "current": version_ids[article_id],
                                              "count": version} for _, _, _, article_id, version in new])
         return results
@@ -337,100 +288,19 @@ class ArchiveStore:
             # One statement for the batch: building an UPDATE with its values per row cost more than running it.
             conn.execute(update(_VERSIONS).where(_VERSIONS.c.id == bindparam("version_id")).values(
                 {name.removeprefix("new_"): bindparam(name) for name in rows[0] if name != "version_id"}), rows)
-            links = LinkRows(self._image_ids)
+            links = LinkRows(self._relations.image_ids)
             for version_id, item, _ in changed:
-                self._store_relations(conn, stored[version_id].site_id, version_id, item, links)
+                self._relations.store(conn, stored[version_id].site_id, version_id, item, links)
             links.insert(conn)
             change.commit(conn)
         return len(changed)
 
     def _article_ids(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
         """Upsert articles (distinct keys, in key order) in one statement; (site_id, key) → id."""
-        statement = self._upsert_statement(_ARTICLES, list(rows[0]), ["site_id", "key"],
+        statement = self._upserts.statement(_ARTICLES, list(rows[0]), ["site_id", "key"],
                                            preserve=("first_seen", "version_count"),
                                            returning=(_ARTICLES.c.site_id, _ARTICLES.c.key))
         return {(row.site_id, row.key): row.id for row in conn.execute(statement, rows)}
-
-    def _entity(self, conn: Connection, table: Table, values: dict[str, Any], keys: list[str],
-                keep_existing: tuple[str, ...] = (), least: tuple[str, ...] = ()) -> int:
-        """Upsert an entity row, skipping the statement when this process already wrote the same values."""
-        cache_key = (table.name, tuple(sorted(values.items())))
-        cached = self._entity_ids.get(cache_key)
-        if cached is None:
-            cached = self._upsert(conn, table, values, keys, keep_existing, least=least)
-            if len(self._entity_ids) >= ENTITY_CACHE_SIZE:
-                self._entity_ids.clear()  # a site's tags may outnumber the bound: the cache must not grow with it
-            self._entity_ids[cache_key] = cached
-        return cached
-
-    def _store_relations(self, conn: Connection, site_id: int, version_id: int, item: ArticleItem,
-                         links: LinkRows) -> None:
-        # Entity rows are upserted in a global order (by natural key) so that concurrent writers on
-        # PostgreSQL lock them in the same order and cannot deadlock; link rows follow in item order.
-        author_rows = {}
-        for author in item.authors:
-            key = (f"id:{author.site_author_id}" if author.site_author_id is not None
-                   else f"url:{author.url}" if author.url else f"name:{author.name}")
-            author_rows[key] = {"site_id": site_id, "key": key, "name": author.name, "url": author.url,
-                                "site_author_id": author.site_author_id, "bio": author.bio,
-                                "avatar_url": author.avatar_url, "forum_url": author.forum_url,
-                                "is_organization": author.is_organization}
-        author_ids = {key: self._entity(conn, _t(m.Author), author_rows[key], ["site_id", "key"],
-                                        ("url", "site_author_id", "bio", "avatar_url", "forum_url"))
-                      for key in sorted(author_rows)}
-        categories = _t(m.Category)
-        slugs = sorted({c.slug for c in item.categories} | {c.parent for c in item.categories if c.parent})
-        category_ids = {slug: self._entity(conn, categories, {"site_id": site_id, "slug": slug}, ["site_id", "slug"])
-                        for slug in slugs}
-        for category in sorted(item.categories, key=lambda c: c.slug):
-            details = {"site_id": site_id, "slug": category.slug, "name": category.name, "url": category.url,
-                       "parent_id": category_ids.get(category.parent or "")}
-            if any(details[k] is not None for k in ("name", "url", "parent_id")):
-                self._entity(conn, categories, details, ["site_id", "slug"], ("name", "parent_id"), least=("url",))
-        tag_ids = {tag.slug: self._entity(conn, _t(m.Tag), {"site_id": site_id, "slug": tag.slug,
-                                                                   "name": tag.name, "url": tag.url},
-                                          ["site_id", "slug"], ("name",), least=("url",))
-                   for tag in sorted(item.tags, key=lambda t: t.slug)}
-        # Images are upserted with the batch's link rows, all in one statement (see _image_ids); until then the
-        # rows name them by natural key.
-        image_keys = {image.url: (site_id, image.url) for image in item.images}
-        links.images.update(image_keys.values())
-        primary = item.primary_category.slug if item.primary_category else None
-        links.add(_t(m.ArticleAuthor), [
-            {"version_id": version_id, "author_id": author_ids[key], "position": n}
-            for n, key in enumerate(dict.fromkeys(
-                f"id:{a.site_author_id}" if a.site_author_id is not None else f"url:{a.url}" if a.url
-                else f"name:{a.name}" for a in item.authors))])
-        links.add(_t(m.ArticleCategory), [
-            {"version_id": version_id, "category_id": category_ids[slug], "is_primary": slug == primary,
-             "position": n} for n, slug in enumerate(dict.fromkeys(c.slug for c in item.categories))])
-        links.add(_t(m.ArticleTag), [
-            {"version_id": version_id, "tag_id": tag_ids[slug], "position": n}
-            for n, slug in enumerate(dict.fromkeys(t.slug for t in item.tags))])
-        links.add(_t(m.ArticleImage), [
-            {"version_id": version_id, "position": n, "image_id": image_keys[image.url], "alt": image.alt,
-             "caption": image.caption, "width": image.width, "height": image.height, "is_lead": image.is_lead}
-            for n, image in enumerate(item.images)])
-        links.add(_t(m.Credit), [
-            {"version_id": version_id, "position": n, "image_id": image_keys.get(credit.applies_to or ""),
-             "raw": credit.raw, "creator": credit.creator, "license": credit.license,
-             "license_url": credit.license_url, "source_url": credit.source_url, "applies_to": credit.applies_to}
-            for n, credit in enumerate(item.credits)])
-        links.add(_t(m.Link), [
-            {"version_id": version_id, "kind": kind, "position": n, "url": url,
-             "target_post_id": post_id_from_url(url) if kind == "internal" else None}
-            for kind, urls in (("internal", item.links.internal), ("external", item.links.external))
-            for n, url in enumerate(urls)])
-
-    def _image_ids(self, conn: Connection, keys: list[ImageKey]) -> dict[ImageKey, int]:
-        """Upsert a batch's images in one statement (one per image was a third of an article's statements), in
-        natural-key order so that concurrent writers lock them in the same order; not through the entity cache:
-        an image belongs to one article (see ENTITY_CACHE_SIZE)."""
-        images = _t(m.Image)
-        statement = self._upsert_statement(images, ["site_id", "url"], ["site_id", "url"],
-                                           returning=(images.c.site_id, images.c.url))
-        rows = conn.execute(statement, [{"site_id": site_id, "url": url} for site_id, url in keys])
-        return {(row.site_id, row.url): row.id for row in rows}
 
     # --- plumbing ---------------------------------------------------------------------------------
     def _begin(self) -> Any:
