@@ -24,7 +24,7 @@ from .pages.rest import RestIndex, complete_from_rest
 from .parallel import ordered_map
 from .reparse import BATCH, REST_ROUTE, rest_index, stem_of, stems_ahead
 from .storage import models as m
-from .storage.db import make_engine
+from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore
 from .storage.stemming import Document, stems_given
 from .storage.versions import content_hash
@@ -90,6 +90,7 @@ def _read(batch: list[Stored]) -> list[Read]:
 def reextract(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReextractResult:
     """Re-extract with ``workers`` processes reading and extracting; this process rewrites, in version order."""
     directory = Path(warc_dir)
+    ensure_schema(db_url)  # an archive of an older release: its rows are rewritten in the current schema
     store = ArchiveStore(make_engine(db_url))
     versions, captures = m.ArticleVersion.__table__, m.Capture.__table__
     result = ReextractResult()

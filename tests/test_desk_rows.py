@@ -3,15 +3,20 @@ of write, the view equals revision 0007's view, which computed every row from th
 
 ``assert_desk_rows`` is also called by ``tests/test_stat_counts.py`` after a crawl, an update with edits and
 take-downs, restores, a reextract, a reparse, the migration's backfill, a recount and concurrent PostgreSQL writers.
-Here: renamed authors, categories and tags, which change rows of articles no write touched."""
+Here: renamed authors, categories and tags, which change rows of articles no write touched, and on PostgreSQL a
+rename ending at the same time as a take-down of one of the author's articles."""
 
 from __future__ import annotations
 
 import copy
 import importlib.util
+import threading
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from archiver.items import Author, Category, Tag
@@ -95,3 +100,57 @@ def test_a_rename_outside_the_writers_is_taken_up_by_the_next_write(sqlite_url: 
     assert_desk_rows(sqlite_url)
     store.engine.dispose()
 
+
+
+def _wait_for_a_blocked_writer(url: str) -> None:
+    """Until another session of this database waits for a lock (the writer the test set against an open one)."""
+    with make_engine(url).connect() as conn:
+        for _ in range(200):
+            waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                        "AND wait_event_type = 'Lock'")).scalar_one()
+            if waiting:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the second writer never waited for the first")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("first", ["take-down", "rename"])
+def test_postgres_a_rename_and_a_take_down_at_the_same_time(pg_url: str, first: str) -> None:
+    """Two writers end at once: one takes down an article, the other renames its author (a later page names them
+    differently). Whichever holds its transaction open, the other waits and then writes from what it committed:
+    the article's row ends removed and under the new name."""
+    from archiver.storage import removals
+    from archiver.storage.counts import CountChange
+
+    upgrade(pg_url)
+    store = ArchiveStore(make_engine(pg_url))
+    batch = items(range(6))
+    store.store_articles(batch)
+    target = batch[0]
+    author = target.authors[0]
+    assert author.site_author_id is not None
+    later = copy.deepcopy(items([30])[0])
+    later.authors = [Author(name="Anders Benannt", site_author_id=author.site_author_id, url=author.url)]
+
+    held = make_engine(pg_url).connect()
+    transaction = held.begin()
+    if first == "take-down":  # its end (the desk rows) written, not committed
+        removals.mark_removed(held, [(target.url, "410", None)], datetime.now(UTC))
+        other = threading.Thread(target=lambda: ArchiveStore(make_engine(pg_url)).store_articles([later]))
+    else:  # the rename, as a later page's upsert does it, and the end of that write
+        held.execute(text("UPDATE authors SET name = 'Anders Benannt' WHERE site_author_id = :a"),
+                     {"a": author.site_author_id})
+        CountChange().commit(held)
+        other = threading.Thread(target=lambda: ArchiveStore(make_engine(pg_url)).mark_removed(
+            [(target.url, "410", None)]))
+    other.start()
+    _wait_for_a_blocked_writer(pg_url)
+    transaction.commit()
+    held.close()
+    other.join(timeout=60)
+    assert not other.is_alive()
+
+    rows = {row[14]: row for row in assert_desk_rows(pg_url)}
+    assert rows[target.url][11] == "yes" and "Anders Benannt" in rows[target.url][4]
+    store.engine.dispose()

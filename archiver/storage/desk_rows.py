@@ -27,6 +27,8 @@ _WRITE = text(f"INSERT INTO desk_articles ({COLUMNS}) SELECT {COLUMNS} FROM v_de
               f"WHERE article_id IN :ids ON CONFLICT (article_id) DO UPDATE SET {_UPDATED}"
               ).bindparams(bindparam("ids", expanding=True))
 _TAKE_RENAMED = text("DELETE FROM desk_renamed RETURNING kind, entity_id")
+_ONE_AT_A_TIME = text("SELECT pg_advisory_xact_lock(:key)")
+LOCK_KEY = 0x6465736B_726F7773  # "deskrows": the PostgreSQL advisory lock the writers' desk rows take turns on
 # The articles whose current version names a renamed entity, by kind.
 _NAMING = {
     "author": "SELECT a.id FROM article_authors x JOIN articles a ON a.current_version_id = x.version_id "
@@ -42,15 +44,30 @@ CHUNK = 5_000
 
 def keep(conn: Connection, article_ids: Iterable[int]) -> None:
     """Rewrite the rows of these articles, and of the articles naming an entity renamed in this transaction."""
-    rewrite(conn, sorted(set(article_ids) | naming_renamed(conn)))
+    renamed = _take_renamed(conn)
+    ids = set(article_ids)
+    if not ids and not renamed:
+        return
+    if conn.dialect.name == "postgresql":
+        # Each statement reads what was committed when it started, and an upsert that waits for another writer's
+        # row lock then writes what it had computed before: two writers ending at once could each write a row
+        # from what the other had not committed yet (a rename and a take-down of one of the author's articles).
+        # So the ends that write desk rows take turns, to the commit, and each reads what the one before wrote.
+        # (SQLite's writers take turns already.)
+        conn.execute(_ONE_AT_A_TIME, {"key": LOCK_KEY})
+    rewrite(conn, sorted(ids | _naming(conn, renamed)))
 
 
-def naming_renamed(conn: Connection) -> set[int]:
-    """The articles whose rows name an author, category or tag renamed since the last write (taken from
-    ``desk_renamed``, which is emptied)."""
+def _take_renamed(conn: Connection) -> dict[str, list[int]]:
+    """The authors, categories and tags renamed since the last write, by kind (``desk_renamed`` is emptied)."""
     renamed: dict[str, list[int]] = {}
     for kind, entity_id in conn.execute(_TAKE_RENAMED):
         renamed.setdefault(kind, []).append(int(entity_id))
+    return renamed
+
+
+def _naming(conn: Connection, renamed: dict[str, list[int]]) -> set[int]:
+    """The articles whose current version names one of these entities."""
     articles: set[int] = set()
     for kind, ids in renamed.items():
         naming = text(_NAMING[kind]).bindparams(bindparam("ids", expanding=True))
