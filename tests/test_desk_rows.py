@@ -108,6 +108,7 @@ def _wait_for_a_blocked_writer(url: str) -> None:
         for _ in range(200):
             waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                                         "AND wait_event_type = 'Lock'")).scalar_one()
+            conn.rollback()  # the activity view is read once per transaction
             if waiting:
                 return
             time.sleep(0.05)
