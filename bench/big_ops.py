@@ -53,6 +53,9 @@ PAGES: list[tuple[str, str]] = [
     ("facet click (most prolific author)", "/archive/v_desk_articles?authors__arraycontains={prolific}"),
     ("search", "/archive/v_desk_articles?_search={word}"),
     ("article page", "/article/{article}"),
+    # Two of "All tables": the views researchers open beside the desk's list.
+    ("v_articles (all tables)", "/archive/v_articles"),
+    ("v_credits (all tables)", "/archive/v_credits"),
 ]
 # Words by their rank in the archive's Zipf vocabulary (bench/big_text.py): about 25 %, 2.5 %, 0.25 % and
 # 0.05 % of the articles hold them. "@name" values are picked from the archive by sample().

@@ -62,14 +62,16 @@ def require_desk_packages() -> None:
                                  f"{sys.executable} -m pip install {packages}")
 
 
-# Datasette counts the rows of the page's query; unfiltered, the desk's view has one row per article with a current
-# version, which the kept counts hold (archiver/storage/counts.py: every such article has a year item).
-UNFILTERED_COUNT = "select count(*) from v_desk_articles "
-KEPT_COUNT = "SELECT coalesce(sum(total), 0) FROM stat_counts WHERE kind = 'year'"
+# Datasette counts the rows of a page's query. Unfiltered, these views have as many rows as the kept counts say
+# (archiver/storage/counts.py): one per article with a current version (each has a year item), one per credit of a
+# current version (each has a license item, '' for none). The query texts are the ones Datasette's table view builds.
+KEPT_COUNTS = {
+    f"select count(*) from {view} ": f"SELECT coalesce(sum(total), 0) FROM stat_counts WHERE kind = '{kind}'"
+    for view, kind in (("v_desk_articles", "year"), ("v_articles", "year"), ("v_credits", "license"))}
 
 
 def desk_database(datasette: Any, database: Path, kept_counts: bool) -> Any:
-    """Datasette's database, answering the row count of the landing page and of an author's page from the kept
+    """Datasette's database, answering the row count of the unfiltered views and of an author's page from the kept
     counts (Datasette has no setting or hook for a count; the query texts are the ones its table view builds), and
     running an author's clause as each query is fastest with it (``clauses.planned``)."""
     from datasette.database import Database
@@ -78,8 +80,8 @@ def desk_database(datasette: Any, database: Path, kept_counts: bool) -> Any:
 
     class DeskDatabase(Database):  # type: ignore[misc]
         async def execute(self, sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
-            if kept_counts and sql == UNFILTERED_COUNT:
-                return await super().execute(KEPT_COUNT, params, *args, **kwargs)
+            if kept_counts and sql in KEPT_COUNTS:
+                return await super().execute(KEPT_COUNTS[sql], params, *args, **kwargs)
             sql = planned(sql)
             if kept_counts and is_one_author_count(sql, params):
                 return await super().execute(KEPT_AUTHOR_COUNT, params, *args, **kwargs)
