@@ -52,6 +52,7 @@ PAGES: list[tuple[str, str]] = [
     ("facet click (author)", "/archive/v_desk_articles?authors__arraycontains={author}"),
     ("facet click (most prolific author)", "/archive/v_desk_articles?authors__arraycontains={prolific}"),
     ("search", "/archive/v_desk_articles?_search={word}"),
+    ("search (very common word)", "/archive/v_desk_articles?_search={common}"),
     ("article page", "/article/{article}"),
     # Two of "All tables": the views researchers open beside the desk's list.
     ("v_articles (all tables)", "/archive/v_articles"),
@@ -236,7 +237,7 @@ def measure_pages(url: str, picks: dict[str, Any], rounds: int) -> dict[str, Any
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
         values = {"article": picks["ids"][0], "author": urllib.request.quote(picks["author"]),
-                  "prolific": urllib.request.quote(picks["prolific"]),
+                  "prolific": urllib.request.quote(picks["prolific"]), "common": urllib.request.quote(picks["rank100"]),
                   "year": picks["year"], "word": urllib.request.quote(picks["rank1000"])}
         out: dict[str, Any] = {}
         for name, path in PAGES:

@@ -497,6 +497,48 @@ def test_the_unfiltered_views_count_from_the_kept_counts(crawled: CrawledArchive
     assert sum(sql in server.KEPT_COUNTS.values() for sql in ran) == 3
 
 
+def test_a_search_of_many_matches_walks_the_date_index_and_lists_the_same(crawled: CrawledArchive,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many matches: the search's list walks the date index ("+"), few: it reads the matches and sorts them; the
+    rows and the count are the same either way, and equal plain SQL over the view."""
+    pytest.importorskip("datasette")
+    import asyncio
+
+    from datasette.database import Database
+    from sqlalchemy import text
+
+    from archiver.desk import clauses, server
+    from archiver.storage.db import make_engine
+
+    ran: list[str] = []
+    execute = Database.execute
+
+    async def spied(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        ran.append(sql)
+        return await execute(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(Database, "execute", spied)
+
+    async def page() -> tuple[list[int], int]:
+        datasette = server.build_datasette(Path(crawled.db_url.removeprefix("sqlite:///")), crawled.db_url, None)
+        answer = (await datasette.client.get(
+            "/archive/v_desk_articles.json?_shape=objects&_nofacet=1&_size=max&_search=Telegram")).json()
+        return [row["article_id"] for row in answer["rows"]], answer["filtered_table_rows_count"]
+
+    with make_engine(crawled.db_url, readonly=True).connect() as conn:
+        expected = [row[0] for row in conn.execute(text(
+            "SELECT article_id FROM v_desk_articles WHERE version_id IN (SELECT rowid FROM article_search "
+            "WHERE article_search MATCH 'Telegram') ORDER BY published_key DESC"))]
+    assert expected
+    for walk_page, walked in ((0, True), (10**12, False)):
+        monkeypatch.setattr(clauses, "WALK_PAGE", walk_page)
+        ran.clear()
+        assert asyncio.run(page()) == (expected, len(expected))
+        lists = [sql for sql in ran if "article_search match" in sql and "order by published_key" in sql]
+        assert lists and all(("+version_id in (select rowid" in sql) == walked for sql in lists)
+        assert clauses.SEARCH_MATCHES in ran
+
+
 def test_each_facet_query_gets_what_the_pages_budget_has_left_when_it_starts() -> None:
     """A list facet runs one query per column: the second gets what the first left, not the budget the facet
     started with; a spent budget interrupts at once (a limit of 0 would be Datasette's "no limit")."""

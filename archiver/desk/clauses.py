@@ -53,3 +53,22 @@ def is_one_author_count(sql: str, params: object) -> bool:
     """Whether this is Datasette's count of a page filtered by one author's name alone (after ``planned``)."""
     return (sql == _ONE_AUTHOR_COUNT and isinstance(params, dict)
             and params.get("p0") is not None and params.get("p0") == params.get("desk_author_0"))
+
+
+# Datasette's clause for a search (``_search``), and its matches counted from the full-text index alone.
+_SEARCHED = "version_id in (select rowid from article_search where article_search match escape_fts(:search))"
+SEARCH_MATCHES = "select count(*) from article_search where article_search match escape_fts(:search)"
+# A search's list sorted by date walks the date index, testing each row against the matches, once the matches are
+# many: it then reads about page × rows / matches rows, where reading every match to sort them reads as many rows
+# as matches. Walking is the cheaper while matches² > page × rows; the page is Datasette's (50 rows) with room.
+WALK_PAGE = 100
+
+
+def is_search_list(sql: str) -> bool:
+    """Whether this is the list of a search (Datasette's own clause), sorted by date."""
+    return _SEARCHED in sql and _SORTED_BY_DATE in sql
+
+
+def search_planned(sql: str, matches: int, rows: int) -> str:
+    """A search's list as it is fastest for this many matches among this many rows (``is_search_list``)."""
+    return sql.replace(_SEARCHED, "+" + _SEARCHED) if matches * matches > WALK_PAGE * rows else sql

@@ -76,7 +76,14 @@ def desk_database(datasette: Any, database: Path, kept_counts: bool) -> Any:
     running an author's clause as each query is fastest with it (``clauses.planned``)."""
     from datasette.database import Database
 
-    from .clauses import KEPT_AUTHOR_COUNT, is_one_author_count, planned
+    from .clauses import (
+        KEPT_AUTHOR_COUNT,
+        SEARCH_MATCHES,
+        is_one_author_count,
+        is_search_list,
+        planned,
+        search_planned,
+    )
 
     class DeskDatabase(Database):  # type: ignore[misc]
         async def execute(self, sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
@@ -85,6 +92,10 @@ def desk_database(datasette: Any, database: Path, kept_counts: bool) -> Any:
             sql = planned(sql)
             if kept_counts and is_one_author_count(sql, params):
                 return await super().execute(KEPT_AUTHOR_COUNT, params, *args, **kwargs)
+            if kept_counts and is_search_list(sql) and isinstance(params, dict) and "search" in params:
+                matches = (await super().execute(SEARCH_MATCHES, {"search": params["search"]})).first()[0]
+                rows = (await super().execute(KEPT_COUNTS["select count(*) from v_desk_articles "])).first()[0]
+                sql = search_planned(sql, int(matches), int(rows))
             return await super().execute(sql, params, *args, **kwargs)
 
     return DeskDatabase(datasette, path=str(database), is_mutable=True)
