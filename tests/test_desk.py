@@ -78,6 +78,23 @@ def desk(crawled: CrawledArchive, tmp_path_factory: pytest.TempPathFactory) -> I
         server.wait(timeout=30)
 
 
+@pytest.fixture
+def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQL text Datasette's databases are asked to run, in this test (in process)."""
+    pytest.importorskip("datasette")
+    from datasette.database import Database
+
+    executed: list[str] = []
+    execute = Database.execute
+
+    async def spied(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        executed.append(sql)
+        return await execute(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(Database, "execute", spied)
+    return executed
+
+
 def newest_first(truth: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(truth["items"], key=lambda item: item["published"], reverse=True)
 
@@ -461,27 +478,17 @@ def test_a_pages_facets_share_one_budget_and_the_rest_come_from_the_background(
     assert years == articles_per_year(crawled)
 
 
-def test_the_unfiltered_views_count_from_the_kept_counts(crawled: CrawledArchive,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_unfiltered_views_count_from_the_kept_counts(crawled: CrawledArchive, ran: list[str]) -> None:
     """v_desk_articles, v_articles and v_credits unfiltered: the row count is read from stat_counts (a count of the
     whole view took Datasette's 3 s limit at a million articles), and equals a count of the view."""
     pytest.importorskip("datasette")
     import asyncio
 
-    from datasette.database import Database
     from sqlalchemy import text
 
     from archiver.desk import server
     from archiver.storage.db import make_engine
 
-    ran: list[str] = []
-    execute = Database.execute
-
-    async def spied(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        ran.append(sql)
-        return await execute(self, sql, *args, **kwargs)
-
-    monkeypatch.setattr(Database, "execute", spied)
     views = ("v_desk_articles", "v_articles", "v_credits")
 
     async def counts() -> dict[str, int]:
@@ -497,27 +504,18 @@ def test_the_unfiltered_views_count_from_the_kept_counts(crawled: CrawledArchive
     assert sum(sql in server.KEPT_COUNTS.values() for sql in ran) == 3
 
 
-def test_a_search_of_many_matches_walks_the_date_index_and_lists_the_same(crawled: CrawledArchive,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_search_of_many_matches_walks_the_date_index_and_lists_the_same(
+        crawled: CrawledArchive, ran: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Many matches: the search's list walks the date index ("+"), few: it reads the matches and sorts them; the
     rows and the count are the same either way, and equal plain SQL over the view."""
     pytest.importorskip("datasette")
     import asyncio
 
-    from datasette.database import Database
     from sqlalchemy import text
 
     from archiver.desk import clauses, server
     from archiver.storage.db import make_engine
 
-    ran: list[str] = []
-    execute = Database.execute
-
-    async def spied(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        ran.append(sql)
-        return await execute(self, sql, *args, **kwargs)
-
-    monkeypatch.setattr(Database, "execute", spied)
 
     async def page() -> tuple[list[int], int]:
         datasette = server.build_datasette(Path(crawled.db_url.removeprefix("sqlite:///")), crawled.db_url, None)
@@ -588,8 +586,8 @@ def test_an_author_click_looks_up_an_author_of_few_articles_by_id(crawled: Crawl
     assert many == "+" + few
 
 
-def test_an_authors_page_counts_namesakes_once_and_lists_as_the_view(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_authors_page_counts_namesakes_once_and_lists_as_the_view(
+        tmp_path: Path, ran: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """An author's page takes its count from the kept counts, less the articles two namesakes share; the list and
     the count equal plain SQL over the view, for an author of few articles and one of many (the "+" clause, which
     only the list sorted by date keeps)."""
@@ -597,7 +595,6 @@ def test_an_authors_page_counts_namesakes_once_and_lists_as_the_view(tmp_path: P
     import asyncio
     from urllib.parse import quote
 
-    from datasette.database import Database
     from sqlalchemy import text
 
     from archiver.desk import clauses, plugin, server
@@ -630,14 +627,6 @@ def test_an_authors_page_counts_namesakes_once_and_lists_as_the_view(tmp_path: P
     store.engine.dispose()
     assert len(expected) == 5 and kept == 8  # namesakes on one article: once on the page, once each kept
 
-    ran: list[str] = []
-    execute = Database.execute
-
-    async def spied(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        ran.append(sql)
-        return await execute(self, sql, *args, **kwargs)
-
-    monkeypatch.setattr(Database, "execute", spied)
 
     async def page() -> tuple[list[int], int]:
         datasette = server.build_datasette(tmp_path / "a.sqlite3", url, None)
