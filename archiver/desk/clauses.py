@@ -10,6 +10,8 @@ everywhere but in a list sorted by date.
 
 from __future__ import annotations
 
+import re
+
 _VERSIONS_OF = ("version_id IN (SELECT aa.version_id FROM article_authors aa JOIN authors au ON au.id = aa.author_id "
                 "WHERE au.name = :desk_author_{n})")
 _WALKED = "+version_id IN (SELECT aa.version_id FROM article_authors aa"
@@ -22,10 +24,19 @@ def author_clause(n: int, many: bool) -> str:
     return ("+" if many else "") + _VERSIONS_OF.format(n=n)
 
 
+# Datasette's list of the desk's view sorted by date: the sort, the page (one row more) and the offset of a later page.
+_DATE_ORDER = re.compile(r"order by published_key( desc)? limit (\d+)( offset (\d+))?$")
+_PAGE = re.compile(r" limit (\d+)(?: offset (\d+))?$")
+
+
 def planned(sql: str) -> str:
-    """The query with each author's clause as it is fastest there (see the module's docstring)."""
+    """The query with each author's clause as it is fastest there (see the module's docstring), and a list sorted
+    by date with its ties broken as the date index orders them, so that every plan lists the same page."""
     if _WALKED in sql and _SORTED_BY_DATE not in sql:
-        return sql.replace(_WALKED, _WALKED[1:])
+        sql = sql.replace(_WALKED, _WALKED[1:])
+    if "from v_desk_articles " in sql:
+        sql = _DATE_ORDER.sub(lambda m: f"order by published_key{m[1] or ''}, year{m[1] or ''}, "
+                                        f"article_id{m[1] or ''} limit {m[2]}{m[3] or ''}", sql)
     return sql
 
 
@@ -59,9 +70,10 @@ def is_one_author_count(sql: str, params: object) -> bool:
 _SEARCHED = "version_id in (select rowid from article_search where article_search match escape_fts(:search))"
 SEARCH_MATCHES = "select count(*) from article_search where article_search match escape_fts(:search)"
 # A search's list sorted by date walks the date index, testing each row against the matches, once the matches are
-# many: it then reads about page × rows / matches rows, where reading every match to sort them reads as many rows
-# as matches. Walking is the cheaper while matches² > page × rows; the page is Datasette's (50 rows) with room.
-WALK_PAGE = 100
+# many: it then reads about reach × rows / matches rows (the reach: the page and the pages before it), where
+# reading every match to sort them reads as many rows as matches. Walking is the cheaper while
+# matches² > reach × rows; twice that, for room.
+WALK_FACTOR = 2.0
 
 
 def is_search_list(sql: str) -> bool:
@@ -70,5 +82,12 @@ def is_search_list(sql: str) -> bool:
 
 
 def search_planned(sql: str, matches: int, rows: int) -> str:
-    """A search's list as it is fastest for this many matches among this many rows (``is_search_list``)."""
-    return sql.replace(_SEARCHED, "+" + _SEARCHED) if matches * matches > WALK_PAGE * rows else sql
+    """A search's list as it is fastest for this many matches among this many rows (``is_search_list``). Not where
+    an author's clause walks already: the walk would have to meet both; a later page walks past the earlier ones."""
+    if _WALKED in sql:
+        return sql
+    page = _PAGE.search(sql)
+    if page is None:
+        return sql
+    reach = int(page[1]) + int(page[2] or 0)
+    return sql.replace(_SEARCHED, "+" + _SEARCHED) if matches * matches > WALK_FACTOR * reach * rows else sql

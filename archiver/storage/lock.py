@@ -186,7 +186,12 @@ class DatabaseLock:
             release_lock_file(self._handle)
             self._handle = None
         if self._connection is not None:
-            # The session ends, and the server releases its lock with it; a session gone already holds none.
+            # Released by the session itself: the server would release it only once it has noticed the session
+            # end, after this returns, and a lock taken right after (the next run, this run again) would find it
+            # held. A session gone already holds none.
+            unlock = "pg_advisory_unlock_shared" if self.shared else "pg_advisory_unlock"
+            with suppress(DBAPIError):
+                self._connection.execute(text(f"SELECT {unlock}(:key)"), {"key": RUN_LOCK_KEY})
             with suppress(DBAPIError):
                 self._connection.close()
             self._connection = None
