@@ -1,11 +1,13 @@
-"""The desk's clause for a click on an author, and the plan each query runs it with.
+"""The desk's clauses for a click on an author and for a search, and the plan each query runs them with.
 
 Datasette runs one page's clauses in three kinds of query: the list (sorted, a page of rows), the count and the
-facets (every matching row). For an author of many articles the list is fastest walking the date index newest first
-and testing each row against the author's versions, stopping at a page: the clause is written with a "+", which keeps
-SQLite off the author's index. A count or a facet reads every matching row anyway, and through that walk it would
-read the whole archive; the author's versions found by ID are their rows. ``planned`` therefore takes the "+" away
-everywhere but in a list sorted by date.
+facets (every matching row). A list sorted by date is fastest walking the date index newest first, testing each row
+against the author's versions or the search's matches and stopping at a page, once those are many: the clause is
+then written with a "+", which keeps SQLite off the other index. A count or a facet reads every matching row
+anyway, and through that walk it would read the whole archive: ``planned`` takes an author's "+" away everywhere
+but in a list sorted by date. ``search_planned`` decides a search's walk by its matches, counted first. A list
+sorted by date breaks ties by the article, in the date index's own order, so that every plan lists the same page.
+The count of a page filtered by one author alone is read from the kept counts (``KEPT_AUTHOR_COUNT``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def author_clause(n: int, many: bool) -> str:
 
 
 # Datasette's list of the desk's view sorted by date: the sort, the page (one row more) and the offset of a later page.
-_DATE_ORDER = re.compile(r"order by published_key( desc)? limit (\d+)( offset (\d+))?$")
+_DATE_ORDER = re.compile(r"order by published_key( desc)? limit (\d+)( offset \d+)?$")
 _PAGE = re.compile(r" limit (\d+)(?: offset (\d+))?$")
 
 
