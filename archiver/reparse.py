@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from .exceptions import ExtractionError, RecordRangeMismatch
+from .exceptions import ExtractionError, RecordRangeMismatch, WarcFormatError
 from .items import ArticleItem, CaptureRef, ExtractionFailure
 from .normalize.charset import decode_page
 from .pages import Page, extract
@@ -97,7 +97,9 @@ Scan = tuple[set[str], list[tuple[Path, int, str]], dict[str, str]]
 
 def _scan(part: RecordRange) -> Scan | None:
     """First pass over a range: which responses were articles (metadata records), where the REST answers are, which
-    record each revisit repeats; None when the range was cut where no record starts."""
+    record each revisit repeats; None when the range was cut where no record starts.
+    A range after the file's first may start at a false boundary (a member nested in a record's payload), where
+    what follows need not be well-formed: it too is None, and the file read whole decides whether it is malformed."""
     articles: set[str] = set()
     rest_responses: list[tuple[Path, int, str]] = []
     revisits: dict[str, str] = {}
@@ -111,6 +113,10 @@ def _scan(part: RecordRange) -> Scan | None:
                     (route := REST_ROUTE.search(record.target_uri)) is not None:
                 rest_responses.append((part.path, record.offset, route[1]))
     except RecordRangeMismatch:
+        return None
+    except WarcFormatError:
+        if part.start == 0:
+            raise
         return None
     return articles, rest_responses, revisits
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import signal
 import uuid
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archiver.exceptions import RecordRangeMismatch, WorkerCrashed
+from archiver.exceptions import RecordRangeMismatch, WarcFormatError, WorkerCrashed
 from archiver.parallel import default_workers, ordered_map
 from archiver.warc.ranges import RecordRange, member_start_at_or_after, plan, split
 from archiver.warc.reader import iter_records, warc_files
@@ -215,14 +216,17 @@ def test_ranges_read_the_records_warcio_reads(archive: Path) -> None:
         assert read == truth
 
 
-def _nested_warc(path: Path) -> tuple[int, int]:
+def _nested_warc(path: Path, seed: int = 0) -> tuple[int, int]:
     """A WARC file one of whose responses is itself a .warc.gz (stored, as incompressible payloads are): a gzip
-    member that inflates to WARC/ starts inside a record. Returns that record's offset and the nested member's."""
+    member that inflates to WARC/ starts inside a record. Returns that record's offset and the nested member's.
+    Random payloads from ``seed``: whether the records read from the nested member on are well-formed depends on
+    where the outer member's stored blocks cut them."""
+    noise = random.Random(seed)
     inner = io.BytesIO()
     inner_writer = WARCWriter(inner, gzip=True)
     for n in range(5):  # large enough that the outer member stores most of them as they are
         inner_writer.write_record(inner_writer.create_warc_record(
-            f"https://example.org/inner/{n}", "resource", payload=io.BytesIO(os.urandom(40_000)),
+            f"https://example.org/inner/{n}", "resource", payload=io.BytesIO(noise.randbytes(40_000)),
             warc_content_type="application/octet-stream"))
     with path.open("wb") as output:
         writer = WARCWriter(output, gzip=True)
@@ -236,19 +240,47 @@ def _nested_warc(path: Path) -> tuple[int, int]:
     return offsets[1], nested
 
 
-def test_a_cut_inside_a_record_is_found_and_the_file_read_whole(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("seed", "after_the_cut"), [(0, "well-formed"), (17, "malformed")])
+def test_a_cut_inside_a_record_is_found_and_the_file_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                seed: int, after_the_cut: str) -> None:
     from archiver import reparse
 
     path = tmp_path / "nested.warc.gz"
-    _, nested = _nested_warc(path)
+    _, nested = _nested_warc(path, seed)
     with pytest.raises(RecordRangeMismatch):
         list(iter_records(path, False, 0, nested))
+    if after_the_cut == "malformed":  # the range from the false boundary on fails before the one ahead reports
+        with pytest.raises(WarcFormatError):
+            list(iter_records(path, False, nested, None))
+    else:
+        assert list(iter_records(path, False, nested, None))
     monkeypatch.setattr(reparse, "plan", lambda files, workers: [RecordRange(path, 0, nested),
                                                                  RecordRange(path, nested, None)])
     meanwhile: list[int] = []
     parts, _, _, _ = reparse._scan_all([path], 2, lambda: meanwhile.append(1))
     assert parts == [RecordRange(path)] and meanwhile == [1]
+
+
+def test_a_malformed_record_past_the_first_range_still_fails_the_scan(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a range's own cut is forgiven: the file read whole still meets a record that is really malformed."""
+    from archiver import reparse
+
+    path = tmp_path / "broken.warc.gz"
+    with path.open("wb") as output:
+        writer = WARCWriter(output, gzip=True)
+        for n in range(3):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/plain")], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(f"https://example.org/{n}", "response",
+                                                          payload=io.BytesIO(b"x" * 1000), http_headers=headers))
+    offsets = [record.offset for record in iter_records(path, False)]
+    data = bytearray(path.read_bytes())
+    data[offsets[2] + 30:offsets[2] + 40] = b"\xff" * 10  # inside the last record's deflate stream
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(reparse, "plan", lambda files, workers: [RecordRange(path, 0, offsets[1]),
+                                                                 RecordRange(path, offsets[1], None)])
+    with pytest.raises(WarcFormatError, match=r"broken\.warc\.gz"):
+        reparse._scan_all([path], 2, lambda: None)
 
 
 def _square(number: int) -> int:
