@@ -23,7 +23,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver.exceptions import RecordRangeMismatch, WarcFormatError, WorkerCrashed
-from archiver.parallel import default_workers, ordered_map
+from archiver.parallel import WORKER_NICENESS, default_workers, ordered_map
 from archiver.warc.ranges import RecordRange, member_start_at_or_after, plan, split
 from archiver.warc.reader import iter_records, warc_files
 
@@ -297,6 +297,17 @@ def _die_on_three(number: int) -> int:
     if number == 3:
         os.kill(os.getpid(), signal.SIGKILL)
     return number
+
+
+def _niceness(_: int) -> int:
+    return os.nice(0)
+
+
+def test_workers_run_nicer_than_the_writer() -> None:
+    """The writer is the one process every result passes through: the workers must not hold it back."""
+    writer = os.nice(0)
+    assert set(ordered_map(_niceness, range(4), 2, "test")) == {min(writer + WORKER_NICENESS, 19)}
+    assert os.nice(0) == writer
 
 
 def test_ordered_map_keeps_task_order_and_passes_errors_on() -> None:
