@@ -24,7 +24,7 @@ from . import removals
 from .counts import CountChange
 from .models import table_of as _t
 from .relations import RelationWriter, Upserts
-from .transactions import Transaction, is_transient, storage_error
+from .transactions import Transaction, is_transient, planned_each_time, storage_error
 from .versions import LinkRows, content_hash, extracted, field_diff, parse_iso, summary, version_summary
 
 RETRIES = 6
@@ -160,8 +160,9 @@ class ArchiveStore:
     def _capture_ids(conn: Connection, record_ids: list[str]) -> dict[str, int]:
         if not record_ids:
             return {}
-        return {record_id: capture_id for record_id, capture_id in
-                conn.execute(_CAPTURES_BY_RECORD, {"record_ids": record_ids})}
+        with planned_each_time(conn):
+            return {record_id: capture_id for record_id, capture_id in
+                    conn.execute(_CAPTURES_BY_RECORD, {"record_ids": record_ids})}
 
     def capture_id(self, conn: Connection, record_id: str | None) -> int | None:
         if record_id is None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -40,6 +41,26 @@ class Transaction:
             raise storage_error(error) from error
         if exc[0] is not None and isinstance(exc[1], SQLAlchemyError):
             raise storage_error(exc[1]) from exc[1]
+
+
+@contextmanager
+def planned_each_time(conn: Connection) -> Iterator[Connection]:
+    """Statements run inside are planned for their parameters at every execution on PostgreSQL.
+
+    psycopg prepares a statement it has run five times, and PostgreSQL then keeps a generic plan made for the
+    tables' sizes at that moment. In a fresh database (a reparse, a first crawl) that is while the tables are nearly
+    empty, so a batch's lookup by an indexed column became a scan of the whole table, for the rest of the session
+    (until an ANALYZE). For statements run once per batch, planning each time costs less than one such scan."""
+    driver: Any = conn.connection.driver_connection
+    if conn.dialect.name != "postgresql" or not hasattr(driver, "prepare_threshold"):
+        yield conn
+        return
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = None
+    try:
+        yield conn
+    finally:
+        driver.prepare_threshold = threshold
 
 
 def storage_error(error: SQLAlchemyError) -> StorageError:
