@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -54,7 +55,8 @@ def _context() -> Any:
 def _start_worker(initializer: Callable[..., None] | None, *initargs: Any) -> None:
     # Ctrl-C reaches the whole process group: the caller stops its workers itself, without a traceback from each.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(WORKER_NICENESS)
+    with suppress(OSError):  # a sandbox may refuse it: a worker at the writer's priority is slower, not wrong
+        os.nice(WORKER_NICENESS)
     if initializer is not None:
         initializer(*initargs)
 

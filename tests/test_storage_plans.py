@@ -1,4 +1,5 @@
-"""PostgreSQL plans of the writer's per-batch lookups: made for each execution, never kept from an empty table."""
+"""PostgreSQL plans of the writer's lookups of capture rows: made for each execution, never kept from an empty
+table."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from archiver.storage.db import ensure_schema, make_engine
 from archiver.storage.repository import ArchiveStore
 from archiver.storage.transactions import planned_each_time
 
-# psycopg prepares a statement on its fifth execution in a session (its prepare_threshold).
+# psycopg prepares a statement on its sixth execution in a session (run five times: its prepare_threshold).
 RUNS = 8
 
 
@@ -31,6 +32,10 @@ def test_the_capture_lookup_is_never_a_prepared_statement(pg_url: str) -> None:
             for _ in range(RUNS):
                 assert ArchiveStore._capture_ids(conn, ["<urn:uuid:1>", "<urn:uuid:2>"]) == {}
             assert _prepared(conn, "captures.record_id IN") == []
+            store = ArchiveStore(engine)
+            for _ in range(RUNS):  # one extraction failure's capture
+                assert store.capture_id(conn, "<urn:uuid:1>") is None
+            assert _prepared(conn, "captures.record_id =") == []
             with planned_each_time(conn):
                 for _ in range(RUNS):
                     conn.execute(text("SELECT count(*) FROM articles WHERE url = :url"), {"url": "https://a.example/"})

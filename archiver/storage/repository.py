@@ -168,7 +168,8 @@ class ArchiveStore:
         if record_id is None:
             return None
         # One statement built at import: building it per article cost more than the query.
-        return conn.execute(_CAPTURE_BY_RECORD, {"record_id": record_id}).scalar_one_or_none()
+        with planned_each_time(conn):
+            return conn.execute(_CAPTURE_BY_RECORD, {"record_id": record_id}).scalar_one_or_none()
 
     def record_failure(self, failure: ExtractionFailure, run_id: int | None) -> None:
         with self._begin() as conn:

@@ -51,8 +51,8 @@ def planned_each_time(conn: Connection) -> Iterator[Connection]:
     tables' sizes at that moment. In a fresh database (a reparse, a first crawl) that is while the tables are nearly
     empty, so a batch's lookup by an indexed column became a scan of the whole table, for the rest of the session
     (until an ANALYZE). For statements run once per batch, planning each time costs less than one such scan."""
-    driver: Any = conn.connection.driver_connection
-    if conn.dialect.name != "postgresql" or not hasattr(driver, "prepare_threshold"):
+    driver: Any = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
+    if not hasattr(driver, "prepare_threshold"):  # SQLite, or a PostgreSQL driver other than psycopg
         yield conn
         return
     threshold = driver.prepare_threshold
