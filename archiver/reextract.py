@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from .exceptions import ExtractionError, WarcError
 from .items import ArticleItem
@@ -26,7 +27,7 @@ from .reparse import BATCH, REST_ROUTE, rest_index, stem_of, stems_ahead
 from .storage import models as m
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore
-from .storage.stemming import Document, stems_given
+from .storage.stemming import Document, StoredDocuments, stems_given
 from .storage.versions import content_hash
 from .warc.reader import read_record_at
 
@@ -42,12 +43,14 @@ class ReextractResult:
 Stored = tuple[int, str, Path, int, str | None]  # version id, URL, WARC file, offset, content type
 FAILED, MISSING = "failed", "missing"
 _rest = RestIndex()
-_stems = False  # whether the workers stem what they extract for the writer (``reparse.stems_ahead``)
+# Where the workers stem what they extract for the writer (``reparse.stems_ahead``): the rows as they are, so that
+# only a changed title, lead or text is stemmed (the others are not re-indexed).
+_stored: StoredDocuments | None = None
 
 
-def _share(rest: RestIndex, stems: bool) -> None:
-    global _rest, _stems
-    _rest, _stems = rest, stems
+def _share(rest: RestIndex, stored: StoredDocuments | None) -> None:
+    global _rest, _stored
+    _rest, _stored = rest, stored
 
 
 def read_version(url: str, path: Path, offset: int, content_type: str | None,
@@ -75,13 +78,15 @@ Read = tuple[int, ArticleItem | str, str, tuple[Document, str] | None]
 
 
 def _read(batch: list[Stored]) -> list[Read]:
-    """Each version's new item (or FAILED, MISSING) with its content hash and, where the workers stem, its stems:
-    computed here, in a worker."""
+    """Each version's new item (or FAILED, MISSING) with its content hash and, where the workers stem and the
+    document changed, its stems: computed here, in a worker."""
     read: list[Read] = []
+    stored = _stored.of([version_id for version_id, *_ in batch]) if _stored is not None else {}
     for version_id, url, path, offset, content_type in batch:
         item = read_version(url, path, offset, content_type, _rest)
         if isinstance(item, ArticleItem):
-            read.append((version_id, item, content_hash(item), stem_of(item) if _stems else None))
+            changed = stored.get(version_id) != (item.title, item.lead, item.text)
+            read.append((version_id, item, content_hash(item), stem_of(item) if _stored and changed else None))
         else:
             read.append((version_id, item, "", None))
     return read
@@ -107,7 +112,8 @@ def reextract(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReextractR
                 .select_from(versions.join(captures, captures.c.id == versions.c.capture_id))
                 .order_by(versions.c.id))]
     batches = [stored[start:start + BATCH] for start in range(0, len(stored), BATCH)]
-    shared = (rest_index(rest_answers), stems_ahead(db_url, workers))
+    documents = StoredDocuments(str(make_url(db_url).database)) if stems_ahead(db_url, workers) else None
+    shared = (rest_index(rest_answers), documents)
     for read in ordered_map(_read, batches, workers, "reextract", _share, shared):
         result.versions += len(read)
         result.failed += sum(outcome == FAILED for _, outcome, _, _ in read)

@@ -188,6 +188,32 @@ def test_with_workers_the_writer_stems_nothing(archive: Path, tmp_path: Path,
     assert reextract.reextract(archive, url, workers=1).rewritten > 0 and stemmed  # one process stems as it writes
 
 
+def test_reextract_workers_stem_only_the_documents_that_changed(archive: Path, tmp_path: Path) -> None:
+    """A rewrite with the same title, lead and text re-indexes nothing (revision 0016): stemming it ahead is waste."""
+    from archiver import reextract, reparse
+    from archiver.pages.rest import RestIndex
+    from archiver.storage.stemming import StoredDocuments, stem_document
+
+    url = f"sqlite:///{tmp_path}/a.sqlite3"
+    reparse.reparse(archive, url, workers=1)
+    _damage(url)
+    batch = [(version_id, target, archive / warc_file, offset, content_type)
+             for version_id, target, warc_file, offset, content_type in _table(
+                 url, "SELECT v.id, c.url, c.warc_file, c.warc_offset, c.content_type FROM article_versions v "
+                      "JOIN captures c ON c.id = v.capture_id ORDER BY v.id LIMIT 12")]
+    reextract._share(RestIndex(), StoredDocuments(f"{tmp_path}/a.sqlite3"))
+    try:
+        read = reextract._read(batch)
+    finally:
+        reextract._share(RestIndex(), None)
+    stemmed = {version_id for version_id, _, _, stems in read if stems is not None}
+    assert stemmed == {version_id for version_id, *_ in batch if version_id % 3 == 0}  # the damaged titles
+    for _, item, _, stems in read:
+        if stems is not None:
+            assert not isinstance(item, str) and stems == ((item.title, item.lead, item.text),
+                                                           stem_document(item.title, item.lead, item.text))
+
+
 def _damage(url: str) -> None:
     from sqlalchemy import text
 
