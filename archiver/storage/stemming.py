@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 # The Snowball German stop word list, as PostgreSQL ships it (tsearch_data/german.stop, from the Snowball
@@ -114,7 +115,7 @@ class StoredDocuments:
 
     def of(self, version_ids: list[int]) -> dict[int, Document]:
         if self._conn is None:  # opened in the process that reads, after the fork
-            self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            self._conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True)
         placeholders = ", ".join("?" * len(version_ids))
         return {version_id: (title, lead, text) for version_id, title, lead, text in self._conn.execute(
             f"SELECT id, title, lead, text FROM article_versions WHERE id IN ({placeholders})", version_ids)}
