@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select
 
 from .exceptions import ExtractionError, WarcError
 from .items import ArticleItem
@@ -27,7 +26,7 @@ from .reparse import BATCH, REST_ROUTE, rest_index, stem_of, stems_ahead
 from .storage import models as m
 from .storage.db import ensure_schema, make_engine
 from .storage.repository import ArchiveStore
-from .storage.stemming import Document, StoredDocuments, stems_given
+from .storage.stemming import Document, stems_given
 from .storage.versions import content_hash
 from .warc.reader import read_record_at
 
@@ -42,6 +41,25 @@ class ReextractResult:
 
 Stored = tuple[int, str, Path, int, str | None]  # version id, URL, WARC file, offset, content type
 FAILED, MISSING = "failed", "missing"
+class StoredDocuments:
+    """What each version row holds as title, lead and text now, read over a read-only engine of its own (a worker
+    process's). A rewrite that leaves them as they are re-indexes nothing (revision 0016), so its stems need not be
+    computed ahead."""
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self._engine: Engine | None = None
+
+    def of(self, version_ids: list[int]) -> dict[int, Document]:
+        if self._engine is None:  # made in the process that reads, after the fork
+            self._engine = make_engine(self.db_url, readonly=True)
+        versions = m.ArticleVersion.__table__
+        with self._engine.connect() as conn:
+            return {version_id: (title, lead, text) for version_id, title, lead, text in conn.execute(
+                select(versions.c.id, versions.c.title, versions.c.lead, versions.c.text)
+                .where(versions.c.id.in_(version_ids)))}
+
+
 _rest = RestIndex()
 # Where the workers stem what they extract for the writer (``reparse.stems_ahead``): the rows as they are, so that
 # only a changed title, lead or text is stemmed (the others are not re-indexed).
@@ -81,12 +99,12 @@ def _read(batch: list[Stored]) -> list[Read]:
     """Each version's new item (or FAILED, MISSING) with its content hash and, where the workers stem and the
     document changed, its stems: computed here, in a worker."""
     read: list[Read] = []
-    stored = _stored.of([version_id for version_id, *_ in batch]) if _stored is not None else {}
+    stored = _stored.of([version_id for version_id, *_ in batch]) if _stored is not None else None
     for version_id, url, path, offset, content_type in batch:
         item = read_version(url, path, offset, content_type, _rest)
         if isinstance(item, ArticleItem):
-            changed = stored.get(version_id) != (item.title, item.lead, item.text)
-            read.append((version_id, item, content_hash(item), stem_of(item) if _stored and changed else None))
+            changed = stored is not None and stored.get(version_id) != (item.title, item.lead, item.text)
+            read.append((version_id, item, content_hash(item), stem_of(item) if changed else None))
         else:
             read.append((version_id, item, "", None))
     return read
@@ -112,7 +130,7 @@ def reextract(warc_dir: str | Path, db_url: str, workers: int = 1) -> ReextractR
                 .select_from(versions.join(captures, captures.c.id == versions.c.capture_id))
                 .order_by(versions.c.id))]
     batches = [stored[start:start + BATCH] for start in range(0, len(stored), BATCH)]
-    documents = StoredDocuments(str(make_url(db_url).database)) if stems_ahead(db_url, workers) else None
+    documents = StoredDocuments(db_url) if stems_ahead(db_url, workers) else None
     shared = (rest_index(rest_answers), documents)
     for read in ordered_map(_read, batches, workers, "reextract", _share, shared):
         result.versions += len(read)

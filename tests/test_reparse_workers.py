@@ -192,7 +192,7 @@ def test_reextract_workers_stem_only_the_documents_that_changed(archive: Path, t
     """A rewrite with the same title, lead and text re-indexes nothing (revision 0016): stemming it ahead is waste."""
     from archiver import reextract, reparse
     from archiver.pages.rest import RestIndex
-    from archiver.storage.stemming import StoredDocuments, stem_document
+    from archiver.storage.stemming import stem_document
 
     url = f"sqlite:///{tmp_path}/a.sqlite3"
     reparse.reparse(archive, url, workers=1)
@@ -201,7 +201,7 @@ def test_reextract_workers_stem_only_the_documents_that_changed(archive: Path, t
              for version_id, target, warc_file, offset, content_type in _table(
                  url, "SELECT v.id, c.url, c.warc_file, c.warc_offset, c.content_type FROM article_versions v "
                       "JOIN captures c ON c.id = v.capture_id ORDER BY v.id LIMIT 12")]
-    reextract._share(RestIndex(), StoredDocuments(f"{tmp_path}/a.sqlite3"))
+    reextract._share(RestIndex(), reextract.StoredDocuments(url))
     try:
         read = reextract._read(batch)
     finally:

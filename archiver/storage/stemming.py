@@ -11,11 +11,9 @@ same stems as PostgreSQL, which ``tests/test_search_stemming.py`` holds on both 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 # The Snowball German stop word list, as PostgreSQL ships it (tsearch_data/german.stop, from the Snowball
@@ -103,19 +101,3 @@ def register(dbapi_connection: Any) -> None:
     """Make ``archiver_stem_de(title, lead, text)`` callable in SQL on a sqlite3 connection (the FTS triggers)."""
     dbapi_connection.create_function(SQL_FUNCTION, 3, _stem_for_trigger, deterministic=True)
 
-
-class StoredDocuments:
-    """What each version row of a SQLite archive holds as title, lead and text now, read over a connection of its
-    own (a worker process's). A rewrite that leaves them as they are re-indexes nothing (revision 0016), so its
-    stems need not be computed ahead."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-
-    def of(self, version_ids: list[int]) -> dict[int, Document]:
-        if self._conn is None:  # opened in the process that reads, after the fork
-            self._conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True)
-        placeholders = ", ".join("?" * len(version_ids))
-        return {version_id: (title, lead, text) for version_id, title, lead, text in self._conn.execute(
-            f"SELECT id, title, lead, text FROM article_versions WHERE id IN ({placeholders})", version_ids)}
