@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import multiprocessing
+import sqlite3
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 
 from archiver.exceptions import ArchiveNotFound, ConfigurationError, DatabaseUnreachable
 from archiver.items import ArticleItem, CaptureRef, Credit
@@ -269,6 +271,22 @@ def test_read_only_engines_refuse_writes(db_url: str) -> None:
     with pytest.raises(Exception) as info, make_engine(db_url, readonly=True).begin() as conn:
         conn.execute(text("INSERT INTO sites (host, created_at) VALUES ('x', CURRENT_TIMESTAMP)"))
     assert "read" in str(info.value).lower()
+
+
+@pytest.mark.parametrize("directory", ["a#b", "100%", "50%off", "with space"])
+def test_read_only_engines_open_the_named_file_whatever_its_path_holds(tmp_path: Path, directory: str) -> None:
+    """A read-only engine opens SQLite by URI, where "#", "?" and "%" mean something: it must still open the
+    file the archive's writable engine wrote, not a file cut at the "#" or "?"."""
+    path = tmp_path / directory / "archive.sqlite3"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE marker (name TEXT)")
+        conn.execute("INSERT INTO marker VALUES ('the archive')")
+    conn.close()
+    url = f"sqlite:///{path}"
+    assert make_url(url).database == str(path), "the URL itself must name the file for this test to mean anything"
+    with make_engine(url, readonly=True).connect() as ro:
+        assert ro.execute(text("SELECT name FROM marker")).scalar_one() == "the archive"
 
 
 def test_captures_stored_with_a_batch_are_there_for_its_articles_to_point_at(db_url: str) -> None:

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import fcntl
 import re
+import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
 from ..exceptions import ArchiveNotFound, ConfigurationError, DatabaseUnreachable
 from .stemming import register as register_stemmer
@@ -62,7 +66,12 @@ def _sqlite_engine(url: str, database: str | None, readonly: bool) -> Engine:
     if readonly:
         if not database or not Path(database).exists():
             raise ArchiveNotFound(missing_archive_message(database))
-        engine = create_engine(f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true", future=True)
+        # A URI, so that SQLite itself refuses to write; the path is percent-encoded because a URI reads "?" and
+        # "#" as the start of its query and fragment, and "%" as an escape.
+        uri = f"file:{quote(str(Path(database).resolve()))}?mode=ro"
+        # The URL names no file, so the pool is named as the dialect would choose it for one.
+        engine = create_engine("sqlite://", future=True, poolclass=QueuePool,
+                               creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
     else:
         engine = create_engine(url, future=True, connect_args={"timeout": 60})
 
@@ -115,7 +124,9 @@ def _scrub(message: str, engine: Engine) -> str:
 def alembic_config(url: str) -> Any:
     from alembic.config import Config
 
-    config = Config()
+    # Config's default stdout is the sys.stdout of the moment alembic was imported, which a test runner or an
+    # embedding program may since have closed; the current one is passed.
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
