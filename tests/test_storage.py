@@ -14,24 +14,11 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from archiver.exceptions import ArchiveNotFound, ConfigurationError, DatabaseUnreachable
-from archiver.items import ArticleItem, CaptureRef, Credit
-from archiver.pages import Page, extract
-from archiver.replica.app import ReplicaApp
+from archiver.items import CaptureRef, Credit
 from archiver.storage.db import alembic_config, check_connection, make_engine, upgrade
 from archiver.storage.reader import iter_articles
 from archiver.storage.repository import ArchiveStore
-
-APP = ReplicaApp(articles=60)
-HOST = "replica.test"
-
-
-def items(indices: range | list[int]) -> list[ArticleItem]:
-    out = []
-    for index in indices:
-        article = APP.site.article(index)
-        html = APP.handle(article.path, "", HOST, False).body.decode()
-        out.append(extract(Page(f"http://{HOST}{article.path}", html)))
-    return out
+from tests.helpers.replica_items import APP, items
 
 
 def test_migrations_match_models(db_url: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, text
 from archiver.storage.db import ensure_schema, make_engine
 from archiver.storage.repository import ArchiveStore
 from archiver.storage.transactions import planned_each_time
+from tests.helpers.replica_items import items
 
 # psycopg prepares a statement on its sixth execution in a session (run five times: its prepare_threshold).
 RUNS = 8
@@ -43,5 +44,33 @@ def test_the_capture_lookup_is_never_a_prepared_statement(pg_url: str) -> None:
             for _ in range(RUNS):  # and statements after it are prepared again
                 conn.execute(text("SELECT count(*) FROM sites WHERE host = :host"), {"host": "a.example"})
             assert _prepared(conn, "FROM sites WHERE host")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_writer_filling_a_fresh_database_analyzes_it_once_it_has_enough_articles(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without statistics PostgreSQL planned each batch's read-back of its articles' link rows as a scan of whole
+    link tables; the writer that fills a fresh database analyzes the tables once it has stored enough."""
+    from archiver.storage import statistics
+    from archiver.storage.statistics import FILLED, never_analyzed
+
+    monkeypatch.setattr(statistics, "ANALYZE_AFTER", 4)
+    ensure_schema(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        assert never_analyzed(engine) == sorted(FILLED), "a fresh schema should have no statistics yet"
+        store = ArchiveStore(engine)
+        store.store_articles(items(range(3)))
+        assert never_analyzed(engine) == sorted(FILLED)
+        store.store_articles(items(range(3, 5)))
+        with engine.connect() as conn:
+            empty = sorted(table for table in FILLED
+                           if not conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar_one())
+        assert "article_tags" not in empty and len(empty) < len(FILLED)
+        assert never_analyzed(engine) == empty, "a table holding rows is still without statistics"
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'articles'")).scalar_one() == 5
     finally:
         engine.dispose()

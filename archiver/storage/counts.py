@@ -30,6 +30,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from . import desk_rows
+from .bulk import insert_rows
+from .models import StatCount, table_of
 
 # One row per kind, item and what it counts, from the articles named by {where} (all of them when empty). The
 # expressions are the ones `stats` always grouped by, so the counts keep its meaning on both databases.
@@ -59,8 +61,9 @@ CONTRIBUTION = text(_PER_ARTICLE.format(where="WHERE a.id IN :ids", and_where="A
                     ).bindparams(bindparam("ids", expanding=True))
 EVERYTHING = text(_PER_ARTICLE.format(where="", and_where="", where_removed="WHERE a.removed_at IS NOT NULL")
                   + "UNION ALL SELECT 'capture_type', coalesce(record_type, ''), count(*) FROM captures GROUP BY 2")
-_ADD = text("INSERT INTO stat_counts (kind, item, total) VALUES (:kind, :item, :total) "
-            "ON CONFLICT (kind, item) DO UPDATE SET total = stat_counts.total + excluded.total")
+_ADD_CONFLICT = "ON CONFLICT (kind, item) DO UPDATE SET total = stat_counts.total + excluded.total"
+_ADD = text(f"INSERT INTO stat_counts (kind, item, total) VALUES (:kind, :item, :total) {_ADD_CONFLICT}")
+_STAT_COUNTS = table_of(StatCount)
 # Only the rows this change lowered to zero: other writers' rows stay untouched (and unlocked).
 _DROP_ZERO = text("DELETE FROM stat_counts WHERE kind = :kind AND item = :item AND total = 0")
 # Articles in chunks: SQLite's bound-parameter limit, and a big rewrite's statements stay small.
@@ -116,7 +119,7 @@ class CountChange:
                    for (kind, item), total in sorted(self.delta.items()) if total]
         # In key order: concurrent writers lock the rows they share in the same order and cannot deadlock.
         if changed:
-            conn.execute(_ADD, changed)
+            insert_rows(conn, _STAT_COUNTS, changed, conflict=_ADD_CONFLICT, each=_ADD)
             lowered = [row for row in changed if row["total"] < 0]
             if lowered:
                 conn.execute(_DROP_ZERO, lowered)

@@ -21,9 +21,11 @@ from sqlalchemy.exc import DBAPIError
 from ..items import ArticleItem, ExtractionFailure
 from . import models as m
 from . import removals
+from .bulk import update_rows
 from .counts import CountChange
 from .models import table_of as _t
 from .relations import RelationWriter, Upserts
+from .statistics import FirstStatistics
 from .transactions import Transaction, is_transient, planned_each_time, storage_error
 from .versions import LinkRows, content_hash, extracted, field_diff, parse_iso, summary, version_summary
 
@@ -68,9 +70,6 @@ _CAPTURES = _t(m.Capture)
 _CAPTURE_BY_RECORD = select(_CAPTURES.c.id).where(_CAPTURES.c.record_id == bindparam("record_id"))
 _CAPTURES_BY_RECORD = select(_CAPTURES.c.record_id, _CAPTURES.c.id).where(
     _CAPTURES.c.record_id.in_(bindparam("record_ids", expanding=True)))
-_SET_CURRENT_VERSION = (update(_ARTICLES).where(_ARTICLES.c.id == bindparam("article"))
-                        .values(current_version_id=bindparam("current"), version_count=bindparam("count"),
-                                removed_at=None, removed_status=None))
 
 
 class ArchiveStore:
@@ -81,6 +80,7 @@ class ArchiveStore:
         self._insert = self._upserts.insert
         self._relations = RelationWriter(self._upserts)
         self._site_ids: dict[str, int] = {}
+        self._statistics = FirstStatistics(engine)
 
     def site_id(self, conn: Connection, host: str) -> int:
         if host not in self._site_ids:
@@ -206,7 +206,9 @@ class ArchiveStore:
             change.commit(conn)
             return [results[n] for n in range(len(items))]
 
-        return self._retried(store)
+        stored = self._retried(store)
+        self._statistics.stored_articles(len(items))
+        return stored
 
     def store_article(self, item: ArticleItem) -> StoreResult:
         return self.store_articles([item])[0]
@@ -258,8 +260,9 @@ class ArchiveStore:
         version_ids: dict[int, int] = {row.article_id: row.id for row in conn.execute(_INSERT_VERSION, rows)}
         for _, item, site_id, article_id, _ in new:
             self._relations.store(conn, site_id, version_ids[article_id], item, links)
-        conn.execute(_SET_CURRENT_VERSION, [{"article": article_id, "current": version_ids[article_id],
-                                             "count": version} for _, _, _, article_id, version in new])
+        update_rows(conn, _ARTICLES, "id", [{"id": article_id, "current_version_id": version_ids[article_id],
+                                             "version_count": version} for _, _, _, article_id, version in new],
+                    nulls=("removed_at", "removed_status"))
         return results
 
     def rewrite_versions(self, rewrites: list[tuple[int, ArticleItem, str]]) -> int:

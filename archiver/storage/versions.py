@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table, select
 
 from ..items import ArticleItem
 from . import models as m
+from .bulk import insert_rows
 from .models import table_of as _t
 from .reader import iso
 
@@ -121,5 +122,5 @@ class LinkRows:
                         row["image_id"] = ids[row["image_id"]]
             self.images.clear()
         for table, rows in self.rows.items():
-            conn.execute(table.insert(), rows)
+            insert_rows(conn, table, rows)
         self.rows.clear()

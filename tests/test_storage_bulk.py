@@ -1,0 +1,115 @@
+"""Many rows in one statement (``archiver.storage.bulk``): the rows an executemany of the table's own insert or
+update would write, in one execution on PostgreSQL, whatever the values hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event, text, update
+
+from archiver.storage import bulk
+from archiver.storage import models as m
+from archiver.storage.db import ensure_schema, make_engine
+from archiver.storage.models import table_of
+
+# Strings an array literal would have to quote or escape, and one that spells SQL's NULL.
+AWKWARD = ["", "NULL", "null", "a,b", "{x}", '"quoted"', "back\\slash", "ünïcödé ✓", "line\nbreak", " padded "]
+CREDITS, ARTICLES, COUNTS = table_of(m.Credit), table_of(m.Article), table_of(m.StatCount)
+
+
+def _statements(engine: Engine) -> list[tuple[str, bool]]:
+    """(statement, executemany) of every execution from now on."""
+    seen: list[tuple[str, bool]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        seen.append((statement, executemany))
+
+    return seen
+
+
+def _article_with_version(engine: Engine, key: str) -> tuple[int, int]:
+    with engine.begin() as conn:
+        site = conn.execute(text("INSERT INTO sites (host, created_at) VALUES ('s.test', CURRENT_TIMESTAMP) "
+                                 "ON CONFLICT (host) DO UPDATE SET host = excluded.host RETURNING id")).scalar_one()
+        article = conn.execute(text("INSERT INTO articles (site_id, key, url, first_seen, last_seen, version_count) "
+                                    "VALUES (:site, :key, :url, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0) RETURNING id"),
+                               {"site": site, "key": key, "url": f"https://s.test/{key}"}).scalar_one()
+        version = conn.execute(text(
+            "INSERT INTO article_versions (article_id, version, layout, title, text, html, word_count, content_hash, "
+            "captured_at) VALUES (:article, 1, 'x', 't', 'text', '<p>text</p>', 1, :hash, CURRENT_TIMESTAMP) "
+            "RETURNING id"), {"article": article, "hash": key}).scalar_one()
+    return int(article), int(version)
+
+
+def test_inserted_rows_hold_every_value_as_given(db_url: str) -> None:
+    ensure_schema(db_url)
+    engine = make_engine(db_url)
+    _, version = _article_with_version(engine, "a")
+    rows = [{"version_id": version, "position": n, "image_id": None, "raw": value, "creator": value or None,
+             "license": None if n % 3 else "CC BY 4.0", "license_url": None, "source_url": "https://x.test/?a=1&b={2}",
+             "applies_to": value[::-1]} for n, value in enumerate(AWKWARD)]
+    seen = _statements(engine)
+    with engine.begin() as conn:
+        bulk.insert_rows(conn, CREDITS, rows)
+    with engine.connect() as conn:
+        stored = [dict(row._mapping) for row in conn.execute(
+            text("SELECT version_id, position, image_id, raw, creator, license, license_url, source_url, applies_to "
+                 "FROM credits ORDER BY position"))]
+    assert stored == rows
+    if engine.dialect.name == "postgresql":
+        assert [statement for statement, many in seen if "credits" in statement and not many], seen
+        assert not [statement for statement, many in seen if many], "PostgreSQL got an executemany"
+
+
+def test_an_upsert_adds_in_the_given_order_and_a_lone_row_takes_the_plain_path(db_url: str) -> None:
+    ensure_schema(db_url)
+    engine = make_engine(db_url)
+    conflict = "ON CONFLICT (kind, item) DO UPDATE SET total = stat_counts.total + excluded.total"
+    each = text(f"INSERT INTO stat_counts (kind, item, total) VALUES (:kind, :item, :total) {conflict}")
+    with engine.begin() as conn:
+        bulk.insert_rows(conn, COUNTS, [{"kind": "tag", "item": item, "total": 2} for item in ("b", "a", "")],
+                         conflict=conflict, each=each)
+        bulk.insert_rows(conn, COUNTS, [{"kind": "tag", "item": "a", "total": 5}, {"kind": "tag", "item": "z",
+                                                                               "total": 2**40}],
+                         conflict=conflict, each=each)
+        bulk.insert_rows(conn, COUNTS, [{"kind": "tag", "item": "b", "total": -2}], conflict=conflict, each=each)
+        bulk.insert_rows(conn, COUNTS, [], conflict=conflict, each=each)
+    with engine.connect() as conn:
+        assert dict(conn.execute(text("SELECT item, total FROM stat_counts WHERE kind = 'tag'")).all()) == {
+            "": 2, "a": 7, "b": 0, "z": 2**40}
+
+
+def test_rows_of_different_shapes_are_written_one_by_one(db_url: str) -> None:
+    ensure_schema(db_url)
+    engine = make_engine(db_url)
+    _, version = _article_with_version(engine, "a")
+    rows = [{"version_id": version, "position": 0, "raw": "first"},
+            {"version_id": version, "position": 1, "raw": "second", "license": "CC0"}]
+    # Unlike rows cannot be arrays of one length: they go to the caller's statement, row by row.
+    each = text("INSERT INTO credits (version_id, position, raw) VALUES (:version_id, :position, :raw)")
+    with engine.begin() as conn:
+        bulk.insert_rows(conn, CREDITS, rows, each=each)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT raw FROM credits ORDER BY position")).scalars().all() == ["first", "second"]
+
+
+def test_updated_rows_take_their_values_and_the_nulls(db_url: str) -> None:
+    ensure_schema(db_url)
+    engine = make_engine(db_url)
+    made = [_article_with_version(engine, key) for key in ("a", "b", "c")]
+    with engine.begin() as conn:
+        conn.execute(update(ARTICLES).values(removed_at=text("CURRENT_TIMESTAMP"), removed_status="410"))
+    seen = _statements(engine)
+    with engine.begin() as conn:
+        bulk.update_rows(conn, ARTICLES, "id", [{"id": article, "current_version_id": version, "version_count": n}
+                                                for n, (article, version) in enumerate(made[:2], start=7)],
+                         nulls=("removed_at", "removed_status"))
+    with engine.connect() as conn:
+        stored = [tuple(row) for row in conn.execute(text(
+            "SELECT id, current_version_id, version_count, removed_at IS NULL, removed_status FROM articles "
+            "ORDER BY id"))]
+    (a, va), (b, vb), (c, _) = made
+    assert stored == [(a, va, 7, True, None), (b, vb, 8, True, None), (c, None, 0, False, "410")]
+    if engine.dialect.name == "postgresql":
+        assert [statement for statement, many in seen if statement.startswith("UPDATE articles") and not many]
