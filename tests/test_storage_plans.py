@@ -74,3 +74,25 @@ def test_a_writer_filling_a_fresh_database_analyzes_it_once_it_has_enough_articl
             assert conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'articles'")).scalar_one() == 5
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_kept_counts_are_read_without_parallel_workers(pg_url: str) -> None:
+    """A batch's nine-join read of its articles' counts was planned as a parallel append, whose workers took five
+    times as long to start as the query took; the writer's transaction turns parallel plans off, and only it."""
+    from archiver.storage.counts import CountChange
+
+    ensure_schema(pg_url)
+    engine = make_engine(pg_url)
+    show = text("SHOW max_parallel_workers_per_gather")
+    try:
+        with engine.connect() as conn:
+            default = conn.execute(show).scalar_one()
+            assert default != "0", "the server runs nothing in parallel anyway: this test proves nothing"
+            conn.rollback()
+            with conn.begin():
+                CountChange().before(conn, [1, 2])
+                assert conn.execute(show).scalar_one() == "0"
+            assert conn.execute(show).scalar_one() == default
+    finally:
+        engine.dispose()
