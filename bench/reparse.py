@@ -1,11 +1,15 @@
 """``archiver reparse`` and ``reextract`` on every core against one process, on the same WARC files.
 
 Run: ``.venv/bin/python bench/reparse.py [--articles 2000] [--runs 3] [--workers N]
-[--databases sqlite postgresql] [--archive DIR]``. One crawl of the replica (or an earlier one: ``--archive``);
+[--databases sqlite postgresql] [--archive DIR] [--against CHECKOUT]``.
+
+One crawl of the replica (or an earlier one: ``--archive``);
 then, per run and database, ``reparse --workers 1`` and ``--workers N`` (default: the machine's cores) side by side
 into fresh databases, and ``reextract`` with each over a copy of the archive whose rows all name an older extractor
 (so every row is rewritten, as after an upgrade). Whole processes; articles per second are stored versions over wall
-seconds; the speed-up is the median of each pair's ratio. Prints JSON.
+seconds; the speed-up is the median of each pair's ratio. With ``--against`` (another checkout, e.g. ``git worktree
+add CHECKOUT COMMIT``) each run is made by both, alternately, the order swapped every run, and each operation's
+figures are given per checkout ("this", "baseline"). Prints JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -23,7 +28,7 @@ from common import Measured, measure, run_archiver, spread, start_replica
 from storage import drop_postgres, postgres_database
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-Run = Callable[[int], "Split"]  # workers -> the measured process
+Run = Callable[[int, str], "Split"]  # (workers, checkout) -> the measured process
 
 
 # ``archiver ARGS`` that prints, last on stderr, the CPU seconds of its own process (the writer) and of its workers.
@@ -45,20 +50,27 @@ class Split:
     workers_cpu: float
 
 
-def archiver(*args: str) -> Split:
-    result = measure([sys.executable, "-c", WITH_WRITER_CPU, *args])
+def archiver(checkout: str, *args: str) -> Split:
+    """``archiver ARGS`` of the checkout (``python -c`` imports the package of its working directory first)."""
+    result = measure([sys.executable, "-c", WITH_WRITER_CPU, *args], cwd=checkout)
     if result.returncode != 0:
         raise SystemExit(result.stderr[-2000:])
     cpu = json.loads(result.stderr.strip().splitlines()[-1])
     return Split(result, cpu["writer_cpu"], cpu["workers_cpu"])
 
 
-def side_by_side(run: Run, workers: int, runs: int, articles: int) -> dict[str, object]:
-    one: list[Split] = []
-    many: list[Split] = []
-    for _ in range(runs):  # alternated, so that a slow spell of this shared machine hits both sides
-        one.append(run(1))
-        many.append(run(workers))
+def side_by_side(run: Run, workers: int, runs: int, articles: int, checkouts: dict[str, str]) -> dict[str, object]:
+    measured: dict[str, tuple[list[Split], list[Split]]] = {name: ([], []) for name in checkouts}
+    for n in range(runs):  # alternated, so that a slow spell of this shared machine hits both sides
+        for name in (list(checkouts) if n % 2 == 0 else list(reversed(checkouts))):
+            one, many = measured[name]
+            one.append(run(1, checkouts[name]))
+            many.append(run(workers, checkouts[name]))
+    figures = {name: _figures(one, many, workers, articles) for name, (one, many) in measured.items()}
+    return figures["this"] if len(figures) == 1 else figures
+
+
+def _figures(one: list[Split], many: list[Split], workers: int, articles: int) -> dict[str, object]:
     return {
         "one_process_articles_per_second": spread([articles / m.run.seconds for m in one]),
         f"{workers}_workers_articles_per_second": spread([articles / m.run.seconds for m in many]),
@@ -83,43 +95,50 @@ def fresh(target: str) -> None:
 
 
 def sqlite_runs(warc_dir: str, crawl_db: str, directory: str) -> tuple[Run, Run]:
-    def reparse(workers: int) -> Split:
+    def reparse(workers: int, checkout: str) -> Split:
         target = f"{directory}/reparsed.sqlite3"
         fresh(target)
-        return archiver("reparse", "--warc-dir", warc_dir, "--db", f"sqlite:///{target}", "--workers", str(workers))
+        return archiver(checkout, "reparse", "--warc-dir", warc_dir, "--db", f"sqlite:///{target}", "--workers",
+                        str(workers))
 
-    def reextract(workers: int) -> Split:
+    def reextract(workers: int, checkout: str) -> Split:
         target = f"{directory}/reextracted.sqlite3"
         fresh(target)
         with sqlite3.connect(crawl_db) as source, sqlite3.connect(target) as conn:
             source.backup(conn)  # what a WAL file of the crawl's still holds included
             conn.execute("UPDATE article_versions SET extractor = '0.0.1'")
-        return archiver("reextract", "--warc-dir", warc_dir, "--db", f"sqlite:///{target}", "--workers", str(workers))
+        return archiver(checkout, "reextract", "--warc-dir", warc_dir, "--db", f"sqlite:///{target}", "--workers",
+                        str(workers))
 
     return reparse, reextract
 
 
 def postgres_runs(warc_dir: str, admin: str) -> tuple[Run, Run]:
-    def reparse(workers: int) -> Split:
+    def reparse(workers: int, checkout: str) -> Split:
         url, name = postgres_database(admin)
         try:
-            return archiver("reparse", "--warc-dir", warc_dir, "--db", url, "--workers", str(workers))
+            return archiver(checkout, "reparse", "--warc-dir", warc_dir, "--db", url, "--workers", str(workers))
         finally:
             drop_postgres(admin, name)
 
-    def reextract(workers: int) -> Split:
+    def reextract(workers: int, checkout: str) -> Split:
         url, name = postgres_database(admin)
         try:
-            archiver("reparse", "--warc-dir", warc_dir, "--db", url, "--workers", str(workers))
+            archiver(checkout, "reparse", "--warc-dir", warc_dir, "--db", url, "--workers", str(workers))
             import psycopg
 
             with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
                 conn.execute("UPDATE article_versions SET extractor = '0.0.1'")
-            return archiver("reextract", "--warc-dir", warc_dir, "--db", url, "--workers", str(workers))
+            return archiver(checkout, "reextract", "--warc-dir", warc_dir, "--db", url, "--workers", str(workers))
         finally:
             drop_postgres(admin, name)
 
     return reparse, reextract
+
+
+def _commit(checkout: str) -> str:
+    return subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
 
 
 def main() -> None:
@@ -131,11 +150,17 @@ def main() -> None:
     parser.add_argument("--postgres", default=POSTGRES)
     parser.add_argument("--archive", help="A directory holding an earlier crawl (warc/ and a.sqlite3) to use instead "
                                           "of crawling the replica.")
+    parser.add_argument("--against", help="Another checkout (a git worktree) to run alternately with this one.")
     args = parser.parse_args()
-    results: dict[str, object] = {"articles": args.articles, "workers": args.workers}
+    checkouts = {"this": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    if args.against:
+        checkouts["baseline"] = os.path.abspath(args.against)
+    results: dict[str, object] = {"articles": args.articles, "workers": args.workers,
+                                  "checkouts": {name: _commit(path) for name, path in checkouts.items()}}
     with tempfile.TemporaryDirectory() as directory:
         if args.archive:
-            warc_dir, crawl_db = f"{args.archive}/warc", f"{args.archive}/a.sqlite3"
+            archive = os.path.abspath(args.archive)
+            warc_dir, crawl_db = f"{archive}/warc", f"{archive}/a.sqlite3"
         else:
             server, base_url = start_replica(args.articles)
             try:
@@ -150,8 +175,8 @@ def main() -> None:
         for database in args.databases:
             reparse, reextract = (sqlite_runs(warc_dir, crawl_db, directory) if database == "sqlite"
                                   else postgres_runs(warc_dir, args.postgres))
-            results[database] = {"reparse": side_by_side(reparse, args.workers, args.runs, articles),
-                                 "reextract": side_by_side(reextract, args.workers, args.runs, articles)}
+            results[database] = {"reparse": side_by_side(reparse, args.workers, args.runs, articles, checkouts),
+                                 "reextract": side_by_side(reextract, args.workers, args.runs, articles, checkouts)}
     json.dump(results, sys.stdout, indent=1)
     print()
 
