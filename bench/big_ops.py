@@ -56,6 +56,8 @@ PAGES: list[tuple[str, str]] = [
     ("article page", "/article/{article}"),
     # Two of "All tables": the views researchers open beside the desk's list.
     ("v_articles (all tables)", "/archive/v_articles"),
+    ("v_articles sorted by date", "/archive/v_articles?_sort_desc=published"),
+    ("v_articles sorted by title", "/archive/v_articles?_sort=title"),
     ("v_credits (all tables)", "/archive/v_credits"),
 ]
 # Words by their rank in the archive's Zipf vocabulary (bench/big_text.py): about 25 %, 2.5 %, 0.25 % and
