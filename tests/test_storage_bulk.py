@@ -3,9 +3,12 @@ update would write, in one execution on PostgreSQL, whatever the values hold."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, text, update
+import pytest
+from sqlalchemy import Engine, event, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from archiver.storage import bulk
 from archiver.storage import models as m
@@ -57,12 +60,15 @@ def test_inserted_rows_hold_every_value_as_given(db_url: str) -> None:
             text("SELECT version_id, position, image_id, raw, creator, license, license_url, source_url, applies_to "
                  "FROM credits ORDER BY position"))]
     assert stored == rows
+    with engine.connect() as conn:  # in the given order (the kept counts are locked in it)
+        assert conn.execute(text("SELECT position FROM credits ORDER BY id")).scalars().all() == list(
+            range(len(AWKWARD)))
     if engine.dialect.name == "postgresql":
         assert [statement for statement, many in seen if "credits" in statement and not many], seen
         assert not [statement for statement, many in seen if many], "PostgreSQL got an executemany"
 
 
-def test_an_upsert_adds_in_the_given_order_and_a_lone_row_takes_the_plain_path(db_url: str) -> None:
+def test_an_upsert_adds_to_the_kept_rows_and_a_lone_row_takes_the_plain_path(db_url: str) -> None:
     ensure_schema(db_url)
     engine = make_engine(db_url)
     conflict = "ON CONFLICT (kind, item) DO UPDATE SET total = stat_counts.total + excluded.total"
@@ -88,10 +94,56 @@ def test_rows_of_different_shapes_are_written_one_by_one(db_url: str) -> None:
             {"version_id": version, "position": 1, "raw": "second", "license": "CC0"}]
     # Unlike rows cannot be arrays of one length: they go to the caller's statement, row by row.
     each = text("INSERT INTO credits (version_id, position, raw) VALUES (:version_id, :position, :raw)")
+    seen = _statements(engine)
     with engine.begin() as conn:
         bulk.insert_rows(conn, CREDITS, rows, each=each)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT raw FROM credits ORDER BY position")).scalars().all() == ["first", "second"]
+        assert conn.execute(text("SELECT raw, license FROM credits ORDER BY position")).all() == [
+            ("first", None), ("second", None)]
+    assert [many for statement, many in seen if "INTO credits" in statement] == [True]
+
+
+def test_what_arrays_cannot_carry_goes_row_by_row_and_is_stored_alike(db_url: str) -> None:
+    """A column whose values are of two Python types (a REST ``width`` of ``false`` beside numbers), a column
+    whose type SQLAlchemy converts (JSON, the archive's UTC timestamps), a column left to its Python default."""
+
+    ensure_schema(db_url)
+    engine = make_engine(db_url)
+    _, version = _article_with_version(engine, "a")
+    with engine.begin() as conn:
+        image = conn.execute(text("INSERT INTO images (site_id, url) SELECT id, 'https://s.test/i.jpg' FROM sites "
+                                  "RETURNING id")).scalar_one()
+        site = conn.execute(text("SELECT id FROM sites")).scalar_one()
+        categories = [conn.execute(text("INSERT INTO categories (site_id, slug, name) VALUES (:site, :slug, :name) "
+                                        "RETURNING id"), {"site": site, "slug": slug, "name": slug}).scalar_one()
+                      for slug in ("a", "b")]
+        bulk.insert_rows(conn, table_of(m.ArticleImage), [
+            {"version_id": version, "position": n, "image_id": image, "alt": None, "caption": None, "width": width,
+             "height": 10, "is_lead": n == 0} for n, width in enumerate([800, False])])
+        started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        bulk.insert_rows(conn, table_of(m.CrawlRun), [
+            {"spider": "s", "mode": "full", "started_at": started, "software": {"archiver": version}}
+            for version in ("1", "2")])
+        bulk.insert_rows(conn, table_of(m.ArticleCategory), [
+            {"version_id": version, "category_id": category, "position": n} for n, category in enumerate(categories)])
+    with make_engine(db_url).connect() as conn:
+        assert conn.execute(text("SELECT width FROM article_images ORDER BY position")).scalars().all() == [800, 0]
+        runs = conn.execute(select(table_of(m.CrawlRun)).order_by("id")).all()
+        assert [(run.software, run.started_at.replace(tzinfo=UTC)) for run in runs] == [
+            ({"archiver": "1"}, started), ({"archiver": "2"}, started)]
+        assert conn.execute(text("SELECT is_primary FROM article_categories ORDER BY position")
+                            ).scalars().all() == [False, False]
+
+
+@pytest.mark.postgres
+def test_a_string_too_long_for_its_column_is_refused_not_cut(pg_url: str) -> None:
+    ensure_schema(pg_url)
+    engine = make_engine(pg_url)
+    _, version = _article_with_version(engine, "a")
+    rows = [{"version_id": version, "kind": kind, "position": n, "url": "https://x.test/", "target_post_id": None}
+            for n, kind in enumerate(["internal", "k" * 25])]
+    with pytest.raises(DBAPIError, match="too long"), engine.begin() as conn:
+        bulk.insert_rows(conn, table_of(m.Link), rows)
 
 
 def test_updated_rows_take_their_values_and_the_nulls(db_url: str) -> None:

@@ -4,7 +4,8 @@ table."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from archiver.storage.db import ensure_schema, make_engine
 from archiver.storage.repository import ArchiveStore
@@ -60,6 +61,7 @@ def test_a_writer_filling_a_fresh_database_analyzes_it_once_it_has_enough_articl
     ensure_schema(pg_url)
     engine = make_engine(pg_url)
     try:
+        _without_autovacuum(engine)
         assert never_analyzed(engine) == sorted(FILLED), "a fresh schema should have no statistics yet"
         store = ArchiveStore(engine)
         store.store_articles(items(range(3)))
@@ -96,3 +98,51 @@ def test_the_kept_counts_are_read_without_parallel_workers(pg_url: str) -> None:
             assert conn.execute(show).scalar_one() == default
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_writer_joining_a_filled_archive_leaves_its_statistics_to_autovacuum(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Analyzing a big archive's tables would hold a writer up; and a failed ANALYZE must not undo a stored batch."""
+    from archiver.storage import statistics
+    from archiver.storage.statistics import analyze_never_analyzed, never_analyzed
+
+    monkeypatch.setattr(statistics, "ANALYZE_AFTER", 2)
+    ensure_schema(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        _without_autovacuum(engine)
+        filling = ArchiveStore(engine)
+        filling._statistics.done = True  # the archive was filled by some other way
+        filling.store_articles(items(range(5)))
+        joining = ArchiveStore(engine)
+        joining.store_articles(items(range(5, 7)))
+        joining.store_articles(items(range(7, 9)))
+        assert "articles" in never_analyzed(engine)
+
+        with engine.connect() as other:  # another writer analyzing: this one goes on
+            assert other.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": statistics._LOCK_KEY}).scalar()
+            assert analyze_never_analyzed(engine) == []
+            other.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": statistics._LOCK_KEY})
+            other.commit()
+
+        def refused(engine: object) -> list[str]:
+            raise OperationalError("ANALYZE", {}, Exception("canceling statement due to lock timeout"))
+
+        monkeypatch.setattr(statistics, "analyze_never_analyzed", refused)
+        failing = ArchiveStore(engine)
+        monkeypatch.setattr(failing._statistics, "_held_more_than", lambda articles: False)
+        results = failing.store_articles(items(range(9, 12)))
+        assert [result.status for result in results] == ["new"] * 3
+        assert "could not analyze" in caplog.text
+    finally:
+        engine.dispose()
+
+
+def _without_autovacuum(engine: Engine) -> None:
+    """Autovacuum may analyze a table the test wants without statistics (it is off on some servers, not all)."""
+    from archiver.storage.statistics import FILLED
+
+    with engine.begin() as conn:
+        for table in FILLED:
+            conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))

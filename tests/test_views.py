@@ -30,8 +30,8 @@ def test_v_articles_holds_the_rows_of_0001s_view(db_url: str) -> None:
         now = conn.execute(text("SELECT * FROM v_articles ORDER BY article_id")).all()
         before = conn.execute(text("SELECT * FROM v_articles_0001 ORDER BY article_id")).all()
         columns = list(conn.execute(text("SELECT * FROM v_articles LIMIT 0")).keys())
-    assert columns == list(before[0]._fields) if before else columns
-    assert now == before and len(now) == 12
+    assert len(now) == 12 and columns == list(before[0]._fields)
+    assert now == before
     assert [row.title for row in now if row.url == edited.url] == [edited.title]
 
 

@@ -6,8 +6,11 @@ per-row cost was most of the server's work. ``unnest`` over one array per column
 execution of one prepared statement, whatever its size. SQLite runs in the writer's own process, where an
 executemany costs no round trip: it keeps it.
 
-The rows keep their order (``WITH ORDINALITY … ORDER BY``): writers that lock shared rows (the kept counts) rely
-on taking them in the order they were given.
+The arrays bypass SQLAlchemy's per-value type processing, so only columns that need none take this path
+(integers, strings, booleans), each column's values of one Python type (psycopg cannot send a list of
+mixed types, where one value at a time it casts each); anything else, a single row, or rows that do not all name
+the same columns, goes to the executemany as before. Strings are cast to ``TEXT[]``, not to the column's
+``VARCHAR(n)[]``: an explicit cast would cut a long value where an insert refuses it.
 """
 
 from __future__ import annotations
@@ -16,57 +19,97 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, TextClause, Update, bindparam, text, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Executable,
+    Integer,
+    String,
+    Table,
+    TextClause,
+    Update,
+    bindparam,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 
 _POSTGRESQL = postgresql.dialect()
+_quote = _POSTGRESQL.identifier_preparer.quote
+_PLAIN_TYPES = (Integer, String, Boolean)
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], conflict: str = "",
                 each: Executable | None = None) -> None:
-    """``INSERT`` the rows (dicts with the same keys, named as the table's columns); ``conflict``: an ``ON
-    CONFLICT`` clause. Elsewhere than on PostgreSQL, ``each`` (by default the table's plain insert) is run once per
-    row, as before: it must mean the same."""
+    """``INSERT`` the rows (dicts keyed by the table's column names); ``conflict``: an ``ON CONFLICT`` clause,
+    which no two rows may both hit (PostgreSQL refuses to change a row twice in one statement). The rows go in in
+    their order (``WITH ORDINALITY … ORDER BY``): writers that lock shared rows, the kept counts, rely on taking
+    them in the order given. Where the rows cannot be arrays, ``each`` (by default the table's plain insert) is run
+    once per row: it must mean the same."""
     if not rows:
         return
-    columns = tuple(rows[0])
-    if not _unnests(conn, columns, rows):
+    arrays = _arrays(conn, table, rows, defaults=True)
+    if arrays is None:
         conn.execute(table.insert() if each is None else each, list(rows))
         return
-    conn.execute(_insert_unnested(table, columns, conflict), _arrays(columns, rows))
+    conn.execute(_insert_unnested(table, tuple(arrays), conflict), _bound(arrays))
 
 
 def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]],
                 nulls: tuple[str, ...] = ()) -> None:
     """``UPDATE table SET column = value, … WHERE key = value`` for each row (dicts keyed by column names, ``key``
-    among them), and ``nulls`` set to NULL in every row."""
+    among them, no key twice), and ``nulls`` set to NULL in every row. The rows are locked in the order the server
+    finds them: callers hold their locks already (the articles a batch upserted, in key order)."""
     if not rows:
         return
-    columns = tuple(rows[0])
-    if not _unnests(conn, columns, rows):
+    arrays = _arrays(conn, table, rows, defaults=False)
+    if arrays is None:
+        columns = tuple(rows[0])
         conn.execute(_update_each(table, key, columns, nulls), [{f"given_{name}": value for name, value in row.items()}
                                                                  for row in rows])
         return
-    conn.execute(_update_unnested(table, key, columns, nulls), _arrays(columns, rows))
+    conn.execute(_update_unnested(table, key, tuple(arrays), nulls), _bound(arrays))
 
 
-def _unnests(conn: Connection, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> bool:
-    return conn.dialect.name == "postgresql" and len(rows) > 1 and all(tuple(row) == columns for row in rows)
+def _arrays(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], defaults: bool
+            ) -> dict[str, list[Any]] | None:
+    """One list per column, or None where the rows must go one by one."""
+    if conn.dialect.name != "postgresql" or len(rows) < 2:
+        return None
+    columns = tuple(rows[0])
+    if any(tuple(row) != columns for row in rows):
+        return None
+    arrays: dict[str, list[Any]] = {}
+    for column in columns:
+        if not isinstance(table.c[column].type, _PLAIN_TYPES):
+            return None
+        values = [row[column] for row in rows]
+        if len({type(value) for value in values if value is not None}) > 1:
+            return None
+        arrays[column] = values
+    if defaults:  # what SQLAlchemy's insert fills in for a column the rows leave out (is_primary, is_lead)
+        for omitted in table.c:
+            if omitted.name not in arrays and omitted.default is not None and omitted.default.is_scalar:
+                if not isinstance(omitted.type, _PLAIN_TYPES):
+                    return None
+                arrays[omitted.name] = [omitted.default.arg] * len(rows)  # type: ignore[attr-defined]
+    return arrays
 
 
-def _arrays(columns: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    return {f"c{n}": [row[column] for row in rows] for n, column in enumerate(columns)}
+def _bound(arrays: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    return {f"c{n}": values for n, values in enumerate(arrays.values())}
 
 
 def _array_type(table: Table, column: str) -> str:
-    return f"{table.c[column].type.compile(dialect=_POSTGRESQL)}[]"
+    kind = table.c[column].type
+    return "TEXT[]" if isinstance(kind, String) else f"{kind.compile(dialect=_POSTGRESQL)}[]"
 
 
 @cache
 def _insert_unnested(table: Table, columns: tuple[str, ...], conflict: str) -> TextClause:
     arrays = ", ".join(f"CAST(:c{n} AS {_array_type(table, column)})" for n, column in enumerate(columns))
-    names = ", ".join(columns)
-    return text(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY "
+    names = ", ".join(_quote(column) for column in columns)
+    return text(f"INSERT INTO {_quote(table.name)} ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY "
                 f"AS given ({names}, given_order) ORDER BY given_order {conflict}")
 
 
@@ -81,7 +124,8 @@ def _update_each(table: Table, key: str, columns: tuple[str, ...], nulls: tuple[
 @cache
 def _update_unnested(table: Table, key: str, columns: tuple[str, ...], nulls: tuple[str, ...]) -> TextClause:
     arrays = ", ".join(f"CAST(:c{n} AS {_array_type(table, column)})" for n, column in enumerate(columns))
-    assignments = [f"{column} = given.{column}" for column in columns if column != key]
-    assignments += [f"{column} = NULL" for column in nulls]
-    return text(f"UPDATE {table.name} SET {', '.join(assignments)} FROM unnest({arrays}) AS given "
-                f"({', '.join(columns)}) WHERE {table.name}.{key} = given.{key}")
+    assignments = [f"{_quote(column)} = given.{_quote(column)}" for column in columns if column != key]
+    assignments += [f"{_quote(column)} = NULL" for column in nulls]
+    names = ", ".join(_quote(column) for column in columns)
+    return text(f"UPDATE {_quote(table.name)} SET {', '.join(assignments)} FROM unnest({arrays}) AS given ({names}) "
+                f"WHERE {_quote(table.name)}.{_quote(key)} = given.{_quote(key)}")

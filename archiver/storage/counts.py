@@ -67,6 +67,7 @@ _STAT_COUNTS = table_of(StatCount)
 # Only the rows this change lowered to zero: other writers' rows stay untouched (and unlocked).
 _DROP_ZERO = text("DELETE FROM stat_counts WHERE kind = :kind AND item = :item AND total = 0")
 _SERIAL = text("SET LOCAL max_parallel_workers_per_gather = 0")
+_SERIAL_IN = "archiver.counts.serial_in"  # the transaction that ran it, in the connection's info
 # Articles in chunks: SQLite's bound-parameter limit, and a big rewrite's statements stay small.
 CHUNK = 5_000
 
@@ -74,11 +75,13 @@ Key = tuple[str, str]
 
 
 def _rows(conn: Connection, ids: list[int]) -> Iterable[tuple[str, str, int]]:
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and conn.info.get(_SERIAL_IN) is not conn.get_transaction():
         # For a batch's articles PostgreSQL planned the nine joins as a parallel append: starting its workers
-        # took five times as long as the query, on cores the writer's own workers need. For this transaction
-        # only (the writers' other statements are as small, or writes, which PostgreSQL never runs in parallel).
+        # took five times as long as the query, on cores the writer's own workers need. For the rest of this
+        # transaction only: the writers' other reads are of a batch's rows too (the articles naming a renamed
+        # author are the largest), and PostgreSQL runs no write in parallel.
         conn.execute(_SERIAL)
+        conn.info[_SERIAL_IN] = conn.get_transaction()
     for start in range(0, len(ids), CHUNK):
         yield from conn.execute(CONTRIBUTION, {"ids": ids[start:start + CHUNK]})
 

@@ -69,7 +69,7 @@ def _sqlite_engine(url: str, database: str | None, readonly: bool) -> Engine:
         # A URI, so that SQLite itself refuses to write; the path is percent-encoded because a URI reads "?" and
         # "#" as the start of its query and fragment, and "%" as an escape.
         uri = f"file:{quote(str(Path(database).resolve()))}?mode=ro"
-        # The URL names no file, so the pool is named as the dialect would choose it for one.
+        # The URL names no file, so the pool is chosen as the dialect would choose it for one.
         engine = create_engine("sqlite://", future=True, poolclass=QueuePool,
                                creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
     else:

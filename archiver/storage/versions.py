@@ -98,7 +98,8 @@ ImageKey = tuple[int, str]  # (site_id, url): an image row's natural key
 
 
 class LinkRows:
-    """Link rows waiting for one executemany per table, in the order their tables were first given.
+    """Link rows waiting for one statement per table (``bulk.insert_rows``), in the order their tables were first
+    given.
 
     Rows that point to an image hold its natural key in ``image_id`` until ``insert``: the batch's images are
     upserted first, in one statement, by ``upsert_images`` (natural key → id).
