@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from archiver.storage import bulk
@@ -104,8 +105,9 @@ def test_rows_of_different_shapes_are_written_one_by_one(db_url: str) -> None:
 
 
 def test_what_arrays_cannot_carry_goes_row_by_row_and_is_stored_alike(db_url: str) -> None:
-    """A column whose values are of two Python types (a REST ``width`` of ``false`` beside numbers), a column
-    whose type SQLAlchemy converts (JSON, the archive's UTC timestamps), a column left to its Python default."""
+    """A column whose values are of two Python types (a REST ``width`` of ``false`` beside numbers) goes row by row;
+    JSON goes as SQLAlchemy binds it (``None`` is JSON's null, in arrays as row by row); an omitted column gets its
+    Python default."""
 
     ensure_schema(db_url)
     engine = make_engine(db_url)
@@ -122,15 +124,18 @@ def test_what_arrays_cannot_carry_goes_row_by_row_and_is_stored_alike(db_url: st
              "height": 10, "is_lead": n == 0} for n, width in enumerate([800, False])])
         started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
         bulk.insert_rows(conn, table_of(m.CrawlRun), [
-            {"spider": "s", "mode": "full", "started_at": started, "software": {"archiver": version}}
+            {"spider": "s", "mode": "full", "started_at": started, "software": {"archiver": version}, "stats": None}
             for version in ("1", "2")])
+        bulk.insert_rows(conn, table_of(m.CrawlRun), [  # one row: the plain insert
+            {"spider": "s", "mode": "lone", "started_at": started, "software": None, "stats": None}])
         bulk.insert_rows(conn, table_of(m.ArticleCategory), [
             {"version_id": version, "category_id": category, "position": n} for n, category in enumerate(categories)])
     with make_engine(db_url).connect() as conn:
         assert conn.execute(text("SELECT width FROM article_images ORDER BY position")).scalars().all() == [800, 0]
         runs = conn.execute(select(table_of(m.CrawlRun)).order_by("id")).all()
         assert [(run.software, run.started_at.replace(tzinfo=UTC)) for run in runs] == [
-            ({"archiver": "1"}, started), ({"archiver": "2"}, started)]
+            ({"archiver": "1"}, started), ({"archiver": "2"}, started), (None, started)]
+        assert len(set(conn.execute(text("SELECT stats IS NULL FROM crawl_runs")).scalars())) == 1
         assert conn.execute(text("SELECT is_primary FROM article_categories ORDER BY position")
                             ).scalars().all() == [False, False]
 
@@ -165,3 +170,34 @@ def test_updated_rows_take_their_values_and_the_nulls(db_url: str) -> None:
     assert stored == [(a, va, 7, True, None), (b, vb, 8, True, None), (c, None, 0, False, "410")]
     if engine.dialect.name == "postgresql":
         assert [statement for statement, many in seen if statement.startswith("UPDATE articles") and not many]
+
+
+def test_captures_go_in_with_their_times_and_return_only_the_new_ones(db_url: str) -> None:
+    ensure_schema(db_url)
+    engine = make_engine(db_url)
+    captures = table_of(m.Capture)
+    fetched = datetime(2026, 12, 6, 23, 59, 59, 123456, tzinfo=UTC)
+
+    def capture(n: int) -> dict[str, Any]:
+        return {"url": f"https://s.test/{n}", "status": 200, "fetched_at": fetched, "warc_file": "a.warc.gz",
+                "warc_offset": n * 2**33, "warc_length": 100, "record_id": f"<urn:uuid:{n}>",
+                "record_type": "response" if n % 2 else "revisit", "payload_digest": None, "content_type": None,
+                "worker": None, "etag": None, "last_modified": None, "run_id": None}
+
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    each = insert(captures).on_conflict_do_nothing(index_elements=["record_id"]).returning(captures.c.record_type)
+    seen = _statements(engine)
+    with engine.begin() as conn:
+        first = bulk.insert_rows(conn, captures, [capture(n) for n in (1, 2, 3)],
+                                 conflict="ON CONFLICT (record_id) DO NOTHING", each=each, returning="record_type")
+        again = bulk.insert_rows(conn, captures, [capture(n) for n in (3, 4)],
+                                 conflict="ON CONFLICT (record_id) DO NOTHING", each=each, returning="record_type")
+        assert first is not None and again is not None
+        assert sorted(first.scalars()) == ["response", "response", "revisit"]
+        assert list(again.scalars()) == ["revisit"]  # capture 3 was known: no row
+    with engine.connect() as conn:
+        rows = conn.execute(select(captures.c.warc_offset, captures.c.fetched_at).order_by(captures.c.id)).all()
+    assert [offset for offset, _ in rows] == [n * 2**33 for n in (1, 2, 3, 4)]
+    assert {moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment for _, moment in rows} == {fetched}
+    if engine.dialect.name == "postgresql":
+        assert not [statement for statement, many in seen if "captures" in statement and many]

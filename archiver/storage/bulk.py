@@ -2,15 +2,18 @@
 
 An executemany sends one execution per row: psycopg pipelines them, but the server still binds, plans and runs
 each one, and the client builds a message for each. A reparse writes about thirty link rows per article, so that
-per-row cost was most of the server's work. ``unnest`` over one array per column turns the batch into one
-execution of one prepared statement, whatever its size. SQLite runs in the writer's own process, where an
-executemany costs no round trip: it keeps it.
+per-row cost was most of the server's work. SQLAlchemy sends a batch of versions or captures as one multi-row
+``VALUES`` statement instead, whose thousands of placeholders psycopg rewrites in Python for every batch (too long
+for its cache of statements): a fifth of the writer's CPU. ``unnest`` over one array per column turns a batch into
+one execution of one short prepared statement, whatever its size. SQLite runs in the writer's own process, where
+an executemany costs no round trip: it keeps it.
 
-The arrays bypass SQLAlchemy's per-value type processing, so only columns that need none take this path
-(integers, strings, booleans), each column's values of one Python type (psycopg cannot send a list of
-mixed types, where one value at a time it casts each); anything else, a single row, or rows that do not all name
-the same columns, goes to the executemany as before. Strings are cast to ``TEXT[]``, not to the column's
-``VARCHAR(n)[]``: an explicit cast would cut a long value where an insert refuses it.
+Only columns whose values psycopg can send as one array take this path: integers, strings, booleans, timestamps
+(all with a zone or all without), and JSON, bound as SQLAlchemy binds each value (its ``None`` is JSON's null), each
+column's values of one Python type (psycopg sends a list with one dumper, where one value at a time it casts each).
+Anything else, a single row, or rows that do not all name the same columns go to the executemany as before.
+Strings are cast to ``TEXT[]``, not to the column's ``VARCHAR(n)[]``: an explicit cast would cut a long value
+where an insert refuses it.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Connection,
+    DateTime,
     Executable,
     Integer,
     String,
@@ -33,26 +38,27 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import CursorResult
 
 _POSTGRESQL = postgresql.dialect()
 _quote = _POSTGRESQL.identifier_preparer.quote
-_PLAIN_TYPES = (Integer, String, Boolean)
+_PLAIN_TYPES = (Integer, String, Boolean, DateTime)
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], conflict: str = "",
-                each: Executable | None = None) -> None:
+                each: Executable | None = None, returning: str = "") -> CursorResult[Any] | None:
     """``INSERT`` the rows (dicts keyed by the table's column names); ``conflict``: an ``ON CONFLICT`` clause,
-    which no two rows may both hit (PostgreSQL refuses to change a row twice in one statement). The rows go in in
-    their order (``WITH ORDINALITY … ORDER BY``): writers that lock shared rows, the kept counts, rely on taking
-    them in the order given. Where the rows cannot be arrays, ``each`` (by default the table's plain insert) is run
-    once per row: it must mean the same."""
+    which no two rows may both hit (PostgreSQL refuses to change a row twice in one statement); ``returning``: the
+    columns of a ``RETURNING`` clause, whose rows come in no promised order. The rows go in in their order (``WITH
+    ORDINALITY … ORDER BY``): writers that lock shared rows, the kept counts, rely on taking them in the order given.
+    Where the rows cannot be arrays, ``each`` (by default the table's plain insert) is run once per row: it must
+    mean the same. Returns the statement's result (None for no rows)."""
     if not rows:
-        return
+        return None
     arrays = _arrays(conn, table, rows, defaults=True)
     if arrays is None:
-        conn.execute(table.insert() if each is None else each, list(rows))
-        return
-    conn.execute(_insert_unnested(table, tuple(arrays), conflict), _bound(arrays))
+        return conn.execute(table.insert() if each is None else each, list(rows))
+    return conn.execute(_insert_unnested(table, tuple(arrays), conflict, returning), _bound(arrays))
 
 
 def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]],
@@ -81,10 +87,16 @@ def _arrays(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], defa
         return None
     arrays: dict[str, list[Any]] = {}
     for column in columns:
-        if not isinstance(table.c[column].type, _PLAIN_TYPES):
+        kind = table.c[column].type
+        if isinstance(kind, JSON):
+            # What SQLAlchemy binds for each value (None included: JSON's null), so the array holds the same.
+            process = kind.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            values = [row[column] for row in rows] if process is None else [process(row[column]) for row in rows]
+        elif isinstance(kind, _PLAIN_TYPES):
+            values = [row[column] for row in rows]
+        else:
             return None
-        values = [row[column] for row in rows]
-        if len({type(value) for value in values if value is not None}) > 1:
+        if len({_kind(value) for value in values if value is not None}) > 1:
             return None
         arrays[column] = values
     if defaults:  # what SQLAlchemy's insert fills in for a column the rows leave out (is_primary, is_lead)
@@ -94,6 +106,10 @@ def _arrays(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], defa
                     return None
                 arrays[omitted.name] = [omitted.default.arg] * len(rows)  # type: ignore[attr-defined]
     return arrays
+
+
+def _kind(value: Any) -> tuple[type, bool]:
+    return type(value), getattr(value, "tzinfo", None) is None
 
 
 def _bound(arrays: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -106,11 +122,12 @@ def _array_type(table: Table, column: str) -> str:
 
 
 @cache
-def _insert_unnested(table: Table, columns: tuple[str, ...], conflict: str) -> TextClause:
+def _insert_unnested(table: Table, columns: tuple[str, ...], conflict: str, returning: str) -> TextClause:
     arrays = ", ".join(f"CAST(:c{n} AS {_array_type(table, column)})" for n, column in enumerate(columns))
     names = ", ".join(_quote(column) for column in columns)
     return text(f"INSERT INTO {_quote(table.name)} ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY "
-                f"AS given ({names}, given_order) ORDER BY given_order {conflict}")
+                f"AS given ({names}, given_order) ORDER BY given_order {conflict}"
+                + (f" RETURNING {returning}" if returning else ""))
 
 
 @cache

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from ..items import ArticleItem, ExtractionFailure
 from . import models as m
 from . import removals
-from .bulk import update_rows
+from .bulk import insert_rows, update_rows
 from .counts import CountChange
 from .models import table_of as _t
 from .relations import RelationWriter, Upserts
@@ -123,8 +123,10 @@ class ArchiveStore:
         statement = (self._insert(_CAPTURES).on_conflict_do_nothing(index_elements=["record_id"])
                      .returning(_CAPTURES.c.record_type))  # a record already known returns no row: not counted
         # vars(), not dataclasses.asdict: asdict deep-copies every value, the datetime included.
-        change.captures(conn.execute(statement, [{**vars(record), "run_id": run_id} for record in records])
-                        .scalars())
+        inserted = insert_rows(conn, _CAPTURES, [{**vars(record), "run_id": run_id} for record in records],
+                               conflict="ON CONFLICT (record_id) DO NOTHING", each=statement, returning="record_type")
+        if inserted is not None:
+            change.captures(inserted.scalars())
 
     def mark_seen(self, urls: list[str]) -> None:
         """Articles confirmed unchanged (304): their last_seen moves on, so re-checks follow the schedule."""
@@ -257,7 +259,8 @@ class ArchiveStore:
         changing = [article_id for _, _, _, article_id, _ in new]
         change.before(conn, [article_id for article_id in changing if article_id in previous], locked=True)
         change.created(article_id for article_id in changing if article_id not in previous)
-        version_ids: dict[int, int] = {row.article_id: row.id for row in conn.execute(_INSERT_VERSION, rows)}
+        inserted = insert_rows(conn, _VERSIONS, rows, each=_INSERT_VERSION, returning="article_id, id")
+        version_ids: dict[int, int] = {row.article_id: row.id for row in inserted or ()}
         for _, item, site_id, article_id, _ in new:
             self._relations.store(conn, site_id, version_ids[article_id], item, links)
         update_rows(conn, _ARTICLES, "id", [{"id": article_id, "current_version_id": version_ids[article_id],
