@@ -67,7 +67,6 @@ _STAT_COUNTS = table_of(StatCount)
 # Only the rows this change lowered to zero: other writers' rows stay untouched (and unlocked).
 _DROP_ZERO = text("DELETE FROM stat_counts WHERE kind = :kind AND item = :item AND total = 0")
 _SERIAL = text("SET LOCAL max_parallel_workers_per_gather = 0")
-_SERIAL_IN = "archiver.counts.serial_in"  # the transaction that ran it, in the connection's info
 # Articles in chunks: SQLite's bound-parameter limit, and a big rewrite's statements stay small.
 CHUNK = 5_000
 
@@ -75,13 +74,6 @@ Key = tuple[str, str]
 
 
 def _rows(conn: Connection, ids: list[int]) -> Iterable[tuple[str, str, int]]:
-    if conn.dialect.name == "postgresql" and conn.info.get(_SERIAL_IN) is not conn.get_transaction():
-        # For a batch's articles PostgreSQL planned the nine joins as a parallel append: starting its workers
-        # took five times as long as the query, on cores the writer's own workers need. For the rest of this
-        # transaction only: the writers' other reads are of a batch's rows too (the articles naming a renamed
-        # author are the largest), and PostgreSQL runs no write in parallel.
-        conn.execute(_SERIAL)
-        conn.info[_SERIAL_IN] = conn.get_transaction()
     for start in range(0, len(ids), CHUNK):
         yield from conn.execute(CONTRIBUTION, {"ids": ids[start:start + CHUNK]})
 
@@ -92,6 +84,7 @@ class CountChange:
     def __init__(self) -> None:
         self.delta: Counter[Key] = Counter()
         self.touched: set[int] = set()
+        self._serial = False  # this transaction plans without parallel workers
 
     def created(self, article_ids: Iterable[int]) -> None:
         """Articles this transaction inserted: they counted nothing before it."""
@@ -110,7 +103,7 @@ class CountChange:
             conn.execute(text("SELECT id FROM articles WHERE id IN :ids ORDER BY key, site_id FOR UPDATE")
                          .bindparams(bindparam("ids", expanding=True)), {"ids": fresh})
         self.touched.update(fresh)
-        for kind, item, total in _rows(conn, fresh):
+        for kind, item, total in self._contributions(conn, fresh):
             self.delta[(kind, item or "")] -= int(total)
 
     def captures(self, record_types: Iterable[str | None]) -> None:
@@ -120,7 +113,7 @@ class CountChange:
 
     def commit(self, conn: Connection) -> None:
         if self.touched:
-            for kind, item, total in _rows(conn, sorted(self.touched)):
+            for kind, item, total in self._contributions(conn, sorted(self.touched)):
                 self.delta[(kind, item or "")] += int(total)
         # The desk's rows of the same articles (and of any naming an entity this transaction renamed).
         desk_rows.keep(conn, self.touched)
@@ -134,6 +127,17 @@ class CountChange:
                 conn.execute(_DROP_ZERO, lowered)
         self.delta.clear()
         self.touched.clear()
+        self._serial = False
+
+    def _contributions(self, conn: Connection, ids: list[int]) -> Iterable[tuple[str, str, int]]:
+        if conn.dialect.name == "postgresql" and not self._serial:
+            # For a batch's articles PostgreSQL planned the nine joins as a parallel append: starting its workers
+            # took five times as long as the query, on cores the writer's own workers need. For the rest of this
+            # transaction only: the writers' other reads are of a batch's rows too (the articles naming a renamed
+            # author are the largest), and PostgreSQL runs no write in parallel.
+            conn.execute(_SERIAL)
+            self._serial = True
+        return _rows(conn, ids)
 
 
 def counted(conn: Connection) -> dict[Key, int]:
