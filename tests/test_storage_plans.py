@@ -1,13 +1,16 @@
-"""PostgreSQL plans of the writer's lookups of capture rows: made for each execution, never kept from an empty
-table."""
+"""PostgreSQL plans: the writer's lookups of capture rows (made for each execution, never kept from an empty
+table), its statistics and counts, and the settings a search runs with."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from archiver.storage.db import ensure_schema, make_engine
+from archiver.storage.filters import ArticleFilter
 from archiver.storage.repository import ArchiveStore
 from archiver.storage.transactions import planned_each_time
 from tests.helpers.replica_items import items
@@ -146,3 +149,39 @@ def _without_autovacuum(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in FILLED:
             conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
+
+
+def test_a_search_has_room_for_an_exact_bitmap_of_its_matches_and_no_jit(pg_url: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A very common word's matches overflowed the server's default work_mem: the bitmap turned lossy and every
+    version on a lossy page was read again. The search's transaction raises work_mem to at least its floor, keeps
+    an operator's larger setting, turns JIT off, and leaves the connection's settings as they were."""
+    import psycopg
+
+    from archiver.storage import search
+    from tests.conftest import PG_ADMIN_URL
+
+    ensure_schema(pg_url)
+    during: list[tuple[str, str]] = []
+    ranked = search._postgres_search
+
+    def recording(conn: Connection, filters: ArticleFilter, params: dict[str, Any]) -> tuple[int, list[Any]]:
+        found = ranked(conn, filters, params)
+        during.append(tuple(conn.execute(text("SELECT current_setting('work_mem'), current_setting('jit')")).one()))
+        return found
+
+    monkeypatch.setattr(search, "_postgres_search", recording)
+    name = pg_url.rsplit("/", 1)[1]
+    after = []
+    for configured in ("1MB", "256MB"):
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f"ALTER DATABASE \"{name}\" SET work_mem = '{configured}'")
+        engine = make_engine(pg_url)
+        try:
+            assert search.search_articles(engine, "Razzia").total == 0
+            with engine.connect() as conn:
+                after.append(conn.execute(text("SHOW work_mem")).scalar_one())
+        finally:
+            engine.dispose()
+    assert during == [("64MB", "off"), ("256MB", "off")]
+    assert after == ["1MB", "256MB"]

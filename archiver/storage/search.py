@@ -79,10 +79,22 @@ def search_articles(engine: Engine, query: str, limit: int = 20, filters: Articl
     return SearchResult(total, hits)
 
 
+# A word in a quarter of a million-article archive's versions: with the server's default work_mem (4 MB) the bitmap
+# of its matches no longer fits and turns lossy, and every version on a lossy page is read and its vector
+# decompressed again to recheck it; the ranked matches' sort spills to disk. The search's own transaction gets at
+# least SEARCH_WORK_MEM_KB (an operator's larger setting is kept), and no JIT: compiling the plan of such a search
+# costs more than it saves.
+SEARCH_WORK_MEM_KB = 64 * 1024
+_SEARCH_SETTINGS = text(
+    "SELECT set_config('work_mem', greatest(setting::bigint, :kb) || 'kB', true), set_config('jit', 'off', true) "
+    "FROM pg_settings WHERE name = 'work_mem'")
+
+
 def _postgres_search(conn: Connection, filters: ArticleFilter, params: dict[str, Any]) -> tuple[int, list[Any]]:
     """The best ``:limit`` hits and the total in one scan of the matches: the count is a window over the ranked
     matches, not a second query that finds them all again. The snippet is made for the hits only, outside the
     window, so that PostgreSQL cannot make one for every match."""
+    conn.execute(_SEARCH_SETTINGS, {"kb": SEARCH_WORK_MEM_KB})
     clauses, filtered = filters.sql("postgresql")
     where = "".join(f" AND {clause}" for clause in clauses)
     document = PG_DOCUMENT.format(v="v")
