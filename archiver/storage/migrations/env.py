@@ -10,9 +10,10 @@ from archiver.storage.db import make_engine
 from archiver.storage.models import Base
 
 # Objects created by hand-written SQL in migrations (full-text search, views): not in the models. search_vector is
-# PostgreSQL's stored tsvector column (revision 0008); the dates by version ID are an index on SQLite only (0014).
+# PostgreSQL's stored tsvector column (revision 0008); the dates by version ID (0014) and the titles (0018) are
+# indexes on SQLite only.
 UNMANAGED_PREFIXES = ("article_search", "v_", "ix_article_versions_search", "search_vector",
-                      "ix_article_versions_id_published")
+                      "ix_article_versions_id_published", "ix_article_versions_title")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
