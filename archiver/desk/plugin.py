@@ -24,7 +24,7 @@ from ..exceptions import ArchiverError
 from .article import article_page
 from .charts import CHARTS, render_chart
 from .clauses import author_clause
-from .facets import ListFacet, ValueFacet
+from .facets import REQUEST_STARTED, ListFacet, ValueFacet
 
 DATABASE = "archive"
 LANDING = f"/{DATABASE}/v_desk_articles"
@@ -88,6 +88,21 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 @hookimpl
 def register_facet_classes() -> list[type]:
     return [ListFacet, ValueFacet]
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """Each request carries the time it started: the facets' budget ends a fixed time after it (facets.PAGE_MS)."""
+
+    def wrap(app: Any) -> Any:
+        async def stamped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope.get("type") == "http":
+                scope = {**scope, REQUEST_STARTED: time.monotonic()}
+            await app(scope, receive, send)
+
+        return stamped
+
+    return wrap
 
 
 @hookimpl
