@@ -168,6 +168,7 @@ def test_a_search_has_room_for_an_exact_bitmap_of_its_matches_and_no_jit(pg_url:
     def recording(conn: Connection, filters: ArticleFilter, params: dict[str, Any]) -> tuple[int, list[Any]]:
         found = ranked(conn, filters, params)
         during.append(tuple(conn.execute(text("SELECT current_setting('work_mem'), current_setting('jit')")).one()))
+        conn.commit()  # a session-wide setting would outlive the commit; a transaction's own does not
         return found
 
     monkeypatch.setattr(search, "_postgres_search", recording)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -80,3 +81,18 @@ def test_v_articles_sorted_by_title_walks_the_title_index(sqlite_url: str) -> No
         plan = [row[3] for row in conn.execute(text(
             "EXPLAIN QUERY PLAN SELECT * FROM v_articles ORDER BY title LIMIT 101")) if row[1] == 0]
     assert plan[0].startswith("SCAN v USING INDEX ix_article_versions_title"), plan
+
+
+@pytest.mark.parametrize(("revision", "by_title"), [("0017", False), ("head", True)])
+def test_the_desk_offers_the_title_sort_only_where_the_title_index_is(sqlite_url: str, revision: str,
+                                                                     by_title: bool) -> None:
+    """``archiver serve`` opens an archive as it is: before revision 0018 a sort by title would sort every row."""
+    pytest.importorskip("datasette")
+    from archiver.desk.server import build_datasette
+
+    upgrade(sqlite_url, revision)
+    datasette = build_datasette(Path(sqlite_url.removeprefix("sqlite:///")), sqlite_url, None)
+    for view in ("v_articles", "v_credits"):
+        offered = datasette.table_metadata("archive", view)["sortable_columns"]
+        assert ("title" in offered) == by_title, (view, offered)
+        assert "published" in offered

@@ -118,10 +118,24 @@ def build_datasette(database: Path, engine_url: str, replay_backend: str | None)
         pm.register(plugin, name="archiver-desk")
     engine = make_engine(engine_url, readonly=True)
     plugin.configure(plugin.DeskConfig(engine=engine, replay_backend=replay_backend))
-    datasette = Datasette(metadata=metadata(), template_dir=str(TEMPLATES), settings=SETTINGS)
-    kept_counts = inspect(engine).has_table("stat_counts")  # an archive not yet upgraded is counted
+    found = inspect(engine)
+    described = metadata()
+    if TITLE_INDEX not in {index["name"] for index in found.get_indexes("article_versions")}:
+        _without_sort(described["databases"][plugin.DATABASE], "title")  # before 0018: every row sorted for a page
+    datasette = Datasette(metadata=described, template_dir=str(TEMPLATES), settings=SETTINGS)
+    kept_counts = found.has_table("stat_counts")  # an archive not yet upgraded is counted
     datasette.add_database(desk_database(datasette, database, kept_counts), name=plugin.DATABASE)
     return datasette
+
+
+TITLE_INDEX = "ix_article_versions_title"  # revision 0018
+
+
+def _without_sort(database: dict[str, Any], column: str) -> None:
+    """No table or view of the database's metadata offers a sort by ``column``."""
+    for table in database["tables"].values():
+        if column in table.get("sortable_columns", []):
+            table["sortable_columns"] = [name for name in table["sortable_columns"] if name != column]
 
 
 def check_database(url: str) -> Path:
