@@ -18,6 +18,7 @@ from sqlalchemy import Engine, inspect, text
 from .filters import ArticleFilter
 from .parquet import BOOLEAN_COLUMNS, write_parquet, write_parquet_lines
 from .reader import BATCH, iso_column, iter_articles
+from .search import SQLITE_DATES_BY_ID, has_dates_by_id
 
 __all__ = ["TABLES", "export", "iter_rows", "table_columns", "write_csv", "write_jsonl", "write_parquet"]
 
@@ -26,7 +27,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # Companion tables: one row per occurrence in an exported version, keyed by article_id and version (and
 # position) so they join to the article rows. {join} chooses current or all versions, {where} the filters.
-VERSIONS = "JOIN article_versions v ON v.id = x.version_id JOIN articles a ON {join}"
+# ``{dates}``: on SQLite with a date filter, each version's date is read from the index of dates by ID (revision
+# 0014), not from the version's row, where it sits behind the text and HTML: the filter then skips the versions
+# outside the dates without reading them.
+VERSIONS = "JOIN article_versions v {dates}ON v.id = x.version_id JOIN articles a ON {join}"
 COMPANION_QUERIES = {
     "article_authors": ("SELECT a.id AS article_id, v.version, x.position, au.id AS author_id, au.name, au.url "
                         f"FROM article_authors x {VERSIONS} JOIN authors au ON au.id = x.author_id {{where}} "
@@ -121,13 +125,17 @@ def iter_rows(engine: Engine, table: str, versions: str = "latest",
         yield from iter_articles(engine, versions=versions, filters=filters)
         return
     join = "a.current_version_id = v.id" if versions == "latest" else "a.id = v.article_id"
-    clauses, params = (filters or ArticleFilter()).sql(engine.dialect.name)
+    chosen = filters or ArticleFilter()
+    clauses, params = chosen.sql(engine.dialect.name)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    if table == "authors":
-        sql = authors_query(engine).format(where=AUTHORS_OF.format(join=join, where=where) if clauses else "")
-    else:
-        sql = COMPANION_QUERIES[table].format(join=join, where=where)
     with engine.connect() as conn:
+        dates = (f"INDEXED BY {SQLITE_DATES_BY_ID} " if engine.dialect.name == "sqlite" and chosen.dated()
+                 and has_dates_by_id(conn) else "")
+        if table == "authors":
+            sql = authors_query(engine).format(
+                where=AUTHORS_OF.format(join=join, where=where, dates=dates) if clauses else "")
+        else:
+            sql = COMPANION_QUERIES[table].format(join=join, where=where, dates=dates)
         result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(text(sql), params)
         names = list(result.keys())
         converters = [(index, _converter(name)) for index, name in enumerate(names)
@@ -154,7 +162,7 @@ def _converter(name: str) -> Callable[[Any], Any]:
 def table_columns(engine: Engine, table: str) -> list[str]:
     """A flat table's column names, read from its query (for a Parquet file of no rows)."""
     sql = authors_query(engine).format(where="") if table == "authors" else \
-        COMPANION_QUERIES[table].format(join="a.current_version_id = v.id", where="")
+        COMPANION_QUERIES[table].format(join="a.current_version_id = v.id", where="", dates="")
     with engine.connect() as conn:
         return list(conn.execute(text(f"SELECT * FROM ({sql}) q LIMIT 0")).keys())
 
