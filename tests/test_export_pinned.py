@@ -355,14 +355,21 @@ def test_a_dated_export_of_a_flat_table_reads_the_dates_from_their_index(sqlite_
     seen: list[tuple[str, Any]] = []
     event.listen(engine, "before_cursor_execute",
                  lambda conn, cursor, statement, parameters, *rest: seen.append((statement, parameters)))
-    for chosen in (ArticleFilter(since=datetime(2024, 1, 1, tzinfo=UTC)), ArticleFilter(author="x"),
-                   ArticleFilter(until=datetime(2020, 1, 1, tzinfo=UTC))):
-        list(iter_rows(engine, "credits", "all", chosen))
-    exports = [(statement, parameters) for statement, parameters in seen if "FROM credits x" in statement]
-    assert len(exports) == 3
+    choices = [(ArticleFilter(since=datetime(2024, 1, 1, tzinfo=UTC)), "latest"), (ArticleFilter(author="x"), "all"),
+               (ArticleFilter(until=datetime(2020, 1, 1, tzinfo=UTC)), "all")]
+    for table in ("credits", "images"):
+        for chosen, versions in choices:
+            list(iter_rows(engine, table, versions, chosen))
+    exports = [(statement, parameters) for statement, parameters in seen
+               if "FROM credits x" in statement or "FROM article_images x" in statement]
+    assert len(exports) == 6
     with engine.connect() as conn:
-        plans = [" / ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+        plans = [[row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
                  for statement, parameters in exports]
-    index = "USING INDEX ix_article_versions_id_published"
-    assert [index in plan for plan in plans] == [True, False, True], plans
+    by_date = " v USING INDEX ix_article_versions_id_published"
+    assert [any(by_date in step for step in plan) for plan in plans] == [True, False, True] * 2, plans
+    for plan in (plans[0], plans[2], plans[3], plans[5]):
+        # The date is tested before the table's rows of the version are read.
+        steps = [step.split()[1] for step in plan if step.startswith(("SCAN", "SEARCH"))]
+        assert steps.index("v") < steps.index("x"), plan
     engine.dispose()

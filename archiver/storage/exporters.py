@@ -29,8 +29,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # position) so they join to the article rows. {join} chooses current or all versions, {where} the filters.
 # ``{dates}``: on SQLite with a date filter, each version's date is read from the index of dates by ID (revision
 # 0014), not from the version's row, where it sits behind the text and HTML: the filter then skips the versions
-# outside the dates without reading them.
-VERSIONS = "JOIN article_versions v {dates}ON v.id = x.version_id JOIN articles a ON {join}"
+# outside the dates without reading them. ``{vid}`` is then ``+v.id``: an expression, not a column, so SQLite cannot
+# carry the equality over to the article's current version and read every article's rows of the table (images
+# and their URLs) before the date is tested.
+VERSIONS = "JOIN article_versions v {dates}ON {vid} = x.version_id JOIN articles a ON {join}"
 COMPANION_QUERIES = {
     "article_authors": ("SELECT a.id AS article_id, v.version, x.position, au.id AS author_id, au.name, au.url "
                         f"FROM article_authors x {VERSIONS} JOIN authors au ON au.id = x.author_id {{where}} "
@@ -129,13 +131,13 @@ def iter_rows(engine: Engine, table: str, versions: str = "latest",
     clauses, params = chosen.sql(engine.dialect.name)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     with engine.connect() as conn:
-        dates = (f"INDEXED BY {SQLITE_DATES_BY_ID} " if engine.dialect.name == "sqlite" and chosen.dated()
-                 and has_dates_by_id(conn) else "")
+        by_date = engine.dialect.name == "sqlite" and chosen.dated() and has_dates_by_id(conn)
+        versions_of = {"join": join, "where": where, "dates": f"INDEXED BY {SQLITE_DATES_BY_ID} " if by_date else "",
+                       "vid": "+v.id" if by_date else "v.id"}
         if table == "authors":
-            sql = authors_query(engine).format(
-                where=AUTHORS_OF.format(join=join, where=where, dates=dates) if clauses else "")
+            sql = authors_query(engine).format(where=AUTHORS_OF.format(**versions_of) if clauses else "")
         else:
-            sql = COMPANION_QUERIES[table].format(join=join, where=where, dates=dates)
+            sql = COMPANION_QUERIES[table].format(**versions_of)
         result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(text(sql), params)
         names = list(result.keys())
         converters = [(index, _converter(name)) for index, name in enumerate(names)
@@ -162,7 +164,7 @@ def _converter(name: str) -> Callable[[Any], Any]:
 def table_columns(engine: Engine, table: str) -> list[str]:
     """A flat table's column names, read from its query (for a Parquet file of no rows)."""
     sql = authors_query(engine).format(where="") if table == "authors" else \
-        COMPANION_QUERIES[table].format(join="a.current_version_id = v.id", where="", dates="")
+        COMPANION_QUERIES[table].format(join="a.current_version_id = v.id", where="", dates="", vid="v.id")
     with engine.connect() as conn:
         return list(conn.execute(text(f"SELECT * FROM ({sql}) q LIMIT 0")).keys())
 
