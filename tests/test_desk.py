@@ -456,18 +456,11 @@ def test_facets_over_the_time_limit_come_from_the_background_on_the_next_load(cr
     assert years == articles_per_year(crawled)
 
 
-def test_a_pages_facets_share_one_budget_and_the_rest_come_from_the_background(
-        crawled: CrawledArchive, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each facet alone is well within its own time limit: the page's budget, spent, sends them all to the
-    background (on a big archive, six facets each just under the limit would hold the page for six limits)."""
-    pytest.importorskip("datasette")
+def _facets_first_and_later(crawled: CrawledArchive) -> tuple[set[str], dict[str, int]]:
+    """The facets a filtered page shows on its first load, and its year facet once the background has counted."""
     import asyncio
 
     from archiver.desk import facets, server
-
-    monkeypatch.setattr(facets, "FACETS_PER_PAGE_MS", 0.0)
-    monkeypatch.setattr(facets, "_one_at_a_time", None)  # an asyncio lock belongs to the loop it was first used in
-    facets._cache.clear()
 
     async def run() -> tuple[set[str], dict[str, int]]:
         datasette = server.build_datasette(Path(crawled.db_url.removeprefix("sqlite:///")), crawled.db_url, None)
@@ -485,7 +478,20 @@ def test_a_pages_facets_share_one_budget_and_the_rest_come_from_the_background(
         results = dict(later["facet_results"].get("results", later["facet_results"]))
         return set(first["facet_results"]), {item["value"]: item["count"] for item in results["year"]["results"]}
 
-    first, years = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_a_pages_facets_share_one_budget_and_the_rest_come_from_the_background(
+        crawled: CrawledArchive, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each facet alone is well within its own time limit: the page's budget, spent, sends them all to the
+    background (on a big archive, six facets each just under the limit would hold the page for six limits)."""
+    pytest.importorskip("datasette")
+    from archiver.desk import facets
+
+    monkeypatch.setattr(facets, "FACETS_PER_PAGE_MS", 0.0)
+    monkeypatch.setattr(facets, "_one_at_a_time", None)  # an asyncio lock belongs to the loop it was first used in
+    facets._cache.clear()
+    first, years = _facets_first_and_later(crawled)
     assert first == set()
     assert years == articles_per_year(crawled)
 
@@ -495,32 +501,13 @@ def test_a_pages_facets_end_a_fixed_time_after_the_request_started(
     """However much of their own budget is left, the facets stop at the page's time, counted from the request's
     start (where a slow list and count left nothing, they come from the background on the next load)."""
     pytest.importorskip("datasette")
-    import asyncio
-
-    from archiver.desk import facets, server
+    from archiver.desk import facets
 
     monkeypatch.setattr(facets, "FACETS_PER_PAGE_MS", 60_000.0)
     monkeypatch.setattr(facets, "PAGE_MS", 0.0)
     monkeypatch.setattr(facets, "_one_at_a_time", None)  # an asyncio lock belongs to the loop it was first used in
     facets._cache.clear()
-
-    async def run() -> tuple[set[str], dict[str, int]]:
-        datasette = server.build_datasette(Path(crawled.db_url.removeprefix("sqlite:///")), crawled.db_url, None)
-        await datasette.invoke_startup()
-
-        async def shown() -> dict[str, Any]:
-            return (await datasette.client.get("/archive/v_desk_articles.json?_size=0&_nocount=1&removed=no")).json()
-
-        first = await shown()
-        for _ in range(300):
-            if not facets._running:
-                break
-            await asyncio.sleep(0.1)
-        later = await shown()
-        results = dict(later["facet_results"].get("results", later["facet_results"]))
-        return set(first["facet_results"]), {item["value"]: item["count"] for item in results["year"]["results"]}
-
-    first, years = asyncio.run(run())
+    first, years = _facets_first_and_later(crawled)
     assert first == set()
     assert years == articles_per_year(crawled)
 
