@@ -15,10 +15,9 @@ from typing import IO, Any
 
 from sqlalchemy import Engine, inspect, text
 
-from .filters import ArticleFilter
+from .filters import SQLITE_DATES_BY_ID, ArticleFilter, has_dates_by_id
 from .parquet import BOOLEAN_COLUMNS, write_parquet, write_parquet_lines
 from .reader import BATCH, iso_column, iter_articles
-from .search import SQLITE_DATES_BY_ID, has_dates_by_id
 
 __all__ = ["TABLES", "export", "iter_rows", "table_columns", "write_csv", "write_jsonl", "write_parquet"]
 

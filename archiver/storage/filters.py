@@ -12,11 +12,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection, text
+
 from .query_syntax import ParsedQuery, parse
 
 # PostgreSQL's stored German tsvector of title, lead and text (a generated column with its GIN index): matching and
 # ranking read it instead of stemming every matching text again.
 PG_DOCUMENT = "{v}.search_vector"
+# SQLite (revision 0014): each version's date by its ID. A version's row holds ``published`` behind its text and
+# HTML (overflow pages); a search or an export filtered by date that reaches versions by ID reads this index
+# instead when it names it (``INDEXED BY``: SQLite would look an ID up in the table, the rowid being its key).
+SQLITE_DATES_BY_ID = "ix_article_versions_id_published"
+
+
+def has_dates_by_id(conn: Connection) -> bool:
+    """Whether this SQLite archive has the index of dates by ID (read commands work on archives not upgraded)."""
+    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :n"),
+                        {"n": SQLITE_DATES_BY_ID}).first() is not None
 
 
 def _like_literal(value: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from .filters import PG_DOCUMENT, ArticleFilter
+from .filters import PG_DOCUMENT, SQLITE_DATES_BY_ID, ArticleFilter, has_dates_by_id
 from .query_syntax import BadQuery, parse
 
 __all__ = ["BadQuery", "Hit", "SearchResult", "search_articles"]
@@ -109,18 +109,6 @@ def _postgres_search(conn: Connection, filters: ArticleFilter, params: dict[str,
         "JOIN article_versions hv ON hv.id = b.version_id ORDER BY b.rank DESC, b.published DESC, b.id"),
         params | filtered).all()
     return (int(rows[0].total) if rows else 0), list(rows)
-
-
-# SQLite (revision 0014): each version's date by its ID. A version's row holds ``published`` behind its text and
-# HTML (overflow pages); the date branch below reaches versions by ID and reads this index instead when it names
-# it (``INDEXED BY``: SQLite would look an ID up in the table, the rowid being its key).
-SQLITE_DATES_BY_ID = "ix_article_versions_id_published"
-
-
-def has_dates_by_id(conn: Connection) -> bool:
-    """Whether this SQLite archive has the index of dates by ID (read commands work on archives not upgraded)."""
-    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :n"),
-                        {"n": SQLITE_DATES_BY_ID}).first() is not None
 
 
 def _sqlite_matches(filters: ArticleFilter, dates_by_id: bool) -> tuple[str, dict[str, Any]]:
