@@ -423,20 +423,18 @@ def articles_per_year(crawled: CrawledArchive) -> dict[str, int]:
     return years
 
 
-def test_facets_over_the_time_limit_come_from_the_background_on_the_next_load(crawled: CrawledArchive) -> None:
-    pytest.importorskip("datasette")
+def _facets_first_and_later(crawled: CrawledArchive, monkeypatch: pytest.MonkeyPatch
+                            ) -> tuple[set[str], dict[str, int]]:
+    """The facets a filtered page shows on its first load, and its year facet once the background has counted."""
     import asyncio
 
     from archiver.desk import facets, server
 
+    monkeypatch.setattr(facets, "_one_at_a_time", None)  # an asyncio lock belongs to the loop it was first used in
+    facets._cache.clear()
+
     async def run() -> tuple[set[str], dict[str, int]]:
-        saved = dict(server.SETTINGS)
-        server.SETTINGS["facet_time_limit_ms"] = 0.001  # every facet runs out of time in the request
-        try:
-            datasette = server.build_datasette(Path(crawled.db_url.removeprefix("sqlite:///")), crawled.db_url, None)
-        finally:
-            server.SETTINGS.clear()
-            server.SETTINGS.update(saved)
+        datasette = server.build_datasette(Path(crawled.db_url.removeprefix("sqlite:///")), crawled.db_url, None)
         await datasette.invoke_startup()
 
         async def shown() -> dict[str, Any]:  # a filtered page: the landing page's facets are kept counts
@@ -451,34 +449,19 @@ def test_facets_over_the_time_limit_come_from_the_background_on_the_next_load(cr
         later = await shown()
         return first, {item["value"]: item["count"] for item in later["year"]["results"]}
 
-    first, years = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_facets_over_the_time_limit_come_from_the_background_on_the_next_load(
+        crawled: CrawledArchive, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("datasette")
+    from archiver.desk import server
+
+    # Every facet runs out of time in the request (the setting is read when the desk is built).
+    monkeypatch.setitem(server.SETTINGS, "facet_time_limit_ms", 0.001)
+    first, years = _facets_first_and_later(crawled, monkeypatch)
     assert first == set()
     assert years == articles_per_year(crawled)
-
-
-def _facets_first_and_later(crawled: CrawledArchive) -> tuple[set[str], dict[str, int]]:
-    """The facets a filtered page shows on its first load, and its year facet once the background has counted."""
-    import asyncio
-
-    from archiver.desk import facets, server
-
-    async def run() -> tuple[set[str], dict[str, int]]:
-        datasette = server.build_datasette(Path(crawled.db_url.removeprefix("sqlite:///")), crawled.db_url, None)
-        await datasette.invoke_startup()
-
-        async def shown() -> dict[str, Any]:
-            return (await datasette.client.get("/archive/v_desk_articles.json?_size=0&_nocount=1&removed=no")).json()
-
-        first = await shown()
-        for _ in range(300):
-            if not facets._running:
-                break
-            await asyncio.sleep(0.1)
-        later = await shown()
-        results = dict(later["facet_results"].get("results", later["facet_results"]))
-        return set(first["facet_results"]), {item["value"]: item["count"] for item in results["year"]["results"]}
-
-    return asyncio.run(run())
 
 
 def test_a_pages_facets_share_one_budget_and_the_rest_come_from_the_background(
@@ -489,9 +472,7 @@ def test_a_pages_facets_share_one_budget_and_the_rest_come_from_the_background(
     from archiver.desk import facets
 
     monkeypatch.setattr(facets, "FACETS_PER_PAGE_MS", 0.0)
-    monkeypatch.setattr(facets, "_one_at_a_time", None)  # an asyncio lock belongs to the loop it was first used in
-    facets._cache.clear()
-    first, years = _facets_first_and_later(crawled)
+    first, years = _facets_first_and_later(crawled, monkeypatch)
     assert first == set()
     assert years == articles_per_year(crawled)
 
@@ -505,9 +486,7 @@ def test_a_pages_facets_end_a_fixed_time_after_the_request_started(
 
     monkeypatch.setattr(facets, "FACETS_PER_PAGE_MS", 60_000.0)
     monkeypatch.setattr(facets, "PAGE_MS", 0.0)
-    monkeypatch.setattr(facets, "_one_at_a_time", None)  # an asyncio lock belongs to the loop it was first used in
-    facets._cache.clear()
-    first, years = _facets_first_and_later(crawled)
+    first, years = _facets_first_and_later(crawled, monkeypatch)
     assert first == set()
     assert years == articles_per_year(crawled)
 
